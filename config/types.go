@@ -1,0 +1,76 @@
+// Package config loads and validates the vmhostd configuration file: a strict
+// YAML document whose keys are the contract in the project's DESIGN.md. An
+// unknown key, a wrong type or a bad value is an error that names the file, the
+// line and the key.
+package config
+
+// Config is the whole configuration of one vmhostd daemon.
+type Config struct {
+	// Path is the file the configuration was loaded from.
+	Path     string           `yaml:"-"`
+	Listen   string           `yaml:"listen"`
+	DataDir  string           `yaml:"data_dir"`
+	RunDir   string           `yaml:"run_dir"`
+	Network  Network          `yaml:"network"`
+	Images   map[string]Image `yaml:"images"`
+	Defaults Defaults         `yaml:"defaults"`
+	Users    map[string]User  `yaml:"users"`
+}
+
+// Network is the guest network: one bridge, one subnet, NAT and published ports.
+type Network struct {
+	Bridge   string    `yaml:"bridge"`
+	Subnet   string    `yaml:"subnet"`
+	NAT      *bool     `yaml:"nat"`
+	Isolate  *bool     `yaml:"isolate"`
+	Forwards []Forward `yaml:"forwards"`
+}
+
+// Forward publishes a host port to a port of a guest.
+type Forward struct {
+	HostPort  int    `yaml:"host_port"`
+	Guest     string `yaml:"guest"`
+	GuestPort int    `yaml:"guest_port"`
+	Proto     string `yaml:"proto"`
+}
+
+// Image says where an image's root filesystem comes from.
+type Image struct {
+	// Source is one of "busybox", "debootstrap" or "tar".
+	Source  string   `yaml:"source"`
+	Suite   string   `yaml:"suite"`
+	Mirror  string   `yaml:"mirror"`
+	Variant string   `yaml:"variant"`
+	Include []string `yaml:"include"`
+	Path    string   `yaml:"path"`
+}
+
+// Defaults apply to every user unless the user overrides them.
+type Defaults struct {
+	Image     string `yaml:"image"`
+	MaxGuests int    `yaml:"max_guests"`
+	Limits    Limits `yaml:"limits"`
+}
+
+// Limits are the resource limits of one guest. Zero values mean "not set".
+type Limits struct {
+	// Memory in bytes, written in the file as a size such as 512MiB.
+	Memory Size `yaml:"memory"`
+	// CPUs is a fraction of host cores, such as 1.5.
+	CPUs float64 `yaml:"cpus"`
+	// Pids is the maximum number of processes.
+	Pids int64 `yaml:"pids"`
+}
+
+// Size is a number of bytes, written in the file as "512MiB", "1GiB", "100M" or
+// a plain number of bytes.
+type Size int64
+
+// User is one user allowed to log in, with their keys and overrides.
+type User struct {
+	Keys               []string `yaml:"keys"`
+	AuthorizedKeysFile string   `yaml:"authorized_keys_file"`
+	Image              string   `yaml:"image"`
+	MaxGuests          int      `yaml:"max_guests"`
+	Limits             Limits   `yaml:"limits"`
+}

@@ -1,0 +1,60 @@
+package guest
+
+import (
+	"io"
+	"os"
+	"syscall"
+)
+
+// SpawnRequest describes a process to start inside a guest, as root of the
+// guest, in all of its namespaces.
+type SpawnRequest struct {
+	// Argv is the command and its arguments. With Login set and Argv empty, the
+	// guest's root login shell is started instead (from the guest's /etc/passwd,
+	// /bin/sh when it names none), with "-" before its name.
+	Argv  []string `json:"argv,omitempty"`
+	Login bool     `json:"login,omitempty"`
+	// Env is the whole environment, as "KEY=value" strings.
+	Env []string `json:"env,omitempty"`
+	// Dir is the working directory; "" means root's home.
+	Dir string `json:"dir,omitempty"`
+	// TTY, when set, gives the process a new terminal from the guest's own
+	// devpts; when nil, stdin, stdout and stderr are pipes.
+	TTY *TTY `json:"tty,omitempty"`
+}
+
+// TTY is the terminal asked for by a client.
+type TTY struct {
+	Term string `json:"term,omitempty"`
+	Rows uint16 `json:"rows"`
+	Cols uint16 `json:"cols"`
+	// Modes are the SSH terminal modes (RFC 4254 section 8 opcodes to values),
+	// applied to the terminal before the process starts.
+	Modes map[uint8]uint32 `json:"modes,omitempty"`
+}
+
+// ExitStatus is how a process ended: its exit code, or the signal that killed it.
+type ExitStatus struct {
+	Code       int            `json:"code"`
+	Signal     syscall.Signal `json:"signal,omitempty"`
+	CoreDumped bool           `json:"core,omitempty"`
+}
+
+// Process is a process running inside a guest.
+type Process interface {
+	// Stdin is the process's standard input (the terminal with a TTY).
+	Stdin() io.WriteCloser
+	// Stdout is the process's standard output (the terminal with a TTY).
+	Stdout() io.Reader
+	// Stderr is the process's standard error; nil with a TTY.
+	Stderr() io.Reader
+	// PTY is the terminal's master side, for resizes; nil without a TTY.
+	PTY() *os.File
+	// Signal sends sig to the process.
+	Signal(sig syscall.Signal) error
+	// Wait blocks until the process ends and says how it ended. It does not wait
+	// for its output to be read.
+	Wait() (ExitStatus, error)
+	// Close releases the process's files; the process itself is not touched.
+	Close() error
+}
