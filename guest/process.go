@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"context"
 	"io"
 	"os"
 	"syscall"
@@ -57,4 +58,10 @@ type Process interface {
 	Wait() (ExitStatus, error)
 	// Close releases the process's files; the process itself is not touched.
 	Close() error
+}
+
+// Spawner starts processes in a running guest.
+type Spawner interface {
+	// Spawn starts a process inside the guest.
+	Spawn(ctx context.Context, req SpawnRequest) (Process, error)
 }

@@ -15,7 +15,4 @@ type Guests interface {
 }
 
 // Guest is a running guest that can start processes.
-type Guest interface {
-	// Spawn starts a process inside the guest.
-	Spawn(ctx context.Context, req guest.SpawnRequest) (guest.Process, error)
-}
+type Guest = guest.Spawner

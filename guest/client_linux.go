@@ -1,0 +1,137 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// dialTimeout bounds connecting to an init and getting its answer to a spawn.
+const dialTimeout = 10 * time.Second
+
+// spawnVia asks the init listening on sock to start req, and returns the
+// running process.
+func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, error) {
+	d := net.Dialer{Timeout: dialTimeout}
+	nc, err := d.DialContext(ctx, "unixpacket", sock)
+	if err != nil {
+		return nil, fmt.Errorf("reaching the guest's init: %w", err)
+	}
+	c := nc.(*net.UnixConn)
+	c.SetDeadline(time.Now().Add(dialTimeout))
+	if err := sendMessage(c, request{Op: opSpawn, Spawn: &req}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	var rep reply
+	fds, err := recvMessage(c, &rep)
+	if err == nil && rep.Error != "" {
+		err = errors.New(rep.Error)
+	}
+	if err == nil && len(fds) != wantFiles(req) {
+		err = fmt.Errorf("guest init handed over %d files, want %d", len(fds), wantFiles(req))
+	}
+	if err != nil {
+		closeAll(fds)
+		c.Close()
+		return nil, fmt.Errorf("spawning in guest: %w", err)
+	}
+	c.SetDeadline(time.Time{})
+	return newProcess(c, rep.Pid, fds, req.TTY != nil)
+}
+
+// wantFiles is how many files a spawn hands over: the terminal, or three pipes.
+func wantFiles(req SpawnRequest) int {
+	if req.TTY != nil {
+		return 1
+	}
+	return 3
+}
+
+// process is a process of a guest, seen from the daemon.
+type process struct {
+	conn   *net.UnixConn
+	pid    int // in the guest's pid namespace
+	files  []*os.File
+	tty    bool
+	once   sync.Once
+	status ExitStatus
+	err    error
+}
+
+// newProcess wraps the files of a spawned process. They are made non-blocking
+// so reads can time out and close can interrupt them.
+func newProcess(c *net.UnixConn, pid int, fds []int, tty bool) (*process, error) {
+	p := &process{conn: c, pid: pid, tty: tty}
+	for _, fd := range fds {
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			closeAll(fds)
+			c.Close()
+			return nil, fmt.Errorf("using process files: %w", err)
+		}
+		p.files = append(p.files, os.NewFile(uintptr(fd), "guest-process"))
+	}
+	return p, nil
+}
+
+// Stdin implements Process.
+func (p *process) Stdin() io.WriteCloser { return p.files[0] }
+
+// Stdout implements Process.
+func (p *process) Stdout() io.Reader {
+	if p.tty {
+		return p.files[0]
+	}
+	return p.files[1]
+}
+
+// Stderr implements Process.
+func (p *process) Stderr() io.Reader {
+	if p.tty {
+		return nil
+	}
+	return p.files[2]
+}
+
+// PTY implements Process.
+func (p *process) PTY() *os.File {
+	if p.tty {
+		return p.files[0]
+	}
+	return nil
+}
+
+// Signal implements Process.
+func (p *process) Signal(sig syscall.Signal) error {
+	return sendMessage(p.conn, request{Op: opSignal, Signal: int(sig)})
+}
+
+// Wait implements Process.
+func (p *process) Wait() (ExitStatus, error) {
+	p.once.Do(func() {
+		var rep reply
+		fds, err := recvMessage(p.conn, &rep)
+		closeAll(fds)
+		switch {
+		case err != nil:
+			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: %w", p.pid, err)
+		case rep.Exit == nil:
+			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: no exit status", p.pid)
+		default:
+			p.status = *rep.Exit
+		}
+	})
+	return p.status, p.err
+}
+
+// Close implements Process.
+func (p *process) Close() error {
+	closeFiles(p.files)
+	return p.conn.Close()
+}

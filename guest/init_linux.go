@@ -1,0 +1,200 @@
+package guest
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// InitName is the argv[0] under which vmhostd runs as a guest's init. The
+// binary checks for it first thing and calls RunInit.
+const InitName = "vmhost-init"
+
+// The descriptors a guest's init is started with, after stdin, stdout and stderr.
+const (
+	initSyncFD    = 3 // SOCK_SEQPACKET to the daemon: config and root in, "ready" out
+	initControlFD = 4 // the listening control socket
+)
+
+// initConfig is what the daemon tells a new init, with the guest's root
+// filesystem attached as a detached mount.
+type initConfig struct {
+	ID       string `json:"id"`
+	Hostname string `json:"hostname"`
+	// RootDir is an empty directory, outside the guest, where the init mounts
+	// the guest's root in its own mount namespace before pivoting into it.
+	RootDir string `json:"root_dir"`
+}
+
+// initReady is the init's answer once the guest is set up, or why it is not.
+type initReady struct {
+	Error string `json:"error,omitempty"`
+}
+
+// RunInit is the guest's PID 1. It sets up the guest's root, then serves the
+// control socket until it is told to stop. It never returns.
+func RunInit() {
+	debug.SetGCPercent(50)
+	os.WriteFile("/proc/self/comm", []byte(InitName), 0)
+	unix.Umask(0o022)
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	sync, err := fileConn(initSyncFD)
+	if err != nil {
+		log.Error("guest init: no sync socket", "err", err)
+		os.Exit(1)
+	}
+	cfg, err := setupInit(sync)
+	sendMessage(sync, initReady{Error: errString(err)})
+	sync.Close()
+	if err != nil {
+		log.Error("guest init: setup", "err", err)
+		os.Exit(1)
+	}
+	log = log.With("guest", cfg.ID)
+	os.Exit(serveInit(log))
+}
+
+// setupInit receives the configuration and root, and builds the guest's world.
+func setupInit(sync *net.UnixConn) (*initConfig, error) {
+	sync.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var cfg initConfig
+	fds, err := recvMessage(sync, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(fds) != 1 {
+		closeAll(fds)
+		return nil, fmt.Errorf("want the root mount with the config, got %d files", len(fds))
+	}
+	defer unix.Close(fds[0])
+	if err := setupRoot(fds[0], cfg.RootDir); err != nil {
+		return nil, err
+	}
+	if err := setupIdentity(cfg.Hostname); err != nil {
+		return nil, err
+	}
+	if err := loopbackUp(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// setupIdentity sets the guest's hostname and writes it to /etc/hostname.
+func setupIdentity(hostname string) error {
+	if err := unix.Sethostname([]byte(hostname)); err != nil {
+		return fmt.Errorf("setting hostname %q: %w", hostname, err)
+	}
+	if old, _ := os.ReadFile("/etc/hostname"); string(old) != hostname+"\n" {
+		if err := os.WriteFile("/etc/hostname", []byte(hostname+"\n"), 0o644); err != nil {
+			return fmt.Errorf("writing /etc/hostname: %w", err)
+		}
+	}
+	return nil
+}
+
+// loopbackUp brings lo up in the guest's network namespace.
+// Equivalent to: ip link set lo up
+func loopbackUp() error {
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("finding lo: %w", err)
+	}
+	if err := netlink.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("bringing lo up: %w", err)
+	}
+	return nil
+}
+
+// serveInit reaps children, serves the control socket and stops the guest on
+// SIGTERM, SIGINT, SIGHUP, SIGPWR, SIGUSR1 or SIGUSR2 (what halt, poweroff and
+// reboot send to PID 1). It returns the exit code.
+func serveInit(log *slog.Logger) int {
+	ln, err := fileListener(initControlFD)
+	if err != nil {
+		log.Error("guest init: no control socket", "err", err)
+		return 1
+	}
+	sp := newSpawner()
+	go sp.reap()
+	go serveControl(ln, sp, log)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGPWR, unix.SIGUSR1, unix.SIGUSR2)
+	sig := <-stop
+	log.Info("guest init: stopping", "signal", sig)
+	stopAll(10 * time.Second)
+	return 0
+}
+
+// stopAll asks every process of the guest to end, and waits for them up to
+// grace. What is left is killed by the kernel when PID 1 exits.
+func stopAll(grace time.Duration) {
+	unix.Kill(-1, unix.SIGTERM)
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		if !hasChildren() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// hasChildren says whether PID 1 has any process left in its namespace.
+func hasChildren() bool {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() != "1" && e.Name()[0] >= '0' && e.Name()[0] <= '9' && e.Name() != "self" {
+			return true
+		}
+	}
+	return false
+}
+
+// fileConn turns an inherited SOCK_SEQPACKET descriptor into a connection.
+func fileConn(fd int) (*net.UnixConn, error) {
+	f := os.NewFile(uintptr(fd), "sync")
+	defer f.Close()
+	c, err := net.FileConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("using fd %d as a connection: %w", fd, err)
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("fd %d is not a unix socket", fd)
+	}
+	return uc, nil
+}
+
+// fileListener turns an inherited listening socket into a listener.
+func fileListener(fd int) (*net.UnixListener, error) {
+	f := os.NewFile(uintptr(fd), "control")
+	defer f.Close()
+	l, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("using fd %d as a listener: %w", fd, err)
+	}
+	ul, ok := l.(*net.UnixListener)
+	if !ok {
+		l.Close()
+		return nil, fmt.Errorf("fd %d is not a unix listener", fd)
+	}
+	return ul, nil
+}
+
+// errString is err's message, or "" for nil.
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,265 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Images gives guests the root filesystems of their images, building them on
+// first use.
+type Images interface {
+	// Rootfs returns the root filesystem directory of the named image.
+	Rootfs(ctx context.Context, image string) (string, error)
+}
+
+// Policy says what each owner gets. *config.Config implements it.
+type Policy interface {
+	// ImageFor is the image of the owner's new guests.
+	ImageFor(owner string) string
+	// MaxGuestsFor is how many guests the owner may have.
+	MaxGuestsFor(owner string) int
+}
+
+// Options configure a Manager.
+type Options struct {
+	DataDir string // guests live in <DataDir>/guests/<id>/
+	RunDir  string // control sockets in <RunDir>/guests/<id>/
+	Images  Images
+	Policy  Policy
+	Exe     *SealedExe // the binary every init runs
+	Logger  *slog.Logger
+	// StopGrace is how long a stopping guest gets before it is killed.
+	StopGrace time.Duration
+}
+
+// Manager creates, starts, stops and finds guests. It is safe for concurrent use.
+type Manager struct {
+	opts   Options
+	log    *slog.Logger
+	mu     sync.Mutex
+	guests map[string]*entry // by ID
+}
+
+// entry is one guest known to the manager; mu serializes its start and stop.
+type entry struct {
+	mu    sync.Mutex
+	state State
+}
+
+// ErrUnknownGuest is returned for a guest that does not exist.
+var ErrUnknownGuest = errors.New("no such guest")
+
+// NewManager loads every guest under DataDir and reattaches to those whose
+// init still runs; the others start again on their next use.
+func NewManager(opts Options) (*Manager, error) {
+	if opts.StopGrace == 0 {
+		opts.StopGrace = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	m := &Manager{opts: opts, log: opts.Logger, guests: make(map[string]*entry)}
+	if err := m.makeDirs(); err != nil {
+		return nil, err
+	}
+	if err := m.load(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// makeDirs makes the top directories: guests' data private to root, the run
+// directory traversable so an init can reach its mount point.
+func (m *Manager) makeDirs() error {
+	dirs := []struct {
+		path string
+		mode os.FileMode
+	}{
+		{filepath.Join(m.opts.DataDir, "guests"), 0o700},
+		{m.opts.RunDir, 0o711},
+		{filepath.Join(m.opts.RunDir, "guests"), 0o711},
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
+			return fmt.Errorf("making %s: %w", d.path, err)
+		}
+		if err := os.Chmod(d.path, d.mode); err != nil {
+			return fmt.Errorf("setting mode of %s: %w", d.path, err)
+		}
+	}
+	return nil
+}
+
+// load reads every guest.json and reattaches to running inits.
+func (m *Manager) load() error {
+	dirs, err := os.ReadDir(filepath.Join(m.opts.DataDir, "guests"))
+	if err != nil {
+		return fmt.Errorf("reading guests: %w", err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		st, err := readState(m.guestDir(d.Name()))
+		if err != nil {
+			m.log.Error("skipping unreadable guest", "dir", d.Name(), "err", err)
+			continue
+		}
+		m.reattach(st)
+		m.guests[st.ID()] = &entry{state: *st}
+	}
+	return nil
+}
+
+// reattach keeps the running init of st, or marks the guest stopped.
+func (m *Manager) reattach(st *State) {
+	if initAlive(st.InitPid, st.InitStart) {
+		m.log.Info("reattached to guest", "guest", st.ID(), "pid", st.InitPid)
+		return
+	}
+	if st.InitPid != 0 {
+		m.log.Info("guest is not running; it starts on next use", "guest", st.ID())
+		st.InitPid, st.InitStart = 0, 0
+		if err := writeState(m.guestDir(st.ID()), st); err != nil {
+			m.log.Error("recording stopped guest", "guest", st.ID(), "err", err)
+		}
+	}
+}
+
+// Open returns owner's guest name, running: it is created from the owner's
+// image on first use, started again if its init is gone.
+func (m *Manager) Open(ctx context.Context, owner, name string) (Spawner, error) {
+	e, created, err := m.entryFor(owner, name)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := m.ensureRunning(ctx, e); err != nil {
+		if created {
+			m.forget(e)
+		}
+		return nil, err
+	}
+	return running{sock: filepath.Join(m.runDir(e.state.ID()), controlSock)}, nil
+}
+
+// entryFor finds the guest, or creates it within the owner's max_guests.
+func (m *Manager) entryFor(owner, name string) (*entry, bool, error) {
+	id := GuestID(owner, name)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.guests[id]; ok {
+		return e, false, nil
+	}
+	if err := m.checkQuota(owner); err != nil {
+		return nil, false, err
+	}
+	e, err := m.create(owner, name)
+	if err != nil {
+		return nil, false, err
+	}
+	m.guests[id] = e
+	return e, true, nil
+}
+
+// checkQuota refuses a new guest past the owner's max_guests. Called with m.mu held.
+func (m *Manager) checkQuota(owner string) error {
+	var names []string
+	for _, e := range m.guests {
+		if e.state.Owner == owner {
+			names = append(names, e.state.ID())
+		}
+	}
+	max := m.opts.Policy.MaxGuestsFor(owner)
+	if len(names) < max {
+		return nil
+	}
+	sort.Strings(names)
+	return fmt.Errorf("%s already has %d guests, the most allowed (max_guests); log in to one of them (%s) or ask the admin to remove one",
+		owner, len(names), strings.Join(names, ", "))
+}
+
+// create makes a new guest's directory and state. Called with m.mu held.
+func (m *Manager) create(owner, name string) (*entry, error) {
+	used := make(map[uint32]bool)
+	for _, e := range m.guests {
+		used[e.state.IDBase] = true
+	}
+	base, err := allocIDBase(used)
+	if err != nil {
+		return nil, err
+	}
+	st := State{Owner: owner, Name: name, Image: m.opts.Policy.ImageFor(owner), IDBase: base, IDSize: IDSize, Created: time.Now().UTC()}
+	dir := m.guestDir(st.ID())
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("making guest directory: %w", err)
+	}
+	if err := writeState(dir, &st); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	m.log.Info("created guest", "guest", st.ID(), "image", st.Image, "id_base", base)
+	return &entry{state: st}, nil
+}
+
+// forget removes a guest whose first start failed, so no half guest is left.
+func (m *Manager) forget(e *entry) {
+	m.mu.Lock()
+	delete(m.guests, e.state.ID())
+	m.mu.Unlock()
+	os.RemoveAll(m.guestDir(e.state.ID()))
+	os.RemoveAll(m.runDir(e.state.ID()))
+}
+
+// ensureRunning starts the guest unless its init runs. Called with e.mu held.
+func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
+	st := &e.state
+	if initAlive(st.InitPid, st.InitStart) {
+		return nil
+	}
+	rootfs, err := m.opts.Images.Rootfs(ctx, st.Image)
+	if err != nil {
+		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
+	}
+	t0 := time.Now()
+	pid, start, err := startInit(startSpec{state: st, rootfs: rootfs, dir: m.guestDir(st.ID()), runDir: m.runDir(st.ID()), exe: m.opts.Exe})
+	if err != nil {
+		m.log.Error("starting guest", "guest", st.ID(), "err", err)
+		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
+	}
+	st.InitPid, st.InitStart = pid, start
+	if err := writeState(m.guestDir(st.ID()), st); err != nil {
+		return err
+	}
+	m.log.Info("started guest", "guest", st.ID(), "pid", pid, "took", time.Since(t0))
+	return nil
+}
+
+// guestDir is <data_dir>/guests/<id>.
+func (m *Manager) guestDir(id string) string {
+	return filepath.Join(m.opts.DataDir, "guests", id)
+}
+
+// runDir is <run_dir>/guests/<id>.
+func (m *Manager) runDir(id string) string {
+	return filepath.Join(m.opts.RunDir, "guests", id)
+}
+
+// running is a guest whose init runs, reached through its control socket.
+type running struct {
+	sock string
+}
+
+// Spawn implements Spawner.
+func (r running) Spawn(ctx context.Context, req SpawnRequest) (Process, error) {
+	return spawnVia(ctx, r.sock, req)
+}

@@ -1,0 +1,145 @@
+package guest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"golang.org/x/sys/unix"
+)
+
+// The control protocol: one request or reply per SOCK_SEQPACKET message, a JSON
+// object of at most maxMessage bytes, with file descriptors attached by
+// SCM_RIGHTS where a reply hands them over. The daemon opens one connection per
+// process it spawns; the init answers with the pid and the process's files, and
+// later with its exit status. Closing the connection does not touch the process.
+
+// maxMessage bounds every message on the control socket, both ways.
+const maxMessage = 64 << 10
+
+// maxFDs bounds the descriptors a message may carry.
+const maxFDs = 3
+
+// Request operations.
+const (
+	opSpawn  = "spawn"
+	opSignal = "signal"
+	opPing   = "ping"
+)
+
+// request is a message from the daemon to a guest's init.
+type request struct {
+	Op     string        `json:"op"`
+	Spawn  *SpawnRequest `json:"spawn,omitempty"`
+	Signal int           `json:"signal,omitempty"`
+}
+
+// reply is a message from a guest's init to the daemon.
+type reply struct {
+	Error string      `json:"error,omitempty"`
+	Pid   int         `json:"pid,omitempty"`
+	Exit  *ExitStatus `json:"exit,omitempty"`
+}
+
+// errMessageTooLarge is returned for a message over maxMessage bytes.
+var errMessageTooLarge = errors.New("control message too large")
+
+// sendMessage writes v as one message on c, with files attached.
+func sendMessage(c *net.UnixConn, v any, files ...int) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding control message: %w", err)
+	}
+	if len(data) > maxMessage {
+		return errMessageTooLarge
+	}
+	var oob []byte
+	if len(files) > 0 {
+		oob = unix.UnixRights(files...)
+	}
+	if _, _, err := c.WriteMsgUnix(data, oob, nil); err != nil {
+		return fmt.Errorf("sending control message: %w", err)
+	}
+	return nil
+}
+
+// recvMessage reads one message from c into v and returns the files that came
+// with it, marked close-on-exec. A message with more than maxFDs files, or one
+// cut short, is an error and its files are closed.
+func recvMessage(c *net.UnixConn, v any) ([]int, error) {
+	buf := make([]byte, maxMessage+1)
+	oob := make([]byte, unix.CmsgSpace(4*maxFDs))
+	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
+	if errors.Is(err, io.EOF) {
+		return nil, errClosed
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading control message: %w", err)
+	}
+	files, err := parseRights(oob[:oobn])
+	if err == nil && flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+		err = errMessageTooLarge
+	}
+	if err == nil && n == 0 {
+		err = errClosed
+	}
+	if err == nil {
+		err = decodeMessage(buf[:n], v)
+	}
+	if err != nil {
+		closeAll(files)
+		return nil, err
+	}
+	return files, nil
+}
+
+// errClosed is returned when the peer closed the connection.
+var errClosed = errors.New("control connection closed")
+
+// decodeMessage decodes one message's JSON, refusing oversized input.
+func decodeMessage(data []byte, v any) error {
+	if len(data) > maxMessage {
+		return errMessageTooLarge
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decoding control message: %w", err)
+	}
+	return nil
+}
+
+// parseRights returns the descriptors in a control-message buffer.
+func parseRights(oob []byte) ([]int, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("parsing control message rights: %w", err)
+	}
+	var files []int
+	for i := range msgs {
+		fds, err := unix.ParseUnixRights(&msgs[i])
+		if err != nil {
+			closeAll(files)
+			return nil, fmt.Errorf("parsing control message rights: %w", err)
+		}
+		files = append(files, fds...)
+	}
+	for _, fd := range files {
+		unix.CloseOnExec(fd)
+	}
+	if len(files) > maxFDs {
+		closeAll(files)
+		return nil, fmt.Errorf("control message carries %d files, at most %d allowed", len(files), maxFDs)
+	}
+	return files, nil
+}
+
+// closeAll closes every descriptor in fds.
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}

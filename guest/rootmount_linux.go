@@ -1,0 +1,64 @@
+package guest
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// rootMount builds a guest's root filesystem as a detached mount, visible in
+// no mount namespace until the guest's init attaches it in its own: an
+// overlay whose lower layer is the image seen through an idmapped mount (ids
+// 0..65535 of the image become the guest's range, no copy, no chown), and
+// whose upper layer is the guest's own directory.
+// Equivalent to: mount --bind -o X-mount.idmap=/proc/PID/ns/user IMAGE LOWER;
+// mount -t overlay -o lowerdir=LOWER,upperdir=UPPER,workdir=WORK overlay ROOT
+func rootMount(image, upper, work string, userns *os.File) (int, error) {
+	lower, err := idmappedTree(image, userns)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(lower)
+	fs, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("opening an overlay: %w", err)
+	}
+	defer unix.Close(fs)
+	opts := [][2]string{
+		{"lowerdir", fmt.Sprintf("/proc/self/fd/%d", lower)},
+		{"upperdir", upper},
+		{"workdir", work},
+	}
+	for _, o := range opts {
+		if err := unix.FsconfigSetString(fs, o[0], o[1]); err != nil {
+			return -1, fmt.Errorf("setting overlay %s=%s: %w", o[0], o[1], err)
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, fmt.Errorf("creating the overlay: %w", err)
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("mounting the overlay: %w", err)
+	}
+	return mnt, nil
+}
+
+// idmappedTree clones the image directory as a detached, read-only mount whose
+// ids are mapped through userns.
+func idmappedTree(image string, userns *os.File) (int, error) {
+	tree, err := unix.OpenTree(unix.AT_FDCWD, image, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("cloning image tree %s: %w", image, err)
+	}
+	attr := unix.MountAttr{
+		Attr_set:  unix.MOUNT_ATTR_IDMAP | unix.MOUNT_ATTR_RDONLY,
+		Userns_fd: uint64(userns.Fd()),
+	}
+	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		unix.Close(tree)
+		return -1, fmt.Errorf("idmapping image tree %s (needs a kernel and filesystem with idmapped mounts): %w", image, err)
+	}
+	return tree, nil
+}

@@ -1,0 +1,242 @@
+package guest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// requireRoot skips a test that needs real namespaces and mounts.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: starts real guests (namespaces, idmapped mounts, overlay)")
+	}
+}
+
+// requireBusybox skips a test that needs the host's static busybox.
+func requireBusybox(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/bin/busybox", "/usr/bin/busybox"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("needs busybox-static (make test installs it)")
+	return ""
+}
+
+// testImage is a tiny root filesystem made of the host's busybox.
+type testImage struct{ rootfs string }
+
+func (i testImage) Rootfs(ctx context.Context, name string) (string, error) { return i.rootfs, nil }
+
+// testPolicy gives every owner the same image and quota.
+type testPolicy struct{ max int }
+
+func (p testPolicy) ImageFor(string) string  { return "test" }
+func (p testPolicy) MaxGuestsFor(string) int { return p.max }
+
+// makeRootfs builds a minimal busybox root filesystem in dir.
+func makeRootfs(t *testing.T, busybox, dir string) {
+	t.Helper()
+	for _, d := range []string{"bin", "etc", "root", "tmp", "proc", "sys", "dev"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"sh", "id", "cat", "ls", "hostname", "tty", "sleep", "ps", "stat", "echo"} {
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	passwd := "root:x:0:0:root:/root:/bin/sh\n"
+	if err := os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte(passwd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var (
+	exeOnce sync.Once
+	exe     *SealedExe
+	exeErr  error
+)
+
+// testManager makes a manager over temporary directories, and stops every
+// guest it started when the test ends.
+func testManager(t *testing.T) *Manager {
+	t.Helper()
+	requireRoot(t)
+	busybox := requireBusybox(t)
+	exeOnce.Do(func() { exe, exeErr = NewSealedExe() })
+	if exeErr != nil {
+		t.Fatal(exeErr)
+	}
+	base := t.TempDir()
+	runDir, err := os.MkdirTemp("/tmp", "vmg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(base, "image")
+	makeRootfs(t, busybox, rootfs)
+	m, err := NewManager(Options{
+		DataDir: filepath.Join(base, "data"), RunDir: runDir,
+		Images: testImage{rootfs}, Policy: testPolicy{max: 2}, Exe: exe,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StopGrace: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, g := range m.List() {
+			if err := m.Stop(g.ID()); err != nil {
+				t.Errorf("stopping %s: %v", g.ID(), err)
+			}
+		}
+		os.RemoveAll(runDir)
+	})
+	return m
+}
+
+// run spawns argv with pipes and returns its output and status.
+func run(t *testing.T, g Spawner, argv ...string) (string, string, ExitStatus) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p, err := g.Spawn(ctx, SpawnRequest{Argv: argv, Env: []string{"PATH=/bin"}})
+	if err != nil {
+		t.Fatalf("Spawn(%q): %v", argv, err)
+	}
+	defer p.Close()
+	p.Stdin().Close()
+	var stdout, stderr bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); io.Copy(&stdout, p.Stdout()) }()
+	go func() { defer wg.Done(); io.Copy(&stderr, p.Stderr()) }()
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatalf("Wait(%q): %v", argv, err)
+	}
+	wg.Wait()
+	return stdout.String(), stderr.String(), st
+}
+
+func TestGuestRuns(t *testing.T) {
+	m := testManager(t)
+	g, err := m.Open(context.Background(), "alice", "alice")
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	out, errOut, st := run(t, g, "/bin/sh", "-c", "id -u; hostname; cat /proc/1/comm; echo oops >&2; exit 3")
+	if want := "0\nalice\n" + InitName + "\n"; out != want || errOut != "oops\n" || st.Code != 3 {
+		t.Errorf("run = %q, %q, %+v; want %q, \"oops\\n\", code 3", out, errOut, st, want)
+	}
+	info := m.List()[0]
+	uid := hostUID(t, info.InitPid)
+	if uid != int(info.IDBase) || uid < int(FirstIDBase) {
+		t.Errorf("init runs as host uid %d, want the guest's base %d", uid, info.IDBase)
+	}
+}
+
+func TestGuestSignalStatus(t *testing.T) {
+	m := testManager(t)
+	g, err := m.Open(context.Background(), "alice", "alice")
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	_, _, st := run(t, g, "/bin/sh", "-c", "kill -KILL $$")
+	if st.Signal != 9 || st.Code != 137 {
+		t.Errorf("status = %+v, want signal 9, code 137", st)
+	}
+}
+
+func TestGuestTerminal(t *testing.T) {
+	m := testManager(t)
+	g, err := m.Open(context.Background(), "alice", "alice")
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	p, err := g.Spawn(context.Background(), SpawnRequest{Argv: []string{"/bin/sh", "-c", "tty; stat -c %s /dev/pts/ptmx"}, TTY: &TTY{Rows: 30, Cols: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&out, p.Stdout()); close(done) }()
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		p.PTY().SetReadDeadline(time.Now())
+		<-done
+	}
+	if !strings.HasPrefix(out.String(), "/dev/pts/0") {
+		t.Errorf("tty output = %q, want /dev/pts/0 first", out.String())
+	}
+}
+
+func TestGuestPersistsAndRestarts(t *testing.T) {
+	m := testManager(t)
+	ctx := context.Background()
+	g, err := m.Open(ctx, "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, st := run(t, g, "/bin/sh", "-c", "echo kept > /root/f"); st.Code != 0 {
+		t.Fatalf("writing a file: %+v", st)
+	}
+	if err := m.Stop("alice"); err != nil {
+		t.Fatal(err)
+	}
+	g, err = m.Open(ctx, "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := run(t, g, "/bin/cat", "/root/f"); out != "kept\n" {
+		t.Errorf("after restart /root/f = %q, want %q", out, "kept\n")
+	}
+}
+
+func TestGuestQuota(t *testing.T) {
+	m := testManager(t)
+	ctx := context.Background()
+	for _, name := range []string{"alice", "web"} {
+		if _, err := m.Open(ctx, "alice", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.Open(ctx, "alice", "third"); err == nil || !strings.Contains(err.Error(), "max_guests") {
+		t.Errorf("third guest: err = %v, want a max_guests refusal", err)
+	}
+}
+
+// hostUID reads the real uid of pid on the host.
+func hostUID(t *testing.T, pid int) int {
+	t.Helper()
+	out, err := exec.Command("stat", "-c", "%u", "/proc/"+strconv.Itoa(pid)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return uid
+}

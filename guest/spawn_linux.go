@@ -1,0 +1,227 @@
+package guest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"vmhost/ttymodes"
+)
+
+// spawner starts processes for the init and reaps every child of PID 1:
+// sessions, and the orphans the guest leaves behind.
+type spawner struct {
+	mu      sync.Mutex
+	waiters map[int]chan ExitStatus
+}
+
+func newSpawner() *spawner {
+	return &spawner{waiters: make(map[int]chan ExitStatus)}
+}
+
+// spawned is a process just started: its pid, the files the daemon gets, and
+// where its exit status arrives.
+type spawned struct {
+	pid   int
+	files []*os.File
+	exit  chan ExitStatus
+}
+
+// spawn starts req. The daemon's ends of the process's terminal or pipes are
+// returned; the child's ends are closed here.
+func (s *spawner) spawn(req *SpawnRequest) (*spawned, error) {
+	argv, path, err := resolveCommand(req)
+	if err != nil {
+		return nil, err
+	}
+	ours, theirs, err := processFiles(req.TTY)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFiles(theirs)
+	attr := &syscall.ProcAttr{
+		Dir:   workDir(req.Dir),
+		Env:   req.Env,
+		Files: []uintptr{theirs[0].Fd(), theirs[len(theirs)/2].Fd(), theirs[len(theirs)-1].Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: req.TTY != nil, Ctty: 0},
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if err != nil {
+		closeFiles(ours)
+		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
+	}
+	exit := make(chan ExitStatus, 1)
+	s.waiters[pid] = exit
+	return &spawned{pid: pid, files: ours, exit: exit}, nil
+}
+
+// processFiles makes a terminal, or three pipes. ours are the daemon's ends
+// (master; or stdin writer, stdout reader, stderr reader), theirs the child's.
+func processFiles(tty *TTY) (ours, theirs []*os.File, err error) {
+	if tty != nil {
+		return openTerminal(tty)
+	}
+	for i := 0; i < 3; i++ {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeFiles(ours)
+			closeFiles(theirs)
+			return nil, nil, fmt.Errorf("making pipes: %w", err)
+		}
+		if i == 0 {
+			ours, theirs = append(ours, w), append(theirs, r)
+		} else {
+			ours, theirs = append(ours, r), append(theirs, w)
+		}
+	}
+	return ours, theirs, nil
+}
+
+// openTerminal opens a terminal of the guest's own devpts, with the client's
+// modes and size.
+func openTerminal(tty *TTY) (ours, theirs []*os.File, err error) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening a terminal: %w", err)
+	}
+	err = ttymodes.Apply(int(slave.Fd()), tty.Modes)
+	if err == nil && tty.Rows > 0 && tty.Cols > 0 {
+		err = ttymodes.SetSize(int(slave.Fd()), tty.Rows, tty.Cols)
+	}
+	if err != nil {
+		master.Close()
+		slave.Close()
+		return nil, nil, fmt.Errorf("setting up the terminal: %w", err)
+	}
+	return []*os.File{master}, []*os.File{slave}, nil
+}
+
+// reap waits for every child of PID 1 when SIGCHLD comes, and hands exit
+// statuses to whoever waits for them.
+func (s *spawner) reap() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGCHLD)
+	for range sigs {
+		s.reapAll()
+	}
+}
+
+// reapAll collects every child that has ended.
+func (s *spawner) reapAll() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+		s.mu.Lock()
+		exit, ok := s.waiters[pid]
+		delete(s.waiters, pid)
+		s.mu.Unlock()
+		if ok {
+			exit <- exitStatus(ws)
+		}
+	}
+}
+
+// exitStatus converts a wait status.
+func exitStatus(ws unix.WaitStatus) ExitStatus {
+	if ws.Signaled() {
+		return ExitStatus{Code: 128 + int(ws.Signal()), Signal: syscall.Signal(ws.Signal()), CoreDumped: ws.CoreDump()}
+	}
+	return ExitStatus{Code: ws.ExitStatus()}
+}
+
+// resolveCommand returns argv and the file to execute: the login shell of
+// root for a login, else argv[0] searched in the request's PATH.
+func resolveCommand(req *SpawnRequest) ([]string, string, error) {
+	if len(req.Argv) == 0 {
+		if !req.Login {
+			return nil, "", errors.New("spawn request without a command")
+		}
+		shell := rootShell()
+		return []string{"-" + filepath.Base(shell)}, shell, nil
+	}
+	path, err := lookPath(req.Argv[0], envValue(req.Env, "PATH"))
+	if err != nil {
+		return nil, "", err
+	}
+	return req.Argv, path, nil
+}
+
+// rootShell is root's shell from the guest's /etc/passwd, or /bin/sh.
+func rootShell() string {
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		return "/bin/sh"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) == 7 && fields[2] == "0" && isExecutable(fields[6]) {
+			return fields[6]
+		}
+	}
+	return "/bin/sh"
+}
+
+// lookPath finds name in path, unless it has a slash.
+func lookPath(name, path string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	if path == "" {
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if p := filepath.Join(dir, name); isExecutable(p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: command not found", name)
+}
+
+// isExecutable says whether path is an executable regular file.
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// envValue returns the value of key in env.
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// workDir is dir if it exists, else root's home, else /.
+func workDir(dir string) string {
+	for _, d := range []string{dir, "/root", "/"} {
+		if fi, err := os.Stat(d); d != "" && err == nil && fi.IsDir() {
+			return d
+		}
+	}
+	return "/"
+}
+
+// closeFiles closes every file in fs.
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}

@@ -1,0 +1,192 @@
+package guest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cloneFlags are the namespaces every guest's init gets.
+const cloneFlags = unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNS |
+	unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
+
+// readyTimeout bounds how long a new init may take to set its guest up.
+const readyTimeout = 30 * time.Second
+
+// startSpec is what starting one guest's init needs.
+type startSpec struct {
+	state  *State
+	rootfs string // the image's root filesystem
+	dir    string // the guest's directory: upper/, work/, init.log
+	runDir string // <run_dir>/guests/<id>: control.sock, rootfs/
+	exe    *SealedExe
+}
+
+// Paths inside a guest's directories.
+const (
+	controlSock = "control.sock"
+	upperDir    = "upper"
+	workSubdir  = "work"
+	initLog     = "init.log"
+)
+
+// startInit starts the init of a guest and waits until it is ready. It returns
+// the init's pid and start time.
+func startInit(spec startSpec) (int, uint64, error) {
+	if err := prepareDirs(spec); err != nil {
+		return 0, 0, err
+	}
+	ln, err := listenControl(filepath.Join(spec.runDir, controlSock))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer ln.Close()
+	ours, theirs, err := seqpacketPair()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer ours.Close()
+	logf, err := os.OpenFile(filepath.Join(spec.dir, initLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		theirs.Close()
+		return 0, 0, fmt.Errorf("opening init log: %w", err)
+	}
+	defer logf.Close()
+	cmd := initCommand(spec, logf, theirs, ln)
+	err = cmd.Start()
+	theirs.Close()
+	if err != nil {
+		return 0, 0, fmt.Errorf("starting the init of guest %s: %w", spec.state.ID(), err)
+	}
+	pid := cmd.Process.Pid
+	cmd.Process.Release()
+	if err := reapWhenDone(pid); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return 0, 0, err
+	}
+	if err := handOver(spec, pid, ours); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return 0, 0, fmt.Errorf("setting up guest %s: %w", spec.state.ID(), err)
+	}
+	start, _, err := procStart(pid)
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return 0, 0, fmt.Errorf("reading start time of guest %s: %w", spec.state.ID(), err)
+	}
+	return pid, start, nil
+}
+
+// initCommand is the command line of a guest's init: this binary, from its
+// sealed copy, as PID 1 of new namespaces with the guest's id range.
+func initCommand(spec startSpec, logf *os.File, sync *os.File, ln *os.File) *exec.Cmd {
+	st := spec.state
+	idmap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(st.IDBase), Size: int(st.IDSize)}}
+	return &exec.Cmd{
+		Path:       spec.exe.Path(),
+		Args:       []string{InitName, st.ID()},
+		Env:        []string{"GOMAXPROCS=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
+		Stdout:     logf,
+		Stderr:     logf,
+		ExtraFiles: []*os.File{sync, ln}, // initSyncFD, initControlFD
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags:                 cloneFlags,
+			UidMappings:                idmap,
+			GidMappings:                idmap,
+			GidMappingsEnableSetgroups: true,
+			Credential:                 &syscall.Credential{Uid: 0, Gid: 0},
+			Setsid:                     true,
+		},
+	}
+}
+
+// handOver gives the new init its configuration and root, and waits for it to
+// be ready.
+func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
+	userns, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return fmt.Errorf("opening user namespace: %w", err)
+	}
+	defer userns.Close()
+	root, err := rootMount(spec.rootfs, filepath.Join(spec.dir, upperDir), filepath.Join(spec.dir, workSubdir), userns)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs")}
+	if err := sendMessage(sync, cfg, root); err != nil {
+		return err
+	}
+	sync.SetReadDeadline(time.Now().Add(readyTimeout))
+	var ready initReady
+	fds, err := recvMessage(sync, &ready)
+	closeAll(fds)
+	if err != nil {
+		return fmt.Errorf("waiting for the init: %w (see %s)", err, filepath.Join(spec.dir, initLog))
+	}
+	if ready.Error != "" {
+		return errors.New(ready.Error)
+	}
+	return nil
+}
+
+// prepareDirs makes the guest's directories: upper and work owned by the
+// guest's root, the run directory with an empty mount point for the root.
+func prepareDirs(spec startSpec) error {
+	base := int(spec.state.IDBase)
+	for _, d := range []string{upperDir, workSubdir} {
+		p := filepath.Join(spec.dir, d)
+		if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("making %s: %w", p, err)
+		}
+		if err := os.Lchown(p, base, base); err != nil {
+			return fmt.Errorf("giving %s to the guest: %w", p, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(spec.runDir, "rootfs"), 0o755); err != nil {
+		return fmt.Errorf("making run directory: %w", err)
+	}
+	return os.Chmod(spec.runDir, 0o711)
+}
+
+// listenControl makes the control socket, reachable by root on the host only,
+// and returns it as a file for the init to inherit.
+func listenControl(path string) (*os.File, error) {
+	os.Remove(path)
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("making control socket: %w", err)
+	}
+	ln.SetUnlinkOnClose(false)
+	defer ln.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("protecting control socket: %w", err)
+	}
+	f, err := ln.File()
+	if err != nil {
+		return nil, fmt.Errorf("handing over control socket: %w", err)
+	}
+	return f, nil
+}
+
+// seqpacketPair returns a connected pair of SOCK_SEQPACKET sockets: ours as a
+// connection, theirs as a file for a child.
+func seqpacketPair() (*net.UnixConn, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("making sync socket: %w", err)
+	}
+	theirs := os.NewFile(uintptr(fds[1]), "sync")
+	c, err := fileConn(fds[0])
+	if err != nil {
+		theirs.Close()
+		return nil, nil, err
+	}
+	return c, theirs, nil
+}

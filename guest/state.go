@@ -1,0 +1,109 @@
+package guest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// State is what the daemon keeps of a guest, in <data_dir>/guests/<id>/guest.json.
+// The filesystem is the database: the file is written atomically, and on start
+// the daemon reads them all.
+type State struct {
+	Owner   string    `json:"owner"`
+	Name    string    `json:"name"`
+	Image   string    `json:"image"`
+	IDBase  uint32    `json:"id_base"`
+	IDSize  uint32    `json:"id_size"`
+	Created time.Time `json:"created"`
+	// InitPid and InitStart identify the running init: its host pid and its
+	// start time in clock ticks since boot (field 22 of /proc/PID/stat). Both
+	// are zero when the guest is not running.
+	InitPid   int    `json:"init_pid,omitempty"`
+	InitStart uint64 `json:"init_start,omitempty"`
+}
+
+// stateFile is the name of a guest's state file in its directory.
+const stateFile = "guest.json"
+
+// ID is the guest's identifier: the login that reaches it ("alice" for alice's
+// default guest, "alice+web" for her guest web).
+func (s *State) ID() string { return GuestID(s.Owner, s.Name) }
+
+// GuestID returns the identifier of owner's guest name.
+func GuestID(owner, name string) string {
+	if name == owner || name == "" {
+		return owner
+	}
+	return owner + "+" + name
+}
+
+// writeState writes s to dir/guest.json atomically: a temporary file in the same
+// directory, fsync, rename, fsync of the directory.
+func writeState(dir string, s *State) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding state of guest %s: %w", s.ID(), err)
+	}
+	return writeFileAtomic(filepath.Join(dir, stateFile), append(data, '\n'), 0o600)
+}
+
+// readState reads dir/guest.json.
+func readState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	if s.Owner == "" || s.Name == "" || s.IDBase == 0 || s.IDSize == 0 {
+		return nil, fmt.Errorf("reading %s: owner, name or id range missing", filepath.Join(dir, stateFile))
+	}
+	return &s, nil
+}
+
+// writeFileAtomic replaces path with data so that a crash leaves either the old
+// or the new content, never a mix.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(mode)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
