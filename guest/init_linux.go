@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -41,6 +42,7 @@ type initReady struct {
 // RunInit is the guest's PID 1. It sets up the guest's root, then serves the
 // control socket until it is told to stop. It never returns.
 func RunInit() {
+	closeInherited()
 	debug.SetGCPercent(50)
 	os.WriteFile("/proc/self/comm", []byte(InitName), 0)
 	unix.Umask(0o022)
@@ -189,6 +191,26 @@ func fileListener(fd int) (*net.UnixListener, error) {
 		return nil, fmt.Errorf("fd %d is not a unix listener", fd)
 	}
 	return ul, nil
+}
+
+// closeInherited closes every descriptor past the ones an init is started with
+// that is not close-on-exec: whatever the daemon itself inherited must not
+// reach the guest.
+func closeInherited() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		unix.CloseRange(initControlFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+		return
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= initControlFD {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.Close(fd)
+		}
+	}
 }
 
 // errString is err's message, or "" for nil.

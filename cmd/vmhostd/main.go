@@ -1,0 +1,52 @@
+// Command vmhostd turns one Linux machine into a host of lightweight VMs
+// reached over SSH: `ssh alice@host` lands alice, as root, in her own
+// persistent guest made of namespaces.
+//
+// It is also, under another name, the init of every guest (a hidden role).
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"vmhost/guest"
+)
+
+// usage is the top-level help.
+const usage = `vmhostd: a host of lightweight VMs reached over SSH.
+
+Usage:
+  vmhostd serve --config FILE                run the daemon in the foreground
+  vmhostd image build NAME --config FILE     build an image from the config
+  vmhostd CMD --help                         describe a command's flags
+
+The config file is YAML; see config.example.yaml.
+`
+
+func main() {
+	if filepath.Base(os.Args[0]) == guest.InitName {
+		guest.RunInit()
+	}
+	os.Exit(run(os.Args[1:]))
+}
+
+// run dispatches a command line and returns the exit code.
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:])
+	case "image":
+		return image(args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "vmhostd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"vmhost/config"
+	"vmhost/guest"
+	"vmhost/images"
+	"vmhost/sshgate"
+)
+
+// serve runs `vmhostd serve`: the daemon, in the foreground, until SIGTERM or
+// SIGINT. Guests keep running when it stops.
+func serve(args []string) int {
+	fs, path := commandFlags("serve", "vmhostd serve --config FILE")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	cfg, ok := loadConfig(*path)
+	if !ok {
+		return 1
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := runDaemon(ctx, cfg, log); err != nil {
+		log.Error("vmhostd stopped", "err", err)
+		return 1
+	}
+	log.Info("vmhostd stopped; guests keep running")
+	return 0
+}
+
+// runDaemon wires the parts together and serves SSH until ctx ends.
+func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("making data_dir: %w", err)
+	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	exe, err := guest.NewSealedExe()
+	if err != nil {
+		return err
+	}
+	defer exe.Close()
+	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), log)
+	mgr, err := guest.NewManager(guest.Options{
+		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
+		Images: configImages{cfg: cfg, store: store, log: log}, Policy: cfg,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := sshgate.New(sshgate.Options{
+		HostKeyPath: filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"),
+		Users:       sshgate.NewKeyStore(cfg.Users, log),
+		Guests:      managerGuests{mgr},
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	log.Info("vmhostd listening", "addr", ln.Addr().String(), "config", cfg.Path)
+	return srv.Serve(ctx, ln)
+}
+
+// lockDataDir makes sure one daemon at a time uses a data directory.
+func lockDataDir(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, "vmhostd.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking data_dir: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data_dir %s is in use by another vmhostd (%w)", dir, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// configImages gives guests the images the config defines, built on first use.
+type configImages struct {
+	cfg   *config.Config
+	store *images.Store
+	log   *slog.Logger
+}
+
+// Rootfs implements guest.Images.
+func (c configImages) Rootfs(ctx context.Context, name string) (string, error) {
+	spec, ok := c.cfg.Images[name]
+	if !ok {
+		return "", fmt.Errorf("image %q is not defined in the config; ask the admin", name)
+	}
+	img, err := c.store.Ensure(ctx, name, spec, logWriter{c.log, name})
+	if err != nil {
+		return "", err
+	}
+	return img.Rootfs, nil
+}
+
+// logWriter turns an image build's progress lines into log lines.
+type logWriter struct {
+	log   *slog.Logger
+	image string
+}
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Info("image build", "image", w.image, "progress", string(p))
+	return len(p), nil
+}
+
+// managerGuests adapts guest.Manager to what sshgate needs.
+type managerGuests struct{ m *guest.Manager }
+
+// Open implements sshgate.Guests.
+func (g managerGuests) Open(ctx context.Context, owner, name string) (sshgate.Guest, error) {
+	return g.m.Open(ctx, owner, name)
+}
