@@ -46,6 +46,35 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, erro
 	return newProcess(c, rep.Pid, fds, req.TTY != nil)
 }
 
+// probeInit asks the init listening on sock for its host pid, and returns the
+// pid and start time of the init answering, if one does.
+func probeInit(ctx context.Context, sock string) (int, uint64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unixpacket", sock)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer nc.Close()
+	c := nc.(*net.UnixConn)
+	c.SetDeadline(time.Now().Add(time.Second))
+	var rep reply
+	if err := sendMessage(c, request{Op: opPing}); err != nil {
+		return 0, 0, false
+	}
+	fds, err := recvMessage(c, &rep)
+	closeAll(fds)
+	if err != nil || rep.Pid <= 0 {
+		return 0, 0, false
+	}
+	start, zombie, err := procStart(rep.Pid)
+	if err != nil || zombie {
+		return 0, 0, false
+	}
+	return rep.Pid, start, true
+}
+
 // wantFiles is how many files a spawn hands over: the terminal, or three pipes.
 func wantFiles(req SpawnRequest) int {
 	if req.TTY != nil {

@@ -32,6 +32,9 @@ type initConfig struct {
 	// RootDir is an empty directory, outside the guest, where the init mounts
 	// the guest's root in its own mount namespace before pivoting into it.
 	RootDir string `json:"root_dir"`
+	// HostPid is the init's pid as the daemon sees it; the init answers pings
+	// with it, so a daemon that lost track of a running init finds it again.
+	HostPid int `json:"host_pid"`
 }
 
 // initReady is the init's answer once the guest is set up, or why it is not.
@@ -60,7 +63,7 @@ func RunInit() {
 		os.Exit(1)
 	}
 	log = log.With("guest", cfg.ID)
-	os.Exit(serveInit(log))
+	os.Exit(serveInit(log, cfg.HostPid))
 }
 
 // setupInit receives the configuration and root, and builds the guest's world.
@@ -117,7 +120,7 @@ func loopbackUp() error {
 // serveInit reaps children, serves the control socket and stops the guest on
 // SIGTERM, SIGINT, SIGHUP, SIGPWR, SIGUSR1 or SIGUSR2 (what halt, poweroff and
 // reboot send to PID 1). It returns the exit code.
-func serveInit(log *slog.Logger) int {
+func serveInit(log *slog.Logger, hostPid int) int {
 	ln, err := fileListener(initControlFD)
 	if err != nil {
 		log.Error("guest init: no control socket", "err", err)
@@ -125,7 +128,7 @@ func serveInit(log *slog.Logger) int {
 	}
 	sp := newSpawner()
 	go sp.reap()
-	go serveControl(ln, sp, log)
+	go serveControl(ln, sp, hostPid, log)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGPWR, unix.SIGUSR1, unix.SIGUSR2)
 	sig := <-stop

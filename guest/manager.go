@@ -226,6 +226,11 @@ func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
 	if initAlive(st.InitPid, st.InitStart) {
 		return nil
 	}
+	if pid, start, ok := probeInit(ctx, filepath.Join(m.runDir(st.ID()), controlSock)); ok {
+		m.log.Info("found running init of guest", "guest", st.ID(), "pid", pid)
+		st.InitPid, st.InitStart = pid, start
+		return writeState(m.guestDir(st.ID()), st)
+	}
 	rootfs, err := m.opts.Images.Rootfs(ctx, st.Image)
 	if err != nil {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)

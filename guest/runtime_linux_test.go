@@ -82,6 +82,17 @@ var (
 // guest it started when the test ends.
 func testManager(t *testing.T) *Manager {
 	t.Helper()
+	m, err := NewManager(testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// testOptions makes temporary directories and an image for managers, and
+// stops every guest under them when the test ends.
+func testOptions(t *testing.T) Options {
+	t.Helper()
 	requireRoot(t)
 	busybox := requireBusybox(t)
 	exeOnce.Do(func() { exe, exeErr = NewSealedExe() })
@@ -95,15 +106,17 @@ func testManager(t *testing.T) *Manager {
 	}
 	rootfs := filepath.Join(base, "image")
 	makeRootfs(t, busybox, rootfs)
-	m, err := NewManager(Options{
+	opts := Options{
 		DataDir: filepath.Join(base, "data"), RunDir: runDir,
 		Images: testImage{rootfs}, Policy: testPolicy{max: 2}, Exe: exe,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StopGrace: 2 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		m, err := NewManager(opts)
+		if err != nil {
+			t.Errorf("cleaning up guests: %v", err)
+			return
+		}
 		for _, g := range m.List() {
 			if err := m.Stop(g.ID()); err != nil {
 				t.Errorf("stopping %s: %v", g.ID(), err)
@@ -111,7 +124,7 @@ func testManager(t *testing.T) *Manager {
 		}
 		os.RemoveAll(runDir)
 	})
-	return m
+	return opts
 }
 
 // run spawns argv with pipes and returns its output and status.
@@ -239,4 +252,51 @@ func hostUID(t *testing.T, pid int) int {
 	}
 	uid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
 	return uid
+}
+
+func TestGuestReattach(t *testing.T) {
+	opts := testOptions(t)
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Open(context.Background(), "alice", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	pid := m.List()[0].InitPid
+	m2, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m2.List()[0]; !got.Running || got.InitPid != pid {
+		t.Errorf("after a restart: running %v, pid %d; want running, pid %d", got.Running, got.InitPid, pid)
+	}
+}
+
+func TestGuestFoundAfterLostTrack(t *testing.T) {
+	opts := testOptions(t)
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Open(context.Background(), "alice", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	st := m.List()[0].State
+	pid := st.InitPid
+	// A daemon killed between starting an init and recording it.
+	st.InitPid, st.InitStart = 0, 0
+	if err := writeState(filepath.Join(opts.DataDir, "guests", "alice"), &st); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m2.Open(context.Background(), "alice", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := m2.List()[0].InitPid; got != pid {
+		t.Errorf("after losing track: init pid %d, want the running one, %d", got, pid)
+	}
 }

@@ -13,7 +13,7 @@ import (
 
 // serveControl accepts the daemon's connections on the control socket, each
 // served on its own goroutine.
-func serveControl(ln *net.UnixListener, sp *spawner, log *slog.Logger) {
+func serveControl(ln *net.UnixListener, sp *spawner, hostPid int, log *slog.Logger) {
 	for {
 		c, err := ln.AcceptUnix()
 		if err != nil {
@@ -21,13 +21,13 @@ func serveControl(ln *net.UnixListener, sp *spawner, log *slog.Logger) {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		go serveConn(c, sp, log)
+		go serveConn(c, sp, hostPid, log)
 	}
 }
 
-// serveConn answers one connection: a ping, or a spawn followed by signals
-// until the process ends.
-func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
+// serveConn answers one connection: a ping (answered with the init's host
+// pid), or a spawn followed by signals until the process ends.
+func serveConn(c *net.UnixConn, sp *spawner, hostPid int, log *slog.Logger) {
 	defer c.Close()
 	var req request
 	fds, err := recvMessage(c, &req)
@@ -38,7 +38,7 @@ func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
 	}
 	switch req.Op {
 	case opPing:
-		sendMessage(c, reply{Pid: os.Getpid()})
+		sendMessage(c, reply{Pid: hostPid})
 	case opSpawn:
 		serveSpawn(c, &req, sp, log)
 	default:

@@ -119,7 +119,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 		return err
 	}
 	defer unix.Close(root)
-	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs")}
+	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"), HostPid: pid}
 	if err := sendMessage(sync, cfg, root); err != nil {
 		return err
 	}
