@@ -6,7 +6,7 @@ package config
 
 // Config is the whole configuration of one vmhostd daemon.
 type Config struct {
-	// Path is the file the configuration was loaded from.
+	// Path is the file the configuration was loaded from, made absolute.
 	Path     string           `yaml:"-"`
 	Listen   string           `yaml:"listen"`
 	DataDir  string           `yaml:"data_dir"`
@@ -44,6 +44,16 @@ type Image struct {
 	Include []string `yaml:"include"`
 	Path    string   `yaml:"path"`
 }
+
+// Image sources.
+const (
+	// SourceBusybox builds a tiny image from the host's busybox-static.
+	SourceBusybox = "busybox"
+	// SourceDebootstrap builds a Debian image with debootstrap.
+	SourceDebootstrap = "debootstrap"
+	// SourceTar unpacks a root filesystem tarball.
+	SourceTar = "tar"
+)
 
 // Defaults apply to every user unless the user overrides them.
 type Defaults struct {

@@ -40,8 +40,24 @@ func skeleton(version string) []entry {
 		f("etc/resolv.conf", 0o644, "# written by vmhost when the guest starts\n"),
 		f("etc/os-release", 0o644, osRelease(version)),
 		f("etc/shells", 0o644, "/bin/sh\n/bin/ash\n"),
+		f("usr/bin/nohup", 0o755, nohupScript),
 	}
 }
+
+// nohupScript stands in for the nohup applet, which Debian's busybox-static
+// lacks: people start services with nohup on a small VM. An applet of the
+// same name, where there is one, is not linked over it.
+const nohupScript = `#!/bin/sh
+# nohup COMMAND [ARG]...: run COMMAND immune to hangups.
+trap '' HUP
+if [ -t 1 ]; then
+	exec >>nohup.out 2>/dev/null || exec >>"$HOME/nohup.out"
+	echo "nohup: appending output to nohup.out" >&2
+fi
+if [ -t 2 ]; then exec 2>&1; fi
+if [ -t 0 ]; then exec </dev/null; fi
+exec "$@"
+`
 
 const etcPasswd = `root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/bin/false

@@ -1,0 +1,57 @@
+package config
+
+// User returns the settings of the user name, and whether there is one.
+func (c *Config) User(name string) (User, bool) {
+	u, ok := c.Users[name]
+	return u, ok
+}
+
+// ImageFor returns the image a user's new guests start from: the user's own,
+// or defaults.image.
+func (c *Config) ImageFor(user string) string {
+	if u, ok := c.Users[user]; ok && u.Image != "" {
+		return u.Image
+	}
+	return c.Defaults.Image
+}
+
+// MaxGuestsFor returns how many guests a user may have: the user's own
+// max_guests if above 0, or defaults.max_guests.
+func (c *Config) MaxGuestsFor(user string) int {
+	if u, ok := c.Users[user]; ok && u.MaxGuests > 0 {
+		return u.MaxGuests
+	}
+	return c.Defaults.MaxGuests
+}
+
+// LimitsFor returns the limits of a user's guests: defaults.limits, each field
+// overridden by the user's own when set.
+func (c *Config) LimitsFor(user string) Limits {
+	l := c.Defaults.Limits
+	u, ok := c.Users[user]
+	if !ok {
+		return l
+	}
+	if u.Limits.Memory != 0 {
+		l.Memory = u.Limits.Memory
+	}
+	if u.Limits.CPUs != 0 {
+		l.CPUs = u.Limits.CPUs
+	}
+	if u.Limits.Pids != 0 {
+		l.Pids = u.Limits.Pids
+	}
+	return l
+}
+
+// NATEnabled reports whether guests reach the outside through NAT (the
+// default).
+func (c *Config) NATEnabled() bool {
+	return c.Network.NAT == nil || *c.Network.NAT
+}
+
+// IsolateEnabled reports whether guests are kept from reaching each other (the
+// default).
+func (c *Config) IsolateEnabled() bool {
+	return c.Network.Isolate == nil || *c.Network.Isolate
+}

@@ -1,0 +1,121 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// minMemory is the least memory limit a guest can boot with.
+const minMemory = 4 * MiB
+
+// checkDefaults wants defaults.image defined and max_guests at least 1.
+func checkDefaults(v *validator) {
+	checkImageRef(v, "defaults.image", v.c.Defaults.Image)
+	if v.c.Defaults.MaxGuests < 1 {
+		v.addf("defaults.max_guests", "%d is too few; every user needs at least 1 guest", v.c.Defaults.MaxGuests)
+	}
+}
+
+// checkImageRef wants name to be an image defined under images.
+func checkImageRef(v *validator, path, name string) {
+	if _, ok := v.c.Images[name]; !ok {
+		v.addf(path, "no image named %q; define it under images: or use one of %s",
+			name, strings.Join(sortedKeys(v.c.Images), ", "))
+	}
+}
+
+// checkUsers wants every user named well, with keys, and overrides that make
+// sense.
+func checkUsers(v *validator) {
+	for _, name := range sortedKeys(v.c.Users) {
+		path := "users." + name
+		u := v.c.Users[name]
+		if !userName.MatchString(name) {
+			v.addf(path, "%q is not a valid user name; use up to 32 lower-case letters, digits, '_' and '-', "+
+				"starting with a letter or '_' (no '+' or '.': alice+web names alice's guest web)", name)
+		}
+		checkKeys(v, name, u)
+		if u.Image != "" {
+			checkImageRef(v, path+".image", u.Image)
+		}
+		if u.MaxGuests < 0 {
+			v.addf(path+".max_guests", "%d is negative; write 1 or more, or leave it out for defaults.max_guests (%d)",
+				u.MaxGuests, v.c.Defaults.MaxGuests)
+		}
+	}
+}
+
+// checkKeys wants a user to have keys, each a valid authorized_keys line.
+func checkKeys(v *validator, name string, u User) {
+	path := "users." + name
+	if len(u.Keys) == 0 && u.AuthorizedKeysFile == "" {
+		v.addf(path, "has no way to log in; add keys: [\"ssh-ed25519 AAAA... you@laptop\"] or authorized_keys_file: /home/%s/.ssh/authorized_keys",
+			name)
+	}
+	for i, line := range u.Keys {
+		if msg := keyProblem(line); msg != "" {
+			v.addf(fmt.Sprintf("%s.keys[%d]", path, i), "%s", msg)
+		}
+	}
+}
+
+// keyProblem says what is wrong with an authorized_keys line, or "".
+func keyProblem(line string) string {
+	if strings.Contains(line, "PRIVATE KEY") {
+		return "this is a private key; paste the public key instead (the .pub file), and keep the private one secret"
+	}
+	_, _, _, rest, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		return fmt.Sprintf("not an SSH public key line (%s); paste one line of a .pub file, like \"ssh-ed25519 AAAAC3Nz... alice@laptop\"",
+			oneLine(err.Error()))
+	}
+	if len(bytes.TrimSpace(rest)) > 0 {
+		return "holds more than one line; give each key its own list item"
+	}
+	return ""
+}
+
+// checkLimits wants every limit that is set positive and within the host.
+func checkLimits(v *validator) {
+	checkLimitSet(v, "defaults.limits", v.c.Defaults.Limits)
+	for _, name := range sortedKeys(v.c.Users) {
+		checkLimitSet(v, "users."+name+".limits", v.c.Users[name].Limits)
+	}
+}
+
+// checkLimitSet checks one limits: mapping.
+func checkLimitSet(v *validator, path string, l Limits) {
+	checkMemory(v, path+".memory", l.Memory)
+	checkCPUs(v, path+".cpus", l.CPUs)
+	if p := path + ".pids"; (v.has(p) || l.Pids != 0) && l.Pids <= 0 {
+		v.addf(p, "%d is not a number of processes; write 1 or more, like 512, or leave it out for no limit", l.Pids)
+	}
+}
+
+// checkMemory wants a memory limit, when set, from 4MiB to the host's memory.
+func checkMemory(v *validator, path string, m Size) {
+	switch {
+	case !v.has(path) && m == 0:
+	case m <= 0:
+		v.addf(path, "%s is not a memory size; write one like 512MiB, or leave it out for no limit", m)
+	case m < minMemory:
+		v.addf(path, "%s is too little; a guest needs at least %s", m, minMemory)
+	case v.host.MemTotal > 0 && int64(m) > v.host.MemTotal:
+		v.addf(path, "%s is more than this host's memory (%s)", m, Size(v.host.MemTotal))
+	}
+}
+
+// checkCPUs wants a CPU limit, when set, above 0 and at most the host's CPUs.
+func checkCPUs(v *validator, path string, c float64) {
+	switch {
+	case !v.has(path) && c == 0:
+	case !(c > 0) || math.IsInf(c, 1):
+		v.addf(path, "%g is not a number of CPUs; write one above 0, like 1.5, or leave it out for no limit", c)
+	case v.host.CPUs > 0 && c > float64(v.host.CPUs):
+		v.addf(path, "%g is more than this host's %d CPUs", c, v.host.CPUs)
+	}
+}
