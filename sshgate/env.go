@@ -1,0 +1,73 @@
+package sshgate
+
+import (
+	"net"
+	"strings"
+)
+
+// maxClientEnv bounds the "env" requests accepted on one session.
+const maxClientEnv = 64
+
+// baseEnv is the environment every process starts with, as for root's login.
+var baseEnv = []string{
+	"HOME=/root",
+	"USER=root",
+	"LOGNAME=root",
+	"SHELL=/bin/sh",
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+}
+
+// acceptEnv reports whether a client may set the variable name: TERM, LANG
+// and LC_*, like OpenSSH's default AcceptEnv. Everything else (LD_PRELOAD,
+// PATH, ...) is refused.
+func acceptEnv(name, value string) bool {
+	if strings.ContainsAny(name, "=\x00") || strings.ContainsRune(value, 0) {
+		return false
+	}
+	return name == "TERM" || name == "LANG" || strings.HasPrefix(name, "LC_") && len(name) > 3
+}
+
+// environ returns the process's environment: baseEnv, SSH_CLIENT and
+// SSH_CONNECTION, TERM (from pty-req, else from env) and the accepted env
+// variables, the last value of a name winning. s.mu must be held.
+func (s *session) environ() []string {
+	env := append([]string(nil), baseEnv...)
+	env = append(env, sshAddrEnv(s.conn.sc.RemoteAddr(), s.conn.sc.LocalAddr())...)
+	if s.tty != nil && s.tty.Term != "" {
+		env = append(env, "TERM="+s.tty.Term)
+	}
+	for _, kv := range s.env {
+		if strings.HasPrefix(kv, "TERM=") && s.tty != nil && s.tty.Term != "" {
+			continue
+		}
+		env = setEnv(env, kv)
+	}
+	return env
+}
+
+// setEnv sets kv ("KEY=value") in env, replacing an earlier value of KEY.
+func setEnv(env []string, kv string) []string {
+	key, _, _ := strings.Cut(kv, "=")
+	for i, old := range env {
+		if strings.HasPrefix(old, key+"=") {
+			env[i] = kv
+			return env
+		}
+	}
+	return append(env, kv)
+}
+
+// sshAddrEnv returns SSH_CLIENT and SSH_CONNECTION as OpenSSH sets them:
+// "client_ip client_port server_port" and
+// "client_ip client_port server_ip server_port".
+func sshAddrEnv(remote, local net.Addr) []string {
+	rhost, rport, err1 := net.SplitHostPort(remote.String())
+	lhost, lport, err2 := net.SplitHostPort(local.String())
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	return []string{
+		"SSH_CLIENT=" + rhost + " " + rport + " " + lport,
+		"SSH_CONNECTION=" + rhost + " " + rport + " " + lhost + " " + lport,
+	}
+}

@@ -1,0 +1,199 @@
+package sshgate
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+
+	"github.com/creack/pty"
+
+	"vmhost/guest"
+	"vmhost/ttymodes"
+)
+
+// openCall is one call of fakeGuests.Open.
+type openCall struct{ Owner, Name string }
+
+// fakeGuests is a Guests whose guests run processes on the host, recording
+// the Open calls and the processes' requests.
+type fakeGuests struct {
+	mu      sync.Mutex
+	opens   []openCall
+	spawns  []guest.SpawnRequest
+	procs   []*hostProcess
+	openErr error // returned by Open when set
+	// spawnErrArgv makes Spawn fail, as for a command that cannot start.
+	spawnErrArgv bool
+}
+
+func (f *fakeGuests) Open(ctx context.Context, owner, name string) (Guest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opens = append(f.opens, openCall{owner, name})
+	if f.openErr != nil {
+		return nil, f.openErr
+	}
+	return hostGuest{f}, nil
+}
+
+// openCalls returns the Open calls so far.
+func (f *fakeGuests) openCalls() []openCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]openCall(nil), f.opens...)
+}
+
+// lastProcess returns the last process started, or nil.
+func (f *fakeGuests) lastProcess() *hostProcess {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.procs) == 0 {
+		return nil
+	}
+	return f.procs[len(f.procs)-1]
+}
+
+// hostGuest is a guest that is the host itself.
+type hostGuest struct{ f *fakeGuests }
+
+// Spawn runs req on the host; a login shell is /bin/sh -l.
+func (g hostGuest) Spawn(ctx context.Context, req guest.SpawnRequest) (guest.Process, error) {
+	argv := req.Argv
+	if len(argv) == 0 {
+		argv = []string{"/bin/sh", "-l"}
+	}
+	g.f.mu.Lock()
+	if g.f.spawnErrArgv {
+		argv = []string{"/nonexistent/sh"}
+	}
+	g.f.mu.Unlock()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = req.Env
+	cmd.Dir = "/"
+	var p *hostProcess
+	var err error
+	if req.TTY != nil {
+		p, err = startTTY(cmd, req.TTY)
+	} else {
+		p, err = startPipes(cmd)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g.f.mu.Lock()
+	g.f.spawns = append(g.f.spawns, req)
+	g.f.procs = append(g.f.procs, p)
+	g.f.mu.Unlock()
+	return p, nil
+}
+
+// hostProcess is a process on the host, as a guest.Process.
+type hostProcess struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout io.Reader
+	stderr io.Reader
+	pty    *os.File
+	files  []*os.File // closed by Close
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// startPipes starts cmd with its stdio on pipes. The parent's ends are our
+// own, so that Wait does not close them before the output is read.
+func startPipes(cmd *exec.Cmd) (*hostProcess, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	errW.Close()
+	p := &hostProcess{cmd: cmd, stdin: inW, stdout: outR, stderr: errR, files: []*os.File{inW, outR, errR}}
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// startTTY starts cmd on a new pty set up as tty asks, like the guest's init.
+func startTTY(cmd *exec.Cmd, tty *guest.TTY) (*hostProcess, error) {
+	ptm, pts, err := pty.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer pts.Close()
+	if err := setUpTTY(pts, tty); err != nil {
+		ptm.Close()
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		ptm.Close()
+		return nil, err
+	}
+	return &hostProcess{cmd: cmd, stdin: ptm, stdout: ptm, pty: ptm, files: []*os.File{ptm}}, nil
+}
+
+// setUpTTY applies the terminal modes and size of tty to the slave side.
+func setUpTTY(pts *os.File, tty *guest.TTY) error {
+	fd := int(pts.Fd())
+	if err := ttymodes.Apply(fd, tty.Modes); err != nil {
+		return err
+	}
+	return ttymodes.SetSize(fd, tty.Rows, tty.Cols)
+}
+
+func (p *hostProcess) Stdin() io.WriteCloser { return p.stdin }
+func (p *hostProcess) Stdout() io.Reader     { return p.stdout }
+func (p *hostProcess) Stderr() io.Reader     { return p.stderr }
+func (p *hostProcess) PTY() *os.File         { return p.pty }
+
+func (p *hostProcess) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
+
+func (p *hostProcess) Wait() (guest.ExitStatus, error) {
+	err := p.cmd.Wait()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		return guest.ExitStatus{}, err
+	}
+	ws := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return guest.ExitStatus{Signal: ws.Signal(), CoreDumped: ws.CoreDump()}, nil
+	}
+	return guest.ExitStatus{Code: ws.ExitStatus()}, nil
+}
+
+func (p *hostProcess) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, f := range p.files {
+		f.Close()
+	}
+	return nil
+}
+
+// isClosed reports whether Close was called.
+func (p *hostProcess) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}

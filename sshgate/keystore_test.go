@@ -1,0 +1,89 @@
+package sshgate
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"vmhost/config"
+)
+
+// newPublicKey returns a new ed25519 public key and its authorized_keys line.
+func newPublicKey(t *testing.T) (ssh.PublicKey, string) {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
+}
+
+func TestKeyStore(t *testing.T) {
+	configKey, configLine := newPublicKey(t)
+	fileKey, fileLine := newPublicKey(t)
+	optionKey, optionLine := newPublicKey(t)
+	laterKey, laterLine := newPublicKey(t)
+	strangerKey, _ := newPublicKey(t)
+
+	dir := t.TempDir()
+	authFile := filepath.Join(dir, "authorized_keys")
+	content := "# alice's keys\n\n" +
+		"not a key at all\n" +
+		fileLine + " alice@laptop\n" +
+		`from="10.0.0.0/8",no-pty ` + optionLine + "\n"
+	if err := os.WriteFile(authFile, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := NewKeyStore(map[string]config.User{
+		"alice": {Keys: []string{configLine + " alice@desk", "garbage"}, AuthorizedKeysFile: authFile},
+		"bob":   {AuthorizedKeysFile: filepath.Join(dir, "missing")},
+		"carol": {},
+	}, nil)
+
+	tests := []struct {
+		user string
+		key  ssh.PublicKey
+		want bool
+	}{
+		{"alice", configKey, true},
+		{"alice", fileKey, true},
+		{"alice", optionKey, false}, // option lines are skipped
+		{"alice", strangerKey, false},
+		{"alice", laterKey, false},
+		{"bob", configKey, false}, // missing file: no keys
+		{"carol", configKey, false},
+		{"dave", configKey, false}, // unknown user
+		{"", configKey, false},
+	}
+	for _, tt := range tests {
+		if got := store.Authorized(tt.user, tt.key); got != tt.want {
+			t.Errorf("Authorized(%q, %s) = %v, want %v", tt.user, ssh.FingerprintSHA256(tt.key), got, tt.want)
+		}
+	}
+
+	// The file is read at each authentication: an added key works at once.
+	if err := os.WriteFile(authFile, []byte(content+laterLine+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !store.Authorized("alice", laterKey) {
+		t.Errorf("Authorized(alice, key added to the file) = false, want true")
+	}
+	if err := os.Remove(authFile); err != nil {
+		t.Fatal(err)
+	}
+	if store.Authorized("alice", fileKey) {
+		t.Errorf("Authorized(alice, key of a removed file) = true, want false")
+	}
+	if !store.Authorized("alice", configKey) {
+		t.Errorf("Authorized(alice, configured key) = false after the file went away, want true")
+	}
+}

@@ -1,0 +1,120 @@
+package sshgate
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"syscall"
+
+	"golang.org/x/crypto/ssh"
+
+	"vmhost/guest"
+)
+
+// exitStatusMsg is the payload of an "exit-status" request (RFC 4254 6.10).
+type exitStatusMsg struct {
+	Status uint32
+}
+
+// exitSignalMsg is the payload of an "exit-signal" request (RFC 4254 6.10).
+type exitSignalMsg struct {
+	Signal     string
+	CoreDumped bool
+	Message    string
+	Lang       string
+}
+
+// pump copies the channel to the process's input and its output to the
+// channel until the process has ended and its output is drained.
+func (s *session) pump(proc guest.Process) (guest.ExitStatus, error) {
+	var out sync.WaitGroup
+	var drain func()
+	if s.pty != nil {
+		r := newPTYReader(s.pty)
+		go copyInput(s.pty, s.ch, false)
+		out.Go(func() { io.Copy(s.ch, r) })
+		drain = r.processEnded
+	} else {
+		go copyInput(proc.Stdin(), s.ch, true)
+		out.Go(func() { io.Copy(s.ch, proc.Stdout()) })
+		if stderr := proc.Stderr(); stderr != nil {
+			out.Go(func() { io.Copy(s.ch.Stderr(), stderr) })
+		}
+	}
+	status, err := proc.Wait()
+	if drain != nil {
+		drain()
+	}
+	out.Wait()
+	return status, err
+}
+
+// copyInput copies the client's input to w. The client's EOF closes w when
+// closeOnEOF is set (pipes); a terminal stays open, as with OpenSSH.
+func copyInput(w io.WriteCloser, ch ssh.Channel, closeOnEOF bool) {
+	_, err := io.Copy(w, ch)
+	if err == nil && closeOnEOF {
+		w.Close()
+	}
+}
+
+// finish tells the client how the process ended, then closes the channel:
+// exit status, EOF, close, in OpenSSH's order.
+func (s *session) finish(status guest.ExitStatus, err error) {
+	if err != nil {
+		s.end(fmt.Errorf("waiting for the process: %w", err))
+	} else {
+		s.end(fmt.Errorf("process ended: %s", describe(status)))
+		s.sendExit(status)
+	}
+	s.ch.CloseWrite()
+	s.ch.Close()
+	s.closeProcess()
+}
+
+// fail reports err on the channel's stderr and ends the session with exit
+// status 1; nothing was started.
+func (s *session) fail(err error) {
+	s.end(fmt.Errorf("starting the session: %w", err))
+	fmt.Fprintf(s.ch.Stderr(), "vmhost: %v\r\n", err)
+	s.sendExit(guest.ExitStatus{Code: 1})
+	s.ch.CloseWrite()
+	s.ch.Close()
+}
+
+// sendExit sends exit-signal when the process was killed by a signal, else
+// exit-status.
+func (s *session) sendExit(status guest.ExitStatus) {
+	var err error
+	if status.Signal != 0 {
+		_, err = s.ch.SendRequest("exit-signal", false, ssh.Marshal(exitSignalMsg{
+			Signal:     signalName(status.Signal),
+			CoreDumped: status.CoreDumped,
+		}))
+	} else {
+		_, err = s.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatusMsg{uint32(status.Code)}))
+	}
+	if err != nil {
+		s.log.Debug("sending exit status", "err", err)
+	}
+}
+
+// describe says how a process ended, for logs.
+func describe(status guest.ExitStatus) string {
+	if status.Signal == 0 {
+		return fmt.Sprintf("exit status %d", status.Code)
+	}
+	core := ""
+	if status.CoreDumped {
+		core = " (core dumped)"
+	}
+	return fmt.Sprintf("killed by %s%s", unixSignalName(status.Signal), core)
+}
+
+// unixSignalName returns "SIGTERM" style names, for logs.
+func unixSignalName(sig syscall.Signal) string {
+	if name := signalName(sig); name != unknownSignalName {
+		return "SIG" + name
+	}
+	return fmt.Sprintf("signal %d", int(sig))
+}

@@ -1,0 +1,180 @@
+package sshgate
+
+import (
+	"fmt"
+
+	"golang.org/x/crypto/ssh"
+
+	"vmhost/ttymodes"
+)
+
+// handle answers one session request. A shell or exec request is answered
+// once its process has started (or failed to), as OpenSSH does, and before
+// any output or exit status is sent.
+func (s *session) handle(req *ssh.Request) {
+	ok, run := s.dispatch(req)
+	if req.WantReply {
+		req.Reply(ok, nil)
+	}
+	if run != nil {
+		go run()
+	}
+}
+
+// dispatch handles req, returning the answer and, for an accepted shell or
+// exec, what serves the session afterwards.
+func (s *session) dispatch(req *ssh.Request) (ok bool, run func()) {
+	switch req.Type {
+	case "pty-req":
+		return s.ptyReq(req.Payload), nil
+	case "env":
+		return s.setEnv(req.Payload), nil
+	case "window-change":
+		return s.windowChange(req.Payload), nil
+	case "signal":
+		return s.signal(req.Payload), nil
+	case "shell":
+		return s.shell()
+	case "exec":
+		return s.exec(req.Payload)
+	case "subsystem":
+		s.log.Info("refusing subsystem", "payload", payloadString(req.Payload))
+		return false, nil // SFTP comes later
+	default:
+		s.log.Debug("refusing session request", "type", req.Type)
+		return false, nil
+	}
+}
+
+// ptyReq records the terminal asked for; at most one, before the process.
+func (s *session) ptyReq(payload []byte) bool {
+	tty, err := parsePTYReq(payload)
+	if err != nil {
+		s.log.Info("refusing pty-req", "err", err)
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tty != nil || s.started {
+		return false
+	}
+	s.tty = tty
+	return true
+}
+
+// setEnv records an environment variable the client passes, if accepted.
+func (s *session) setEnv(payload []byte) bool {
+	var m struct{ Name, Value string }
+	if err := ssh.Unmarshal(payload, &m); err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || !acceptEnv(m.Name, m.Value) || len(s.env) >= maxClientEnv {
+		s.log.Debug("refusing env", "name", m.Name)
+		return false
+	}
+	s.env = append(s.env, m.Name+"="+m.Value)
+	return true
+}
+
+// windowChange resizes the process's terminal, or remembers the size for a
+// process still starting.
+func (s *session) windowChange(payload []byte) bool {
+	rows, cols, err := parseWindowChange(payload)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tty == nil {
+		return false
+	}
+	s.tty.Rows, s.tty.Cols = rows, cols
+	if s.pty == nil {
+		s.resized = true
+		return true
+	}
+	return s.resize() == nil
+}
+
+// resize sets the terminal's size to the session's; s.mu must be held.
+func (s *session) resize() error {
+	rc, err := s.pty.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = rc.Control(func(fd uintptr) {
+		serr = ttymodes.SetSize(int(fd), s.tty.Rows, s.tty.Cols)
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		s.log.Debug("resizing terminal", "err", err)
+	}
+	return err
+}
+
+// signal sends a signal the client names to the running process.
+func (s *session) signal(payload []byte) bool {
+	var m struct{ Name string }
+	if err := ssh.Unmarshal(payload, &m); err != nil {
+		return false
+	}
+	sig, ok := signalByName(m.Name)
+	s.mu.Lock()
+	proc := s.proc
+	s.mu.Unlock()
+	if !ok || proc == nil {
+		return false
+	}
+	if err := proc.Signal(sig); err != nil {
+		s.log.Debug("signalling process", "signal", m.Name, "err", err)
+		return false
+	}
+	return true
+}
+
+// shell accepts a request for the guest's root login shell.
+func (s *session) shell() (bool, func()) {
+	if !s.markStarted() {
+		return false, nil
+	}
+	return true, s.begin(nil, true, "")
+}
+
+// exec accepts a request to run a command through /bin/sh -c.
+func (s *session) exec(payload []byte) (bool, func()) {
+	var m struct{ Command string }
+	if err := ssh.Unmarshal(payload, &m); err != nil || !s.markStarted() {
+		return false, nil
+	}
+	argv := []string{"/bin/sh", "-c", m.Command}
+	return true, s.begin(argv, false, m.Command)
+}
+
+// markStarted records that the session's one process is being started; it
+// reports false when one already was.
+func (s *session) markStarted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return false
+	}
+	s.started = true
+	return true
+}
+
+// payloadString returns the string at the start of an SSH payload, for logs.
+func payloadString(payload []byte) string {
+	var m struct {
+		S    string
+		Rest []byte `ssh:"rest"`
+	}
+	if err := ssh.Unmarshal(payload, &m); err != nil {
+		return fmt.Sprintf("%q", payload)
+	}
+	return m.S
+}

@@ -1,0 +1,187 @@
+package sshgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"vmhost/guest"
+)
+
+// errClientClosed is a session's cause when the client closed the channel
+// before the process ended.
+var errClientClosed = errors.New("client closed the channel")
+
+// session is one session channel: the requests that set it up, then at most
+// one process, started by a shell or exec request.
+type session struct {
+	conn   *conn
+	ch     ssh.Channel
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	log    *slog.Logger
+	done   chan struct{} // closed when the session's process is over
+	ended  sync.Once
+
+	mu       sync.Mutex
+	tty      *guest.TTY // from pty-req; nil for pipes
+	resized  bool       // window-change since the spawn request was made
+	env      []string   // accepted "env" requests, as KEY=value
+	started  bool       // a shell or exec request was accepted
+	proc     guest.Process
+	pty      *os.File // the process's terminal, readable with deadlines
+	closeOne sync.Once
+}
+
+// serveSession accepts a session channel and answers its requests until the
+// channel closes.
+func (c *conn) serveSession(ctx context.Context, nch ssh.NewChannel) {
+	ch, reqs, err := nch.Accept()
+	if err != nil {
+		c.log.Info("accepting session channel", "err", err)
+		return
+	}
+	s := &session{conn: c, ch: ch, log: c.log, done: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	for req := range reqs {
+		s.handle(req)
+	}
+	s.channelClosed()
+}
+
+// channelClosed ends a session whose channel is closed. When the client
+// closed it before the process ended, the process's files are released but
+// the process is not killed: it may be nohup'ed, and a terminal's hangup is
+// its SIGHUP.
+func (s *session) channelClosed() {
+	select {
+	case <-s.done:
+		return // the process ended and the channel was closed after it
+	default:
+	}
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		s.ch.Close()
+		s.cancel(errors.New("channel closed before a command was run"))
+		return
+	}
+	s.cancel(errClientClosed)
+	s.closeProcess()
+}
+
+// begin opens the guest and starts argv in it (the login shell when login is
+// set). It returns what serves the session once the request that asked for it
+// has been answered: the process's I/O, or the error report.
+func (s *session) begin(argv []string, login bool, command string) func() {
+	start := time.Now()
+	log := s.log.With("command", command)
+	proc, err := s.spawn(argv, login)
+	if err != nil {
+		log.Info("session refused", "err", err)
+		return func() { s.fail(err) }
+	}
+	log.Info("session started", "tty", s.pty != nil)
+	return func() { s.serve(proc, log, start) }
+}
+
+// serve runs the session of a started process until it ends.
+func (s *session) serve(proc guest.Process, log *slog.Logger, start time.Time) {
+	defer s.end(errors.New("session ended"))
+	status, err := s.pump(proc)
+	if err != nil {
+		log.Warn("waiting for process", "err", err)
+	}
+	s.finish(status, err)
+	log.Info("session ended", "exit", describe(status), "cause", context.Cause(s.ctx).Error(),
+		"duration", time.Since(start).Round(time.Millisecond))
+}
+
+// spawn opens the guest and starts the process in it.
+func (s *session) spawn(argv []string, login bool) (guest.Process, error) {
+	g, err := s.conn.srv.guests.Open(s.ctx, s.conn.owner, s.conn.guest)
+	if err != nil {
+		return nil, err
+	}
+	req := s.spawnRequest(argv, login)
+	proc, err := g.Spawn(s.ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("starting %s in guest %s: %w", what(req), s.conn.guest, err)
+	}
+	if err := s.attach(proc); err != nil {
+		proc.Close()
+		return nil, err
+	}
+	return proc, nil
+}
+
+// what names the process of req for messages.
+func what(req guest.SpawnRequest) string {
+	if len(req.Argv) == 0 {
+		return "the login shell"
+	}
+	return "the command"
+}
+
+// spawnRequest builds the request for the process from the session's state.
+func (s *session) spawnRequest(argv []string, login bool) guest.SpawnRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req := guest.SpawnRequest{Argv: argv, Login: login, Env: s.environ()}
+	if s.tty != nil {
+		tty := *s.tty
+		req.TTY = &tty
+		s.resized = false
+	}
+	return req
+}
+
+// attach makes proc the session's process; with a terminal it also applies a
+// window size that changed while the process was starting.
+func (s *session) attach(proc guest.Process) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tty != nil {
+		f, err := pollable(proc.PTY())
+		if err != nil {
+			return fmt.Errorf("using the terminal of the process: %w", err)
+		}
+		s.pty = f
+		if s.resized {
+			s.resize()
+		}
+	}
+	s.proc = proc
+	return nil
+}
+
+// end marks the session's process as over, for cause, before the channel is
+// closed.
+func (s *session) end(cause error) {
+	s.cancel(cause)
+	s.ended.Do(func() { close(s.done) })
+}
+
+// closeProcess releases the process's files and the session's copy of its
+// terminal, once.
+func (s *session) closeProcess() {
+	s.mu.Lock()
+	proc, pty := s.proc, s.pty
+	s.mu.Unlock()
+	if proc == nil {
+		return
+	}
+	s.closeOne.Do(func() {
+		if pty != nil {
+			pty.Close()
+		}
+		proc.Close()
+	})
+}
