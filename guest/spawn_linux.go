@@ -22,10 +22,15 @@ import (
 type spawner struct {
 	mu      sync.Mutex
 	waiters map[int]chan ExitStatus
+	sigchld chan os.Signal
 }
 
+// newSpawner makes a spawner. It listens for SIGCHLD from the start, so no
+// child can end unnoticed before reap runs.
 func newSpawner() *spawner {
-	return &spawner{waiters: make(map[int]chan ExitStatus)}
+	s := &spawner{waiters: make(map[int]chan ExitStatus), sigchld: make(chan os.Signal, 1)}
+	signal.Notify(s.sigchld, unix.SIGCHLD)
+	return s
 }
 
 // spawned is a process just started: its pid, the files the daemon gets, and
@@ -110,9 +115,7 @@ func openTerminal(tty *TTY) (ours, theirs []*os.File, err error) {
 // reap waits for every child of PID 1 when SIGCHLD comes, and hands exit
 // statuses to whoever waits for them.
 func (s *spawner) reap() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, unix.SIGCHLD)
-	for range sigs {
+	for range s.sigchld {
 		s.reapAll()
 	}
 }

@@ -1,0 +1,71 @@
+# vmhost: build, test and run vmhostd on a Debian machine.
+#
+#   make deps    install the Debian packages vmhostd and its tests use
+#   make build   build bin/vmhostd
+#   make test    go vet, then unit, privileged and e2e tests (as root)
+#   make run     run vmhostd with config.example.yaml; log in as alice
+#   make clean   remove bin/ and .run/
+
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+
+APT_PACKAGES := iptables busybox-static debootstrap openssh-client iproute2
+CONFIG       := config.example.yaml
+
+# SUDO is empty as root and "sudo" otherwise.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: deps build test run clean check-sudo
+
+# check-sudo stops with advice when root is needed and sudo is missing.
+check-sudo:
+	@if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
+		echo "This needs root: run it as root, or install sudo." >&2; exit 1; \
+	fi
+
+deps: check-sudo
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends $$missing; \
+	fi
+	@command -v go >/dev/null || { \
+		echo "Go not found on PATH (looked in /usr/local/go/bin too)." >&2; \
+		echo "Install Go 1.26 from https://go.dev/dl/ into /usr/local/go." >&2; \
+		exit 1; }
+
+build:
+	go build -o bin/vmhostd ./cmd/vmhostd
+
+test: deps
+	go vet ./...
+	$(SUDO) env PATH="$$PATH" go test -count=1 -timeout 45m ./...
+
+# run uses the key of the user who typed "make run" (SUDO_USER under sudo)
+# as alice's key: config.example.yaml reads it from .run/alice.pub.
+run: deps build
+	@user="$${SUDO_USER:-$$(id -un)}"; \
+	home="$$(getent passwd "$$user" | cut -d: -f6)"; \
+	key="$$home/.ssh/id_ed25519"; \
+	as_user=""; \
+	if [ "$$(id -un)" != "$$user" ]; then as_user="runuser -u $$user --"; fi; \
+	if [ ! -f "$$key.pub" ]; then \
+		echo "Generating $$key for $$user"; \
+		$$as_user mkdir -p -m 700 "$$home/.ssh" && \
+		$$as_user ssh-keygen -q -t ed25519 -N '' -f "$$key" || exit 1; \
+	fi; \
+	mkdir -p .run && cp "$$key.pub" .run/alice.pub
+	@echo
+	@echo "Try: ssh -p 2222 -o StrictHostKeyChecking=accept-new alice@localhost"
+	@echo
+	$(SUDO) bin/vmhostd serve --config $(CONFIG)
+
+# clean falls back to root: guests' files under .run belong to high uids.
+clean:
+	rm -rf bin .run 2>/dev/null || $(SUDO) rm -rf bin .run
