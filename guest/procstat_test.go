@@ -1,6 +1,9 @@
 package guest
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 func TestParseStat(t *testing.T) {
 	tests := []struct {
@@ -18,6 +21,27 @@ func TestParseStat(t *testing.T) {
 		start, zombie, err := parseStat(tt.line)
 		if (err == nil) != tt.ok || start != tt.start || zombie != tt.zombie {
 			t.Errorf("parseStat(%q) = %d, %v, %v; want %d, %v, ok=%v", tt.line, start, zombie, err, tt.start, tt.zombie, tt.ok)
+		}
+	}
+}
+
+func TestInitAlive(t *testing.T) {
+	start, _, err := procStart(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		pid   int
+		start uint64
+		want  bool
+	}{
+		{os.Getpid(), start, true},
+		{os.Getpid(), start + 1, false}, // the pid was reused, as after a host reboot
+		{0, 0, false},
+	}
+	for _, tt := range tests {
+		if got := initAlive(tt.pid, tt.start); got != tt.want {
+			t.Errorf("initAlive(%d, %d) = %v, want %v", tt.pid, tt.start, got, tt.want)
 		}
 	}
 }

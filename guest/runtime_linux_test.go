@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -61,7 +62,7 @@ func makeRootfs(t *testing.T, busybox, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []string{"sh", "id", "cat", "ls", "hostname", "tty", "sleep", "ps", "stat", "echo"} {
+	for _, a := range []string{"sh", "id", "cat", "ls", "hostname", "tty", "sleep", "ps", "stat", "echo", "wc", "touch", "grep", "tr"} {
 		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
 			t.Fatal(err)
 		}
@@ -298,5 +299,54 @@ func TestGuestFoundAfterLostTrack(t *testing.T) {
 	}
 	if got := m2.List()[0].InitPid; got != pid {
 		t.Errorf("after losing track: init pid %d, want the running one, %d", got, pid)
+	}
+}
+
+func TestGuestHardening(t *testing.T) {
+	m := testManager(t)
+	g, err := m.Open(context.Background(), "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, script, want string
+	}{
+		{"kcore masked", "[ ! -e /proc/kcore ] || [ $(stat -c %s /proc/kcore) = 0 ] && echo hidden", "hidden\n"},
+		{"timer_list masked", "cat /proc/timer_list | wc -c", "0\n"},
+		{"keys masked", "cat /proc/keys | wc -c", "0\n"},
+		{"proc sys read-only", "echo x > /proc/sys/kernel/domainname 2>/dev/null && echo writable || echo ro", "ro\n"},
+		{"proc sys net writable", "echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward", "1\n"},
+		{"sysrq read-only", "echo h > /proc/sysrq-trigger 2>/dev/null && echo writable || echo ro", "ro\n"},
+		{"sys read-only", "touch /sys/x 2>/dev/null && echo writable || echo ro", "ro\n"},
+		{"exe sealed", "ls -l /proc/1/exe | grep -c memfd:vmhostd", "1\n"},
+		{"no host fds", "ls /proc/self/fd | tr '\\n' ' '", "0 1 2 3 "},
+		{"tmp sticky", "stat -c %a /tmp", "1777\n"},
+		{"devpts private", "ls /dev/pts | tr '\\n' ' '", "ptmx "},
+	}
+	for _, tt := range tests {
+		out, errOut, _ := run(t, g, "/bin/sh", "-c", tt.script)
+		if out != tt.want {
+			t.Errorf("%s: sh -c %q = %q (stderr %q), want %q", tt.name, tt.script, out, errOut, tt.want)
+		}
+	}
+}
+
+func TestGuestSignalRelayed(t *testing.T) {
+	m := testManager(t)
+	g, err := m.Open(context.Background(), "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := g.Spawn(context.Background(), SpawnRequest{Argv: []string{"/bin/sleep", "100"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Wait()
+	if err != nil || st.Signal != syscall.SIGTERM {
+		t.Errorf("Wait() after SIGTERM = %+v, %v; want killed by SIGTERM", st, err)
 	}
 }
