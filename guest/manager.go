@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -136,7 +137,7 @@ func (m *Manager) reattach(st *State) {
 
 // Open returns owner's guest name, running: it is created from the owner's
 // image on first use, started again if its init is gone.
-func (m *Manager) Open(ctx context.Context, owner, name string) (Spawner, error) {
+func (m *Manager) Open(ctx context.Context, owner, name string) (Running, error) {
 	e, created, err := m.entryFor(owner, name)
 	if err != nil {
 		return nil, err
@@ -264,7 +265,17 @@ type running struct {
 	sock string
 }
 
-// Spawn implements Spawner.
+// Spawn implements Running.
 func (r running) Spawn(ctx context.Context, req SpawnRequest) (Process, error) {
 	return spawnVia(ctx, r.sock, req)
+}
+
+// Dial implements Running.
+func (r running) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	return dialVia(ctx, r.sock, network, address)
+}
+
+// Listen implements Running.
+func (r running) Listen(ctx context.Context, network, address string) (net.Listener, error) {
+	return listenVia(ctx, r.sock, network, address)
 }

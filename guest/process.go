@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"io"
+	"net"
 	"os"
 	"syscall"
 )
@@ -19,6 +20,10 @@ type SpawnRequest struct {
 	Env []string `json:"env,omitempty"`
 	// Dir is the working directory; "" means root's home.
 	Dir string `json:"dir,omitempty"`
+	// Subsystem, when set, starts a subsystem of vmhost's own instead of Argv:
+	// "sftp" serves SFTP on the process's stdin and stdout, inside the guest,
+	// as its root.
+	Subsystem string `json:"subsystem,omitempty"`
 	// TTY, when set, gives the process a new terminal from the guest's own
 	// devpts; when nil, stdin, stdout and stderr are pipes.
 	TTY *TTY `json:"tty,omitempty"`
@@ -60,8 +65,17 @@ type Process interface {
 	Close() error
 }
 
-// Spawner starts processes in a running guest.
-type Spawner interface {
+// Running is a running guest: it starts processes and opens connections
+// inside the guest.
+type Running interface {
 	// Spawn starts a process inside the guest.
 	Spawn(ctx context.Context, req SpawnRequest) (Process, error)
+	// Dial connects from inside the guest: network "tcp" dials address
+	// (host:port) in the guest's network namespace, so 127.0.0.1 is the guest's
+	// own loopback; network "unix" dials a socket path in the guest's files.
+	Dial(ctx context.Context, network, address string) (net.Conn, error)
+	// Listen listens inside the guest, as Dial connects. For "tcp", port 0
+	// picks a free port (the listener's Addr tells which). For "unix", missing
+	// parent directories are made, private to the guest's root (0700).
+	Listen(ctx context.Context, network, address string) (net.Listener, error)
 }

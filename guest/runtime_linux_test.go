@@ -129,7 +129,7 @@ func testOptions(t *testing.T) Options {
 }
 
 // run spawns argv with pipes and returns its output and status.
-func run(t *testing.T, g Spawner, argv ...string) (string, string, ExitStatus) {
+func run(t *testing.T, g Running, argv ...string) (string, string, ExitStatus) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -15,4 +15,4 @@ type Guests interface {
 }
 
 // Guest is a running guest that can start processes.
-type Guest = guest.Spawner
+type Guest = guest.Running
