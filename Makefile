@@ -8,6 +8,9 @@
 
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
+# vmhostd runs inside guests too (SFTP), where the host's dynamic loader is
+# not: it must be static.
+export CGO_ENABLED := 0
 
 APT_PACKAGES := iptables busybox-static debootstrap openssh-client iproute2
 CONFIG       := config.example.yaml

@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,13 +22,18 @@ type SealedExe struct {
 // ExtraFiles never land on it before the exec.
 const exeFD = 200
 
-// NewSealedExe copies /proc/self/exe into a sealed memfd.
+// NewSealedExe copies /proc/self/exe into a sealed memfd. The binary must be
+// static: guests start it again inside their own root (for SFTP), where the
+// host's dynamic loader is not.
 func NewSealedExe() (*SealedExe, error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return nil, fmt.Errorf("opening own binary: %w", err)
 	}
 	defer src.Close()
+	if err := checkStatic(src); err != nil {
+		return nil, err
+	}
 	fd, err := unix.MemfdCreate("vmhostd", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("making a memfd for the binary: %w", err)
@@ -45,6 +52,21 @@ func NewSealedExe() (*SealedExe, error) {
 		return nil, fmt.Errorf("moving the binary copy: %w", err)
 	}
 	return &SealedExe{file: os.NewFile(uintptr(high), "memfd:vmhostd")}, nil
+}
+
+// checkStatic refuses a dynamically linked binary.
+func checkStatic(f *os.File) error {
+	bin, err := elf.NewFile(f)
+	if err != nil {
+		return fmt.Errorf("reading own binary: %w", err)
+	}
+	for _, p := range bin.Progs {
+		if p.Type == elf.PT_INTERP {
+			return errors.New("vmhostd is dynamically linked; build it with CGO_ENABLED=0 (make build and make test do)")
+		}
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return err
 }
 
 // Path is the path a child of this process executes the copy by.

@@ -9,8 +9,11 @@ import (
 // TestMain runs the test binary as a guest's init when it is started as one:
 // the privileged tests start guests from a sealed copy of this binary.
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == InitName {
+	switch filepath.Base(os.Args[0]) {
+	case InitName:
 		RunInit()
+	case SFTPName:
+		RunSFTP()
 	}
 	os.Exit(m.Run())
 }

@@ -27,6 +27,8 @@ const (
 	opSpawn  = "spawn"
 	opSignal = "signal"
 	opPing   = "ping"
+	opDial   = "dial"
+	opListen = "listen"
 )
 
 // request is a message from the daemon to a guest's init.
@@ -34,6 +36,10 @@ type request struct {
 	Op     string        `json:"op"`
 	Spawn  *SpawnRequest `json:"spawn,omitempty"`
 	Signal int           `json:"signal,omitempty"`
+	// Network and Address say where to dial or listen: "tcp" and host:port,
+	// or "unix" and a path.
+	Network string `json:"network,omitempty"`
+	Address string `json:"address,omitempty"`
 }
 
 // reply is a message from a guest's init to the daemon.

@@ -41,6 +41,10 @@ func serveConn(c *net.UnixConn, sp *spawner, hostPid int, log *slog.Logger) {
 		sendMessage(c, reply{Pid: hostPid})
 	case opSpawn:
 		serveSpawn(c, &req, sp, log)
+	case opDial:
+		serveDial(c, &req)
+	case opListen:
+		serveListen(c, &req)
 	default:
 		sendMessage(c, reply{Error: "unknown operation " + req.Op})
 	}

@@ -149,6 +149,14 @@ func exitStatus(ws unix.WaitStatus) ExitStatus {
 // resolveCommand returns argv and the file to execute: the login shell of
 // root for a login, else argv[0] searched in the request's PATH.
 func resolveCommand(req *SpawnRequest) ([]string, string, error) {
+	switch req.Subsystem {
+	case "":
+	case "sftp":
+		// The init's own binary, the sealed copy, in its SFTP role.
+		return []string{SFTPName}, "/proc/self/exe", nil
+	default:
+		return nil, "", fmt.Errorf("unknown subsystem %q", req.Subsystem)
+	}
 	if len(req.Argv) == 0 {
 		if !req.Login {
 			return nil, "", errors.New("spawn request without a command")

@@ -25,8 +25,11 @@ The config file is YAML; see config.example.yaml.
 `
 
 func main() {
-	if filepath.Base(os.Args[0]) == guest.InitName {
+	switch filepath.Base(os.Args[0]) {
+	case guest.InitName:
 		guest.RunInit()
+	case guest.SFTPName:
+		guest.RunSFTP()
 	}
 	os.Exit(run(os.Args[1:]))
 }

@@ -1,0 +1,41 @@
+package guest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pkg/sftp"
+)
+
+// SFTPName is the argv[0] under which vmhostd serves SFTP inside a guest: the
+// init starts its own binary so, for a "sftp" subsystem, in every namespace of
+// the guest and as its root, so SFTP works on any image.
+const SFTPName = "vmhost-sftp"
+
+// RunSFTP serves SFTP on stdin and stdout until the client is done. It never
+// returns.
+func RunSFTP() {
+	home := "/root"
+	if fi, err := os.Stat(home); err != nil || !fi.IsDir() {
+		home = "/"
+	}
+	srv, err := sftp.NewServer(stdio{os.Stdin, os.Stdout}, sftp.WithServerWorkingDirectory(home))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "vmhost-sftp: %v\n", err)
+		os.Exit(1)
+	}
+	err = srv.Serve()
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(os.Stderr, "vmhost-sftp: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// stdio is the SFTP channel: the process's stdin and stdout.
+type stdio struct {
+	io.Reader
+	io.WriteCloser
+}
