@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -91,15 +93,31 @@ func setupInit(sync *net.UnixConn) (*initConfig, error) {
 	return &cfg, nil
 }
 
-// setupIdentity sets the guest's hostname and writes it to /etc/hostname.
+// setupIdentity sets the guest's hostname and writes it to /etc/hostname and
+// /etc/hosts, as a VM's installer would.
 func setupIdentity(hostname string) error {
 	if err := unix.Sethostname([]byte(hostname)); err != nil {
 		return fmt.Errorf("setting hostname %q: %w", hostname, err)
 	}
-	if old, _ := os.ReadFile("/etc/hostname"); string(old) != hostname+"\n" {
-		if err := os.WriteFile("/etc/hostname", []byte(hostname+"\n"), 0o644); err != nil {
-			return fmt.Errorf("writing /etc/hostname: %w", err)
-		}
+	if err := updateFile("/etc/hostname", func([]byte) []byte { return []byte(hostname + "\n") }); err != nil {
+		return err
+	}
+	return updateFile("/etc/hosts", func(old []byte) []byte { return hostsWithName(old, hostname) })
+}
+
+// updateFile rewrites path with what change makes of its content, when that
+// differs. A missing file counts as empty.
+func updateFile(path string, change func([]byte) []byte) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	data := change(old)
+	if bytes.Equal(old, data) {
+		return nil
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
