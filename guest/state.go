@@ -2,11 +2,12 @@ package guest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"vmhost/atomicfile"
 )
 
 // State is what the daemon keeps of a guest, in <data_dir>/guests/<id>/guest.json.
@@ -48,7 +49,7 @@ func writeState(dir string, s *State) error {
 	if err != nil {
 		return fmt.Errorf("encoding state of guest %s: %w", s.ID(), err)
 	}
-	return writeFileAtomic(filepath.Join(dir, stateFile), append(data, '\n'), 0o600)
+	return atomicfile.WriteFile(filepath.Join(dir, stateFile), append(data, '\n'), 0o600)
 }
 
 // readState reads dir/guest.json.
@@ -65,45 +66,4 @@ func readState(dir string) (*State, error) {
 		return nil, fmt.Errorf("reading %s: owner, name or id range missing", filepath.Join(dir, stateFile))
 	}
 	return &s, nil
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the old
-// or the new content, never a mix.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }
