@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,28 +36,101 @@ func (m *Manager) List() []Info {
 	return infos
 }
 
-// Stop ends a guest: SIGTERM to its init, which asks every process to end,
-// then SIGKILL after the grace period. Its files are kept; it starts again on
-// its next use.
-func (m *Manager) Stop(id string) error {
+// lock finds the guest id and locks it for a lifecycle operation; the caller
+// unlocks e.mu.
+func (m *Manager) lock(id string) (*entry, error) {
 	m.mu.Lock()
 	e, ok := m.guests[id]
 	m.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("guest %s: %w", id, ErrUnknownGuest)
+		return nil, fmt.Errorf("guest %s: %w", id, ErrUnknownGuest)
 	}
 	e.mu.Lock()
+	if e.gone {
+		e.mu.Unlock()
+		return nil, fmt.Errorf("guest %s: %w", id, ErrUnknownGuest)
+	}
+	return e, nil
+}
+
+// Start starts the guest id unless it runs.
+func (m *Manager) Start(ctx context.Context, id string) error {
+	e, err := m.lock(id)
+	if err != nil {
+		return err
+	}
 	defer e.mu.Unlock()
+	return m.ensureRunning(ctx, e)
+}
+
+// Stop ends a guest: SIGTERM to its init, which asks every process to end,
+// then SIGKILL after the grace period. Its files are kept; it starts again on
+// its next use.
+func (m *Manager) Stop(id string) error {
+	e, err := m.lock(id)
+	if err != nil {
+		return err
+	}
+	defer e.mu.Unlock()
+	return m.stop(e)
+}
+
+// stop ends the guest's init. Called with e.mu held.
+func (m *Manager) stop(e *entry) error {
 	st := &e.state
 	if initAlive(st.InitPid, st.InitStart) {
 		if err := killInit(st.InitPid, st.InitStart, m.opts.StopGrace); err != nil {
-			return fmt.Errorf("stopping guest %s: %w", id, err)
+			return fmt.Errorf("stopping guest %s: %w", st.ID(), err)
 		}
+		m.log.Info("stopped guest", "guest", st.ID())
+	}
+	if st.InitPid == 0 {
+		return nil
 	}
 	st.InitPid, st.InitStart = 0, 0
-	os.Remove(filepath.Join(m.runDir(id), controlSock))
-	m.log.Info("stopped guest", "guest", id)
-	return writeState(m.guestDir(id), st)
+	os.Remove(filepath.Join(m.runDir(st.ID()), controlSock))
+	return writeState(m.guestDir(st.ID()), st)
+}
+
+// Remove stops the guest id and deletes it with all its files.
+func (m *Manager) Remove(id string) error {
+	e, err := m.lock(id)
+	if err != nil {
+		return err
+	}
+	defer e.mu.Unlock()
+	if err := m.stop(e); err != nil {
+		return err
+	}
+	if err := m.removeGuestDir(id); err != nil {
+		return err
+	}
+	e.gone = true
+	m.mu.Lock()
+	delete(m.guests, id)
+	m.mu.Unlock()
+	m.log.Info("removed guest", "guest", id)
+	return nil
+}
+
+// Reset stops the guest id and drops its own files, so it starts again from
+// its image as new; its identity (id range, name) stays.
+func (m *Manager) Reset(id string) error {
+	e, err := m.lock(id)
+	if err != nil {
+		return err
+	}
+	defer e.mu.Unlock()
+	if err := m.stop(e); err != nil {
+		return err
+	}
+	for _, d := range []string{upperDir, workSubdir} {
+		if err := os.RemoveAll(filepath.Join(m.guestDir(id), d)); err != nil {
+			return fmt.Errorf("resetting guest %s: %w", id, err)
+		}
+	}
+	m.log.Info("reset guest to its image", "guest", id)
+	return nil
 }
 
 // killInit sends SIGTERM to an init, SIGKILL after grace, and waits until it

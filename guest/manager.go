@@ -53,6 +53,7 @@ type Manager struct {
 type entry struct {
 	mu    sync.Mutex
 	state State
+	gone  bool // removed while a caller waited for mu
 }
 
 // ErrUnknownGuest is returned for a guest that does not exist.
@@ -106,6 +107,10 @@ func (m *Manager) load() error {
 		return fmt.Errorf("reading guests: %w", err)
 	}
 	for _, d := range dirs {
+		if strings.HasPrefix(d.Name(), ".") {
+			m.removeLeftover(d.Name())
+			continue
+		}
 		if !d.IsDir() {
 			continue
 		}
@@ -144,6 +149,9 @@ func (m *Manager) Open(ctx context.Context, owner, name string) (Running, error)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.gone {
+		return nil, fmt.Errorf("guest %s: %w", e.state.ID(), ErrUnknownGuest)
+	}
 	if err := m.ensureRunning(ctx, e); err != nil {
 		if created {
 			m.forget(e)
@@ -187,38 +195,6 @@ func (m *Manager) checkQuota(owner string) error {
 	sort.Strings(names)
 	return fmt.Errorf("%s already has %d guests, the most allowed (max_guests); log in to one of them (%s) or ask the admin to remove one",
 		owner, len(names), strings.Join(names, ", "))
-}
-
-// create makes a new guest's directory and state. Called with m.mu held.
-func (m *Manager) create(owner, name string) (*entry, error) {
-	used := make(map[uint32]bool)
-	for _, e := range m.guests {
-		used[e.state.IDBase] = true
-	}
-	base, err := allocIDBase(used)
-	if err != nil {
-		return nil, err
-	}
-	st := State{Owner: owner, Name: name, Image: m.opts.Policy.ImageFor(owner), IDBase: base, IDSize: IDSize, Created: time.Now().UTC()}
-	dir := m.guestDir(st.ID())
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("making guest directory: %w", err)
-	}
-	if err := writeState(dir, &st); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	m.log.Info("created guest", "guest", st.ID(), "image", st.Image, "id_base", base)
-	return &entry{state: st}, nil
-}
-
-// forget removes a guest whose first start failed, so no half guest is left.
-func (m *Manager) forget(e *entry) {
-	m.mu.Lock()
-	delete(m.guests, e.state.ID())
-	m.mu.Unlock()
-	os.RemoveAll(m.guestDir(e.state.ID()))
-	os.RemoveAll(m.runDir(e.state.ID()))
 }
 
 // ensureRunning starts the guest unless its init runs. Called with e.mu held.

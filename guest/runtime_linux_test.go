@@ -2,6 +2,7 @@ package guest
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"io"
 	"log/slog"
@@ -348,5 +349,58 @@ func TestGuestSignalRelayed(t *testing.T) {
 	st, err := p.Wait()
 	if err != nil || st.Signal != syscall.SIGTERM {
 		t.Errorf("Wait() after SIGTERM = %+v, %v; want killed by SIGTERM", st, err)
+	}
+}
+
+func TestGuestRemoveAndReset(t *testing.T) {
+	opts := testOptions(t)
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	g, err := m.Open(ctx, "alice", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, g, "/bin/sh", "-c", "echo mine > /root/f")
+	if err := m.Reset("alice+web"); err != nil {
+		t.Fatal(err)
+	}
+	g, err = m.Open(ctx, "alice", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := run(t, g, "/bin/sh", "-c", "cat /root/f 2>/dev/null || echo gone"); out != "gone\n" {
+		t.Errorf("after Reset, /root/f: %q, want it gone", out)
+	}
+	pid := m.List()[0].InitPid
+	if err := m.Remove("alice+web"); err != nil {
+		t.Fatal(err)
+	}
+	if initAlive(pid, 0) || len(m.List()) != 0 {
+		t.Errorf("after Remove: %d guests listed", len(m.List()))
+	}
+	if entries, _ := os.ReadDir(filepath.Join(opts.DataDir, "guests")); len(entries) != 0 {
+		t.Errorf("after Remove, guests/ holds %v", entries)
+	}
+	if err := m.Stop("alice+web"); !errors.Is(err, ErrUnknownGuest) {
+		t.Errorf("Stop of a removed guest = %v, want ErrUnknownGuest", err)
+	}
+}
+
+func TestLeftoversRemovedAtStart(t *testing.T) {
+	opts := testOptions(t)
+	guests := filepath.Join(opts.DataDir, "guests")
+	for _, d := range []string{".creating-alice-123", ".removing-bob-456"} {
+		if err := os.MkdirAll(filepath.Join(guests, d, "upper"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := NewManager(opts); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(guests); len(entries) != 0 {
+		t.Errorf("after start, guests/ holds %v; want the leftovers gone", entries)
 	}
 }

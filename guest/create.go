@@ -1,0 +1,91 @@
+package guest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// A guest's directory is made under a temporary name and renamed into place
+// once its state is written, and renamed away before it is removed, so a
+// daemon killed at any moment leaves either a whole guest or a leftover that
+// the next start deletes.
+const (
+	creatingPrefix = ".creating-"
+	removingPrefix = ".removing-"
+)
+
+// create makes a new guest's directory and state. Called with m.mu held.
+func (m *Manager) create(owner, name string) (*entry, error) {
+	used := make(map[uint32]bool)
+	for _, e := range m.guests {
+		used[e.state.IDBase] = true
+	}
+	base, err := allocIDBase(used)
+	if err != nil {
+		return nil, err
+	}
+	st := State{Owner: owner, Name: name, Image: m.opts.Policy.ImageFor(owner), IDBase: base, IDSize: IDSize, Created: time.Now().UTC()}
+	if err := m.makeGuestDir(&st); err != nil {
+		return nil, err
+	}
+	m.log.Info("created guest", "guest", st.ID(), "image", st.Image, "id_base", base)
+	return &entry{state: st}, nil
+}
+
+// forget removes a guest whose first start failed, so no half guest is left.
+// Called with e.mu held.
+func (m *Manager) forget(e *entry) {
+	m.mu.Lock()
+	delete(m.guests, e.state.ID())
+	m.mu.Unlock()
+	e.gone = true
+	if err := m.removeGuestDir(e.state.ID()); err != nil {
+		m.log.Error("forgetting guest", "guest", e.state.ID(), "err", err)
+	}
+}
+
+// makeGuestDir makes the guest's directory with its state, atomically.
+func (m *Manager) makeGuestDir(st *State) error {
+	tmp, err := os.MkdirTemp(filepath.Join(m.opts.DataDir, "guests"), creatingPrefix+st.ID()+"-")
+	if err != nil {
+		return fmt.Errorf("making guest directory: %w", err)
+	}
+	err = writeState(tmp, st)
+	if err == nil {
+		err = os.Rename(tmp, m.guestDir(st.ID()))
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("making guest directory: %w", err)
+	}
+	return nil
+}
+
+// removeGuestDir deletes a guest's files: renamed away first, so a crash
+// half-way leaves no half guest.
+func (m *Manager) removeGuestDir(id string) error {
+	away := filepath.Join(m.opts.DataDir, "guests", fmt.Sprintf("%s%s-%d", removingPrefix, id, time.Now().UnixNano()))
+	if err := os.Rename(m.guestDir(id), away); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("removing guest %s: %w", id, err)
+	}
+	os.RemoveAll(m.runDir(id))
+	if err := os.RemoveAll(away); err != nil {
+		return fmt.Errorf("removing guest %s: %w", id, err)
+	}
+	return nil
+}
+
+// removeLeftover deletes what a crash left under guests/: a guest being made
+// or being removed.
+func (m *Manager) removeLeftover(name string) {
+	if !strings.HasPrefix(name, creatingPrefix) && !strings.HasPrefix(name, removingPrefix) {
+		return
+	}
+	m.log.Info("removing leftover of an interrupted create or remove", "dir", name)
+	if err := os.RemoveAll(filepath.Join(m.opts.DataDir, "guests", name)); err != nil {
+		m.log.Error("removing leftover", "dir", name, "err", err)
+	}
+}
