@@ -32,7 +32,7 @@ func (m *Manager) create(owner, name string) (*entry, error) {
 		return nil, err
 	}
 	m.log.Info("created guest", "guest", st.ID(), "image", st.Image, "id_base", base)
-	return &entry{state: st}, nil
+	return newEntry(st), nil
 }
 
 // forget removes a guest whose first start failed, so no half guest is left.

@@ -15,6 +15,28 @@ import (
 type Info struct {
 	State
 	Running bool
+	// Status is one of the Status* constants.
+	Status string
+	// Error is why the guest is broken: the error of its last start.
+	Error string
+}
+
+// Guest statuses, as an admin sees them.
+const (
+	StatusStopped  = "stopped"
+	StatusStarting = "starting"
+	StatusRunning  = "running"
+	StatusStopping = "stopping"
+	StatusBroken   = "broken"
+)
+
+// Stats are what a guest uses now.
+type Stats struct {
+	MemoryBytes int64         `json:"memory_bytes"`
+	CPU         time.Duration `json:"cpu_ns"`
+	Processes   int64         `json:"processes"`
+	NetRxBytes  uint64        `json:"net_rx_bytes"`
+	NetTxBytes  uint64        `json:"net_tx_bytes"`
 }
 
 // List returns every guest, sorted by ID.
@@ -27,10 +49,7 @@ func (m *Manager) List() []Info {
 	m.mu.Unlock()
 	infos := make([]Info, 0, len(entries))
 	for _, e := range entries {
-		e.mu.Lock()
-		st := e.state
-		e.mu.Unlock()
-		infos = append(infos, Info{State: st, Running: initAlive(st.InitPid, st.InitStart)})
+		infos = append(infos, e.info())
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].ID() < infos[j].ID() })
 	return infos
@@ -77,7 +96,14 @@ func (m *Manager) Stop(id string) error {
 
 // stop ends the guest's init. Called with e.mu held.
 func (m *Manager) stop(e *entry) error {
-	st := &e.state
+	e.publish(StatusStopping, nil)
+	err := m.stopInit(&e.state)
+	e.publish("", nil)
+	return err
+}
+
+// stopInit ends the init of the guest st and records it.
+func (m *Manager) stopInit(st *State) error {
 	if initAlive(st.InitPid, st.InitStart) {
 		if err := killInit(st.InitPid, st.InitStart, m.opts.StopGrace); err != nil {
 			return fmt.Errorf("stopping guest %s: %w", st.ID(), err)

@@ -49,11 +49,52 @@ type Manager struct {
 	guests map[string]*entry // by ID
 }
 
-// entry is one guest known to the manager; mu serializes its start and stop.
+// entry is one guest known to the manager. mu serializes its lifecycle
+// operations; what List shows is published under showMu, so a listing never
+// waits for a guest to start.
 type entry struct {
 	mu    sync.Mutex
 	state State
 	gone  bool // removed while a caller waited for mu
+
+	showMu  sync.Mutex
+	shown   State
+	phase   string // StatusStarting, StatusStopping or ""
+	lastErr string // why the last start failed
+}
+
+// newEntry makes the entry of a guest with state st.
+func newEntry(st State) *entry {
+	return &entry{state: st, shown: st}
+}
+
+// publish makes the entry's state, phase and error what List shows. Called
+// with e.mu held.
+func (e *entry) publish(phase string, err error) {
+	e.showMu.Lock()
+	defer e.showMu.Unlock()
+	e.shown, e.phase = e.state, phase
+	if phase == "" {
+		e.lastErr = errString(err)
+	}
+}
+
+// info is what List shows of the entry.
+func (e *entry) info() Info {
+	e.showMu.Lock()
+	st, phase, lastErr := e.shown, e.phase, e.lastErr
+	e.showMu.Unlock()
+	in := Info{State: st, Running: initAlive(st.InitPid, st.InitStart), Status: phase, Error: lastErr}
+	switch {
+	case phase != "":
+	case in.Running:
+		in.Status = StatusRunning
+	case lastErr != "":
+		in.Status = StatusBroken
+	default:
+		in.Status = StatusStopped
+	}
+	return in
 }
 
 // ErrUnknownGuest is returned for a guest that does not exist.
@@ -120,7 +161,7 @@ func (m *Manager) load() error {
 			continue
 		}
 		m.reattach(st)
-		m.guests[st.ID()] = &entry{state: *st}
+		m.guests[st.ID()] = newEntry(*st)
 	}
 	return nil
 }
@@ -206,8 +247,18 @@ func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
 	if pid, start, ok := probeInit(ctx, filepath.Join(m.runDir(st.ID()), controlSock)); ok {
 		m.log.Info("found running init of guest", "guest", st.ID(), "pid", pid)
 		st.InitPid, st.InitStart = pid, start
-		return writeState(m.guestDir(st.ID()), st)
+		err := writeState(m.guestDir(st.ID()), st)
+		e.publish("", err)
+		return err
 	}
+	e.publish(StatusStarting, nil)
+	err := m.start(ctx, st)
+	e.publish("", err)
+	return err
+}
+
+// start starts the init of the guest st and records it.
+func (m *Manager) start(ctx context.Context, st *State) error {
 	rootfs, err := m.opts.Images.Rootfs(ctx, st.Image)
 	if err != nil {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)

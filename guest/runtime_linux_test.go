@@ -2,8 +2,8 @@ package guest
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -402,5 +402,39 @@ func TestLeftoversRemovedAtStart(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(guests); len(entries) != 0 {
 		t.Errorf("after start, guests/ holds %v; want the leftovers gone", entries)
+	}
+}
+
+func TestGuestStatus(t *testing.T) {
+	opts := testOptions(t)
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := m.Open(ctx, "alice", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.List()[0].Status; got != StatusRunning {
+		t.Errorf("status after Open = %q, want %q", got, StatusRunning)
+	}
+	if err := m.Stop("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.List()[0].Status; got != StatusStopped {
+		t.Errorf("status after Stop = %q, want %q", got, StatusStopped)
+	}
+	// An image that went missing breaks the guest's next start.
+	broken := opts
+	broken.Images = testImage{rootfs: filepath.Join(t.TempDir(), "missing")}
+	m2, err := NewManager(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Start(ctx, "alice"); err == nil {
+		t.Fatal("Start with a missing image succeeded")
+	}
+	if got := m2.List()[0]; got.Status != StatusBroken || got.Error == "" {
+		t.Errorf("after a failed start: status %q, error %q; want broken with the error", got.Status, got.Error)
 	}
 }
