@@ -184,3 +184,42 @@ func waitGone(pid int, start uint64, timeout time.Duration) bool {
 	}
 	return true
 }
+
+// Restart stops the guest id and starts it again.
+func (m *Manager) Restart(ctx context.Context, id string) error {
+	e, err := m.lock(id)
+	if err != nil {
+		return err
+	}
+	defer e.mu.Unlock()
+	if err := m.stop(e); err != nil {
+		return err
+	}
+	return m.ensureRunning(ctx, e)
+}
+
+// Exec starts a process in the guest id, starting the guest first if needed.
+func (m *Manager) Exec(ctx context.Context, id string, req SpawnRequest) (Process, error) {
+	e, err := m.lock(id)
+	if err != nil {
+		return nil, err
+	}
+	err = m.ensureRunning(ctx, e)
+	sock := filepath.Join(m.runDir(id), controlSock)
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return spawnVia(ctx, sock, req)
+}
+
+// Get returns what List shows of the guest id.
+func (m *Manager) Get(id string) (Info, error) {
+	m.mu.Lock()
+	e, ok := m.guests[id]
+	m.mu.Unlock()
+	if !ok {
+		return Info{}, fmt.Errorf("guest %s: %w", id, ErrUnknownGuest)
+	}
+	return e.info(), nil
+}
