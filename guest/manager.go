@@ -306,3 +306,11 @@ func (r running) Dial(ctx context.Context, network, address string) (net.Conn, e
 func (r running) Listen(ctx context.Context, network, address string) (net.Listener, error) {
 	return listenVia(ctx, r.sock, network, address)
 }
+
+// SetPolicy replaces the policy for guests made from now on, as after a
+// configuration reload; existing guests keep their image.
+func (m *Manager) SetPolicy(p Policy) {
+	m.mu.Lock()
+	m.opts.Policy = p
+	m.mu.Unlock()
+}
