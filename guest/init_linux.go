@@ -147,6 +147,7 @@ func serveInit(log *slog.Logger, hostPid int) int {
 	sp := newSpawner()
 	go sp.reap()
 	go serveControl(ln, sp, hostPid, log)
+	boot(sp, log)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGPWR, unix.SIGUSR1, unix.SIGUSR2)
 	sig := <-stop

@@ -63,7 +63,7 @@ func makeRootfs(t *testing.T, busybox, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []string{"sh", "id", "cat", "ls", "hostname", "tty", "sleep", "ps", "stat", "echo", "wc", "touch", "grep", "tr"} {
+	for _, a := range []string{"sh", "id", "cat", "ls", "hostname", "tty", "sleep", "ps", "stat", "echo", "wc", "touch", "grep", "tr", "chmod", "printf", "date"} {
 		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
 			t.Fatal(err)
 		}
@@ -436,5 +436,32 @@ func TestGuestStatus(t *testing.T) {
 	}
 	if got := m2.List()[0]; got.Status != StatusBroken || got.Error == "" {
 		t.Errorf("after a failed start: status %q, error %q; want broken with the error", got.Status, got.Error)
+	}
+}
+
+func TestGuestBootRunsRCLocal(t *testing.T) {
+	m := testManager(t)
+	ctx := context.Background()
+	g, err := m.Open(ctx, "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "printf '#!/bin/sh\\necho booted > /root/booted\\n' > /etc/rc.local && chmod +x /etc/rc.local"
+	if _, errOut, st := run(t, g, "/bin/sh", "-c", script); st.Code != 0 {
+		t.Fatalf("writing rc.local: %s", errOut)
+	}
+	if err := m.Restart(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _, _ := run(t, g, "/bin/sh", "-c", "cat /root/booted 2>/dev/null")
+		if out == "booted\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/etc/rc.local did not run at start: /root/booted = %q", out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -1,0 +1,38 @@
+package guest
+
+import (
+	"log/slog"
+	"os"
+)
+
+// bootScript is what a guest runs each time it starts, as a small VM's init
+// would: the start scripts of runlevel 2 (how Debian packages such as nginx
+// or ssh enable their services without systemd), then /etc/rc.local. Its
+// output goes to /var/log/vmhost-boot.log in the guest.
+const bootScript = `exec >>/var/log/vmhost-boot.log 2>&1
+echo "boot: $(date)"
+for s in /etc/rc2.d/S*; do
+	[ -x "$s" ] && "$s" start
+done
+[ -x /etc/rc.local ] && /etc/rc.local
+exit 0
+`
+
+// boot runs bootScript in the background, when the guest has a shell.
+func boot(sp *spawner, log *slog.Logger) {
+	if !isExecutable("/bin/sh") {
+		return
+	}
+	os.MkdirAll("/var/log", 0o755)
+	req := &SpawnRequest{
+		Argv: []string{"/bin/sh", "-c", bootScript},
+		Env:  []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"},
+		Dir:  "/",
+	}
+	p, err := sp.spawn(req)
+	if err != nil {
+		log.Warn("guest init: running boot scripts", "err", err)
+		return
+	}
+	closeFiles(p.files)
+}
