@@ -12,7 +12,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # not: it must be static.
 export CGO_ENABLED := 0
 
-APT_PACKAGES := iptables busybox-static debootstrap openssh-client iproute2
+APT_PACKAGES := iptables busybox-static debootstrap xz-utils openssh-client iproute2
 CONFIG       := config.example.yaml
 
 # SUDO is empty as root and "sudo" otherwise.
@@ -46,9 +46,13 @@ deps: check-sudo
 build:
 	go build -o bin/vmhostd ./cmd/vmhostd
 
+# Debian packages that debootstrap downloads are kept here across the tests of
+# one run (and of later runs on this machine), so each is fetched once.
+DEBOOTSTRAP_CACHE := /var/cache/vmhost-debootstrap
+
 test: deps
 	go vet ./...
-	$(SUDO) env PATH="$$PATH" go test -count=1 -timeout 45m ./...
+	$(SUDO) env PATH="$$PATH" VMHOST_DEBOOTSTRAP_CACHE=$(DEBOOTSTRAP_CACHE) go test -count=1 -timeout 45m ./...
 
 # run uses the key of the user who typed "make run" (SUDO_USER under sudo)
 # as alice's key: config.example.yaml reads it from .run/alice.pub.

@@ -29,9 +29,13 @@ func TestBuildBusybox(t *testing.T) {
 	}
 	t.Logf("progress:\n%s", progress.String())
 	dir := filepath.Join(s.dir, "busybox")
-	want := Image{Name: "busybox", Dir: dir, Rootfs: filepath.Join(dir, "rootfs"), Source: "busybox", Built: img.Built, Spec: busyboxSpec}
+	rootfs := filepath.Join(dir, "builds", img.Build, "rootfs")
+	want := Image{Name: "busybox", Dir: dir, Build: img.Build, Rootfs: rootfs, Source: "busybox", Built: img.Built, Spec: busyboxSpec}
 	if diff := cmp.Diff(want, img); diff != "" {
 		t.Errorf("Ensure image mismatch (-want +got):\n%s", diff)
+	}
+	if got, err := filepath.EvalSymlinks(filepath.Join(dir, "rootfs")); got != rootfs {
+		t.Errorf("the contract path %s/rootfs resolves to %q, %v, want %s", dir, got, err, rootfs)
 	}
 	if img.Built.Before(before.Add(-time.Second)) || img.Built.After(time.Now()) {
 		t.Errorf("Built = %v, want about %v", img.Built, before)
@@ -113,7 +117,7 @@ func checkOwnedByRoot(t *testing.T, rootfs string) {
 
 func checkMetadata(t *testing.T, img Image) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(img.Dir, "image.json"))
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(img.Rootfs), "image.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,13 @@ const maxSymlinks = 40
 // checkShell returns nil if rootfs has an executable regular file at /bin/sh,
 // following symlinks inside rootfs as the guest would see them.
 func checkShell(rootfs string) error {
-	p, err := resolveInRoot(rootfs, "/bin/sh")
+	return checkExecutable(rootfs, "/bin/sh")
+}
+
+// checkExecutable returns nil if rootfs has an executable regular file at
+// name, following symlinks inside rootfs as the guest would see them.
+func checkExecutable(rootfs, name string) error {
+	p, err := resolveInRoot(rootfs, name)
 	if err != nil {
 		return err
 	}
@@ -25,10 +31,10 @@ func checkShell(rootfs string) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("/bin/sh resolves to %s, which is not a regular file", inRoot(rootfs, p))
+		return fmt.Errorf("%s resolves to %s, which is not a regular file", name, inRoot(rootfs, p))
 	}
 	if fi.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("/bin/sh resolves to %s, which is not executable", inRoot(rootfs, p))
+		return fmt.Errorf("%s resolves to %s, which is not executable", name, inRoot(rootfs, p))
 	}
 	return nil
 }

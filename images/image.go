@@ -15,9 +15,17 @@ import (
 type Image struct {
 	// Name is the image's name in the config.
 	Name string
-	// Dir is <dir>/<name>, holding rootfs/ and image.json.
+	// Dir is <dir>/<name>, holding builds/ and the link rootfs to the
+	// current build's root filesystem.
 	Dir string
-	// Rootfs is the root filesystem, with real ids 0..65535.
+	// Build names this build of the image: a directory of Dir/builds, such
+	// as "20250520T101500.123456789Z". It is "" for an image of the layout
+	// before builds, which keeps its rootfs/ in Dir.
+	Build string
+	// Rootfs is this build's root filesystem, with real ids 0..65535:
+	// Dir/builds/<Build>/rootfs. The path stays the same, and so does its
+	// content, when the image is built again: a guest records it and keeps
+	// using it.
 	Rootfs string
 	// Source is the source the image was built from, such as "busybox".
 	Source string
@@ -65,29 +73,34 @@ func writeMetadata(dir string, m metadata) error {
 	return writeFile(filepath.Join(dir, metadataFile), append(data, '\n'), 0o644)
 }
 
-// readImage reads the image at dir from its image.json. A missing dir gives an
-// error that matches os.ErrNotExist.
-func readImage(dir string) (Image, error) {
+// readBuild reads the build at dir, holding rootfs/ and image.json, of the
+// image whose directory is imageDir. A missing dir gives an error that
+// matches os.ErrNotExist.
+func readBuild(imageDir, dir string) (Image, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return Image{}, err
 	}
 	data, err := os.ReadFile(filepath.Join(dir, metadataFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return Image{}, fmt.Errorf("%s has no %s: it is not a complete image; remove it to rebuild it", dir, metadataFile)
+		return Image{}, fmt.Errorf("%s has no %s: it is not a complete image; remove %s to rebuild it", dir, metadataFile, imageDir)
 	}
 	if err != nil {
 		return Image{}, err
 	}
 	var m metadata
 	if err := json.Unmarshal(data, &m); err != nil {
-		return Image{}, fmt.Errorf("reading %s: %w; remove %s to rebuild the image", filepath.Join(dir, metadataFile), err, dir)
+		return Image{}, fmt.Errorf("reading %s: %w; remove %s to rebuild the image", filepath.Join(dir, metadataFile), err, imageDir)
 	}
-	return Image{
-		Name:   filepath.Base(dir),
-		Dir:    dir,
+	img := Image{
+		Name:   filepath.Base(imageDir),
+		Dir:    imageDir,
 		Rootfs: filepath.Join(dir, "rootfs"),
 		Source: m.Source,
 		Built:  m.Built,
 		Spec:   m.Config.config(),
-	}, nil
+	}
+	if dir != imageDir {
+		img.Build = filepath.Base(dir)
+	}
+	return img, nil
 }

@@ -93,3 +93,19 @@ func tryFlock(f *os.File) (bool, error) {
 		}
 	}
 }
+
+// waitFlock takes an exclusive flock on f, waiting while another holds it,
+// until ctx is done.
+func waitFlock(ctx context.Context, f *os.File) error {
+	for {
+		ok, err := tryFlock(f)
+		if ok || err != nil {
+			return err
+		}
+		select {
+		case <-time.After(lockPoll):
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"vmhost/config"
 )
@@ -16,40 +17,29 @@ type Source interface {
 	Build(ctx context.Context, rootfs string, progress io.Writer) error
 }
 
+// checker is a Source that promises more than the /bin/sh every image has,
+// and checks it after a build.
+type checker interface {
+	// Check returns an error saying what rootfs lacks.
+	Check(rootfs string) error
+}
+
 // sourceFor returns the Source that builds spec.
 func sourceFor(spec config.Image) (Source, error) {
 	switch spec.Source {
 	case config.SourceBusybox:
 		return &Busybox{}, nil
 	case config.SourceDebootstrap:
-		return &debootstrap{spec: spec}, nil
+		return &Debootstrap{
+			Suite:    spec.Suite,
+			Mirror:   spec.Mirror,
+			Variant:  spec.Variant,
+			Include:  spec.Include,
+			CacheDir: os.Getenv(DebootstrapCacheEnv),
+		}, nil
 	case config.SourceTar:
-		return &tarball{path: spec.Path}, nil
+		return &Tarball{Path: spec.Path}, nil
 	default:
 		return nil, fmt.Errorf("unknown source %q: use busybox, debootstrap or tar", spec.Source)
 	}
-}
-
-// debootstrap builds a Debian or Ubuntu rootfs with debootstrap.
-type debootstrap struct {
-	spec config.Image
-}
-
-// Build is not written yet.
-func (d *debootstrap) Build(ctx context.Context, rootfs string, progress io.Writer) error {
-	return errNotSupported(config.SourceDebootstrap)
-}
-
-// tarball unpacks a rootfs from a tar archive, compressed or not.
-type tarball struct {
-	path string
-}
-
-// Build is not written yet.
-func (t *tarball) Build(ctx context.Context, rootfs string, progress io.Writer) error {
-	return errNotSupported(config.SourceTar)
-}
-
-func errNotSupported(source string) error {
-	return fmt.Errorf("source %q is not supported yet; use source busybox for now", source)
 }

@@ -63,7 +63,7 @@ func (s *Store) removeBuilds(name string) {
 			continue
 		}
 		p := filepath.Join(s.dir, e.Name())
-		if err := os.RemoveAll(p); err != nil {
+		if err := s.removeTree(p); err != nil {
 			s.log.Warn("removing an interrupted image build", "dir", p, "err", err)
 			continue
 		}

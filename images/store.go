@@ -7,10 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
-	"time"
 
 	"vmhost/config"
 )
@@ -46,20 +43,14 @@ func NewStore(dir string, log *slog.Logger) *Store {
 	return s
 }
 
-// Ensure returns the image name, building it from spec first if it is not
-// built yet. Concurrent calls for one name build it once: the others wait for
-// that build and return its image. progress receives short human lines about
-// the build; it may be nil. A spec with no Source means that the config does
-// not define the image.
+// Ensure returns the current build of image name, building it from spec first
+// if it is not built yet. Concurrent calls for one name build it once: the
+// others wait for that build and return its image. progress receives short
+// human lines about the build; it may be nil. A spec with no Source means
+// that the config does not define the image.
 func (s *Store) Ensure(ctx context.Context, name string, spec config.Image, progress io.Writer) (Image, error) {
-	if progress == nil {
-		progress = io.Discard
-	}
-	if err := checkName(name); err != nil {
+	if err := checkSpec(name, spec); err != nil {
 		return Image{}, err
-	}
-	if spec.Source == "" {
-		return Image{}, fmt.Errorf("image %q is not defined in the config: add it under images, or choose another image", name)
 	}
 	if img, err := s.Get(name); !errors.Is(err, ErrNotBuilt) {
 		return img, err
@@ -69,19 +60,37 @@ func (s *Store) Ensure(ctx context.Context, name string, spec config.Image, prog
 		return Image{}, err
 	}
 	defer unlock()
+	s.migrateLegacy(name)
 	if img, err := s.Get(name); !errors.Is(err, ErrNotBuilt) {
 		return img, err // built while we waited
 	}
-	return s.build(ctx, name, spec, progress)
+	return s.build(ctx, name, spec, orDiscard(progress))
 }
 
-// Get returns the built image name, or an error that matches ErrNotBuilt if
-// it is not built yet.
+// Rebuild builds image name again from spec and makes the new build current:
+// guests made from now on use it. Older builds stay on disk, unchanged, for
+// the guests made from them, until Prune or Remove. It waits for a build of
+// the same name in progress, then builds anyway.
+func (s *Store) Rebuild(ctx context.Context, name string, spec config.Image, progress io.Writer) (Image, error) {
+	if err := checkSpec(name, spec); err != nil {
+		return Image{}, err
+	}
+	unlock, err := s.lock(ctx, name)
+	if err != nil {
+		return Image{}, err
+	}
+	defer unlock()
+	s.migrateLegacy(name)
+	return s.build(ctx, name, spec, orDiscard(progress))
+}
+
+// Get returns the current build of image name, or an error that matches
+// ErrNotBuilt if it is not built yet.
 func (s *Store) Get(name string) (Image, error) {
 	if err := checkName(name); err != nil {
 		return Image{}, err
 	}
-	img, err := readImage(filepath.Join(s.dir, name))
+	img, err := s.current(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return Image{}, fmt.Errorf("image %q is %w: build it with \"vmhostd image build %s\", or log in to a guest that uses it", name, ErrNotBuilt, name)
 	}
@@ -94,24 +103,21 @@ func (s *Store) Get(name string) (Image, error) {
 	return img, nil
 }
 
-// List returns the built images, sorted by name. An image directory that
-// cannot be read is logged and left out.
+// List returns the current build of every built image, sorted by name. An
+// image that cannot be read is logged and left out.
 func (s *Store) List() ([]Image, error) {
-	entries, err := os.ReadDir(s.dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	names, err := s.names()
 	if err != nil {
 		return nil, fmt.Errorf("listing images: %w", err)
 	}
 	var images []Image
-	for _, e := range entries { // sorted by name
-		if !e.IsDir() || checkName(e.Name()) != nil {
+	for _, name := range names {
+		img, err := s.current(name)
+		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		img, err := readImage(filepath.Join(s.dir, e.Name()))
 		if err != nil {
-			s.log.Warn("skipping unreadable image", "image", e.Name(), "err", err)
+			s.log.Warn("skipping unreadable image", "image", name, "err", err)
 			continue
 		}
 		images = append(images, img)
@@ -119,86 +125,21 @@ func (s *Store) List() ([]Image, error) {
 	return images, nil
 }
 
-// build builds image name from spec in a temporary directory inside the store
-// and renames it into place when it is complete. On failure it leaves nothing
-// behind. The caller holds the lock of name.
-func (s *Store) build(ctx context.Context, name string, spec config.Image, progress io.Writer) (img Image, err error) {
-	src, err := s.newSource(spec)
-	if err != nil {
-		return Image{}, fmt.Errorf("building image %q: %w", name, err)
+// checkSpec returns an error unless name is a valid name and spec defines it.
+func checkSpec(name string, spec config.Image) error {
+	if err := checkName(name); err != nil {
+		return err
 	}
-	s.removeBuilds(name)
-	tmp, err := os.MkdirTemp(s.dir, buildPrefix+name+"-")
-	if err != nil {
-		return Image{}, fmt.Errorf("building image %q: %w", name, err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	start := time.Now()
-	fmt.Fprintf(progress, "building image %s from source %s...\n", name, spec.Source)
-	if err := s.fill(ctx, tmp, name, spec, src, progress); err != nil {
-		return Image{}, err
-	}
-	final := filepath.Join(s.dir, name)
-	if err := os.Rename(tmp, final); err != nil {
-		if errors.Is(err, os.ErrExist) { // built by someone that ignores our lock
-			os.RemoveAll(tmp)
-			return s.Get(name)
-		}
-		return Image{}, fmt.Errorf("building image %q: %w", name, err)
-	}
-	if err := syncDir(s.dir); err != nil {
-		s.log.Warn("syncing the image store", "dir", s.dir, "err", err)
-	}
-	elapsed := time.Since(start).Round(time.Millisecond)
-	fmt.Fprintf(progress, "image %s built in %v\n", name, elapsed)
-	s.log.Info("image built", "image", name, "source", spec.Source, "duration", elapsed)
-	return s.Get(name)
-}
-
-// fill makes tmp a complete image directory: rootfs/ built by src and checked,
-// then image.json.
-func (s *Store) fill(ctx context.Context, tmp, name string, spec config.Image, src Source, progress io.Writer) error {
-	rootfs := filepath.Join(tmp, "rootfs")
-	if err := mkdirRoot(rootfs, 0o755); err != nil {
-		return fmt.Errorf("building image %q: %w", name, err)
-	}
-	if err := src.Build(ctx, rootfs, progress); err != nil {
-		return fmt.Errorf("building image %q: %w", name, err)
-	}
-	if err := checkShell(rootfs); err != nil {
-		return errNoShell(name, err)
-	}
-	m := metadata{Name: name, Source: spec.Source, Built: time.Now().UTC(), Config: specFromConfig(spec)}
-	if err := writeMetadata(tmp, m); err != nil {
-		return fmt.Errorf("building image %q: %w", name, err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("building image %q: %w", name, err)
-	}
-	if err := syncFS(tmp); err != nil {
-		return fmt.Errorf("building image %q: syncing it to disk: %w", name, err)
+	if spec.Source == "" {
+		return fmt.Errorf("image %q is not defined in the config: add it under images, or choose another image", name)
 	}
 	return nil
 }
 
-// errNoShell is the error for an image that has no usable /bin/sh.
-func errNoShell(name string, err error) error {
-	return fmt.Errorf("image %q has no /bin/sh; it cannot be used as a guest: %w", name, err)
-}
-
-// checkName returns an error unless name can be a directory of the store:
-// letters, digits, '.', '-' and '_', not starting with '.' or '-'.
-func checkName(name string) error {
-	ok := name != "" && len(name) <= 64 && name[0] != '.' && name[0] != '-'
-	for _, r := range name {
-		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_", r))
+// orDiscard returns w, or io.Discard if w is nil.
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
 	}
-	if !ok {
-		return fmt.Errorf("image name %q is not valid: use up to 64 letters, digits, '.', '-' and '_', starting with a letter or digit", name)
-	}
-	return nil
+	return w
 }

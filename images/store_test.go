@@ -232,8 +232,7 @@ func TestEnsureErrors(t *testing.T) {
 		want string
 	}{
 		{"foo", config.Image{}, `image "foo" is not defined in the config`},
-		{"debian", config.Image{Source: "debootstrap", Suite: "bookworm"}, `building image "debian": source "debootstrap" is not supported yet`},
-		{"custom", config.Image{Source: "tar", Path: "/srv/rootfs.tar"}, `building image "custom": source "tar" is not supported yet`},
+		{"custom", config.Image{Source: "tar", Path: "/nonexistent/rootfs.tar"}, `building image "custom": reading the tarball: open /nonexistent/rootfs.tar: no such file or directory; check the image's path`},
 		{"x", config.Image{Source: "docker"}, `building image "x": unknown source "docker": use busybox, debootstrap or tar`},
 		{"../etc", busyboxSpec, `image name "../etc" is not valid`},
 		{".build-x-1", busyboxSpec, `image name ".build-x-1" is not valid`},
@@ -281,7 +280,7 @@ func TestList(t *testing.T) {
 	var names []string
 	for _, img := range images {
 		names = append(names, img.Name)
-		if img.Source != "busybox" || img.Built.IsZero() || img.Rootfs != filepath.Join(s.dir, img.Name, "rootfs") {
+		if img.Source != "busybox" || img.Built.IsZero() || img.Rootfs != filepath.Join(s.dir, img.Name, "builds", img.Build, "rootfs") {
 			t.Errorf("List entry %+v is incomplete", img)
 		}
 	}
