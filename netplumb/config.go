@@ -1,0 +1,94 @@
+package netplumb
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+)
+
+// Config is what a [Network] is made of; the daemon fills it from the
+// network section of its configuration file.
+type Config struct {
+	// Bridge is the bridge's interface name. It also names the daemon's
+	// iptables chains (VMHOST-<Bridge>-FWD, ...), so two daemons with
+	// different bridges never touch each other's rules.
+	Bridge string
+	// Subnet is the guests' IPv4 subnet; the bridge holds its first host
+	// address, the gateway.
+	Subnet netip.Prefix
+	// NAT masquerades the subnet's traffic leaving through other interfaces.
+	NAT bool
+	// Isolate keeps guests from reaching each other (bridge port isolation).
+	Isolate bool
+	// Forwards are the published ports.
+	Forwards []Forward
+	// ResolvConf is the host file whose nameservers get the DNS queries
+	// that are not for guest names; "" means /etc/resolv.conf.
+	ResolvConf string
+	// Tables is the iptables seam; nil means the iptables binary.
+	Tables Tables
+	// Logger gets what the network does; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Forward publishes a host port to a guest port while the guest is attached.
+//
+// Other machines reach it on any of the host's addresses through a DNAT rule,
+// and keep their source address. The host itself reaches it on any of its
+// addresses, 127.0.0.1 included, through a DNAT rule in OUTPUT; connections
+// from loopback are masqueraded to the gateway address, and the bridge has
+// net.ipv4.conf.<bridge>.route_localnet set so that they can be routed out of
+// it at all (the input rules still drop everything from the bridge that is not
+// DNS, ping to the gateway, a published port or a reply). Guests reach it on
+// the gateway and on the host's addresses through the daemon, which holds the
+// host port and relays their connections (see relay.go): a
+// guest sees connections from the host and from other guests come from the
+// gateway.
+type Forward struct {
+	// Guest is the guest's ID: "alice" for alice's default guest,
+	// "alice+web" for her guest web.
+	Guest string
+	// Proto is "tcp" or "udp".
+	Proto string
+	// HostPort is the published port on the host.
+	HostPort uint16
+	// GuestPort is the port the guest serves on.
+	GuestPort uint16
+}
+
+// check says what is wrong with c, as advice.
+func (c *Config) check() error {
+	if err := checkBridgeName(c.Bridge); err != nil {
+		return err
+	}
+	if err := checkSubnet(c.Subnet); err != nil {
+		return err
+	}
+	seen := make(map[string]bool)
+	for _, f := range c.Forwards {
+		key := fmt.Sprintf("%d/%s", f.HostPort, f.Proto)
+		switch {
+		case f.Proto != "tcp" && f.Proto != "udp":
+			return fmt.Errorf("published port %d: protocol %q is not tcp or udp", f.HostPort, f.Proto)
+		case f.HostPort == 0 || f.GuestPort == 0:
+			return fmt.Errorf("published port %s to %s:%d: port 0 is not a port", key, f.Guest, f.GuestPort)
+		case f.Guest == "":
+			return fmt.Errorf("published port %s: no guest named", key)
+		case seen[key]:
+			return fmt.Errorf("published port %s: published twice; publish each host port once", key)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// forwardsOf returns the published ports of guestID.
+func (c *Config) forwardsOf(guestID string) []Forward {
+	var fs []Forward
+	for _, f := range c.Forwards {
+		if f.Guest == guestID {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}

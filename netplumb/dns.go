@@ -1,0 +1,225 @@
+package netplumb
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Limits of the DNS server.
+const (
+	// dnsTTL is the TTL of guest names: short, since guests come and go.
+	dnsTTL = 5
+	// forwardTimeout bounds one query to one upstream resolver.
+	forwardTimeout = 2 * time.Second
+	// maxForwards bounds the queries being forwarded at once; beyond it a
+	// query gets SERVFAIL and the guest's resolver retries.
+	maxForwards = 256
+)
+
+// dnsServer answers guest names (alice.vmhost, web.alice.vmhost) and the
+// reverse names of guest addresses from its table, and forwards every other
+// query to the host's resolvers. It runs in the daemon, on the host, so a
+// loopback stub resolver such as systemd-resolved's 127.0.0.53 works as an
+// upstream.
+type dnsServer struct {
+	log       *slog.Logger
+	subnet    netip.Prefix
+	upstreams func() []string // host:port of the resolvers to forward to
+	sem       chan struct{}
+
+	mu    sync.RWMutex
+	names map[string]netip.Addr // FQDN → address
+	ptrs  map[string]string     // reverse name → FQDN
+
+	servers []*dns.Server
+}
+
+// newDNSServer returns a server for the guests of subnet that forwards to the
+// resolvers upstreams returns.
+func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []string) *dnsServer {
+	return &dnsServer{
+		log: log, subnet: subnet, upstreams: upstreams,
+		sem:   make(chan struct{}, maxForwards),
+		names: make(map[string]netip.Addr),
+		ptrs:  make(map[string]string),
+	}
+}
+
+// setName makes the guest's name resolve to ip, and ip to the name.
+func (s *dnsServer) setName(guestID string, ip netip.Addr) {
+	fqdn := guestFQDN(guestID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.names[fqdn]; ok {
+		delete(s.ptrs, reverseName(old))
+	}
+	s.names[fqdn] = ip
+	s.ptrs[reverseName(ip)] = fqdn
+}
+
+// removeName forgets the guest's name.
+func (s *dnsServer) removeName(guestID string) {
+	fqdn := guestFQDN(guestID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ip, ok := s.names[fqdn]; ok {
+		if s.ptrs[reverseName(ip)] == fqdn {
+			delete(s.ptrs, reverseName(ip))
+		}
+		delete(s.names, fqdn)
+	}
+}
+
+// ServeDNS answers one query.
+func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	var resp *dns.Msg
+	switch {
+	case req.Opcode != dns.OpcodeQuery || len(req.Question) != 1:
+		resp = new(dns.Msg).SetRcode(req, dns.RcodeNotImplemented)
+	default:
+		var ok bool
+		if resp, ok = s.answer(req); !ok {
+			resp = s.forward(req, w.RemoteAddr().Network())
+		}
+	}
+	if err := w.WriteMsg(resp); err != nil {
+		s.log.Debug("answering DNS query", "from", w.RemoteAddr(), "err", err)
+	}
+}
+
+// answer answers a query for a guest name or for a guest address's reverse
+// name from the table. It reports false for any other query.
+func (s *dnsServer) answer(req *dns.Msg) (*dns.Msg, bool) {
+	q := req.Question[0]
+	name := strings.ToLower(q.Name)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	resp := new(dns.Msg).SetReply(req)
+	resp.Authoritative, resp.RecursionAvailable = true, true
+	switch {
+	case dns.IsSubDomain(Domain+".", name):
+		ip, ok := s.names[name]
+		switch {
+		case ok && (q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY):
+			resp.Answer = []dns.RR{&dns.A{Hdr: header(q.Name, dns.TypeA), A: ip.AsSlice()}}
+		case !ok && !s.hasBelow(name):
+			resp.Rcode = dns.RcodeNameError
+		}
+	case s.inReverseZone(name):
+		fqdn, ok := s.ptrs[name]
+		switch {
+		case ok && (q.Qtype == dns.TypePTR || q.Qtype == dns.TypeANY):
+			resp.Answer = []dns.RR{&dns.PTR{Hdr: header(q.Name, dns.TypePTR), Ptr: fqdn}}
+		case !ok:
+			resp.Rcode = dns.RcodeNameError
+		}
+	default:
+		return nil, false
+	}
+	return resp, true
+}
+
+// hasBelow reports whether name is the domain itself or has a guest name below
+// it (alice.vmhost when only web.alice.vmhost exists): such a name exists
+// without records and must not be NXDOMAIN. The caller holds s.mu.
+func (s *dnsServer) hasBelow(name string) bool {
+	if name == Domain+"." {
+		return true
+	}
+	for n := range s.names {
+		if strings.HasSuffix(n, "."+name) {
+			return true
+		}
+	}
+	return false
+}
+
+// inReverseZone reports whether name is the reverse name of an address of the
+// subnet. Those are never forwarded: the world knows nothing of them.
+func (s *dnsServer) inReverseZone(name string) bool {
+	rest, ok := strings.CutSuffix(name, ".in-addr.arpa.")
+	labels := strings.Split(rest, ".")
+	if !ok || len(labels) != 4 {
+		return false
+	}
+	ip, err := netip.ParseAddr(labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0])
+	return err == nil && s.subnet.Contains(ip)
+}
+
+// forward asks the host's resolvers in turn over proto ("udp" or "tcp") and
+// returns the first answer, or SERVFAIL.
+func (s *dnsServer) forward(req *dns.Msg, proto string) *dns.Msg {
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	default:
+		return new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
+	}
+	c := &dns.Client{Net: proto, Timeout: forwardTimeout}
+	for _, up := range s.upstreams() {
+		resp, _, err := c.Exchange(req, up)
+		if err == nil {
+			return resp
+		}
+		s.log.Debug("forwarding DNS query", "name", req.Question[0].Name, "to", up, "err", err)
+	}
+	return new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
+}
+
+// start serves on addr over UDP and TCP.
+func (s *dnsServer) start(addr netip.AddrPort) error {
+	pc, err := net.ListenPacket("udp4", addr.String())
+	if err != nil {
+		return fmt.Errorf("listening for DNS on udp %s: %w; if another DNS server listens on all addresses, make it bind to its own addresses only", addr, err)
+	}
+	l, err := net.Listen("tcp4", addr.String())
+	if err != nil {
+		pc.Close()
+		return fmt.Errorf("listening for DNS on tcp %s: %w; if another DNS server listens on all addresses, make it bind to its own addresses only", addr, err)
+	}
+	s.serve(&dns.Server{PacketConn: pc, Handler: s})
+	s.serve(&dns.Server{Listener: l, Handler: s})
+	return nil
+}
+
+// serve runs srv until close, and returns once it is serving.
+func (s *dnsServer) serve(srv *dns.Server) {
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go func() {
+		if err := srv.ActivateAndServe(); err != nil {
+			s.log.Error("serving DNS", "err", err)
+		}
+	}()
+	<-started
+	s.servers = append(s.servers, srv)
+}
+
+// close stops serving.
+func (s *dnsServer) close() {
+	for _, srv := range s.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		srv.ShutdownContext(ctx)
+		cancel()
+	}
+	s.servers = nil
+}
+
+// header is the header of an answer to name.
+func header(name string, rrtype uint16) dns.RR_Header {
+	return dns.RR_Header{Name: name, Rrtype: rrtype, Class: dns.ClassINET, Ttl: dnsTTL}
+}
+
+// reverseName returns the in-addr.arpa name of an IPv4 address.
+func reverseName(ip netip.Addr) string {
+	a := ip.As4()
+	return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", a[3], a[2], a[1], a[0])
+}

@@ -1,0 +1,55 @@
+package netplumb
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+)
+
+// hostNets lists the IPv4 networks of the host's addresses and of its main
+// routing table. Equivalent to: ip -4 addr; ip -4 route
+func hostNets(h *netlink.Handle) ([]hostNet, error) {
+	links, err := h.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("listing links: %w", err)
+	}
+	names := make(map[int]string, len(links))
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	addrs, err := h.AddrList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return nil, fmt.Errorf("listing addresses: %w", err)
+	}
+	var nets []hostNet
+	for _, a := range addrs {
+		if p, ok := prefixOf(a.IPNet); ok {
+			nets = append(nets, hostNet{"address", p.Masked(), names[a.LinkIndex]})
+		}
+	}
+	routes, err := h.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return nil, fmt.Errorf("listing routes: %w", err)
+	}
+	for _, r := range routes {
+		if p, ok := prefixOf(r.Dst); ok {
+			nets = append(nets, hostNet{"route", p.Masked(), names[r.LinkIndex]})
+		}
+	}
+	return nets, nil
+}
+
+// prefixOf converts an IPv4 net.IPNet; nil is not one.
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	if n == nil {
+		return netip.Prefix{}, false
+	}
+	a, ok := netip.AddrFromSlice(n.IP.To4())
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	bits, _ := n.Mask.Size()
+	return netip.PrefixFrom(a, bits), true
+}
