@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,7 +25,9 @@ func (d *daemon) cleanup(t testing.TB) {
 	if d.dataDir != "" {
 		d.killGuests(t)
 	}
+	d.teardownNetwork(t)
 	removeLink(t, d.cfg.bridge)
+	checkNoChains(t, d.cfg.bridge)
 	dirs := []string{d.baseDir, d.runDir}
 	for _, dir := range dirs {
 		checkUnmounted(t, dir)
@@ -246,6 +249,40 @@ func checkUnmounted(t testing.TB, dir string) {
 	for _, p := range under {
 		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
 			t.Logf("detaching %s: %v", p, err)
+		}
+	}
+}
+
+// teardownNetwork removes the daemon's bridge and iptables chains the way an
+// admin does, with `vmhostd network teardown`. A config the daemon refused
+// (some tests write bad ones) leaves nothing to tear down but the bridge,
+// which removeLink takes.
+func (d *daemon) teardownNetwork(t testing.TB) {
+	if d.runs == 0 || d.configPath == "" {
+		return
+	}
+	out, err := exec.Command(daemonBin, "network", "teardown", "--config", d.configPath).CombinedOutput()
+	if err != nil {
+		t.Logf("vmhostd network teardown: %v\n%s", err, out)
+	}
+}
+
+// checkNoChains fails the test if an iptables chain of bridge is left: the
+// daemon's chains are named VMHOST-<bridge>-....
+func checkNoChains(t testing.TB, bridge string) {
+	if bridge == "" {
+		return
+	}
+	for _, table := range []string{"filter", "nat"} {
+		out, err := exec.Command("iptables", "-w", "-t", table, "-S").CombinedOutput()
+		if err != nil {
+			t.Logf("iptables -t %s -S: %v\n%s", table, err, out)
+			continue
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, "VMHOST-"+bridge+"-") {
+				t.Errorf("left in iptables table %s: %s", table, line)
+			}
 		}
 	}
 }

@@ -57,7 +57,7 @@ func TestGuestInside(t *testing.T) {
 		}
 	}
 	t.Run("Processes", func(t *testing.T) { checkGuestProcesses(t, d.mustSSH(t, "alice", "ps -o pid,comm")) })
-	t.Run("Network", func(t *testing.T) { checkOnlyLoopback(t, d.mustSSH(t, "alice", "ip link")) })
+	t.Run("Network", func(t *testing.T) { checkGuestLinks(t, d.mustSSH(t, "alice", "ip link")) })
 	t.Run("UIDMap", func(t *testing.T) {
 		m, err := parseIDMap(d.mustSSH(t, "alice", "cat /proc/self/uid_map"))
 		if err != nil {
@@ -90,16 +90,18 @@ func checkGuestProcesses(t *testing.T, ps string) {
 // linkRE matches the first line of a link in `ip link`: index, name, flags.
 var linkRE = regexp.MustCompile(`(?m)^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<([^>]*)>`)
 
-// checkOnlyLoopback checks that `ip link` shows lo, up, and no other link.
-// (The guest's veth comes with the network: then this checks for eth0 too.)
-func checkOnlyLoopback(t *testing.T, ipLink string) {
+// checkGuestLinks checks that `ip link` shows lo and eth0, both up, and no
+// other link: the guest's network namespace is its own.
+func checkGuestLinks(t *testing.T, ipLink string) {
 	t.Helper()
 	links := linkRE.FindAllStringSubmatch(ipLink, -1)
-	if len(links) != 1 || links[0][1] != "lo" {
-		t.Fatalf("ip link: want only lo; got:\n%s", ipLink)
+	if len(links) != 2 || links[0][1] != "lo" || links[1][1] != "eth0" {
+		t.Fatalf("ip link: want lo and eth0; got:\n%s", ipLink)
 	}
-	if flags := strings.Split(links[0][2], ","); !containsAll(flags, []string{"UP"}) {
-		t.Errorf("ip link: lo is not UP; got:\n%s", ipLink)
+	for _, l := range links {
+		if flags := strings.Split(l[2], ","); !containsAll(flags, []string{"UP"}) {
+			t.Errorf("ip link: %s is not UP; got:\n%s", l[1], ipLink)
+		}
 	}
 }
 

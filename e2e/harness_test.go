@@ -21,6 +21,9 @@ var testUsers = []string{"alice", "bob"}
 type daemonOptions struct {
 	// maxGuests is defaults.max_guests; 0 means 2.
 	maxGuests int
+	// network holds more lines of the network section, each indented by
+	// two spaces, such as "  isolate: false\n".
+	network string
 }
 
 // daemon is one vmhostd under test: its config, directories, user keys and
@@ -44,6 +47,7 @@ type daemonConfig struct {
 	listen, dataDir, runDir string
 	bridge, subnet          string
 	maxGuests               int
+	network                 string            // more lines of the network section
 	keys                    map[string]string // user -> public key line
 }
 
@@ -77,8 +81,9 @@ func prepareDaemon(t testing.TB, opts daemonOptions) *daemon {
 		dataDir:   d.dataDir,
 		runDir:    d.runDir,
 		bridge:    fmt.Sprintf("vmt%06x", rand.IntN(1<<24)),
-		subnet:    fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(51), rand.IntN(256)),
+		subnet:    testSubnet(),
 		maxGuests: opts.maxGuests,
+		network:   opts.network,
 		keys:      map[string]string{},
 	}
 	keyDir := filepath.Join(d.baseDir, "keys")
@@ -89,6 +94,17 @@ func prepareDaemon(t testing.TB, opts daemonOptions) *daemon {
 		d.keys[u], d.cfg.keys[u] = makeKey(t, keyDir, u)
 	}
 	return d
+}
+
+// testSubnet returns a random /24 in 10.200.0.0-10.250.255.0 that is not in
+// 10.213.0.0/16, the subnet of config.example.yaml, so that a test daemon
+// does not collide with a daemon run with it on the same machine.
+func testSubnet() string {
+	second := 200 + rand.IntN(50)
+	if second == 213 {
+		second = 250
+	}
+	return fmt.Sprintf("10.%d.%d.0/24", second, rand.IntN(256))
 }
 
 // makeTempDir makes a temporary directory that guests can traverse, like
@@ -111,7 +127,7 @@ func (c daemonConfig) yaml() string {
 	fmt.Fprintf(&b, "listen: %q\n", c.listen)
 	fmt.Fprintf(&b, "data_dir: %q\n", c.dataDir)
 	fmt.Fprintf(&b, "run_dir: %q\n", c.runDir)
-	fmt.Fprintf(&b, "network:\n  bridge: %s\n  subnet: %s\n", c.bridge, c.subnet)
+	fmt.Fprintf(&b, "network:\n  bridge: %s\n  subnet: %s\n%s", c.bridge, c.subnet, c.network)
 	fmt.Fprintf(&b, "images:\n  busybox: {source: busybox}\n")
 	fmt.Fprintf(&b, "defaults:\n  image: busybox\n  max_guests: %d\n", c.maxGuests)
 	b.WriteString("users:\n")

@@ -42,6 +42,7 @@ func (m *Manager) forget(e *entry) {
 	delete(m.guests, e.state.ID())
 	m.mu.Unlock()
 	e.gone = true
+	m.release(&e.state)
 	if err := m.removeGuestDir(e.state.ID()); err != nil {
 		m.log.Error("forgetting guest", "guest", e.state.ID(), "err", err)
 	}

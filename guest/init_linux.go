@@ -37,6 +37,8 @@ type initConfig struct {
 	// HostPid is the init's pid as the daemon sees it; the init answers pings
 	// with it, so a daemon that lost track of a running init finds it again.
 	HostPid int `json:"host_pid"`
+	// ResolvConf, when set, replaces the guest's /etc/resolv.conf.
+	ResolvConf string `json:"resolv_conf,omitempty"`
 }
 
 // initReady is the init's answer once the guest is set up, or why it is not.
@@ -87,6 +89,11 @@ func setupInit(sync *net.UnixConn) (*initConfig, error) {
 	if err := setupIdentity(cfg.Hostname); err != nil {
 		return nil, err
 	}
+	if cfg.ResolvConf != "" {
+		if err := replaceFile("/etc/resolv.conf", []byte(cfg.ResolvConf)); err != nil {
+			return nil, err
+		}
+	}
 	if err := loopbackUp(); err != nil {
 		return nil, err
 	}
@@ -103,6 +110,22 @@ func setupIdentity(hostname string) error {
 		return err
 	}
 	return updateFile("/etc/hosts", func(old []byte) []byte { return hostsWithName(old, hostname) })
+}
+
+// replaceFile makes path a regular file holding data, through a temporary
+// file and a rename, so that a symlink at path (such as a resolv.conf that
+// points to a resolver the guest does not run) is replaced, not followed.
+func replaceFile(path string, data []byte) error {
+	tmp := path + ".vmhost-new"
+	os.Remove(tmp)
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
 
 // updateFile rewrites path with what change makes of its content, when that

@@ -110,6 +110,7 @@ func (m *Manager) stopInit(st *State) error {
 		}
 		m.log.Info("stopped guest", "guest", st.ID())
 	}
+	m.detach(st)
 	if st.InitPid == 0 {
 		return nil
 	}
@@ -131,6 +132,7 @@ func (m *Manager) Remove(id string) error {
 	if err := m.removeGuestDir(id); err != nil {
 		return err
 	}
+	m.release(&e.state)
 	e.gone = true
 	m.mu.Lock()
 	delete(m.guests, id)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,6 +36,8 @@ type Options struct {
 	RunDir  string // control sockets in <RunDir>/guests/<id>/
 	Images  Images
 	Policy  Policy
+	// Network gives guests their network; nil means loopback only.
+	Network Network
 	Exe     *SealedExe // the binary every init runs
 	Logger  *slog.Logger
 	// StopGrace is how long a stopping guest gets before it is killed.
@@ -47,6 +50,7 @@ type Manager struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	guests map[string]*entry // by ID
+	leases map[netip.Addr]bool // addresses guests hold
 }
 
 // entry is one guest known to the manager. mu serializes its lifecycle
@@ -109,7 +113,7 @@ func NewManager(opts Options) (*Manager, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	m := &Manager{opts: opts, log: opts.Logger, guests: make(map[string]*entry)}
+	m := &Manager{opts: opts, log: opts.Logger, guests: make(map[string]*entry), leases: make(map[netip.Addr]bool)}
 	if err := m.makeDirs(); err != nil {
 		return nil, err
 	}
@@ -161,6 +165,9 @@ func (m *Manager) load() error {
 			continue
 		}
 		m.reattach(st)
+		if st.IP.IsValid() {
+			m.leases[st.IP] = true
+		}
 		m.guests[st.ID()] = newEntry(*st)
 	}
 	return nil
@@ -170,6 +177,7 @@ func (m *Manager) load() error {
 func (m *Manager) reattach(st *State) {
 	if initAlive(st.InitPid, st.InitStart) {
 		m.log.Info("reattached to guest", "guest", st.ID(), "pid", st.InitPid)
+		m.reattachNetwork(st)
 		return
 	}
 	if st.InitPid != 0 {
@@ -263,9 +271,17 @@ func (m *Manager) start(ctx context.Context, st *State) error {
 	if err != nil {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
+	if _, err := m.lease(st); err != nil {
+		return err
+	}
 	t0 := time.Now()
-	pid, start, err := startInit(startSpec{state: st, rootfs: rootfs, dir: m.guestDir(st.ID()), runDir: m.runDir(st.ID()), exe: m.opts.Exe})
+	dir := m.guestDir(st.ID())
+	pid, start, err := startInit(startSpec{
+		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
+		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
+	})
 	if err != nil {
+		m.detach(st)
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}

@@ -27,6 +27,11 @@ type startSpec struct {
 	dir    string // the guest's directory: upper/, work/, init.log
 	runDir string // <run_dir>/guests/<id>: control.sock, rootfs/
 	exe    *SealedExe
+	// attach, when set, plugs the init into the guest network before the
+	// init runs any guest code.
+	attach func(pid int) error
+	// resolvConf, when set, is written to the guest's /etc/resolv.conf.
+	resolvConf []byte
 }
 
 // Paths inside a guest's directories.
@@ -70,6 +75,12 @@ func startInit(spec startSpec) (int, uint64, error) {
 	if err := reapWhenDone(pid); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		return 0, 0, err
+	}
+	if spec.attach != nil {
+		if err := spec.attach(pid); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			return 0, 0, err
+		}
 	}
 	if err := handOver(spec, pid, ours); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
@@ -119,7 +130,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 		return err
 	}
 	defer unix.Close(root)
-	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"), HostPid: pid}
+	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"), HostPid: pid, ResolvConf: string(spec.resolvConf)}
 	if err := sendMessage(sync, cfg, root); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package guest
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,6 +26,9 @@ type State struct {
 	// are zero when the guest is not running.
 	InitPid   int    `json:"init_pid,omitempty"`
 	InitStart uint64 `json:"init_start,omitempty"`
+	// IP is the guest's address on the guest network, kept for the life of
+	// the guest; zero before its first start or without a network.
+	IP netip.Addr `json:"ip,omitzero"`
 }
 
 // stateFile is the name of a guest's state file in its directory.

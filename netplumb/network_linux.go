@@ -65,6 +65,22 @@ func (n *Network) address(guestID string) (netip.Addr, bool) {
 // DNS server.
 func (n *Network) Gateway() netip.Addr { return Gateway(n.cfg.Subnet) }
 
+// Allocate returns the lowest free guest address of the subnet; used marks
+// the addresses guests hold. See [Allocate].
+func (n *Network) Allocate(used map[netip.Addr]bool) (netip.Addr, error) {
+	return Allocate(n.cfg.Subnet, used)
+}
+
+// Contains reports whether ip is a guest address of the subnet: not the
+// network address, the gateway or the broadcast address.
+func (n *Network) Contains(ip netip.Addr) bool {
+	return checkGuestAddr(n.cfg.Subnet, ip) == nil
+}
+
+// ResolvConf returns the guests' /etc/resolv.conf: the DNS server on the
+// gateway. See [ResolvConf].
+func (n *Network) ResolvConf() []byte { return ResolvConf(n.Gateway()) }
+
 // Start makes the host ready for guests, in order: it checks that no
 // interface or route of the host but the bridge overlaps the subnet; takes the
 // published host ports (failing if one is taken) to relay guests' connections

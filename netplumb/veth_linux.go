@@ -14,8 +14,8 @@ import (
 
 // MaxGuests is the most guests one bridge holds: a Linux bridge has at most
 // 1024 ports and port 0 is reserved (BR_MAX_PORTS). Past it, [Network.Attach]
-// fails with [ErrBridgeFull] and the guest runs without a network; a larger
-// host needs a second daemon with a bridge of its own.
+// fails with [ErrBridgeFull] and the guest does not start until another
+// guest stops; a larger host needs a second daemon with a bridge of its own.
 const MaxGuests = 1023
 
 // ErrBridgeFull is returned by [Network.Attach] when the bridge holds

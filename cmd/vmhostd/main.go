@@ -19,6 +19,7 @@ const usage = `vmhostd: a host of lightweight VMs reached over SSH.
 Usage:
   vmhostd serve --config FILE                run the daemon in the foreground
   vmhostd image build NAME --config FILE     build an image from the config
+  vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags
 
 The config file is YAML; see config.example.yaml.
@@ -45,6 +46,8 @@ func run(args []string) int {
 		return serve(args[1:])
 	case "image":
 		return image(args[1:])
+	case "network":
+		return network(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return 0

@@ -56,9 +56,18 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	defer exe.Close()
 	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), log)
+	nw, err := newNetwork(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := nw.Start(); err != nil {
+		return err
+	}
+	defer nw.Close()
 	mgr, err := guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: cfg, store: store, log: log}, Policy: cfg,
+		Network: nw,
 	})
 	if err != nil {
 		return err
