@@ -142,7 +142,8 @@ func (m *Manager) Remove(id string) error {
 }
 
 // Reset stops the guest id and drops its own files, so it starts again from
-// its image as new; its identity (id range, name) stays.
+// the current build of its image as new; its identity (id range, name,
+// address) stays.
 func (m *Manager) Reset(id string) error {
 	e, err := m.lock(id)
 	if err != nil {
@@ -157,6 +158,11 @@ func (m *Manager) Reset(id string) error {
 			return fmt.Errorf("resetting guest %s: %w", id, err)
 		}
 	}
+	e.state.Rootfs = "" // the next start takes the image's current build
+	if err := writeState(m.guestDir(id), &e.state); err != nil {
+		return fmt.Errorf("resetting guest %s: %w", id, err)
+	}
+	e.publish("", nil)
 	m.log.Info("reset guest to its image", "guest", id)
 	return nil
 }

@@ -267,7 +267,7 @@ func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
 
 // start starts the init of the guest st and records it.
 func (m *Manager) start(ctx context.Context, st *State) error {
-	rootfs, err := m.opts.Images.Rootfs(ctx, st.Image)
+	rootfs, err := m.rootfs(ctx, st)
 	if err != nil {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
@@ -285,12 +285,25 @@ func (m *Manager) start(ctx context.Context, st *State) error {
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
-	st.InitPid, st.InitStart = pid, start
+	st.InitPid, st.InitStart, st.Rootfs = pid, start, rootfs
 	if err := writeState(m.guestDir(st.ID()), st); err != nil {
 		return err
 	}
 	m.log.Info("started guest", "guest", st.ID(), "pid", pid, "took", time.Since(t0))
 	return nil
+}
+
+// rootfs returns the root filesystem the guest st starts from: the image
+// build it was made from, or the image's current build for a new or reset
+// guest.
+func (m *Manager) rootfs(ctx context.Context, st *State) (string, error) {
+	if st.Rootfs == "" {
+		return m.opts.Images.Rootfs(ctx, st.Image)
+	}
+	if _, err := os.Stat(st.Rootfs); err != nil {
+		return "", fmt.Errorf("the build of image %s it was made from is gone (%w); reset the guest to start it from the image's current build", st.Image, err)
+	}
+	return st.Rootfs, nil
 }
 
 // guestDir is <data_dir>/guests/<id>.

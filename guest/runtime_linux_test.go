@@ -424,15 +424,19 @@ func TestGuestStatus(t *testing.T) {
 	if got := m.List()[0].Status; got != StatusStopped {
 		t.Errorf("status after Stop = %q, want %q", got, StatusStopped)
 	}
-	// An image that went missing breaks the guest's next start.
-	broken := opts
-	broken.Images = testImage{rootfs: filepath.Join(t.TempDir(), "missing")}
-	m2, err := NewManager(broken)
+	// The image build the guest was made from went missing: that breaks
+	// the guest's next start, and says how to repair it.
+	rootfs := opts.Images.(testImage).rootfs
+	if err := os.Rename(rootfs, rootfs+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Rename(rootfs+".gone", rootfs)
+	m2, err := NewManager(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m2.Start(ctx, "alice"); err == nil {
-		t.Fatal("Start with a missing image succeeded")
+	if err := m2.Start(ctx, "alice"); err == nil || !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("Start with its image build gone = %v, want an error that advises a reset", err)
 	}
 	if got := m2.List()[0]; got.Status != StatusBroken || got.Error == "" {
 		t.Errorf("after a failed start: status %q, error %q; want broken with the error", got.Status, got.Error)
@@ -463,5 +467,50 @@ func TestGuestBootRunsRCLocal(t *testing.T) {
 			t.Fatalf("/etc/rc.local did not run at start: /root/booted = %q", out)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// buildsImage is an image whose current build the test changes.
+type buildsImage struct{ current *string }
+
+func (i buildsImage) Rootfs(context.Context, string) (string, error) { return *i.current, nil }
+
+// TestGuestKeepsItsImageBuild checks that a new build of an image does not
+// change a guest made from an older one, and that Reset moves the guest to
+// the current build.
+func TestGuestKeepsItsImageBuild(t *testing.T) {
+	opts := testOptions(t)
+	first := opts.Images.(testImage).rootfs
+	second := filepath.Join(t.TempDir(), "second")
+	makeRootfs(t, requireBusybox(t), second)
+	if err := os.WriteFile(filepath.Join(second, "etc", "build"), []byte("second\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	current := first
+	opts.Images = buildsImage{&current}
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	g, err := m.Open(ctx, "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	current = second
+	if err := m.Restart(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := run(t, g, "/bin/sh", "-c", "cat /etc/build 2>/dev/null || echo first"); out != "first\n" {
+		t.Errorf("after a new build and a restart, the guest sees build %q, want its own first", out)
+	}
+	if err := m.Reset("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Open(ctx, "alice", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := run(t, g, "/bin/cat", "/etc/build"); out != "second\n" {
+		t.Errorf("after Reset, the guest sees build %q, want second", out)
 	}
 }

@@ -15,9 +15,13 @@ import (
 // The filesystem is the database: the file is written atomically, and on start
 // the daemon reads them all.
 type State struct {
-	Owner   string    `json:"owner"`
-	Name    string    `json:"name"`
-	Image   string    `json:"image"`
+	Owner string `json:"owner"`
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	// Rootfs is the root filesystem of the build of Image the guest was made
+	// from, recorded at its first start: a new build of the image does not
+	// change the guest's files. Reset clears it.
+	Rootfs  string    `json:"rootfs,omitempty"`
 	IDBase  uint32    `json:"id_base"`
 	IDSize  uint32    `json:"id_size"`
 	Created time.Time `json:"created"`

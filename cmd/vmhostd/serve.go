@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -115,7 +116,8 @@ func (c configImages) Rootfs(ctx context.Context, name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("image %q is not defined in the config; ask the admin", name)
 	}
-	img, err := c.store.Ensure(ctx, name, spec, logWriter{c.log, name})
+	progress := io.MultiWriter(logWriter{c.log, name}, guest.Progress(ctx))
+	img, err := c.store.Ensure(ctx, name, spec, progress)
 	if err != nil {
 		return "", err
 	}
