@@ -65,6 +65,7 @@ func defaultConfig(path string) *Config {
 		Network:  Network{Bridge: "vmhost0", Subnet: "10.213.0.0/16", NAT: ptr(true), Isolate: ptr(true)},
 		Images:   map[string]Image{"busybox": {Source: "busybox"}},
 		Defaults: Defaults{Image: "busybox", MaxGuests: 3},
+		SSH:      defaultSSHSection(),
 	}
 }
 

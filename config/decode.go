@@ -239,13 +239,18 @@ func kindName(n *yaml.Node) string {
 	return fmt.Sprintf("the value %q", n.Value)
 }
 
-var sizeType = reflect.TypeFor[Size]()
+var (
+	sizeType     = reflect.TypeFor[Size]()
+	durationType = reflect.TypeFor[Duration]()
+)
 
 // describeType says what kind of value a Go type takes, for messages.
 func describeType(t reflect.Type) string {
 	switch {
 	case t == sizeType:
 		return "a size such as 512MiB"
+	case t == durationType:
+		return "a duration such as 30s"
 	case t.Kind() == reflect.String:
 		return "a string"
 	case t.Kind() == reflect.Bool:

@@ -40,6 +40,7 @@ func applyDefaults(c *Config, r *report) {
 	c.Network.NAT = orTrue(c.Network.NAT)
 	c.Network.Isolate = orTrue(c.Network.Isolate)
 	defaultImages(c)
+	defaultSSH(c, r)
 }
 
 // defaultImages adds the busybox image unless the file defines its own.

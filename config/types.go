@@ -15,6 +15,7 @@ type Config struct {
 	Images   map[string]Image `yaml:"images"`
 	Defaults Defaults         `yaml:"defaults"`
 	Users    map[string]User  `yaml:"users"`
+	SSH      SSH              `yaml:"ssh"`
 }
 
 // Network is the guest network: one bridge, one subnet, NAT and published ports.

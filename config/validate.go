@@ -27,6 +27,7 @@ var checks = []func(*validator){
 	checkUsers,
 	checkLimits,
 	checkForwards,
+	checkSSH,
 }
 
 // validate runs every check.

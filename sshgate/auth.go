@@ -1,7 +1,11 @@
 package sshgate
 
 import (
+	"context"
 	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -22,20 +26,50 @@ const (
 // errNotAuthorized refuses a key without saying whether the user exists.
 var errNotAuthorized = errors.New("unknown user or key")
 
+// authAttempt is the authentication of one connection: the ssh callbacks
+// with what they need to penalize its failures.
+type authAttempt struct {
+	srv    *Server
+	ctx    context.Context // ends with the connection
+	nc     net.Conn
+	source netip.Addr
+	// keyOK is set when a key was accepted, so that a connection that then
+	// fails (a signature that did not verify, or none sent) counts as a
+	// failure.
+	keyOK atomic.Bool
+}
+
+// newAuthAttempt returns the authentication state of the connection nc.
+func (s *Server) newAuthAttempt(ctx context.Context, nc net.Conn) *authAttempt {
+	a := &authAttempt{srv: s, ctx: ctx, nc: nc}
+	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+		a.source = ap.Addr().Unmap()
+	}
+	return a
+}
+
+// config returns the server configuration with this connection's callbacks.
+func (a *authAttempt) config() *ssh.ServerConfig {
+	c := *a.srv.config
+	c.PublicKeyCallback = a.checkKey
+	c.AuthLogCallback = a.logAuth
+	return &c
+}
+
 // checkKey is the PublicKeyCallback: it accepts key when the login name is
 // valid and Users authorizes the key for its owner. Nothing is created here.
-func (s *Server) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	fp := ssh.FingerprintSHA256(key)
-	log := s.log.With("user", meta.User(), "remote", meta.RemoteAddr().String(), "key", fp)
 	owner, name, err := ParseLogin(meta.User())
+	if err == nil && !a.srv.users.Authorized(owner, key) {
+		err = errNotAuthorized
+	}
 	if err != nil {
-		log.Info("ssh auth", "outcome", "refused", "reason", err.Error())
+		a.srv.audit.Info("login", "outcome", "refused", "user", meta.User(), "remote", meta.RemoteAddr().String(),
+			"key", fp, "reason", err.Error())
 		return nil, err
 	}
-	if !s.users.Authorized(owner, key) {
-		log.Info("ssh auth", "outcome", "refused", "reason", errNotAuthorized.Error())
-		return nil, errNotAuthorized
-	}
+	a.keyOK.Store(true)
 	return &ssh.Permissions{Extensions: map[string]string{
 		extOwner: owner,
 		extGuest: name,
@@ -46,17 +80,49 @@ func (s *Server) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permis
 // keyVerified is the VerifiedPublicKeyCallback: the client proved it holds the
 // accepted key, so the login succeeds.
 func (s *Server) keyVerified(meta ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
-	s.log.Info("ssh auth", "outcome", "accepted", "user", meta.User(),
+	s.audit.Info("login", "outcome", "accepted", "user", meta.User(),
+		"owner", perms.Extensions[extOwner], "guest", perms.Extensions[extGuest],
 		"remote", meta.RemoteAddr().String(), "key", perms.Extensions[extKey])
 	return perms, nil
 }
 
-// logAuthMethod logs attempts with methods other than public key, which are
-// always refused; public key outcomes are logged by checkKey and keyVerified.
-func (s *Server) logAuthMethod(meta ssh.ConnMetadata, method string, err error) {
-	if method == "publickey" || err == nil {
+// logAuth is the AuthLogCallback. A refused public key counts against the
+// source's allowance, and once that is spent the refusal is delayed or the
+// connection closed. Other methods are always refused and not counted: the
+// OpenSSH client tries "none" first.
+func (a *authAttempt) logAuth(meta ssh.ConnMetadata, method string, err error) {
+	if err == nil {
 		return
 	}
-	s.log.Debug("auth method refused", "user", meta.User(), "remote", meta.RemoteAddr().String(),
-		"method", method)
+	if method != "publickey" {
+		a.srv.log.Debug("auth method refused", "user", meta.User(), "remote", meta.RemoteAddr().String(),
+			"method", method)
+		return
+	}
+	a.penalize(meta, a.srv.penalties.fail(a.source))
+}
+
+// penalize applies p to the connection after a failed attempt.
+func (a *authAttempt) penalize(meta ssh.ConnMetadata, p penalty) {
+	switch p {
+	case penaltyDelay:
+		a.srv.audit.Info("login", "outcome", "delayed", "user", meta.User(), "remote", meta.RemoteAddr().String(),
+			"reason", "too many failed logins from this address", "delay", a.srv.penalties.opts.Delay)
+		sleep(a.ctx, a.srv.penalties.opts.Delay)
+		a.srv.penalties.done(a.source)
+	case penaltyClose:
+		a.srv.audit.Info("login", "outcome", "refused", "user", meta.User(), "remote", meta.RemoteAddr().String(),
+			"reason", "too many failed logins from this address; connection closed")
+		a.nc.Close()
+	}
+}
+
+// handshakeFailed counts a connection that had a key accepted but did not
+// log in: its signature did not verify, or never came.
+func (a *authAttempt) handshakeFailed() {
+	if a.keyOK.Load() {
+		if a.srv.penalties.fail(a.source) == penaltyDelay {
+			a.srv.penalties.done(a.source)
+		}
+	}
 }

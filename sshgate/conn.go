@@ -13,20 +13,50 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// maxSessions bounds the session channels open at once on one connection, as
-// OpenSSH's MaxSessions does.
-const maxSessions = 10
+// connLimits are the per-connection settings of a Server.
+type connLimits struct {
+	maxSessions  int
+	keepalive    time.Duration
+	keepaliveMax int
+	idle         time.Duration
+	fwd          Forwarding
+}
+
+// newConnLimits takes the per-connection settings from opts, with defaults.
+func newConnLimits(opts Options) connLimits {
+	return connLimits{
+		maxSessions:  orDefault(opts.MaxSessions, DefaultMaxSessions),
+		keepalive:    max(opts.KeepaliveInterval, 0),
+		keepaliveMax: orDefault(opts.KeepaliveCountMax, DefaultKeepaliveCountMax),
+		idle:         max(opts.IdleTimeout, 0),
+		fwd:          opts.Forwarding,
+	}
+}
 
 // conn is one authenticated SSH connection.
 type conn struct {
-	srv   *Server
-	sc    *ssh.ServerConn
-	owner string // the guest's owner, from the login name
-	guest string // the guest's name, from the login name
-	log   *slog.Logger
+	srv    *Server
+	sc     *ssh.ServerConn
+	id     uint64
+	owner  string // the guest's owner, from the login name
+	guest  string // the guest's name, from the login name
+	log    *slog.Logger
+	audit  *slog.Logger // log with audit=true
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 
-	sessions sync.WaitGroup
-	open     atomic.Int32 // session channels open
+	work           sync.WaitGroup // sessions, forwards and listeners
+	open           atomic.Int32   // session channels open
+	noMoreSessions atomic.Bool
+	lastActive     atomic.Int64 // Unix nanoseconds of the last channel data
+
+	agentMu sync.Mutex // serializes making the agent socket
+
+	mu       sync.Mutex
+	remote   map[forwardKey]*remoteForward // listeners of tcpip-forward and streamlocal-forward
+	agent    *agentSocket                  // set by auth-agent-req
+	closing  bool                          // teardown started: no new listeners
+	leftover []leftover                    // socket files to remove inside the guest at the end
 }
 
 // serveConn runs one connection from handshake to close. Its context ends
@@ -37,30 +67,33 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 
-	sc, chans, reqs, err := s.handshake(nc)
+	a := s.newAuthAttempt(ctx, nc)
+	sc, chans, reqs, err := s.handshake(nc, a.config())
+	s.startups.release()
 	if err != nil {
+		a.handshakeFailed()
 		s.log.Info("ssh handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
 		nc.Close()
 		return
 	}
-	c := s.newConn(sc)
+	c := s.newConn(ctx, cancel, sc)
 	c.log.Info("connection opened")
 	start := time.Now()
-	go ssh.DiscardRequests(reqs) // replies false to all, keepalives included
-	c.serveChannels(ctx, chans)
+	go c.serveGlobalRequests(reqs)
+	c.watch()
+	c.serveChannels(chans)
 	cancel(fmt.Errorf("connection closed: %w", sc.Wait()))
-	c.sessions.Wait()
-	sc.Close()
+	c.teardown()
 	c.log.Info("connection closed", "cause", context.Cause(ctx).Error(), "duration", time.Since(start).Round(time.Millisecond))
 }
 
 // handshake runs the SSH handshake and authentication within the login grace
 // time.
-func (s *Server) handshake(nc net.Conn) (*ssh.ServerConn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
+func (s *Server) handshake(nc net.Conn, config *ssh.ServerConfig) (*ssh.ServerConn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
 	if err := nc.SetDeadline(time.Now().Add(s.grace)); err != nil {
 		return nil, nil, nil, fmt.Errorf("setting login deadline: %w", err)
 	}
-	sc, chans, reqs, err := ssh.NewServerConn(nc, s.config)
+	sc, chans, reqs, err := ssh.NewServerConn(nc, config)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -73,23 +106,33 @@ func (s *Server) handshake(nc net.Conn) (*ssh.ServerConn, <-chan ssh.NewChannel,
 
 // newConn wraps an authenticated connection, taking owner and guest from the
 // permissions given by the authentication callbacks.
-func (s *Server) newConn(sc *ssh.ServerConn) *conn {
+func (s *Server) newConn(ctx context.Context, cancel context.CancelCauseFunc, sc *ssh.ServerConn) *conn {
 	ext := sc.Permissions.Extensions
-	c := &conn{srv: s, sc: sc, owner: ext[extOwner], guest: ext[extGuest]}
-	c.log = s.log.With("user", sc.User(), "owner", c.owner, "guest", c.guest,
-		"remote", sc.RemoteAddr().String())
+	c := &conn{srv: s, sc: sc, id: s.connIDs.Add(1), owner: ext[extOwner], guest: ext[extGuest],
+		ctx: ctx, cancel: cancel, remote: make(map[forwardKey]*remoteForward)}
+	attrs := []any{"user", sc.User(), "owner", c.owner, "guest", c.guest, "remote", sc.RemoteAddr().String()}
+	c.log = s.log.With(attrs...)
+	c.audit = s.audit.With(attrs...)
+	c.touch()
 	return c
 }
 
-// serveChannels handles channel requests until the connection ends: sessions
-// are served, anything else is refused.
-func (c *conn) serveChannels(ctx context.Context, chans <-chan ssh.NewChannel) {
+// openGuest returns the connection's guest, running.
+func (c *conn) openGuest(ctx context.Context) (Guest, error) {
+	return c.srv.guests.Open(ctx, c.owner, c.guest)
+}
+
+// serveChannels handles channel requests until the connection ends, each in
+// a goroutine of its own.
+func (c *conn) serveChannels(chans <-chan ssh.NewChannel) {
 	for nch := range chans {
 		switch t := nch.ChannelType(); t {
 		case "session":
-			c.acceptSession(ctx, nch)
+			c.acceptSession(nch)
 		case "direct-tcpip":
-			nch.Reject(ssh.Prohibited, "port forwarding comes later")
+			c.work.Go(func() { c.directTCPIP(nch) })
+		case "direct-streamlocal@openssh.com":
+			c.work.Go(func() { c.directStreamlocal(nch) })
 		default:
 			c.log.Debug("refusing channel", "type", t)
 			nch.Reject(ssh.UnknownChannelType, "unsupported channel type "+t)
@@ -97,15 +140,30 @@ func (c *conn) serveChannels(ctx context.Context, chans <-chan ssh.NewChannel) {
 	}
 }
 
-// acceptSession starts serving a session channel, unless too many are open.
-func (c *conn) acceptSession(ctx context.Context, nch ssh.NewChannel) {
-	if c.open.Add(1) > maxSessions {
+// acceptSession starts serving a session channel, unless too many are open
+// or the client said it wants no more.
+func (c *conn) acceptSession(nch ssh.NewChannel) {
+	if c.noMoreSessions.Load() {
+		nch.Reject(ssh.Prohibited, "no more sessions on this connection (no-more-sessions@openssh.com)")
+		return
+	}
+	if c.open.Add(1) > int32(c.srv.limits.maxSessions) {
 		c.open.Add(-1)
+		c.audit.Info("session", "outcome", "refused", "reason", "too many sessions on this connection (max_sessions)")
 		nch.Reject(ssh.ResourceShortage, "too many sessions on this connection")
 		return
 	}
-	c.sessions.Go(func() {
+	c.work.Go(func() {
 		defer c.open.Add(-1)
-		c.serveSession(ctx, nch)
+		c.serveSession(nch)
 	})
+}
+
+// teardown ends what the connection left: its listeners inside the guest,
+// its channels' goroutines and the socket files it made in the guest.
+func (c *conn) teardown() {
+	c.closeListeners()
+	c.work.Wait()
+	c.sc.Close()
+	c.removeLeftovers()
 }

@@ -28,11 +28,14 @@ func acceptEnv(name, value string) bool {
 }
 
 // environ returns the process's environment: baseEnv, SSH_CLIENT and
-// SSH_CONNECTION, TERM (from pty-req, else from env) and the accepted env
+// SSH_CONNECTION, SSH_AUTH_SOCK with agent forwarding, TERM (from pty-req, else from env) and the accepted env
 // variables, the last value of a name winning. s.mu must be held.
 func (s *session) environ() []string {
 	env := append([]string(nil), baseEnv...)
 	env = append(env, sshAddrEnv(s.conn.sc.RemoteAddr(), s.conn.sc.LocalAddr())...)
+	if s.agent != "" {
+		env = append(env, "SSH_AUTH_SOCK="+s.agent)
+	}
 	if s.tty != nil && s.tty.Term != "" {
 		env = append(env, "TERM="+s.tty.Term)
 	}

@@ -7,10 +7,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 
 	"github.com/creack/pty"
+	"github.com/pkg/sftp"
 
 	"vmhost/guest"
 	"vmhost/ttymodes"
@@ -63,6 +65,12 @@ type hostGuest struct{ f *fakeGuests }
 
 // Spawn runs req on the host; a login shell is /bin/sh -l.
 func (g hostGuest) Spawn(ctx context.Context, req guest.SpawnRequest) (guest.Process, error) {
+	if req.Subsystem == "sftp" {
+		g.f.mu.Lock()
+		g.f.spawns = append(g.f.spawns, req)
+		g.f.mu.Unlock()
+		return startSFTP()
+	}
 	argv := req.Argv
 	if len(argv) == 0 {
 		argv = []string{"/bin/sh", "-l"}
@@ -205,8 +213,75 @@ func (g hostGuest) Dial(ctx context.Context, network, address string) (net.Conn,
 	return d.DialContext(ctx, network, address)
 }
 
-// Listen listens on the host.
+// Listen listens on the host. As in a guest, a Unix socket's missing
+// directories are made 0700 and the socket file stays when the listener
+// closes.
 func (g hostGuest) Listen(ctx context.Context, network, address string) (net.Listener, error) {
+	if network == "unix" {
+		if err := os.MkdirAll(filepath.Dir(address), 0o700); err != nil {
+			return nil, err
+		}
+	}
 	var lc net.ListenConfig
-	return lc.Listen(ctx, network, address)
+	ln, err := lc.Listen(ctx, network, address)
+	if ul, ok := ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false)
+	}
+	return ln, err
+}
+
+// sftpProcess is the fake guest's sftp subsystem: pkg/sftp serving the
+// host's files on pipes, in the test process.
+type sftpProcess struct {
+	stdin  *os.File // the server's input, written by the session
+	stdout *os.File // the server's output, read by the session
+	done   chan struct{}
+	err    error
+}
+
+// startSFTP starts an SFTP server on new pipes.
+func startSFTP() (*sftpProcess, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := sftp.NewServer(struct {
+		io.Reader
+		io.WriteCloser
+	}{inR, outW}, sftp.WithServerWorkingDirectory("/"))
+	if err != nil {
+		return nil, err
+	}
+	p := &sftpProcess{stdin: inW, stdout: outR, done: make(chan struct{})}
+	go func() {
+		p.err = srv.Serve()
+		inR.Close()
+		outW.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *sftpProcess) Stdin() io.WriteCloser           { return p.stdin }
+func (p *sftpProcess) Stdout() io.Reader               { return p.stdout }
+func (p *sftpProcess) Stderr() io.Reader               { return nil }
+func (p *sftpProcess) PTY() *os.File                   { return nil }
+func (p *sftpProcess) Signal(sig syscall.Signal) error { return p.stdin.Close() }
+
+func (p *sftpProcess) Wait() (guest.ExitStatus, error) {
+	<-p.done
+	if p.err != nil && !errors.Is(p.err, io.EOF) {
+		return guest.ExitStatus{Code: 1}, nil
+	}
+	return guest.ExitStatus{}, nil
+}
+
+func (p *sftpProcess) Close() error {
+	p.stdin.Close()
+	p.stdout.Close()
+	return nil
 }

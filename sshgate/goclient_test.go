@@ -141,9 +141,9 @@ func TestSessionRequestReplies(t *testing.T) {
 		{"pty-req", pty, true},
 		{"pty-req", pty, false}, // at most one
 		{"window-change", ssh.Marshal(windowChangeMsg{Cols: 100, Rows: 30}), true},
-		{"subsystem", ssh.Marshal(struct{ Name string }{"sftp"}), false},
+		{"subsystem", ssh.Marshal(struct{ Name string }{"nosuch"}), false},
 		{"x11-req", nil, false},
-		{"auth-agent-req@openssh.com", nil, false},
+		{"auth-agent-req@openssh.com", nil, true},
 		{"keepalive@openssh.com", nil, false},
 		{"exec", []byte{1}, false}, // malformed
 		{"exec", ssh.Marshal(struct{ Command string }{"sleep 5"}), true},
@@ -168,30 +168,39 @@ func TestSessionRequestReplies(t *testing.T) {
 
 func TestGlobalRequestsAndChannels(t *testing.T) {
 	_, c := goServer(t)
-	for _, name := range []string{"keepalive@openssh.com", "tcpip-forward", "no-more-sessions@openssh.com"} {
+	for _, name := range []string{"keepalive@openssh.com", "nosuch@example.com"} {
 		ok, _, err := c.SendRequest(name, true, nil)
 		if ok || err != nil {
 			t.Errorf("global request %s = %v, %v, want false, nil", name, ok, err)
 		}
 	}
 	tests := []struct {
-		typ  string
-		want ssh.RejectionReason
+		typ     string
+		payload []byte
+		want    ssh.RejectionReason
 	}{
-		{"direct-tcpip", ssh.Prohibited},
-		{"x11", ssh.UnknownChannelType},
-		{"direct-streamlocal@openssh.com", ssh.UnknownChannelType},
+		{"x11", nil, ssh.UnknownChannelType},
+		{"direct-tcpip", nil, ssh.ConnectionFailed},
+		{"direct-tcpip", ssh.Marshal(directTCPIPMsg{Host: "127.0.0.1", Port: 70000}), ssh.ConnectionFailed},
+		{"direct-streamlocal@openssh.com", nil, ssh.ConnectionFailed},
 	}
 	for _, tt := range tests {
-		_, _, err := c.OpenChannel(tt.typ, nil)
+		_, _, err := c.OpenChannel(tt.typ, tt.payload)
 		var openErr *ssh.OpenChannelError
 		if !errors.As(err, &openErr) || openErr.Reason != tt.want {
-			t.Errorf("OpenChannel(%s) = %v, want a rejection with %v", tt.typ, err, tt.want)
+			t.Errorf("OpenChannel(%s, %q) = %v, want a rejection with %v", tt.typ, tt.payload, err, tt.want)
 		}
 	}
-	// The connection still serves sessions.
+	// The connection still serves sessions, until the client says no more.
 	if out, err := newSession(t, c).Output("echo still"); err != nil || string(out) != "still\n" {
 		t.Errorf("session after refusals = %q, %v", out, err)
+	}
+	if ok, _, err := c.SendRequest("no-more-sessions@openssh.com", true, nil); !ok || err != nil {
+		t.Fatalf("no-more-sessions@openssh.com = %v, %v, want true", ok, err)
+	}
+	var openErr *ssh.OpenChannelError
+	if _, err := c.NewSession(); !errors.As(err, &openErr) || openErr.Reason != ssh.Prohibited {
+		t.Errorf("NewSession after no-more-sessions = %v, want a rejection", err)
 	}
 }
 

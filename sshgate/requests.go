@@ -1,8 +1,6 @@
 package sshgate
 
 import (
-	"fmt"
-
 	"golang.org/x/crypto/ssh"
 
 	"vmhost/ttymodes"
@@ -38,8 +36,9 @@ func (s *session) dispatch(req *ssh.Request) (ok bool, run func()) {
 	case "exec":
 		return s.exec(req.Payload)
 	case "subsystem":
-		s.log.Info("refusing subsystem", "payload", payloadString(req.Payload))
-		return false, nil // SFTP comes later
+		return s.subsystem(req.Payload)
+	case "auth-agent-req@openssh.com":
+		return s.agentRequest(), nil
 	default:
 		s.log.Debug("refusing session request", "type", req.Type)
 		return false, nil
@@ -137,9 +136,12 @@ func (s *session) signal(payload []byte) bool {
 	return true
 }
 
+// subsystemSFTP is the one subsystem served: SFTP, inside the guest.
+const subsystemSFTP = "sftp"
+
 // shell accepts a request for the guest's root login shell.
 func (s *session) shell() (bool, func()) {
-	if !s.markStarted() {
+	if !s.markStarted("shell") {
 		return false, nil
 	}
 	return true, s.begin(nil, true, "")
@@ -148,33 +150,38 @@ func (s *session) shell() (bool, func()) {
 // exec accepts a request to run a command through /bin/sh -c.
 func (s *session) exec(payload []byte) (bool, func()) {
 	var m struct{ Command string }
-	if err := ssh.Unmarshal(payload, &m); err != nil || !s.markStarted() {
+	if err := ssh.Unmarshal(payload, &m); err != nil || !s.markStarted("exec") {
 		return false, nil
 	}
 	argv := []string{"/bin/sh", "-c", m.Command}
 	return true, s.begin(argv, false, m.Command)
 }
 
-// markStarted records that the session's one process is being started; it
-// reports false when one already was.
-func (s *session) markStarted() bool {
+// subsystem accepts a request for the sftp subsystem, served inside the
+// guest by vmhost's own SFTP server, so that sftp and scp work on any image.
+func (s *session) subsystem(payload []byte) (bool, func()) {
+	var m struct{ Name string }
+	if err := ssh.Unmarshal(payload, &m); err != nil {
+		return false, nil
+	}
+	if m.Name != subsystemSFTP {
+		s.conn.audit.Info("session", "kind", m.Name, "outcome", "refused", "reason", "unknown subsystem")
+		return false, nil
+	}
+	if !s.markStarted(subsystemSFTP) {
+		return false, nil
+	}
+	return true, s.begin(nil, false, "")
+}
+
+// markStarted records that the session's one process, of kind, is being
+// started; it reports false when one already was.
+func (s *session) markStarted(kind string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
 		return false
 	}
-	s.started = true
+	s.started, s.kind = true, kind
 	return true
-}
-
-// payloadString returns the string at the start of an SSH payload, for logs.
-func payloadString(payload []byte) string {
-	var m struct {
-		S    string
-		Rest []byte `ssh:"rest"`
-	}
-	if err := ssh.Unmarshal(payload, &m); err != nil {
-		return fmt.Sprintf("%q", payload)
-	}
-	return m.S
 }

@@ -3,9 +3,16 @@
 // ParseLogin), and runs login shells and commands inside that guest through
 // Guests, with a pty or with pipes.
 //
-// Only "session" channels are served. Port forwarding, agent and X11
-// forwarding and subsystems (SFTP) are refused for now; global requests are
-// answered with failure.
+// Besides sessions (shells, commands and the "sftp" subsystem, served inside
+// the guest), it serves what OpenSSH's toolbox needs: local and dynamic port
+// forwarding (direct-tcpip) and remote forwarding (tcpip-forward) inside the
+// guest's network namespace, Unix socket forwarding (streamlocal) inside the
+// guest's files, agent forwarding through a socket inside the guest, and many
+// sessions per connection. Connections get OpenSSH's hygiene: a cap on
+// connections not yet authenticated (MaxStartups), a login grace time, a
+// per-source penalty for failed authentication, server keepalives and an
+// idle timeout. An audit log records every login, session, forward and file
+// transfer. X11 forwarding is refused.
 package sshgate
 
 import (
@@ -15,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,8 +31,11 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultLoginGraceTime = 30 * time.Second
-	DefaultMaxAuthTries   = 6
+	DefaultLoginGraceTime    = 30 * time.Second
+	DefaultMaxAuthTries      = 6
+	DefaultMaxSessions       = 10
+	DefaultMaxStartups       = 20
+	DefaultKeepaliveCountMax = 3
 )
 
 // errServerStopped is the cause of every connection's end when Serve's
@@ -49,15 +60,48 @@ type Options struct {
 	// MaxAuthTries bounds the authentication attempts of a connection;
 	// DefaultMaxAuthTries when zero.
 	MaxAuthTries int
+	// MaxSessions bounds the session channels open at once on one
+	// connection, as OpenSSH's MaxSessions does; DefaultMaxSessions when zero.
+	MaxSessions int
+	// MaxStartups bounds the connections not yet authenticated; a connection
+	// beyond it is closed at once, as with OpenSSH's MaxStartups.
+	// DefaultMaxStartups when zero.
+	MaxStartups int
+	// KeepaliveInterval is how often the server checks that an idle client is
+	// still there (keepalive@openssh.com, like OpenSSH's
+	// ClientAliveInterval); zero sends none.
+	KeepaliveInterval time.Duration
+	// KeepaliveCountMax is how many keepalives may go unanswered before the
+	// connection is closed; DefaultKeepaliveCountMax when zero.
+	KeepaliveCountMax int
+	// IdleTimeout closes a connection whose channels carried no data for
+	// that long; zero never does.
+	IdleTimeout time.Duration
+	// Forwarding says which kinds of forwarding are refused.
+	Forwarding Forwarding
+	// Penalty limits failed authentication per source address.
+	Penalty PenaltyOptions
+}
+
+// Forwarding refuses kinds of forwarding; the zero value allows them all.
+type Forwarding struct {
+	NoTCP         bool // direct-tcpip and tcpip-forward (ssh -L, -D, -W, -R)
+	NoStreamlocal bool // Unix socket forwarding (ssh -L/-R with a socket path)
+	NoAgent       bool // agent forwarding (ssh -A)
 }
 
 // Server is an SSH server whose sessions run inside guests.
 type Server struct {
-	users  Users
-	guests Guests
-	log    *slog.Logger
-	grace  time.Duration
-	config *ssh.ServerConfig
+	users     Users
+	guests    Guests
+	log       *slog.Logger
+	audit     *slog.Logger // log with audit=true
+	grace     time.Duration
+	config    *ssh.ServerConfig
+	limits    connLimits
+	startups  *startups
+	penalties *penalties
+	connIDs   atomic.Uint64
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -70,14 +114,18 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		users:  opts.Users,
-		guests: opts.Guests,
-		log:    opts.Logger,
-		grace:  opts.LoginGraceTime,
+		users:     opts.Users,
+		guests:    opts.Guests,
+		log:       opts.Logger,
+		grace:     opts.LoginGraceTime,
+		limits:    newConnLimits(opts),
+		startups:  newStartups(orDefault(opts.MaxStartups, DefaultMaxStartups)),
+		penalties: newPenalties(opts.Penalty, time.Now),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.audit = s.log.With("audit", true)
 	if s.grace <= 0 {
 		s.grace = DefaultLoginGraceTime
 	}
@@ -85,16 +133,24 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// serverConfig returns the ssh configuration: public key authentication only.
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// serverConfig returns the ssh configuration: public key authentication only,
+// with the per-connection callbacks of authAttempt.config added.
 func (s *Server) serverConfig(hostKey ssh.Signer, maxTries int) *ssh.ServerConfig {
 	if maxTries == 0 {
 		maxTries = DefaultMaxAuthTries
 	}
 	c := &ssh.ServerConfig{
 		MaxAuthTries:              maxTries,
-		PublicKeyCallback:         s.checkKey,
 		VerifiedPublicKeyCallback: s.keyVerified,
-		AuthLogCallback:           s.logAuthMethod,
 		ServerVersion:             "SSH-2.0-vmhost",
 	}
 	c.AddHostKey(hostKey)
@@ -124,7 +180,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		nc, err := ln.Accept()
 		if err == nil {
 			delay = 0
-			conns.Go(func() { s.serveConn(connCtx, nc) })
+			s.accept(connCtx, &conns, nc)
 			continue
 		}
 		if ctx.Err() != nil {
@@ -137,6 +193,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.log.Warn("accepting ssh connection", "err", err, "retry_in", delay)
 		sleep(ctx, delay)
 	}
+}
+
+// accept serves nc unless too many connections are not yet authenticated.
+func (s *Server) accept(ctx context.Context, conns *sync.WaitGroup, nc net.Conn) {
+	if !s.startups.acquire() {
+		s.audit.Warn("login", "outcome", "refused", "remote", nc.RemoteAddr().String(),
+			"reason", "too many unauthenticated connections (max_startups)")
+		nc.Close()
+		return
+	}
+	conns.Go(func() { s.serveConn(ctx, nc) })
 }
 
 // isTemporary reports whether an Accept error is worth retrying.

@@ -23,6 +23,7 @@ var errClientClosed = errors.New("client closed the channel")
 type session struct {
 	conn   *conn
 	ch     ssh.Channel
+	meter  *meteredChannel // ch, counting its bytes
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	log    *slog.Logger
@@ -33,7 +34,9 @@ type session struct {
 	tty      *guest.TTY // from pty-req; nil for pipes
 	resized  bool       // window-change since the spawn request was made
 	env      []string   // accepted "env" requests, as KEY=value
-	started  bool       // a shell or exec request was accepted
+	started  bool       // a shell, exec or subsystem request was accepted
+	kind     string     // "shell", "exec" or the subsystem's name
+	agent    string     // SSH_AUTH_SOCK, when agent forwarding was asked for
 	proc     guest.Process
 	pty      *os.File // the process's terminal, readable with deadlines
 	closeOne sync.Once
@@ -41,14 +44,15 @@ type session struct {
 
 // serveSession accepts a session channel and answers its requests until the
 // channel closes.
-func (c *conn) serveSession(ctx context.Context, nch ssh.NewChannel) {
+func (c *conn) serveSession(nch ssh.NewChannel) {
 	ch, reqs, err := nch.Accept()
 	if err != nil {
 		c.log.Info("accepting session channel", "err", err)
 		return
 	}
-	s := &session{conn: c, ch: ch, log: c.log, done: make(chan struct{})}
-	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	mc := c.meter(ch)
+	s := &session{conn: c, ch: mc, meter: mc, log: c.log, done: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancelCause(c.ctx)
 	for req := range reqs {
 		s.handle(req)
 	}
@@ -82,25 +86,29 @@ func (s *session) channelClosed() {
 // has been answered: the process's I/O, or the error report.
 func (s *session) begin(argv []string, login bool, command string) func() {
 	start := time.Now()
-	log := s.log.With("command", command)
+	audit := s.conn.audit.With("kind", s.kind)
+	if command != "" {
+		audit = audit.With("command", command)
+	}
 	proc, err := s.spawn(argv, login)
 	if err != nil {
-		log.Info("session refused", "err", err)
+		audit.Info("session", "outcome", "refused", "err", err.Error())
 		return func() { s.fail(err) }
 	}
-	log.Info("session started", "tty", s.pty != nil)
-	return func() { s.serve(proc, log, start) }
+	audit.Info("session", "outcome", "started", "tty", s.pty != nil)
+	return func() { s.serve(proc, audit, start) }
 }
 
 // serve runs the session of a started process until it ends.
-func (s *session) serve(proc guest.Process, log *slog.Logger, start time.Time) {
+func (s *session) serve(proc guest.Process, audit *slog.Logger, start time.Time) {
 	defer s.end(errors.New("session ended"))
 	status, err := s.pump(proc)
 	if err != nil {
-		log.Warn("waiting for process", "err", err)
+		s.log.Warn("waiting for process", "err", err)
 	}
 	s.finish(status, err)
-	log.Info("session ended", "exit", describe(status), "cause", context.Cause(s.ctx).Error(),
+	audit.Info("session ended", "outcome", describe(status), "cause", context.Cause(s.ctx).Error(),
+		"bytes_in", s.meter.in.Load(), "bytes_out", s.meter.out.Load(),
 		"duration", time.Since(start).Round(time.Millisecond))
 }
 
@@ -124,6 +132,9 @@ func (s *session) spawn(argv []string, login bool) (guest.Process, error) {
 
 // what names the process of req for messages.
 func what(req guest.SpawnRequest) string {
+	if req.Subsystem != "" {
+		return "the " + req.Subsystem + " subsystem"
+	}
 	if len(req.Argv) == 0 {
 		return "the login shell"
 	}
@@ -135,6 +146,10 @@ func (s *session) spawnRequest(argv []string, login bool) guest.SpawnRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req := guest.SpawnRequest{Argv: argv, Login: login, Env: s.environ()}
+	if s.kind == subsystemSFTP {
+		req.Subsystem = subsystemSFTP
+		return req
+	}
 	if s.tty != nil {
 		tty := *s.tty
 		req.TTY = &tty
@@ -148,7 +163,7 @@ func (s *session) spawnRequest(argv []string, login bool) guest.SpawnRequest {
 func (s *session) attach(proc guest.Process) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tty != nil {
+	if s.tty != nil && s.kind != subsystemSFTP {
 		f, err := pollable(proc.PTY())
 		if err != nil {
 			return fmt.Errorf("using the terminal of the process: %w", err)

@@ -218,7 +218,7 @@ func TestAuthorizedKeysFile(t *testing.T) {
 
 func TestSubsystemRefused(t *testing.T) {
 	ts, key := aliceServer(t)
-	res := ts.run(t, sshCmd{key: key, login: "alice", opts: []string{"-s"}, args: []string{"sftp"}})
+	res := ts.run(t, sshCmd{key: key, login: "alice", opts: []string{"-s"}, args: []string{"nosuch"}})
 	if res.code == 0 || !strings.Contains(res.stderr, "subsystem request failed") {
 		t.Errorf("ssh -s alice sftp = exit %d, stderr %q; want a failure", res.code, res.stderr)
 	}

@@ -73,12 +73,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	srv, err := sshgate.New(sshgate.Options{
+	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyPath: filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"),
 		Users:       sshgate.NewKeyStore(cfg.Users, log),
 		Guests:      managerGuests{mgr},
 		Logger:      log,
-	})
+	}, cfg.SSH))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"time"
+
+	"vmhost/config"
+	"vmhost/sshgate"
+)
+
+// withSSHConfig returns opts with the settings of the config's ssh: section.
+func withSSHConfig(opts sshgate.Options, c config.SSH) sshgate.Options {
+	opts.MaxSessions = c.MaxSessions
+	opts.MaxStartups = c.MaxStartups
+	opts.LoginGraceTime = time.Duration(c.LoginGraceTime)
+	opts.KeepaliveInterval = time.Duration(c.KeepaliveInterval)
+	opts.KeepaliveCountMax = c.KeepaliveCountMax
+	opts.IdleTimeout = time.Duration(c.IdleTimeout)
+	opts.Forwarding = sshgate.Forwarding{
+		NoTCP:         !isTrue(c.AllowTCPForwarding),
+		NoStreamlocal: !isTrue(c.AllowStreamlocalForwarding),
+		NoAgent:       !isTrue(c.AllowAgentForwarding),
+	}
+	opts.Penalty = sshgate.PenaltyOptions{
+		Disabled: c.AuthPenalty.Burst == 0,
+		Burst:    c.AuthPenalty.Burst,
+		Refill:   time.Duration(c.AuthPenalty.Refill),
+		Delay:    time.Duration(c.AuthPenalty.Delay),
+	}
+	return opts
+}
+
+// isTrue reads an optional boolean the config's defaults filled in; nil,
+// which only a config not from Load has, counts as true, the default.
+func isTrue(b *bool) bool {
+	return b == nil || *b
+}

@@ -1,0 +1,136 @@
+package config
+
+import "time"
+
+// SSH configures the SSH server: sessions per connection, forwarding and
+// connection hygiene. Every key has a safe default; forwarding is on, since
+// a guest is its user's own.
+type SSH struct {
+	// MaxSessions bounds the sessions open at once on one connection
+	// (OpenSSH's MaxSessions).
+	MaxSessions int `yaml:"max_sessions"`
+	// MaxStartups bounds the connections not yet logged in; more are closed
+	// at once (OpenSSH's MaxStartups).
+	MaxStartups int `yaml:"max_startups"`
+	// LoginGraceTime bounds the handshake and login of a connection.
+	LoginGraceTime Duration `yaml:"login_grace_time"`
+	// KeepaliveInterval is how often the server checks on a silent client
+	// (OpenSSH's ClientAliveInterval); 0 never does.
+	KeepaliveInterval Duration `yaml:"keepalive_interval"`
+	// KeepaliveCountMax is how many checks may go unanswered before the
+	// connection is closed (OpenSSH's ClientAliveCountMax).
+	KeepaliveCountMax int `yaml:"keepalive_count_max"`
+	// IdleTimeout closes a connection that carried no data for that long; 0
+	// (the default) never does.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// AllowTCPForwarding allows ssh -L, -D, -W and -R.
+	AllowTCPForwarding *bool `yaml:"allow_tcp_forwarding"`
+	// AllowStreamlocalForwarding allows Unix socket forwarding.
+	AllowStreamlocalForwarding *bool `yaml:"allow_streamlocal_forwarding"`
+	// AllowAgentForwarding allows ssh -A.
+	AllowAgentForwarding *bool `yaml:"allow_agent_forwarding"`
+	// AuthPenalty slows down sources that fail to log in.
+	AuthPenalty AuthPenalty `yaml:"auth_penalty"`
+}
+
+// AuthPenalty limits failed logins per source address, like OpenSSH's
+// PerSourcePenalties: a source may fail Burst times, and once more every
+// Refill; past that, each failure is answered after Delay. A login with an
+// authorized key is never slowed down.
+type AuthPenalty struct {
+	// Burst is the failures allowed at once; 0 turns the penalty off.
+	Burst int `yaml:"burst"`
+	// Refill is how often one more failure is allowed.
+	Refill Duration `yaml:"refill"`
+	// Delay is how long a penalized failure waits for its answer.
+	Delay Duration `yaml:"delay"`
+}
+
+// Defaults of the ssh: section.
+const (
+	DefaultMaxSessions       = 10
+	DefaultMaxStartups       = 20
+	DefaultLoginGraceTime    = Duration(30 * time.Second)
+	DefaultKeepaliveInterval = Duration(15 * time.Second)
+	DefaultKeepaliveCountMax = 3
+	DefaultPenaltyBurst      = 10
+	DefaultPenaltyRefill     = Duration(6 * time.Second)
+	DefaultPenaltyDelay      = Duration(2 * time.Second)
+)
+
+// Limits of the ssh: section's values.
+const (
+	maxSSHSessions   = 1000
+	maxSSHStartups   = 100000
+	maxLoginGrace    = Duration(10 * time.Minute)
+	maxPenaltyDelay  = Duration(time.Minute)
+	minSSHKeepalive  = Duration(time.Second)
+	minPenaltyRefill = Duration(time.Millisecond)
+)
+
+// defaultSSH fills in the keys of the ssh: section the file left out.
+func defaultSSH(c *Config, r *report) {
+	s := &c.SSH
+	defInt := func(path string, v *int, d int) {
+		if *v == 0 && !r.has("ssh."+path) {
+			*v = d
+		}
+	}
+	defDur := func(path string, v *Duration, d Duration) {
+		if *v == 0 && !r.has("ssh."+path) {
+			*v = d
+		}
+	}
+	defInt("max_sessions", &s.MaxSessions, DefaultMaxSessions)
+	defInt("max_startups", &s.MaxStartups, DefaultMaxStartups)
+	defDur("login_grace_time", &s.LoginGraceTime, DefaultLoginGraceTime)
+	defDur("keepalive_interval", &s.KeepaliveInterval, DefaultKeepaliveInterval)
+	defInt("keepalive_count_max", &s.KeepaliveCountMax, DefaultKeepaliveCountMax)
+	defInt("auth_penalty.burst", &s.AuthPenalty.Burst, DefaultPenaltyBurst)
+	defDur("auth_penalty.refill", &s.AuthPenalty.Refill, DefaultPenaltyRefill)
+	defDur("auth_penalty.delay", &s.AuthPenalty.Delay, DefaultPenaltyDelay)
+	s.AllowTCPForwarding = orTrue(s.AllowTCPForwarding)
+	s.AllowStreamlocalForwarding = orTrue(s.AllowStreamlocalForwarding)
+	s.AllowAgentForwarding = orTrue(s.AllowAgentForwarding)
+}
+
+// checkSSH wants the ssh: section's numbers and durations in range.
+func checkSSH(v *validator) {
+	s := v.c.SSH
+	if s.MaxSessions < 1 || s.MaxSessions > maxSSHSessions {
+		v.addf("ssh.max_sessions", "%d is out of range; write 1 to %d (default %d)", s.MaxSessions, maxSSHSessions, DefaultMaxSessions)
+	}
+	if s.MaxStartups < 1 || s.MaxStartups > maxSSHStartups {
+		v.addf("ssh.max_startups", "%d is out of range; write 1 to %d (default %d)", s.MaxStartups, maxSSHStartups, DefaultMaxStartups)
+	}
+	if s.LoginGraceTime < Duration(time.Second) || s.LoginGraceTime > maxLoginGrace {
+		v.addf("ssh.login_grace_time", "%v is out of range; write a duration from 1s to %v (default %v)", s.LoginGraceTime, maxLoginGrace, DefaultLoginGraceTime)
+	}
+	if s.KeepaliveInterval != 0 && s.KeepaliveInterval < minSSHKeepalive {
+		v.addf("ssh.keepalive_interval", "%v is too short; write 1s or more, or 0 to send no keepalives (default %v)", s.KeepaliveInterval, DefaultKeepaliveInterval)
+	}
+	if s.KeepaliveCountMax < 1 {
+		v.addf("ssh.keepalive_count_max", "%d is too few; write 1 or more (default %d)", s.KeepaliveCountMax, DefaultKeepaliveCountMax)
+	}
+	checkPenalty(v, s.AuthPenalty)
+}
+
+// checkPenalty wants the auth_penalty numbers in range; with burst 0 the
+// penalty is off and the others are not used.
+func checkPenalty(v *validator, p AuthPenalty) {
+	switch {
+	case p.Burst < 0:
+		v.addf("ssh.auth_penalty.burst", "%d is negative; write the failures allowed at once, or 0 to turn the penalty off (default %d)", p.Burst, DefaultPenaltyBurst)
+	case p.Burst == 0:
+		return
+	}
+	if p.Refill < minPenaltyRefill {
+		v.addf("ssh.auth_penalty.refill", "%v is too short; write how often one more failure is allowed, like %v", p.Refill, DefaultPenaltyRefill)
+	}
+	switch {
+	case p.Delay == 0:
+		v.addf("ssh.auth_penalty.delay", "0s is too short; write a delay like %v, or burst: 0 to turn the penalty off", DefaultPenaltyDelay)
+	case p.Delay > maxPenaltyDelay:
+		v.addf("ssh.auth_penalty.delay", "%v is too long; write at most %v (default %v)", p.Delay, maxPenaltyDelay, DefaultPenaltyDelay)
+	}
+}
