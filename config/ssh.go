@@ -49,7 +49,7 @@ type AuthPenalty struct {
 // Defaults of the ssh: section.
 const (
 	DefaultMaxSessions       = 10
-	DefaultMaxStartups       = 20
+	DefaultMaxStartups       = 100
 	DefaultLoginGraceTime    = Duration(30 * time.Second)
 	DefaultKeepaliveInterval = Duration(15 * time.Second)
 	DefaultKeepaliveCountMax = 3

@@ -12,7 +12,7 @@ import (
 func defaultSSHSection() SSH {
 	return SSH{
 		MaxSessions:                10,
-		MaxStartups:                20,
+		MaxStartups:                100,
 		LoginGraceTime:             Duration(30 * time.Second),
 		KeepaliveInterval:          Duration(15 * time.Second),
 		KeepaliveCountMax:          3,

@@ -34,7 +34,7 @@ const (
 	DefaultLoginGraceTime    = 30 * time.Second
 	DefaultMaxAuthTries      = 6
 	DefaultMaxSessions       = 10
-	DefaultMaxStartups       = 20
+	DefaultMaxStartups       = 100
 	DefaultKeepaliveCountMax = 3
 )
 
