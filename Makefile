@@ -4,6 +4,7 @@
 #   make build   build bin/vmhostd
 #   make test    go vet, then unit, privileged and e2e tests (as root)
 #   make run     run vmhostd with config.example.yaml; log in as alice
+#   make bench   measure vmhost against OpenSSH's sshd and plain netns (as root)
 #   make clean   remove bin/ and .run/
 
 SHELL := /bin/bash
@@ -18,7 +19,7 @@ CONFIG       := config.example.yaml
 # SUDO is empty as root and "sudo" otherwise.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps build test run clean check-sudo
+.PHONY: deps build test run bench bench-deps clean check-sudo
 
 # check-sudo stops with advice when root is needed and sudo is missing.
 check-sudo:
@@ -72,6 +73,38 @@ run: deps build
 	@echo "Try: ssh -p 2222 -o StrictHostKeyChecking=accept-new alice@localhost"
 	@echo
 	$(SUDO) bin/vmhostd serve --config $(CONFIG)
+
+# The baselines of make bench. Installing openssh-server must not start the
+# system's sshd: a policy-rc.d that denies every start stands for the
+# install, unless the machine has its own. The benchmark starts an sshd of its
+# own on 127.0.0.1.
+BENCH_PACKAGES := openssh-server iperf3
+# BENCH_FLAGS pass on to the benchmark: -figures 1,2 -runs 5 -density 100 ...
+BENCH_FLAGS    :=
+
+bench-deps: deps
+	@missing=""; \
+	for p in $(BENCH_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		guard=""; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null && \
+			$(SUDO) chmod 755 /usr/sbin/policy-rc.d && guard=1; \
+		fi; \
+		$(SUDO) apt-get update -q; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends $$missing; status=$$?; \
+		if [ -n "$$guard" ]; then $(SUDO) rm -f /usr/sbin/policy-rc.d; fi; \
+		exit $$status; \
+	fi
+
+bench: bench-deps build
+	$(SUDO) env PATH="$$PATH" VMHOST_DEBOOTSTRAP_CACHE=$(DEBOOTSTRAP_CACHE) \
+		go run ./bench -vmhostd bin/vmhostd -out bench/RESULTS.md $(BENCH_FLAGS)
 
 # clean falls back to root: guests' files under .run belong to high uids.
 clean:

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// density is figure 3: idle guests made one after another up to each count,
+// with the host memory each one costs (MemAvailable before and after, over
+// the count) and the median PSS of their inits, and the time to make the
+// last ten against the first ten.
+func density(c client, d *daemon, vm target, counts []int) ([]row, error) {
+	before, err := memAvailable()
+	if err != nil {
+		return nil, err
+	}
+	var rows []row
+	var times []time.Duration
+	made := 0
+	for _, n := range counts {
+		for ; made < n; made++ {
+			login := fmt.Sprintf("%s+d%04d", benchUser, made)
+			t, err := timeIt(func() error { _, err := c.run(vm, login, "true"); return err })
+			if err != nil {
+				return rows, fmt.Errorf("guest %d of %d: %w", made+1, n, err)
+			}
+			times = append(times, t)
+		}
+		time.Sleep(2 * time.Second) // let the new guests settle
+		after, err := memAvailable()
+		if err != nil {
+			return rows, err
+		}
+		p, err := initPSS(d)
+		if err != nil {
+			return rows, err
+		}
+		first, last := median(times[:min(10, len(times))]), median(times[max(0, len(times)-10):])
+		rows = append(rows, row{
+			figure: fmt.Sprintf("3. density: %d idle guests", n),
+			vmhost: fmt.Sprintf("%s host memory per guest (init PSS %s); login that made guest 1-10 %s, %d-%d %s",
+				mib((before-after)/int64(n)), mib(p), ms(first), n-9, n, ms(last)),
+			ratio: ratio(float64(last), float64(first)) + " (last/first)", goal: "under 4 MiB per guest, flat",
+		})
+	}
+	return rows, nil
+}
+
+// initPSS returns the median PSS of the running guests' inits.
+func initPSS(d *daemon) (int64, error) {
+	states, err := d.guests()
+	if err != nil {
+		return 0, err
+	}
+	var ps []float64
+	for _, st := range states {
+		if st.InitPid > 1 && alive(st.InitPid, st.InitStart) {
+			if p, err := pss(st.InitPid); err == nil {
+				ps = append(ps, float64(p))
+			}
+		}
+	}
+	return int64(medianFloat(ps)), nil
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// sinkPort is where busybox nc discards what it gets, in the guest and, for
+// the baseline, on the host: the same sink on both sides.
+const sinkPort = 9309
+
+// portForward is figure 5: size bytes through `ssh -L` to a sink on the
+// server side's loopback, runs interleaved, as median throughput.
+func portForward(c client, vm, base target, size int64, runs int) (row, error) {
+	speeds := map[string][]float64{}
+	for range runs {
+		for _, t := range []target{vm, base} {
+			bps, err := forwardOnce(c, t, size)
+			if err != nil {
+				return row{}, fmt.Errorf("ssh -L to %s: %w", t.name, err)
+			}
+			speeds[t.name] = append(speeds[t.name], bps)
+		}
+	}
+	v, b := medianFloat(speeds[vm.name]), medianFloat(speeds[base.name])
+	return row{
+		figure: fmt.Sprintf("5. `ssh -L` throughput, %s (median of %d)", mib(size), runs),
+		vmhost: mbps(v), baseline: mbps(b) + " (sshd)", ratio: ratio(v, b), goal: "1x of sshd or more",
+	}, nil
+}
+
+// forwardOnce starts a sink, a forward to it and pushes size bytes through.
+func forwardOnce(c client, t target, size int64) (float64, error) {
+	stopSink, err := startSink(c, t)
+	if err != nil {
+		return 0, err
+	}
+	defer stopSink()
+	local, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	fwd := exec.Command("ssh", c.args(t, t.login, "-N", "-o", "ExitOnForwardFailure=yes",
+		"-L", fmt.Sprintf("127.0.0.1:%d:127.0.0.1:%d", local, sinkPort))...)
+	fwd.Env = withoutAgent()
+	if err := fwd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() { fwd.Process.Kill(); fwd.Wait() }()
+	if err := waitListening(local, 20*time.Second); err != nil {
+		return 0, err
+	}
+	d, err := timeIt(func() error { return push(fmt.Sprintf("127.0.0.1:%d", local), size) })
+	if err != nil {
+		return 0, err
+	}
+	return float64(size) / d.Seconds(), nil
+}
+
+// startSink starts busybox nc listening on sinkPort once, in the guest or on
+// the host, and returns what stops it.
+func startSink(c client, t target) (func(), error) {
+	if t.name == "sshd" {
+		nc := exec.Command("busybox", "nc", "-l", "-p", strconv.Itoa(sinkPort))
+		if err := nc.Start(); err != nil {
+			return nil, err
+		}
+		return func() { nc.Process.Kill(); nc.Wait() }, nil
+	}
+	_, err := c.run(t, t.login, fmt.Sprintf("nohup nc -l -p %d >/dev/null 2>&1 </dev/null &", sinkPort))
+	return func() {}, err
+}
+
+// waitListening waits until something listens on 127.0.0.1:port, without
+// connecting (the sink takes one connection only).
+func waitListening(port int, timeout time.Duration) error {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil
+		}
+		if err == nil {
+			ln.Close()
+		}
+	}
+	return fmt.Errorf("nothing listening on 127.0.0.1:%d after %v", port, timeout)
+}
+
+// push writes size zero bytes to addr, closes its side and waits for the
+// other side to close.
+func push(addr string, size int64) error {
+	time.Sleep(100 * time.Millisecond) // the sink listens
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := io.CopyN(conn, zeros{}, size); err != nil {
+		return err
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	_, err = io.Copy(io.Discard, conn)
+	return err
+}
+
+// zeros reads as endless zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command line's.
+type options struct {
+	vmhostd     string
+	out         string
+	runs        int
+	figures     []int
+	density     []int
+	size        int64
+	concurrency int
+}
+
+func main() {
+	o, err := parseOptions(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(2)
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "bench: run it as root (make bench does): vmhostd makes namespaces, a bridge and iptables rules")
+		os.Exit(1)
+	}
+	os.Exit(runBench(o))
+}
+
+// parseOptions reads the flags.
+func parseOptions(args []string) (options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	o := options{}
+	fs.StringVar(&o.vmhostd, "vmhostd", "bin/vmhostd", "the vmhostd `binary` to measure")
+	fs.StringVar(&o.out, "out", "", "write the results table, with the machine and date, to this Markdown `file`")
+	fs.IntVar(&o.runs, "runs", 15, "runs of each login figure; transfers run a third as many")
+	figs := fs.String("figures", "1,2,3,4,5,6,7", "the `figures` to measure")
+	dens := fs.String("density", "100,500,1000", "guest `counts` of the density figure")
+	fs.Int64Var(&o.size, "size", 1<<30, "`bytes` of the file transfer and port forward figures")
+	fs.IntVar(&o.concurrency, "concurrency", 200, "logins at once in figure 7")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var err error
+	if o.figures, err = ints(*figs); err != nil {
+		return o, fmt.Errorf("-figures: %w", err)
+	}
+	if o.density, err = ints(*dens); err != nil {
+		return o, fmt.Errorf("-density: %w", err)
+	}
+	return o, nil
+}
+
+// ints parses "1,2,3".
+func ints(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a list of positive numbers", s)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
+// netImage is the Debian image of figure 6's guest: iperf3 inside.
+const netImage = "  debnet: {source: debootstrap, suite: bookworm, variant: minbase, include: [iperf3]}\n"
+
+// runBench sets up vmhostd and sshd, measures the figures and cleans up.
+func runBench(o options) int {
+	dir, err := os.MkdirTemp("/var/tmp", "vmhost-bench-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	os.Chmod(dir, 0o755) // guests traverse data_dir
+	b := &bench{o: o, dir: dir}
+	defer b.cleanup()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() { <-sigs; fmt.Fprintln(os.Stderr, "bench: interrupted; cleaning up"); b.cleanup(); os.Exit(1) }()
+	if err := b.setUp(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	b.measure()
+	writeTable(os.Stdout, b.rows)
+	if o.out != "" {
+		if err := writeResults(o.out, b.rows, b.notes); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		fmt.Printf("\nwritten to %s\n", o.out)
+	}
+	if len(b.notes) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// bench is one run: its directory, servers and results.
+type bench struct {
+	o     options
+	dir   string
+	c     client
+	d     *daemon
+	s     *sshd
+	vm    target
+	base  target
+	rows  []row
+	notes []string
+	done  bool
+}
+
+// want reports whether figure n is asked for.
+func (b *bench) want(n int) bool { return slices.Contains(b.o.figures, n) }
+
+// setUp makes the key and starts vmhostd and sshd.
+func (b *bench) setUp() error {
+	key := filepath.Join(b.dir, "id_ed25519")
+	pub, err := keygen(key)
+	if err != nil {
+		return err
+	}
+	b.c = client{key: key}
+	images, users := "", ""
+	if b.want(6) {
+		images, users = netImage, fmt.Sprintf("  benchnet:\n    image: debnet\n    keys: [%q]\n", strings.TrimSpace(pub))
+	}
+	if b.d, err = newDaemon(b.o.vmhostd, b.dir, pub, images, users); err != nil {
+		return err
+	}
+	if b.want(6) {
+		fmt.Println("building the Debian image of figure 6 (iperf3)...")
+		if err := run(b.o.vmhostd, "image", "build", "debnet", "--config", b.d.config); err != nil {
+			return err
+		}
+	}
+	if err := b.d.start(); err != nil {
+		return err
+	}
+	b.vm = target{name: "vmhost", port: b.d.port, login: benchUser}
+	sshdDir := filepath.Join(b.dir, "sshd")
+	if err := os.Mkdir(sshdDir, 0o700); err != nil {
+		return err
+	}
+	if b.s, err = startSSHD(sshdDir, pub); err != nil {
+		return err
+	}
+	b.base = target{name: "sshd", port: b.s.port, login: "root"}
+	return nil
+}
+
+// measure runs each figure asked for; a figure that fails becomes a note.
+func (b *bench) measure() {
+	var warm time.Duration
+	step := func(n int, f func() ([]row, error)) {
+		if !b.want(n) {
+			return
+		}
+		fmt.Printf("figure %d...\n", n)
+		rows, err := f()
+		for _, r := range rows {
+			fmt.Printf("  %s: %s | %s | %s\n", r.figure, r.vmhost, orDash(r.baseline), orDash(r.ratio))
+		}
+		b.rows = append(b.rows, rows...)
+		if err != nil {
+			b.notes = append(b.notes, fmt.Sprintf("figure %d failed: %v", n, err))
+			fmt.Printf("  failed: %v\n", err)
+		}
+	}
+	one := func(r row, err error) ([]row, error) {
+		if err != nil {
+			return nil, err
+		}
+		return []row{r}, nil
+	}
+	step(1, func() ([]row, error) {
+		r, w, err := warmLogin(b.c, b.vm, b.base, b.o.runs)
+		warm = w
+		return one(r, err)
+	})
+	step(2, func() ([]row, error) { return one(firstLogin(b.c, b.vm, warm, b.o.runs)) })
+	step(7, func() ([]row, error) { return one(concurrentLogins(b.c, b.vm, b.base, b.o.concurrency)) })
+	transferRuns := max(1, b.o.runs/5)
+	step(4, func() ([]row, error) {
+		remote := map[string]string{"vmhost": "/root/payload", "sshd": filepath.Join(b.dir, "sshd-payload")}
+		return fileTransfer(b.c, b.vm, b.base, remote, b.dir, b.o.size, transferRuns)
+	})
+	step(5, func() ([]row, error) { return one(portForward(b.c, b.vm, b.base, b.o.size, transferRuns)) })
+	step(6, func() ([]row, error) {
+		return one(guestNetwork(b.c, target{name: "vmhost", port: b.d.port, login: "benchnet"}, transferRuns))
+	})
+	step(3, func() ([]row, error) { return density(b.c, b.d, b.vm, b.o.density) })
+}
+
+// cleanup stops sshd and vmhostd and removes everything they made, once.
+func (b *bench) cleanup() {
+	if b.done {
+		return
+	}
+	b.done = true
+	if b.s != nil {
+		b.s.stop()
+	}
+	if b.d != nil {
+		if err := b.d.cleanup(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: cleaning up: %v\n", err)
+		}
+	}
+	os.RemoveAll(b.dir)
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vmhost/guest"
+)
+
+// startTime returns field 22 of /proc/PID/stat, the start time in ticks.
+func startTime(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(fields[19], 10, 64)
+}
+
+// alive reports whether pid is still the process that started at start.
+func alive(pid int, start uint64) bool {
+	got, err := startTime(pid)
+	return err == nil && got == start
+}
+
+// killGuest kills the init of a running guest, which ends every process of
+// the guest, and removes the cgroups it was in.
+func killGuest(st guest.State) error {
+	if st.InitPid <= 1 || !alive(st.InitPid, st.InitStart) {
+		return nil
+	}
+	dirs := cgroupDirs(st.InitPid)
+	unix.Kill(st.InitPid, unix.SIGKILL)
+	for deadline := time.Now().Add(10 * time.Second); alive(st.InitPid, st.InitStart); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("guest %s: init %d did not end", st.ID(), st.InitPid)
+		}
+	}
+	for _, dir := range dirs {
+		for deadline := time.Now().Add(5 * time.Second); unix.Rmdir(dir) == unix.EBUSY && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// cgroupDirs returns the cgroup directories of pid in every hierarchy that
+// are not the benchmark's own.
+func cgroupDirs(pid int) []string {
+	mounts := cgroupMounts()
+	ours := cgroupPaths(os.Getpid())
+	var dirs []string
+	for key, path := range cgroupPaths(pid) {
+		if mnt, ok := mounts[key]; ok && path != ours[key] && path != "/" {
+			dirs = append(dirs, filepath.Join(mnt, path))
+		}
+	}
+	return dirs
+}
+
+// cgroupPaths maps the controllers of each line of /proc/PID/cgroup ("" for
+// cgroup2) to the process's path there.
+func cgroupPaths(pid int) map[string]string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	paths := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 {
+			paths[parts[1]] = parts[2]
+		}
+	}
+	return paths
+}
+
+// cgroupMounts maps the controllers of each cgroup mount ("" for cgroup2)
+// to its mount point.
+func cgroupMounts() map[string]string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	mounts := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		fields, tail := strings.Fields(pre), strings.Fields(post)
+		if !ok || len(fields) < 5 || len(tail) < 3 {
+			continue
+		}
+		switch tail[0] {
+		case "cgroup2":
+			mounts[""] = fields[4]
+		case "cgroup":
+			var ctrls []string
+			for _, o := range strings.Split(tail[2], ",") {
+				if strings.HasPrefix(o, "name=") || !strings.Contains(o, "=") && !notController[o] {
+					ctrls = append(ctrls, o)
+				}
+			}
+			mounts[strings.Join(ctrls, ",")] = fields[4]
+		}
+	}
+	return mounts
+}
+
+// notController are the super options of a cgroup v1 mount that do not name
+// a controller.
+var notController = map[string]bool{"rw": true, "ro": true, "xattr": true, "clone_children": true, "noprefix": true, "cpuset_v2_mode": true}
+
+// memAvailable returns MemAvailable of /proc/meminfo, in bytes.
+func memAvailable() (int64, error) {
+	return meminfo("MemAvailable")
+}
+
+// meminfo returns a field of /proc/meminfo in bytes.
+func meminfo(field string) (int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, rest, _ := strings.Cut(sc.Text(), ":")
+		if name == field {
+			kb, err := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/meminfo", field)
+}
+
+// pss returns the proportional set size of pid, in bytes: its private pages
+// and its share of pages shared with other processes, such as the sealed
+// binary every init runs.
+func pss(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "Pss:") {
+			kb, err := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no Pss in /proc/%d/smaps_rollup", pid)
+}
