@@ -60,6 +60,20 @@ func (f *fakeGuests) lastProcess() *hostProcess {
 	return f.procs[len(f.procs)-1]
 }
 
+// spawnCalls returns the spawn requests so far.
+func (f *fakeGuests) spawnCalls() []guest.SpawnRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]guest.SpawnRequest(nil), f.spawns...)
+}
+
+// allProcesses returns the host processes started so far.
+func (f *fakeGuests) allProcesses() []*hostProcess {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*hostProcess(nil), f.procs...)
+}
+
 // hostGuest is a guest that is the host itself.
 type hostGuest struct{ f *fakeGuests }
 
