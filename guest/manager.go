@@ -42,6 +42,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// StopGrace is how long a stopping guest gets before it is killed.
 	StopGrace time.Duration
+	// Trace, when set, gets the time of each phase of a guest's start.
+	Trace TraceFunc
 }
 
 // Manager creates, starts, stops and finds guests. It is safe for concurrent use.
@@ -267,18 +269,22 @@ func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
 
 // start starts the init of the guest st and records it.
 func (m *Manager) start(ctx context.Context, st *State) error {
+	trace := newTracer(m.opts.Trace, st.ID())
 	rootfs, err := m.rootfs(ctx, st)
 	if err != nil {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
+	trace.mark("image")
 	if _, err := m.lease(st); err != nil {
 		return err
 	}
+	trace.mark("lease")
 	t0 := time.Now()
 	dir := m.guestDir(st.ID())
 	pid, start, err := startInit(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
+		trace: trace,
 	})
 	if err != nil {
 		m.detach(st)
@@ -289,6 +295,7 @@ func (m *Manager) start(ctx context.Context, st *State) error {
 	if err := writeState(m.guestDir(st.ID()), st); err != nil {
 		return err
 	}
+	trace.mark("state")
 	m.log.Info("started guest", "guest", st.ID(), "pid", pid, "took", time.Since(t0))
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // requireRoot skips a test that needs real namespaces and mounts.
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: starts real guests (namespaces, idmapped mounts, overlay)")
@@ -26,7 +26,7 @@ func requireRoot(t *testing.T) {
 }
 
 // requireBusybox skips a test that needs the host's static busybox.
-func requireBusybox(t *testing.T) string {
+func requireBusybox(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"/bin/busybox", "/usr/bin/busybox"} {
 		if _, err := os.Stat(p); err == nil {
@@ -49,7 +49,7 @@ func (p testPolicy) ImageFor(string) string  { return "test" }
 func (p testPolicy) MaxGuestsFor(string) int { return p.max }
 
 // makeRootfs builds a minimal busybox root filesystem in dir.
-func makeRootfs(t *testing.T, busybox, dir string) {
+func makeRootfs(t testing.TB, busybox, dir string) {
 	t.Helper()
 	for _, d := range []string{"bin", "etc", "root", "tmp", "proc", "sys", "dev"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -93,7 +93,7 @@ func testManager(t *testing.T) *Manager {
 
 // testOptions makes temporary directories and an image for managers, and
 // stops every guest under them when the test ends.
-func testOptions(t *testing.T) Options {
+func testOptions(t testing.TB) Options {
 	t.Helper()
 	requireRoot(t)
 	busybox := requireBusybox(t)

@@ -32,6 +32,7 @@ type startSpec struct {
 	attach func(pid int) error
 	// resolvConf, when set, is written to the guest's /etc/resolv.conf.
 	resolvConf []byte
+	trace      *tracer
 }
 
 // Paths inside a guest's directories.
@@ -76,12 +77,14 @@ func startInit(spec startSpec) (int, uint64, error) {
 		unix.Kill(pid, unix.SIGKILL)
 		return 0, 0, err
 	}
+	spec.trace.mark("clone")
 	if spec.attach != nil {
 		if err := spec.attach(pid); err != nil {
 			unix.Kill(pid, unix.SIGKILL)
 			return 0, 0, err
 		}
 	}
+	spec.trace.mark("network")
 	if err := handOver(spec, pid, ours); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		return 0, 0, fmt.Errorf("setting up guest %s: %w", spec.state.ID(), err)
@@ -130,6 +133,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 		return err
 	}
 	defer unix.Close(root)
+	spec.trace.mark("root")
 	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"), HostPid: pid, ResolvConf: string(spec.resolvConf)}
 	if err := sendMessage(sync, cfg, root); err != nil {
 		return err
@@ -144,6 +148,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 	if ready.Error != "" {
 		return errors.New(ready.Error)
 	}
+	spec.trace.mark("init")
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -69,6 +70,9 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: cfg, store: store, log: log}, Policy: cfg,
 		Network: nw,
+		Trace: func(id, phase string, took time.Duration) {
+			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
+		},
 	})
 	if err != nil {
 		return err
