@@ -68,7 +68,9 @@ func TestToolboxFileTransfer(t *testing.T) {
 	})
 	t.Run("Audit", func(t *testing.T) {
 		log := d.log()
-		for _, want := range []string{"msg=login audit=true outcome=accepted", "kind=sftp", "msg=\"session ended\""} {
+		for _, want := range []string{"msg=login audit=true outcome=accepted", "kind=sftp", "msg=\"session ended\"",
+			"msg=\"file transfer\" audit=true user=alice owner=alice guest=alice",
+			"kind=sftp path=/root/scp mode=write outcome=closed bytes_read=0 bytes_written=5242883"} {
 			if !strings.Contains(log, want) {
 				t.Errorf("daemon log has no %q line", want)
 			}

@@ -35,8 +35,12 @@ func (s *session) pump(proc guest.Process) (guest.ExitStatus, error) {
 		out.Go(func() { io.Copy(s.ch, r) })
 		drain = r.processEnded
 	} else {
-		go copyInput(proc.Stdin(), s.ch, true)
-		out.Go(func() { io.Copy(s.ch, proc.Stdout()) })
+		stdin, stdout := proc.Stdin(), proc.Stdout()
+		if s.files != nil {
+			stdin, stdout = s.files.tap(stdin, stdout)
+		}
+		go copyInput(stdin, s.ch, true)
+		out.Go(func() { io.Copy(s.ch, stdout) })
 		if stderr := proc.Stderr(); stderr != nil {
 			out.Go(func() { io.Copy(s.ch.Stderr(), stderr) })
 		}

@@ -24,6 +24,7 @@ type session struct {
 	conn   *conn
 	ch     ssh.Channel
 	meter  *meteredChannel // ch, counting its bytes
+	files  *sftpAudit      // follows the files of an sftp session; nil for others
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	log    *slog.Logger
@@ -96,6 +97,9 @@ func (s *session) begin(argv []string, login bool, command string) func() {
 		return func() { s.fail(err) }
 	}
 	audit.Info("session", "outcome", "started", "tty", s.pty != nil)
+	if s.kind == subsystemSFTP {
+		s.files = newSFTPAudit(s.conn.audit)
+	}
 	return func() { s.serve(proc, audit, start) }
 }
 
@@ -105,6 +109,9 @@ func (s *session) serve(proc guest.Process, audit *slog.Logger, start time.Time)
 	status, err := s.pump(proc)
 	if err != nil {
 		s.log.Warn("waiting for process", "err", err)
+	}
+	if s.files != nil {
+		s.files.finish()
 	}
 	s.finish(status, err)
 	audit.Info("session ended", "outcome", describe(status), "cause", context.Cause(s.ctx).Error(),

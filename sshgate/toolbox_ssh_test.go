@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,9 +69,12 @@ func TestSFTPSubsystem(t *testing.T) {
 	if got, err := os.ReadFile(remote + ".scp"); res.code != 0 || err != nil || !bytes.Equal(got, data) {
 		t.Errorf("scp (SFTP mode): exit %d, stderr %q; copy %d bytes, %v", res.code, res.stderr, len(got), err)
 	}
-	waitFor(t, "the sftp session's audit line", func() bool {
-		return strings.Contains(logs.String(), `msg="session ended" audit=true user=alice owner=alice guest=alice`) &&
-			strings.Contains(logs.String(), "kind=sftp")
+	size := fmt.Sprint(len(data))
+	waitFor(t, "the sftp session's audit lines", func() bool {
+		l := logs.String()
+		return strings.Contains(l, `msg="session ended" audit=true user=alice owner=alice guest=alice`) &&
+			strings.Contains(l, "kind=sftp path="+remote+" mode=write outcome=closed bytes_read=0 bytes_written="+size) &&
+			strings.Contains(l, "kind=sftp path="+remote+" mode=read outcome=closed bytes_read="+size+" bytes_written=0")
 	})
 }
 
