@@ -107,18 +107,6 @@ func (p *penalties) done(src netip.Addr) {
 	}
 }
 
-// penalized reports whether src has no allowance left, for logs.
-func (p *penalties) penalized(src netip.Addr) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b := p.sources[src]
-	if b == nil {
-		return false
-	}
-	p.refill(b, p.now())
-	return b.tokens < 1
-}
-
 // bucketOf returns the refilled bucket of src, making it when there is room.
 // p.mu must be held.
 func (p *penalties) bucketOf(src netip.Addr) *bucket {

@@ -203,7 +203,7 @@ func (c *conn) acceptRemote(rf *remoteForward, audit *slog.Logger) {
 // forwarded-tcpip or forwarded-streamlocal channel.
 func (c *conn) forwardRemote(rf *remoteForward, nc net.Conn, audit *slog.Logger) {
 	typ, payload := rf.channelOpen(nc)
-	audit = audit.With("origin", nc.RemoteAddr().String())
+	audit = audit.With("origin", addrString(nc.RemoteAddr()))
 	ch, reqs, err := c.sc.OpenChannel(typ, payload)
 	if err != nil {
 		nc.Close()
@@ -211,6 +211,14 @@ func (c *conn) forwardRemote(rf *remoteForward, nc net.Conn, audit *slog.Logger)
 		return
 	}
 	c.forward(ch, reqs, nc, audit)
+}
+
+// addrString renders a, which may be nil for an unnamed Unix socket.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 // channelOpen returns the channel type and payload for a connection to rf.
