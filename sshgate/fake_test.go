@@ -31,12 +31,18 @@ type fakeGuests struct {
 	openErr error // returned by Open when set
 	// spawnErrArgv makes Spawn fail, as for a command that cannot start.
 	spawnErrArgv bool
+	// progress, when set, is what Open writes to the context's progress
+	// writer, as a first login's image build does.
+	progress string
 }
 
 func (f *fakeGuests) Open(ctx context.Context, owner, name string) (Guest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.opens = append(f.opens, openCall{owner, name})
+	if f.progress != "" {
+		io.WriteString(guest.Progress(ctx), f.progress)
+	}
 	if f.openErr != nil {
 		return nil, f.openErr
 	}

@@ -121,7 +121,7 @@ func (s *session) serve(proc guest.Process, audit *slog.Logger, start time.Time)
 
 // spawn opens the guest and starts the process in it.
 func (s *session) spawn(argv []string, login bool) (guest.Process, error) {
-	g, err := s.conn.srv.guests.Open(s.ctx, s.conn.owner, s.conn.guest)
+	g, err := s.conn.srv.guests.Open(s.progressContext(), s.conn.owner, s.conn.guest)
 	if err != nil {
 		return nil, err
 	}
