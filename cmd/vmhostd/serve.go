@@ -52,6 +52,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer unlock()
+	startPprof(log)
 	exe, err := guest.NewSealedExe()
 	if err != nil {
 		return err
