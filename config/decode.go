@@ -209,12 +209,20 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	err := n.Decode(v.Addr().Interface())
 	var te *yaml.TypeError
 	switch {
+	case err == nil && isInt(v.Kind()) && n.ShortTag() == "!!float":
+		// yaml.v3 would cut 1.5 down to 1.
+		d.r.addAt(n.Line, path, "%q is not %s", n.Value, want)
 	case err == nil:
 	case errors.As(err, &te):
 		d.r.addAt(n.Line, path, "%q is not %s", n.Value, want)
 	default:
 		d.r.addAt(n.Line, path, "%s", oneLine(err.Error()))
 	}
+}
+
+// isInt reports whether k is a signed or unsigned integer kind.
+func isInt(k reflect.Kind) bool {
+	return (k >= reflect.Int && k <= reflect.Int64) || (k >= reflect.Uint && k <= reflect.Uintptr)
 }
 
 // wrongKind records that n is not the kind of value path needs.

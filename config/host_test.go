@@ -29,3 +29,10 @@ func TestLocalHost(t *testing.T) {
 		t.Errorf("LocalHost() = %+v, want at least 1 CPU", h)
 	}
 }
+
+func TestMeminfoSwapTotal(t *testing.T) {
+	in := "MemTotal: 2048 kB\nSwapTotal:       1024 kB\n"
+	if got, err := meminfoField(strings.NewReader(in), "SwapTotal"); got != 1024*1024 || err != nil {
+		t.Errorf("meminfoField(%q, SwapTotal) = %v, %v, want %v", in, got, err, 1024*1024)
+	}
+}

@@ -27,21 +27,26 @@ func (c *Config) MaxGuestsFor(user string) int {
 // LimitsFor returns the limits of a user's guests: defaults.limits, each field
 // overridden by the user's own when set.
 func (c *Config) LimitsFor(user string) Limits {
-	l := c.Defaults.Limits
-	u, ok := c.Users[user]
-	if !ok {
-		return l
-	}
-	if u.Limits.Memory != 0 {
-		l.Memory = u.Limits.Memory
-	}
-	if u.Limits.CPUs != 0 {
-		l.CPUs = u.Limits.CPUs
-	}
-	if u.Limits.Pids != 0 {
-		l.Pids = u.Limits.Pids
-	}
+	return c.Defaults.Limits.Override(c.Users[user].Limits)
+}
+
+// Override returns l with every field that o sets (not zero) taken from o.
+func (l Limits) Override(o Limits) Limits {
+	set(&l.Memory, o.Memory)
+	set(&l.Swap, o.Swap)
+	set(&l.CPUs, o.CPUs)
+	set(&l.CPUWeight, o.CPUWeight)
+	set(&l.Pids, o.Pids)
+	set(&l.IOWeight, o.IOWeight)
 	return l
+}
+
+// set makes *dst v when v is not zero.
+func set[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
 }
 
 // NATEnabled reports whether guests reach the outside through NAT (the

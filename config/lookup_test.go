@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -8,7 +9,7 @@ import (
 
 func TestLookups(t *testing.T) {
 	c, err := testLoader.Parse("/etc/vmhost/config.yaml", []byte(designExample+
-		"  bob:\n    keys: [\""+bobKey+"\"]\n    max_guests: 5\n    limits: {cpus: 0.5, pids: 64}\n"))
+		"  bob:\n    keys: [\""+bobKey+"\"]\n    max_guests: 5\n    limits: {cpus: 0.5, pids: 64, swap: 1GiB, cpu_weight: 50, io_weight: 200}\n"))
 	if err != nil {
 		t.Fatalf("Parse(designExample) = %v", err)
 	}
@@ -23,7 +24,7 @@ func TestLookups(t *testing.T) {
 		want result
 	}{
 		{"alice", result{true, "debian", 3, Limits{Memory: GiB, CPUs: 1.5, Pids: 512}}},
-		{"bob", result{true, "busybox", 5, Limits{Memory: 512 * MiB, CPUs: 0.5, Pids: 64}}},
+		{"bob", result{true, "busybox", 5, Limits{Memory: 512 * MiB, Swap: GiB, CPUs: 0.5, CPUWeight: 50, Pids: 64, IOWeight: 200}}},
 		{"carol", result{false, "busybox", 3, Limits{Memory: 512 * MiB, CPUs: 1.5, Pids: 512}}},
 	}
 	for _, tt := range tests {
@@ -50,6 +51,48 @@ func TestSwitches(t *testing.T) {
 		if c.NATEnabled() != tt.nat || c.IsolateEnabled() != tt.isolate {
 			t.Errorf("NATEnabled, IsolateEnabled of %+v = %v, %v, want %v, %v",
 				tt.net, c.NATEnabled(), c.IsolateEnabled(), tt.nat, tt.isolate)
+		}
+	}
+}
+
+func TestLimitsOverride(t *testing.T) {
+	base := Limits{Memory: GiB, Swap: 2 * GiB, CPUs: 1, CPUWeight: 100, Pids: 100, IOWeight: 100}
+	tests := []struct {
+		over, want Limits
+	}{
+		{Limits{}, base},
+		{Limits{Memory: 512 * MiB}, Limits{Memory: 512 * MiB, Swap: 2 * GiB, CPUs: 1, CPUWeight: 100, Pids: 100, IOWeight: 100}},
+		{Limits{Swap: GiB, CPUs: 0.5, CPUWeight: 7, Pids: 5, IOWeight: 9000},
+			Limits{Memory: GiB, Swap: GiB, CPUs: 0.5, CPUWeight: 7, Pids: 5, IOWeight: 9000}},
+	}
+	for _, tt := range tests {
+		if got := base.Override(tt.over); got != tt.want {
+			t.Errorf("%+v.Override(%+v) = %+v, want %+v", base, tt.over, got, tt.want)
+		}
+	}
+}
+
+func TestLimitsCheck(t *testing.T) {
+	host := Host{MemTotal: int64(8 * GiB), CPUs: 4, SwapTotal: int64(GiB)}
+	tests := []struct {
+		in   Limits
+		want string // "" for no error
+	}{
+		{Limits{}, ""},
+		{Limits{Memory: GiB, Swap: 9 * GiB, CPUs: 4, CPUWeight: 10000, Pids: 1, IOWeight: 1}, ""},
+		{Limits{Memory: -1}, "memory: -1 is not a memory size"},
+		{Limits{Memory: GiB, Swap: 10 * GiB}, "swap: 10GiB is more than this host's memory and swap (9GiB)"},
+		{Limits{Memory: GiB, Swap: 512 * MiB}, "swap: 512MiB is less than memory (1GiB); swap is the ceiling of memory plus swap"},
+		{Limits{Swap: GiB}, "swap: swap is the ceiling of memory plus swap (as Docker's --memory-swap); set memory too"},
+		{Limits{CPUs: 5}, "cpus: 5 is more than this host's 4 CPUs"},
+		{Limits{CPUWeight: 10001}, "cpu_weight: 10001 is not a weight; write one from 1 to 10000"},
+		{Limits{IOWeight: -3}, "io_weight: -3 is not a weight"},
+		{Limits{Pids: -1, CPUs: -2}, "cpus: -2 is not a number of CPUs; write one above 0, like 1.5, or leave it out for no limit\npids: -1 is not a number of processes"},
+	}
+	for _, tt := range tests {
+		err := tt.in.Check(host)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v.Check() = %v, want %q", tt.in, err, tt.want)
 		}
 	}
 }

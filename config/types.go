@@ -61,16 +61,32 @@ type Defaults struct {
 	Image     string `yaml:"image"`
 	MaxGuests int    `yaml:"max_guests"`
 	Limits    Limits `yaml:"limits"`
+	// Autostart starts every guest when the daemon starts (after a reboot).
+	Autostart bool `yaml:"autostart"`
+	// IdleStop stops a guest with no SSH session and no process but its
+	// init for that long, its files kept; 0 never does.
+	IdleStop Duration `yaml:"idle_stop"`
 }
 
 // Limits are the resource limits of one guest. Zero values mean "not set".
 type Limits struct {
 	// Memory in bytes, written in the file as a size such as 512MiB.
-	Memory Size `yaml:"memory"`
+	Memory Size `yaml:"memory" json:"memory,omitempty"`
+	// Swap is the ceiling of memory plus swap, as Docker's --memory-swap:
+	// equal to Memory means no swap. Unset, a guest with a memory limit may
+	// use as much swap as memory (twice Memory in all), as in Docker.
+	Swap Size `yaml:"swap" json:"swap,omitempty"`
 	// CPUs is a fraction of host cores, such as 1.5.
-	CPUs float64 `yaml:"cpus"`
+	CPUs float64 `yaml:"cpus" json:"cpus,omitempty"`
+	// CPUWeight is the guest's share of CPU time against other guests when
+	// the host is busy, from 1 to 10000 (cgroup2's cpu.weight; the default
+	// is 100).
+	CPUWeight int `yaml:"cpu_weight" json:"cpu_weight,omitempty"`
 	// Pids is the maximum number of processes.
-	Pids int64 `yaml:"pids"`
+	Pids int64 `yaml:"pids" json:"pids,omitempty"`
+	// IOWeight is the guest's share of block I/O against other guests, from
+	// 1 to 10000 (cgroup2's io.weight; the default is 100).
+	IOWeight int `yaml:"io_weight" json:"io_weight,omitempty"`
 }
 
 // Size is a number of bytes, written in the file as "512MiB", "1GiB", "100M" or
@@ -84,4 +100,7 @@ type User struct {
 	Image              string   `yaml:"image"`
 	MaxGuests          int      `yaml:"max_guests"`
 	Limits             Limits   `yaml:"limits"`
+	// Autostart and IdleStop override those of Defaults when set.
+	Autostart *bool     `yaml:"autostart"`
+	IdleStop  *Duration `yaml:"idle_stop"`
 }

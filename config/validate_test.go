@@ -124,6 +124,20 @@ func TestParseErrors(t *testing.T) {
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits: {memory: 0}\n", `c.yaml:4: users.alice.limits.memory: 0 is not a memory size`},
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      cpus: -1\n", `c.yaml:5: users.alice.limits.cpus: -1 is not a number of CPUs`},
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      pids: -5\n", `c.yaml:5: users.alice.limits.pids: -5 is not a number of processes`},
+		{"defaults:\n  limits:\n    swap: 0\n", `c.yaml:3: defaults.limits.swap: 0 is not a size; write the ceiling of memory plus swap, like 1GiB`},
+		{"defaults:\n  limits:\n    swap: lots\n", `c.yaml:3: defaults.limits.swap: "lots" is not a size`},
+		{"defaults:\n  limits:\n    memory: 1GiB\n    swap: 9GiB\n", `c.yaml:4: defaults.limits.swap: 9GiB is more than this host's memory and swap (8GiB)`},
+		{"defaults:\n  limits:\n    memory: 1GiB\n    swap: 512MiB\n", `c.yaml:4: defaults.limits.swap: 512MiB is less than memory (1GiB); swap is the ceiling of memory plus swap (as Docker's --memory-swap): write 1GiB for no swap`},
+		{"defaults:\n  limits:\n    swap: 512MiB\n", `c.yaml:3: defaults.limits.swap: swap is the ceiling of memory plus swap (as Docker's --memory-swap); set memory too`},
+		{"defaults:\n  limits: {memory: 512MiB, swap: 1GiB}\nusers:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      memory: 2GiB\n",
+			`c.yaml:7: users.alice.limits.memory: 2GiB is more than swap (1GiB), the ceiling of memory plus swap of defaults.limits; set swap too, at least 2GiB`},
+		{"defaults:\n  limits:\n    cpu_weight: 0\n", `c.yaml:3: defaults.limits.cpu_weight: 0 is not a weight; write one from 1 to 10000 (the share of CPU time against other guests; 100 is the default)`},
+		{"defaults:\n  limits:\n    cpu_weight: 10001\n", `c.yaml:3: defaults.limits.cpu_weight: 10001 is not a weight`},
+		{"defaults:\n  limits:\n    cpu_weight: heavy\n", `c.yaml:3: defaults.limits.cpu_weight: "heavy" is not a whole number`},
+		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      io_weight: -1\n", `c.yaml:5: users.alice.limits.io_weight: -1 is not a weight; write one from 1 to 10000 (the share of block I/O against other guests`},
+		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      cpus: 8\n", `c.yaml:5: users.alice.limits.cpus: 8 is more than this host's 4 CPUs`},
+		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      memory: 9GiB\n", `c.yaml:5: users.alice.limits.memory: 9GiB is more than this host's memory (8GiB)`},
+		{"defaults:\n  limits:\n    io_weight: 1.5\n", `c.yaml:3: defaults.limits.io_weight: "1.5" is not a whole number`},
 	}
 	for _, tt := range tests {
 		in := withKeys(tt.in)

@@ -3,14 +3,10 @@ package config
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
-
-// minMemory is the least memory limit a guest can boot with.
-const minMemory = 4 * MiB
 
 // checkDefaults wants defaults.image defined and max_guests at least 1.
 func checkDefaults(v *validator) {
@@ -77,45 +73,4 @@ func keyProblem(line string) string {
 		return "holds more than one line; give each key its own list item"
 	}
 	return ""
-}
-
-// checkLimits wants every limit that is set positive and within the host.
-func checkLimits(v *validator) {
-	checkLimitSet(v, "defaults.limits", v.c.Defaults.Limits)
-	for _, name := range sortedKeys(v.c.Users) {
-		checkLimitSet(v, "users."+name+".limits", v.c.Users[name].Limits)
-	}
-}
-
-// checkLimitSet checks one limits: mapping.
-func checkLimitSet(v *validator, path string, l Limits) {
-	checkMemory(v, path+".memory", l.Memory)
-	checkCPUs(v, path+".cpus", l.CPUs)
-	if p := path + ".pids"; (v.has(p) || l.Pids != 0) && l.Pids <= 0 {
-		v.addf(p, "%d is not a number of processes; write 1 or more, like 512, or leave it out for no limit", l.Pids)
-	}
-}
-
-// checkMemory wants a memory limit, when set, from 4MiB to the host's memory.
-func checkMemory(v *validator, path string, m Size) {
-	switch {
-	case !v.has(path) && m == 0:
-	case m <= 0:
-		v.addf(path, "%s is not a memory size; write one like 512MiB, or leave it out for no limit", m)
-	case m < minMemory:
-		v.addf(path, "%s is too little; a guest needs at least %s", m, minMemory)
-	case v.host.MemTotal > 0 && int64(m) > v.host.MemTotal:
-		v.addf(path, "%s is more than this host's memory (%s)", m, Size(v.host.MemTotal))
-	}
-}
-
-// checkCPUs wants a CPU limit, when set, above 0 and at most the host's CPUs.
-func checkCPUs(v *validator, path string, c float64) {
-	switch {
-	case !v.has(path) && c == 0:
-	case !(c > 0) || math.IsInf(c, 1):
-		v.addf(path, "%g is not a number of CPUs; write one above 0, like 1.5, or leave it out for no limit", c)
-	case v.host.CPUs > 0 && c > float64(v.host.CPUs):
-		v.addf(path, "%g is more than this host's %d CPUs", c, v.host.CPUs)
-	}
 }
