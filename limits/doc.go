@@ -1,0 +1,12 @@
+// Package limits puts each guest in a cgroup of its own, with the limits the
+// configuration gives it: memory (and swap), CPU as a fraction of cores and
+// as a weight, the number of processes, and block I/O weight.
+//
+// It is built on github.com/containerd/cgroups/v3: cgroup1 on legacy and
+// hybrid hosts (the v1 controllers cpu, cpuacct, memory, pids and blkio),
+// cgroup2 on unified hosts. A Controller owns the groups under one parent
+// group, unique per daemon; a Group is the cgroup of one guest. Group.Start
+// starts a process inside the group before it runs any code of its own, so
+// nothing it starts escapes: on cgroup2 with CLONE_INTO_CGROUP, on cgroup1 by
+// forking from a thread moved into the group for the moment of the fork.
+package limits

@@ -1,0 +1,95 @@
+package limits
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// start implements hierarchy. Go forks from the calling thread, so the
+// thread is locked, moved into the group in every hierarchy, forks, and is
+// moved back: the child is born inside the group, and a CLONE_NEWCGROUP in
+// its Cloneflags roots its cgroup namespace there. If the thread cannot be
+// moved back it stays locked, and dies with the goroutine instead of going
+// back to the scheduler's pool inside a guest's group. Equivalent to:
+// `echo TID > /sys/fs/cgroup/{cpu,...}/PATH/tasks` around the fork.
+func (h *v1) start(path string, cmd *exec.Cmd) (err error) {
+	runtime.LockOSThread()
+	tid := unix.Gettid()
+	home, err := threadCgroups(tid)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	moved, err := h.moveThread(tid, h.dirs(path))
+	if err == nil {
+		err = cmd.Start()
+	}
+	back := make(map[string]string, len(moved))
+	for _, name := range moved {
+		back[name] = filepath.Join(h.root, name, home[name])
+	}
+	if _, errBack := h.moveThread(tid, back); errBack != nil {
+		if err == nil {
+			err = fmt.Errorf("moving the starting thread back to its cgroup: %w", errBack)
+		}
+		return err // the thread stays locked and ends with this goroutine
+	}
+	runtime.UnlockOSThread()
+	return err
+}
+
+// moveThread writes tid to the tasks file of each directory, by controller,
+// and returns the controllers it moved the thread in.
+func (h *v1) moveThread(tid int, dirs map[string]string) ([]string, error) {
+	var moved []string
+	for _, s := range h.subs {
+		name := string(s.Name())
+		dir, ok := dirs[name]
+		if !ok {
+			continue
+		}
+		if err := (setting{dir, "tasks", strconv.Itoa(tid)}).write(); err != nil {
+			return moved, err
+		}
+		moved = append(moved, name)
+	}
+	return moved, nil
+}
+
+// threadCgroups reads the cgroup1 paths of thread tid of this process, by
+// controller, from /proc/self/task/TID/cgroup.
+func threadCgroups(tid int) (map[string]string, error) {
+	p := fmt.Sprintf("/proc/self/task/%d/cgroup", tid)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cgroups of the starting thread: %w", err)
+	}
+	return parseCgroupFile(b), nil
+}
+
+// parseCgroupFile reads a /proc/PID/cgroup file: the path of each cgroup1
+// controller ("cpu", "cpuacct" for a "cpu,cpuacct" line) and of cgroup2
+// (under the key "").
+func parseCgroupFile(b []byte) map[string]string {
+	paths := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.SplitN(sc.Text(), ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(f[1], ",") {
+			paths[c] = f[2]
+		}
+	}
+	return paths
+}
