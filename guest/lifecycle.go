@@ -111,6 +111,7 @@ func (m *Manager) stopInit(st *State) error {
 		m.log.Info("stopped guest", "guest", st.ID())
 	}
 	m.detach(st)
+	m.deleteCgroup(st)
 	if st.InitPid == 0 {
 		return nil
 	}

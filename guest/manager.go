@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"vmhost/config"
 )
 
 // Images gives guests the root filesystems of their images, building them on
@@ -28,6 +30,8 @@ type Policy interface {
 	ImageFor(owner string) string
 	// MaxGuestsFor is how many guests the owner may have.
 	MaxGuestsFor(owner string) int
+	// LimitsFor is the resource limits of the owner's guests.
+	LimitsFor(owner string) config.Limits
 }
 
 // Options configure a Manager.
@@ -38,6 +42,9 @@ type Options struct {
 	Policy  Policy
 	// Network gives guests their network; nil means loopback only.
 	Network Network
+	// Cgroups puts each guest in a cgroup with its limits; nil means no
+	// limits.
+	Cgroups Cgroups
 	Exe     *SealedExe // the binary every init runs
 	Logger  *slog.Logger
 	// StopGrace is how long a stopping guest gets before it is killed.
@@ -184,6 +191,7 @@ func (m *Manager) reattach(st *State) {
 	}
 	if st.InitPid != 0 {
 		m.log.Info("guest is not running; it starts on next use", "guest", st.ID())
+		m.deleteCgroup(st)
 		st.InitPid, st.InitStart = 0, 0
 		if err := writeState(m.guestDir(st.ID()), st); err != nil {
 			m.log.Error("recording stopped guest", "guest", st.ID(), "err", err)
@@ -280,17 +288,23 @@ func (m *Manager) start(ctx context.Context, st *State) error {
 	}
 	trace.mark("lease")
 	t0 := time.Now()
+	cg, err := m.createCgroup(st)
+	if err != nil {
+		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
+	}
 	dir := m.guestDir(st.ID())
 	pid, start, err := startInit(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
-		trace: trace,
+		trace: trace, cgroup: cg,
 	})
 	if err != nil {
 		m.detach(st)
+		m.deleteCgroup(st)
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
+	m.protectInit(st.ID(), pid)
 	st.InitPid, st.InitStart, st.Rootfs = pid, start, rootfs
 	if err := writeState(m.guestDir(st.ID()), st); err != nil {
 		return err

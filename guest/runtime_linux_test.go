@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vmhost/config"
 )
 
 // requireRoot skips a test that needs real namespaces and mounts.
@@ -45,8 +47,9 @@ func (i testImage) Rootfs(ctx context.Context, name string) (string, error) { re
 // testPolicy gives every owner the same image and quota.
 type testPolicy struct{ max int }
 
-func (p testPolicy) ImageFor(string) string  { return "test" }
-func (p testPolicy) MaxGuestsFor(string) int { return p.max }
+func (p testPolicy) ImageFor(string) string         { return "test" }
+func (p testPolicy) MaxGuestsFor(string) int        { return p.max }
+func (p testPolicy) LimitsFor(string) config.Limits { return config.Limits{} }
 
 // makeRootfs builds a minimal busybox root filesystem in dir.
 func makeRootfs(t testing.TB, busybox, dir string) {

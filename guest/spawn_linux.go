@@ -66,6 +66,7 @@ func (s *spawner) spawn(req *SpawnRequest) (*spawned, error) {
 		closeFiles(ours)
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
+	resetOOMScoreAdj(pid) // not the init's; best effort: the process may have ended
 	exit := make(chan ExitStatus, 1)
 	s.waiters[pid] = exit
 	return &spawned{pid: pid, files: ours, exit: exit}, nil

@@ -33,6 +33,8 @@ type startSpec struct {
 	// resolvConf, when set, is written to the guest's /etc/resolv.conf.
 	resolvConf []byte
 	trace      *tracer
+	// cgroup, when set, starts the init inside the guest's cgroup.
+	cgroup Cgroup
 }
 
 // Paths inside a guest's directories.
@@ -66,7 +68,11 @@ func startInit(spec startSpec) (int, uint64, error) {
 	}
 	defer logf.Close()
 	cmd := initCommand(spec, logf, theirs, ln)
-	err = cmd.Start()
+	if spec.cgroup != nil {
+		err = spec.cgroup.Start(cmd)
+	} else {
+		err = cmd.Start()
+	}
 	theirs.Close()
 	if err != nil {
 		return 0, 0, fmt.Errorf("starting the init of guest %s: %w", spec.state.ID(), err)

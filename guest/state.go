@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vmhost/atomicfile"
+	"vmhost/config"
 )
 
 // State is what the daemon keeps of a guest, in <data_dir>/guests/<id>/guest.json.
@@ -33,6 +34,9 @@ type State struct {
 	// IP is the guest's address on the guest network, kept for the life of
 	// the guest; zero before its first start or without a network.
 	IP netip.Addr `json:"ip,omitzero"`
+	// Limits are the guest's own resource limits, set by SetLimits; a field
+	// left zero takes the owner's limits from the configuration.
+	Limits *config.Limits `json:"limits,omitempty"`
 }
 
 // stateFile is the name of a guest's state file in its directory.

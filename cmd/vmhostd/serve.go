@@ -67,10 +67,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer nw.Close()
+	cgroups, err := newCgroups(cfg, log)
+	if err != nil {
+		return err
+	}
 	mgr, err := guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: cfg, store: store, log: log}, Policy: cfg,
-		Network: nw,
+		Network: nw, Cgroups: cgroups,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
 		},

@@ -1,0 +1,143 @@
+package guest
+
+import (
+	"fmt"
+	"os/exec"
+
+	"vmhost/config"
+)
+
+// Cgroups puts each guest in a cgroup with its resource limits. The daemon
+// adapts *limits.Controller to it.
+type Cgroups interface {
+	// Create makes the cgroup of guest id with limits l; a cgroup left over
+	// from before with no process in it is made again.
+	Create(id string, l config.Limits) (Cgroup, error)
+	// Open returns the cgroup of guest id, which may not exist.
+	Open(id string) (Cgroup, error)
+}
+
+// Cgroup is the cgroup of one guest.
+type Cgroup interface {
+	// Start starts cmd inside the cgroup, before it runs any code.
+	Start(cmd *exec.Cmd) error
+	// Update changes the limits while the guest runs.
+	Update(l config.Limits) error
+	// Stats fills what the cgroup counts: memory, CPU and processes.
+	Stats() (Stats, error)
+	// Delete removes the cgroup once its processes have ended.
+	Delete() error
+}
+
+// limitsOf returns the limits of guest st: its owner's, each field
+// overridden by the guest's own.
+func (m *Manager) limitsOf(st *State) config.Limits {
+	m.mu.Lock()
+	l := m.opts.Policy.LimitsFor(st.Owner)
+	m.mu.Unlock()
+	if st.Limits != nil {
+		l = l.Override(*st.Limits)
+	}
+	return l
+}
+
+// createCgroup makes the cgroup the init of st starts in; nil without
+// Cgroups.
+func (m *Manager) createCgroup(st *State) (Cgroup, error) {
+	if m.opts.Cgroups == nil {
+		return nil, nil
+	}
+	return m.opts.Cgroups.Create(st.ID(), m.limitsOf(st))
+}
+
+// deleteCgroup removes the cgroup of a guest whose init has ended.
+func (m *Manager) deleteCgroup(st *State) {
+	if m.opts.Cgroups == nil {
+		return
+	}
+	cg, err := m.opts.Cgroups.Open(st.ID())
+	if err == nil {
+		err = cg.Delete()
+	}
+	if err != nil {
+		m.log.Error("removing the cgroup of guest", "guest", st.ID(), "err", err)
+	}
+}
+
+// Stats returns what the guest id uses now: memory, CPU time and processes
+// from its cgroup, network bytes from its interfaces. A guest that is not
+// running uses nothing.
+func (m *Manager) Stats(id string) (Stats, error) {
+	e, err := m.lock(id)
+	if err != nil {
+		return Stats{}, err
+	}
+	st := e.state
+	e.mu.Unlock()
+	if !initAlive(st.InitPid, st.InitStart) {
+		return Stats{}, nil
+	}
+	var s Stats
+	if m.opts.Cgroups != nil {
+		cg, err := m.opts.Cgroups.Open(id)
+		if err == nil {
+			s, err = cg.Stats()
+		}
+		if err != nil {
+			return Stats{}, fmt.Errorf("reading the use of guest %s: %w", id, err)
+		}
+	}
+	s.NetRxBytes, s.NetTxBytes, err = netDevBytes(st.InitPid)
+	if err != nil {
+		return Stats{}, fmt.Errorf("reading the network use of guest %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// SetLimits gives the guest id limits of its own, recorded in its
+// guest.json: a field of l left zero takes the owner's limits from the
+// configuration, and a zero l goes back to the owner's limits. A running
+// guest gets them at once.
+func (m *Manager) SetLimits(id string, l config.Limits) error {
+	e, err := m.lock(id)
+	if err != nil {
+		return err
+	}
+	defer e.mu.Unlock()
+	next := e.state
+	next.Limits = &l
+	if l == (config.Limits{}) {
+		next.Limits = nil
+	}
+	eff := m.limitsOf(&next)
+	if err := eff.Check(config.LocalHost()); err != nil {
+		return fmt.Errorf("limits of guest %s: %w", id, err)
+	}
+	if err := m.updateCgroup(&next, eff); err != nil {
+		return err
+	}
+	if err := writeState(m.guestDir(id), &next); err != nil {
+		return err
+	}
+	e.state = next
+	e.showMu.Lock()
+	e.shown = next
+	e.showMu.Unlock()
+	m.log.Info("set the limits of guest", "guest", id, "limits", fmt.Sprintf("%+v", eff))
+	return nil
+}
+
+// updateCgroup gives a running guest st its limits l.
+func (m *Manager) updateCgroup(st *State, l config.Limits) error {
+	if m.opts.Cgroups == nil || !initAlive(st.InitPid, st.InitStart) {
+		return nil
+	}
+	cg, err := m.opts.Cgroups.Open(st.ID())
+	if err == nil {
+		err = cg.Update(l)
+	}
+	if err != nil {
+		return fmt.Errorf("changing the limits of guest %s: %w", st.ID(), err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package guest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// initOOMScoreAdj keeps a guest's init out of the OOM killer's way: at
+// memory pressure inside the guest's cgroup the biggest other process goes,
+// not the init. Not -1000 (never killed): the guest's processes may go down
+// to what the init has, and must stay killable. The init sets each process it
+// starts back to 0.
+const initOOMScoreAdj = -999
+
+// protectInit sets the oom_score_adj of the init pid of guest id. Equivalent
+// to: `echo -999 > /proc/PID/oom_score_adj`.
+func (m *Manager) protectInit(id string, pid int) {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(initOOMScoreAdj)), 0); err != nil {
+		m.log.Warn("keeping the init of guest from the OOM killer", "guest", id, "err", err)
+	}
+}
+
+// resetOOMScoreAdj gives a process the init started the default
+// oom_score_adj, 0, instead of the init's.
+func resetOOMScoreAdj(pid int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("0"), 0)
+}
+
+// netDevBytes sums the bytes received and sent by the interfaces of the
+// network namespace of pid, loopback aside, from /proc/PID/net/dev.
+func netDevBytes(pid int) (rx, tx uint64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseNetDev(b)
+}
+
+// parseNetDev sums the receive and transmit bytes of a /proc/net/dev file,
+// loopback aside.
+func parseNetDev(b []byte) (rx, tx uint64, err error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		name, rest, ok := strings.Cut(sc.Text(), ":")
+		if !ok || strings.TrimSpace(name) == "lo" {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 16 {
+			return 0, 0, fmt.Errorf("reading net/dev: short line %q", sc.Text())
+		}
+		r, err1 := strconv.ParseUint(f[0], 10, 64)
+		t, err2 := strconv.ParseUint(f[8], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, 0, fmt.Errorf("reading net/dev: bad numbers in %q", sc.Text())
+		}
+		rx, tx = rx+r, tx+t
+	}
+	return rx, tx, sc.Err()
+}
