@@ -25,6 +25,7 @@ func (d *daemon) cleanup(t testing.TB) {
 	if d.dataDir != "" {
 		d.killGuests(t)
 	}
+	removeCgroupParent(t, d.cfg.bridge)
 	d.teardownNetwork(t)
 	removeLink(t, d.cfg.bridge)
 	checkNoChains(t, d.cfg.bridge)

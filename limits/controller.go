@@ -149,26 +149,19 @@ func (g *Group) Stats() (Stats, error) {
 }
 
 // deleteWait is how long Delete waits for the processes of a group, killed
-// by the caller, to leave it.
-const deleteWait = 5 * time.Second
+// by the caller, to leave it; leftoverWait is how long Create waits for them
+// in a leftover group.
+const (
+	deleteWait   = 5 * time.Second
+	leftoverWait = 2 * time.Second
+)
 
 // Delete removes the group in every hierarchy. It kills nothing: the caller
 // ends the processes first; Delete waits a little for them to leave. A group
 // that is gone is no error.
 func (g *Group) Delete() error {
-	deadline := time.Now().Add(deleteWait)
-	for {
-		pids, err := g.h.procs(g.path)
-		if err != nil {
-			return fmt.Errorf("removing the cgroup of guest %s: %w", g.id, err)
-		}
-		if len(pids) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("removing the cgroup of guest %s: processes %v are still in it; stop the guest first", g.id, pids)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := g.waitEmpty(deleteWait); err != nil {
+		return fmt.Errorf("removing the cgroup of guest %s: %w; stop the guest first", g.id, err)
 	}
 	if err := g.h.remove(g.path); err != nil {
 		return fmt.Errorf("removing the cgroup of guest %s: %w", g.id, err)
@@ -177,19 +170,34 @@ func (g *Group) Delete() error {
 }
 
 // removeLeftover removes what is left of the group from before, such as
-// after a crash of the daemon, when no process is in it.
+// after a crash, once no process is in it.
 func (g *Group) removeLeftover() error {
-	pids, err := g.h.procs(g.path)
-	if err != nil {
-		return fmt.Errorf("checking the cgroup of guest %s: %w", g.id, err)
-	}
-	if len(pids) > 0 {
-		return fmt.Errorf("the cgroup of guest %s (%s) still has processes %v; stop them before starting the guest", g.id, g.path, pids)
+	if err := g.waitEmpty(leftoverWait); err != nil {
+		return fmt.Errorf("the cgroup of guest %s (%s) %w; stop them before starting the guest", g.id, g.path, err)
 	}
 	if err := g.h.remove(g.path); err != nil {
 		return fmt.Errorf("removing the leftover cgroup of guest %s: %w", g.id, err)
 	}
 	return nil
+}
+
+// waitEmpty waits up to timeout for the group to have no processes; a group
+// that is gone has none.
+func (g *Group) waitEmpty(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		pids, err := g.h.procs(g.path)
+		if err != nil {
+			return err
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still has processes %v", pids)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // ErrNotExist is wrapped by errors about a group that does not exist.
