@@ -277,4 +277,3 @@ func TestLimitsCPUQuota(t *testing.T) {
 	}
 	checkNeighbourAndHost(t, d, "during the CPU hogs")
 }
-
