@@ -85,7 +85,7 @@ func bridgeMAC(name string) net.HardwareAddr {
 // Equivalent to: ip addr replace GATEWAY/BITS dev NAME; ip addr del OLD dev NAME
 func setBridgeAddr(h *netlink.Handle, br netlink.Link, subnet netip.Prefix) error {
 	want := netip.PrefixFrom(Gateway(subnet), subnet.Bits())
-	addrs, err := h.AddrList(br, netlink.FAMILY_V4)
+	addrs, err := dump(func() ([]netlink.Addr, error) { return h.AddrList(br, netlink.FAMILY_V4) })
 	if err != nil {
 		return fmt.Errorf("listing addresses of %s: %w", br.Attrs().Name, err)
 	}
@@ -111,7 +111,7 @@ func deleteBridge(h *netlink.Handle, name string) error {
 	if err != nil || br == nil {
 		return err
 	}
-	links, err := h.LinkList()
+	links, err := dump(h.LinkList)
 	if err != nil {
 		return fmt.Errorf("listing links: %w", err)
 	}

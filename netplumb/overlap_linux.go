@@ -11,7 +11,7 @@ import (
 // hostNets lists the IPv4 networks of the host's addresses and of its main
 // routing table. Equivalent to: ip -4 addr; ip -4 route
 func hostNets(h *netlink.Handle) ([]hostNet, error) {
-	links, err := h.LinkList()
+	links, err := dump(h.LinkList)
 	if err != nil {
 		return nil, fmt.Errorf("listing links: %w", err)
 	}
@@ -19,7 +19,7 @@ func hostNets(h *netlink.Handle) ([]hostNet, error) {
 	for _, l := range links {
 		names[l.Attrs().Index] = l.Attrs().Name
 	}
-	addrs, err := h.AddrList(nil, netlink.FAMILY_V4)
+	addrs, err := dump(func() ([]netlink.Addr, error) { return h.AddrList(nil, netlink.FAMILY_V4) })
 	if err != nil {
 		return nil, fmt.Errorf("listing addresses: %w", err)
 	}
@@ -29,7 +29,7 @@ func hostNets(h *netlink.Handle) ([]hostNet, error) {
 			nets = append(nets, hostNet{"address", p.Masked(), names[a.LinkIndex]})
 		}
 	}
-	routes, err := h.RouteList(nil, netlink.FAMILY_V4)
+	routes, err := dump(func() ([]netlink.Route, error) { return h.RouteList(nil, netlink.FAMILY_V4) })
 	if err != nil {
 		return nil, fmt.Errorf("listing routes: %w", err)
 	}
