@@ -58,7 +58,7 @@ type Manager struct {
 	opts   Options
 	log    *slog.Logger
 	mu     sync.Mutex
-	guests map[string]*entry // by ID
+	guests map[string]*entry   // by ID
 	leases map[netip.Addr]bool // addresses guests hold
 }
 
