@@ -158,3 +158,18 @@ func pss(pid int) (int64, error) {
 	}
 	return 0, fmt.Errorf("no Pss in /proc/%d/smaps_rollup", pid)
 }
+
+// removeCgroupParent removes the daemon's parent cgroup, vmhost-<bridge>, in
+// every hierarchy, with any guest group left in it, once the guests are gone.
+func removeCgroupParent(bridge string) {
+	for _, mnt := range cgroupMounts() {
+		parent := filepath.Join(mnt, "vmhost-"+bridge)
+		kids, _ := os.ReadDir(parent)
+		for _, k := range kids {
+			if k.IsDir() {
+				unix.Rmdir(filepath.Join(parent, k.Name()))
+			}
+		}
+		unix.Rmdir(parent)
+	}
+}

@@ -145,6 +145,7 @@ func (d *daemon) cleanup() error {
 	for _, st := range states {
 		err = errors.Join(err, killGuest(st))
 	}
+	removeCgroupParent(d.bridge)
 	if out, terr := exec.Command(d.bin, "network", "teardown", "--config", d.config).CombinedOutput(); terr != nil {
 		err = errors.Join(err, fmt.Errorf("vmhostd network teardown: %v: %s", terr, out))
 	}
