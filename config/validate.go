@@ -26,6 +26,7 @@ var checks = []func(*validator){
 	checkDefaults,
 	checkUsers,
 	checkLimits,
+	checkLifecycle,
 	checkForwards,
 	checkSSH,
 }

@@ -1,0 +1,104 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"vmhost/guest"
+)
+
+// maxBody bounds the JSON bodies of requests.
+const maxBody = 1 << 20
+
+// allStats answers GET /v1/stats: the stats of every running guest.
+func (s *Server) allStats(r *http.Request) (any, error) {
+	out := []GuestStats{}
+	for _, in := range s.opts.Guests.List() {
+		if !in.Running {
+			continue
+		}
+		st, err := s.opts.Limits.Stats(in.ID())
+		if err != nil {
+			s.log.Info("reading guest stats", "guest", in.ID(), "err", err)
+			continue
+		}
+		out = append(out, statsView(in, st))
+	}
+	return out, nil
+}
+
+// guestStats answers GET /v1/guests/{id}/stats.
+func (s *Server) guestStats(r *http.Request) (any, error) {
+	id, err := guestID(r)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.opts.Guests.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if !in.Running {
+		return statsView(in, guest.Stats{}), nil
+	}
+	st, err := s.opts.Limits.Stats(id)
+	if err != nil {
+		return nil, err
+	}
+	return statsView(in, st), nil
+}
+
+// statsView is what the API shows of a guest's stats.
+func statsView(in guest.Info, st guest.Stats) GuestStats {
+	return GuestStats{
+		ID: in.ID(), State: in.Status, MemoryBytes: st.MemoryBytes,
+		CPUSeconds: float64(st.CPU) / float64(time.Second), Processes: st.Processes,
+		NetRxBytes: st.NetRxBytes, NetTxBytes: st.NetTxBytes,
+	}
+}
+
+// setLimits answers PUT /v1/guests/{id}/limits.
+func (s *Server) setLimits(r *http.Request) (any, error) {
+	id, err := guestID(r)
+	if err != nil {
+		return nil, err
+	}
+	var l Limits
+	if err := decodeBody(r, &l); err != nil {
+		return nil, err
+	}
+	if err := checkLimits(l); err != nil {
+		return nil, err
+	}
+	if _, err := s.opts.Guests.Get(id); err != nil {
+		return nil, err
+	}
+	if err := s.opts.Limits.SetLimits(id, l.config()); err != nil {
+		return nil, err
+	}
+	s.log.Info("admin changed guest limits", "guest", id, "memory", l.MemoryBytes, "cpus", l.CPUs, "pids", l.Pids)
+	return l, nil
+}
+
+// checkLimits refuses an empty change and negative values.
+func checkLimits(l Limits) error {
+	switch {
+	case l == Limits{}:
+		return errf(http.StatusBadRequest, "no limit to change; give --memory, --cpus or --pids")
+	case l.MemoryBytes < 0 || l.CPUs < 0 || l.Pids < 0:
+		return errf(http.StatusBadRequest, "limits must be positive")
+	case l.MemoryBytes != 0 && l.MemoryBytes < 4<<20:
+		return errf(http.StatusBadRequest, "memory %d bytes is too little; a guest needs at least 4MiB", l.MemoryBytes)
+	}
+	return nil
+}
+
+// decodeBody decodes the JSON body of r into v, strictly.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errf(http.StatusBadRequest, "reading the request: %v", err)
+	}
+	return nil
+}
