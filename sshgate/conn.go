@@ -77,6 +77,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	c := s.newConn(ctx, cancel, sc)
+	defer s.track(c)()
 	c.log.Info("connection opened")
 	start := time.Now()
 	go c.serveGlobalRequests(reqs)

@@ -81,6 +81,8 @@ type Options struct {
 	Forwarding Forwarding
 	// Penalty limits failed authentication per source address.
 	Penalty PenaltyOptions
+	// Tracker, when set, is told of every authenticated connection.
+	Tracker Tracker
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -102,6 +104,7 @@ type Server struct {
 	startups  *startups
 	penalties *penalties
 	connIDs   atomic.Uint64
+	tracker   Tracker
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -121,6 +124,7 @@ func New(opts Options) (*Server, error) {
 		limits:    newConnLimits(opts),
 		startups:  newStartups(orDefault(opts.MaxStartups, DefaultMaxStartups)),
 		penalties: newPenalties(opts.Penalty, time.Now),
+		tracker:   opts.Tracker,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
