@@ -40,11 +40,14 @@ type GuestStats struct {
 	NetTxBytes  uint64  `json:"net_tx_bytes"`
 }
 
-// Limits are a change of a guest's limits: zero fields are left as they are.
+// Limits are a change of a guest's own limits: zero fields are left as they
+// are; fields the guest never set come from its owner's limits.
 type Limits struct {
 	MemoryBytes int64   `json:"memory_bytes,omitempty"`
 	CPUs        float64 `json:"cpus,omitempty"`
 	Pids        int64   `json:"pids,omitempty"`
+	// Reset drops the guest's own limits: it gets its owner's again.
+	Reset bool `json:"reset,omitempty"`
 }
 
 // config returns l as config.Limits.

@@ -141,6 +141,9 @@ func (f *fakeGuests) SetLimits(id string, l config.Limits) error {
 	}
 	f.mu.Lock()
 	f.limits[id] = l
+	in := f.guests[id]
+	in.Limits = &l
+	f.guests[id] = in
 	f.mu.Unlock()
 	return nil
 }

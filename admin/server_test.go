@@ -247,6 +247,20 @@ func TestStatsAndLimits(t *testing.T) {
 	if got, want := a.guests.limits["alice"], (config.Limits{Memory: 256 << 20, Pids: 64}); got != want {
 		t.Errorf("limits of alice = %+v, want %+v", got, want)
 	}
+	if err := a.client.SetLimits(ctx, "alice", Limits{CPUs: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.guests.limits["alice"], (config.Limits{Memory: 256 << 20, CPUs: 1, Pids: 64}); got != want {
+		t.Errorf("limits of alice after a change of cpus = %+v, want %+v: the others kept", got, want)
+	}
+	if err := a.client.SetLimits(ctx, "alice", Limits{Reset: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.guests.limits["alice"]; got != (config.Limits{}) {
+		t.Errorf("limits of alice after reset = %+v, want none of its own", got)
+	}
+	wantAPIError(t, "reset and more", a.client.SetLimits(ctx, "alice", Limits{Reset: true, Pids: 3}), http.StatusBadRequest, "give it alone")
+	wantAPIError(t, "more cpus than the host", a.client.SetLimits(ctx, "alice", Limits{CPUs: 100000}), http.StatusBadRequest, "limits of guest alice: ")
 	wantAPIError(t, "no limits", a.client.SetLimits(ctx, "alice", Limits{}), http.StatusBadRequest, "give --memory, --cpus or --pids")
 	wantAPIError(t, "tiny memory", a.client.SetLimits(ctx, "alice", Limits{MemoryBytes: 1000}), http.StatusBadRequest, "too little")
 	wantAPIError(t, "unknown guest", a.client.SetLimits(ctx, "zed", Limits{Pids: 5}), http.StatusNotFound, "no such guest")

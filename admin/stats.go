@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"vmhost/config"
 	"vmhost/guest"
 )
 
@@ -70,10 +71,21 @@ func (s *Server) setLimits(r *http.Request) (any, error) {
 	if err := checkLimits(l); err != nil {
 		return nil, err
 	}
-	if _, err := s.opts.Guests.Get(id); err != nil {
+	in, err := s.opts.Guests.Get(id)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.opts.Limits.SetLimits(id, l.config()); err != nil {
+	next := config.Limits{}
+	if !l.Reset {
+		if in.Limits != nil {
+			next = *in.Limits
+		}
+		next = next.Override(l.config())
+	}
+	if err := next.Check(config.LocalHost()); err != nil {
+		return nil, errf(http.StatusBadRequest, "limits of guest %s: %v", id, err)
+	}
+	if err := s.opts.Limits.SetLimits(id, next); err != nil {
 		return nil, err
 	}
 	s.log.Info("admin changed guest limits", "guest", id, "memory", l.MemoryBytes, "cpus", l.CPUs, "pids", l.Pids)
@@ -83,8 +95,10 @@ func (s *Server) setLimits(r *http.Request) (any, error) {
 // checkLimits refuses an empty change and negative values.
 func checkLimits(l Limits) error {
 	switch {
+	case l.Reset && l != (Limits{Reset: true}):
+		return errf(http.StatusBadRequest, "--reset goes back to the owner's limits; give it alone")
 	case l == Limits{}:
-		return errf(http.StatusBadRequest, "no limit to change; give --memory, --cpus or --pids")
+		return errf(http.StatusBadRequest, "no limit to change; give --memory, --cpus or --pids, or --reset")
 	case l.MemoryBytes < 0 || l.CPUs < 0 || l.Pids < 0:
 		return errf(http.StatusBadRequest, "limits must be positive")
 	case l.MemoryBytes != 0 && l.MemoryBytes < 4<<20:

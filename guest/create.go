@@ -56,6 +56,7 @@ func (m *Manager) makeGuestDir(st *State) error {
 	}
 	err = writeState(tmp, st)
 	if err == nil {
+		crashPoint(CrashCreateAfterState)
 		err = os.Rename(tmp, m.guestDir(st.ID()))
 	}
 	if err != nil {
@@ -72,6 +73,7 @@ func (m *Manager) removeGuestDir(id string) error {
 	if err := os.Rename(m.guestDir(id), away); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("removing guest %s: %w", id, err)
 	}
+	crashPoint(CrashRemoveAfterRename)
 	os.RemoveAll(m.runDir(id))
 	if err := os.RemoveAll(away); err != nil {
 		return fmt.Errorf("removing guest %s: %w", id, err)

@@ -179,6 +179,7 @@ func (m *Manager) load() error {
 		}
 		m.guests[st.ID()] = newEntry(*st)
 	}
+	m.removeStaleRunDirs()
 	return nil
 }
 

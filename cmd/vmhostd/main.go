@@ -19,6 +19,11 @@ const usage = `vmhostd: a host of lightweight VMs reached over SSH.
 Usage:
   vmhostd serve --config FILE                run the daemon in the foreground
   vmhostd image build NAME --config FILE     build an image from the config
+  vmhostd image ls|rm ...                    the built images (through the daemon)
+  vmhostd guest ls|show|start|stop|restart|reset|rm|exec|stats|limits ...
+                                             run the guests of the running daemon
+  vmhostd user ls --config FILE              the users of the daemon's config
+  vmhostd reload --config FILE               make the daemon read its config again
   vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags
 
@@ -45,7 +50,13 @@ func run(args []string) int {
 	case "serve":
 		return serve(args[1:])
 	case "image":
-		return image(args[1:])
+		return imageCmd(args[1:])
+	case "guest":
+		return guestCmd(args[1:])
+	case "user":
+		return userCmd(args[1:])
+	case "reload":
+		return reloadCmd(args[1:])
 	case "network":
 		return network(args[1:])
 	case "-h", "-help", "--help", "help":

@@ -52,6 +52,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer unlock()
+	live := newLiveConfig(cfg, log)
 	startPprof(log)
 	exe, err := guest.NewSealedExe()
 	if err != nil {
@@ -73,7 +74,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	mgr, err := guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
-		Images: configImages{cfg: cfg, store: store, log: log}, Policy: cfg,
+		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
 		Network: nw, Cgroups: cgroups,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
@@ -84,13 +85,19 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyPath: filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"),
-		Users:       sshgate.NewKeyStore(cfg.Users, log),
+		Users:       live,
+		Tracker:     live.conns,
 		Guests:      managerGuests{mgr},
 		Logger:      log,
 	}, cfg.SSH))
 	if err != nil {
 		return err
 	}
+	stopAdmin, err := startAdmin(ctx, live, mgr, store, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
@@ -114,14 +121,14 @@ func lockDataDir(dir string) (func(), error) {
 
 // configImages gives guests the images the config defines, built on first use.
 type configImages struct {
-	cfg   *config.Config
+	cfg   func() *config.Config // the configuration in use
 	store *images.Store
 	log   *slog.Logger
 }
 
 // Rootfs implements guest.Images.
 func (c configImages) Rootfs(ctx context.Context, name string) (string, error) {
-	spec, ok := c.cfg.Images[name]
+	spec, ok := c.cfg().Images[name]
 	if !ok {
 		return "", fmt.Errorf("image %q is not defined in the config; ask the admin", name)
 	}
