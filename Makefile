@@ -6,6 +6,8 @@
 #   make run     run vmhostd with config.example.yaml; log in as alice
 #   make bench   measure vmhost against OpenSSH's sshd and plain netns (as root)
 #   make clean   remove bin/ and .run/
+#   make install     install vmhostd, its systemd unit and /etc/vmhost/config.yaml
+#   make uninstall   remove the binary and the unit (config and data stay)
 
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
@@ -19,7 +21,7 @@ CONFIG       := config.example.yaml
 # SUDO is empty as root and "sudo" otherwise.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps build test run bench bench-deps clean check-sudo
+.PHONY: deps build test run bench bench-deps clean check-sudo install uninstall
 
 # check-sudo stops with advice when root is needed and sudo is missing.
 check-sudo:
@@ -109,3 +111,34 @@ bench: bench-deps build
 # clean falls back to root: guests' files under .run belong to high uids.
 clean:
 	rm -rf bin .run 2>/dev/null || $(SUDO) rm -rf bin .run
+
+# install puts the binary in $(PREFIX)/sbin, the unit in $(UNITDIR) and the
+# example config in /etc/vmhost/config.yaml unless one is there (alice's key
+# file then is /home/alice/.ssh/authorized_keys: edit users: first).
+# DESTDIR stages it all under another root, for packaging.
+PREFIX  ?= /usr/local
+UNITDIR ?= /etc/systemd/system
+DESTDIR ?=
+
+install: build check-sudo
+	$(SUDO) install -D -m 0755 bin/vmhostd $(DESTDIR)$(PREFIX)/sbin/vmhostd
+	sed 's#/usr/local/sbin/vmhostd#$(PREFIX)/sbin/vmhostd#' init/vmhostd.service \
+		| $(SUDO) install -D -m 0644 /dev/stdin $(DESTDIR)$(UNITDIR)/vmhostd.service
+	@if [ -e $(DESTDIR)/etc/vmhost/config.yaml ]; then \
+		echo "keeping $(DESTDIR)/etc/vmhost/config.yaml"; \
+	else \
+		sed 's#authorized_keys_file: .run/alice.pub#authorized_keys_file: /home/alice/.ssh/authorized_keys#' $(CONFIG) \
+			| $(SUDO) install -D -m 0600 /dev/stdin $(DESTDIR)/etc/vmhost/config.yaml; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+		$(SUDO) systemctl daemon-reload; fi
+	@echo "Edit /etc/vmhost/config.yaml, then: systemctl enable --now vmhostd"
+
+# uninstall leaves /etc/vmhost and the data (/var/lib/vmhost), and guests
+# that still run: stop them first with vmhostd guest stop.
+uninstall: check-sudo
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+		$(SUDO) systemctl disable --now vmhostd 2>/dev/null || true; fi
+	$(SUDO) rm -f $(DESTDIR)$(PREFIX)/sbin/vmhostd $(DESTDIR)$(UNITDIR)/vmhostd.service
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+		$(SUDO) systemctl daemon-reload; fi
