@@ -61,7 +61,7 @@ func (s *Server) view(in guest.Info) Guest {
 		g.Started = started
 		g.UptimeSeconds = int64(s.opts.Now().Sub(started) / time.Second)
 	}
-	if s.opts.Limits != nil {
+	if s.opts.Limits != nil && in.Status == guest.StatusRunning { // not while a stop or restart holds it
 		if st, err := s.opts.Limits.Stats(in.ID()); err == nil {
 			g.MemoryBytes = st.MemoryBytes
 		}

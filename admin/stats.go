@@ -16,7 +16,7 @@ const maxBody = 1 << 20
 func (s *Server) allStats(r *http.Request) (any, error) {
 	out := []GuestStats{}
 	for _, in := range s.opts.Guests.List() {
-		if !in.Running {
+		if !in.Running || in.Status != guest.StatusRunning {
 			continue
 		}
 		st, err := s.opts.Limits.Stats(in.ID())
