@@ -72,6 +72,11 @@ func (s *spawner) spawn(req *SpawnRequest) (*spawned, error) {
 	return &spawned{pid: pid, files: ours, exit: exit}, nil
 }
 
+// bulkPipeSize is the capacity of a process's stdin and stdout pipes: 1 MiB,
+// the kernel's default most (fs.pipe-max-size), against 64 KiB by default,
+// so that a file transfer moves in fewer, larger reads and writes.
+const bulkPipeSize = 1 << 20
+
 // processFiles makes a terminal, or three pipes. ours are the daemon's ends
 // (master; or stdin writer, stdout reader, stderr reader), theirs the child's.
 func processFiles(tty *TTY) (ours, theirs []*os.File, err error) {
@@ -84,6 +89,9 @@ func processFiles(tty *TTY) (ours, theirs []*os.File, err error) {
 			closeFiles(ours)
 			closeFiles(theirs)
 			return nil, nil, fmt.Errorf("making pipes: %w", err)
+		}
+		if i < 2 { // stdin and stdout carry bulk data (sftp, scp, rsync)
+			unix.FcntlInt(r.Fd(), unix.F_SETPIPE_SZ, bulkPipeSize) // best effort
 		}
 		if i == 0 {
 			ours, theirs = append(ours, w), append(theirs, r)

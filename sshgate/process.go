@@ -40,7 +40,7 @@ func (s *session) pump(proc guest.Process) (guest.ExitStatus, error) {
 			stdin, stdout = s.files.tap(stdin, stdout)
 		}
 		go copyInput(stdin, s.ch, true)
-		out.Go(func() { io.Copy(s.ch, stdout) })
+		out.Go(func() { copyBulk(s.ch, stdout) })
 		if stderr := proc.Stderr(); stderr != nil {
 			out.Go(func() { io.Copy(s.ch.Stderr(), stderr) })
 		}
@@ -51,6 +51,17 @@ func (s *session) pump(proc guest.Process) (guest.ExitStatus, error) {
 	}
 	out.Wait()
 	return status, err
+}
+
+// bulkBuffer is the buffer of copyBulk: a read from a full 1 MiB pipe (see
+// guest's bulkPipeSize) takes up to this much at once.
+const bulkBuffer = 256 << 10
+
+// copyBulk copies r to w through a bulkBuffer, for the output of a process,
+// which may be a file transfer. A *os.File's own WriteTo would copy through
+// 32 KiB: r is wrapped to hide it.
+func copyBulk(w io.Writer, r io.Reader) (int64, error) {
+	return io.CopyBuffer(w, struct{ io.Reader }{r}, make([]byte, bulkBuffer))
 }
 
 // copyInput copies the client's input to w. The client's EOF closes w when

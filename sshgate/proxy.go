@@ -52,7 +52,7 @@ func proxy(ctx context.Context, ch ssh.Channel, nc net.Conn) error {
 		closeWrite(nc)
 	})
 	wg.Go(func() {
-		_, downErr = io.Copy(ch, nc)
+		_, downErr = copyBulk(ch, nc)
 		if downErr != nil {
 			closeBoth()
 			return
