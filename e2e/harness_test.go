@@ -1,17 +1,22 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // testUsers are the users every test config allows, each with a key of its own.
@@ -81,7 +86,7 @@ func prepareDaemon(t testing.TB, opts daemonOptions) *daemon {
 		dataDir:   d.dataDir,
 		runDir:    d.runDir,
 		bridge:    fmt.Sprintf("vmt%06x", rand.IntN(1<<24)),
-		subnet:    testSubnet(),
+		subnet:    testSubnet(t),
 		maxGuests: opts.maxGuests,
 		network:   opts.network,
 		keys:      map[string]string{},
@@ -96,15 +101,64 @@ func prepareDaemon(t testing.TB, opts daemonOptions) *daemon {
 	return d
 }
 
-// testSubnet returns a random /24 in 10.200.0.0-10.250.255.0 that is not in
-// 10.213.0.0/16, the subnet of config.example.yaml, so that a test daemon
-// does not collide with a daemon run with it on the same machine.
-func testSubnet() string {
-	second := 200 + rand.IntN(50)
-	if second == 213 {
-		second = 250
+// testSubnet returns a /24 for one test daemon: the next of this run's
+// /16, a random one in 10.200.0.0-10.250.0.0 other than 10.213.0.0/16 (the
+// subnet of config.example.yaml), skipping any /24 that a network of the
+// host already overlaps (another daemon, another run's tests). Within a run
+// no two daemons get the same one.
+func testSubnet(t testing.TB) string {
+	t.Helper()
+	subnetMu.Lock()
+	defer subnetMu.Unlock()
+	if subnetBase == 0 {
+		subnetBase = 200 + rand.IntN(50)
+		if subnetBase == 213 {
+			subnetBase = 250
+		}
 	}
-	return fmt.Sprintf("10.%d.%d.0/24", second, rand.IntN(256))
+	taken := hostPrefixes(t)
+	for ; subnetNext < 256; subnetNext++ {
+		p := netip.MustParsePrefix(fmt.Sprintf("10.%d.%d.0/24", subnetBase, subnetNext))
+		if !slices.ContainsFunc(taken, p.Overlaps) {
+			subnetNext++
+			return p.String()
+		}
+	}
+	t.Fatalf("no free /24 left in 10.%d.0.0/16 for a test daemon", subnetBase)
+	return ""
+}
+
+var (
+	subnetMu   sync.Mutex
+	subnetBase int // the second octet of this run's subnets
+	subnetNext int // the third octet of the next one
+)
+
+// hostPrefixes returns the IPv4 networks of the host's addresses and routes.
+func hostPrefixes(t testing.TB) []netip.Prefix {
+	t.Helper()
+	var ps []netip.Prefix
+	addrs, err := netlink.AddrList(nil, netlink.FAMILY_V4)
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		t.Fatalf("listing the host's addresses: %v", err)
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.IPNet.String()); err == nil {
+			ps = append(ps, p.Masked())
+		}
+	}
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		t.Fatalf("listing the host's routes: %v", err)
+	}
+	for _, r := range routes {
+		if r.Dst != nil {
+			if p, err := netip.ParsePrefix(r.Dst.String()); err == nil && p.Bits() > 0 {
+				ps = append(ps, p.Masked())
+			}
+		}
+	}
+	return ps
 }
 
 // makeTempDir makes a temporary directory that guests can traverse, like
