@@ -135,22 +135,8 @@ func TestNetworkNamesAndIsolation(t *testing.T) {
 // with "host-service".
 func listenHost(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("host-service\n"))
-			c.Close()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	addr := serveTCP(t, "0.0.0.0:0", func(c net.Conn) { c.Write([]byte("host-service\n")) })
+	return int(netip.MustParseAddrPort(addr).Port())
 }
 
 // hostAddrs returns the host's global IPv4 addresses but the bridge's.

@@ -233,7 +233,14 @@ func (d *daemon) uploadHelper(t testing.TB, login string) {
 // 127.0.0.1 with handle until the test ends, and returns the address.
 func serveHost(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return serveTCP(t, "127.0.0.1:0", handle)
+}
+
+// serveTCP serves every TCP connection on addr with handle until the test
+// ends, and returns the address it listens on.
+func serveTCP(t testing.TB, addr string, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
