@@ -34,21 +34,32 @@ func alive(pid int, start uint64) bool {
 	return err == nil && got == start
 }
 
-// killGuest kills the init of a running guest, which ends every process of
-// the guest, and removes the cgroups it was in.
-func killGuest(st guest.State) error {
-	if st.InitPid <= 1 || !alive(st.InitPid, st.InitStart) {
-		return nil
+// killGuests kills the inits of the running guests, which ends every
+// process of theirs, all at once (the kernel tears a guest's namespaces down
+// while the next one is killed), then waits for them to be gone and removes
+// the cgroups they were in.
+func killGuests(states []guest.State) error {
+	var killed []guest.State
+	var dirs []string
+	for _, st := range states {
+		if st.InitPid <= 1 || !alive(st.InitPid, st.InitStart) {
+			continue
+		}
+		dirs = append(dirs, cgroupDirs(st.InitPid)...)
+		unix.Kill(st.InitPid, unix.SIGKILL)
+		killed = append(killed, st)
 	}
-	dirs := cgroupDirs(st.InitPid)
-	unix.Kill(st.InitPid, unix.SIGKILL)
-	for deadline := time.Now().Add(10 * time.Second); alive(st.InitPid, st.InitStart); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("guest %s: init %d did not end", st.ID(), st.InitPid)
+	deadline := time.Now().Add(time.Duration(30+len(killed)/10) * time.Second)
+	for _, st := range killed {
+		for alive(st.InitPid, st.InitStart) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("guest %s: init %d did not end", st.ID(), st.InitPid)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	for _, dir := range dirs {
-		for deadline := time.Now().Add(5 * time.Second); unix.Rmdir(dir) == unix.EBUSY && time.Now().Before(deadline); {
+		for unix.Rmdir(dir) == unix.EBUSY && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}

@@ -142,9 +142,7 @@ func (d *daemon) guests() ([]guest.State, error) {
 func (d *daemon) cleanup() error {
 	d.stop()
 	states, err := d.guests()
-	for _, st := range states {
-		err = errors.Join(err, killGuest(st))
-	}
+	err = errors.Join(err, killGuests(states))
 	removeCgroupParent(d.bridge)
 	if out, terr := exec.Command(d.bin, "network", "teardown", "--config", d.config).CombinedOutput(); terr != nil {
 		err = errors.Join(err, fmt.Errorf("vmhostd network teardown: %v: %s", terr, out))
