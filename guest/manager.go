@@ -293,6 +293,7 @@ func (m *Manager) start(ctx context.Context, st *State) error {
 	if err != nil {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
+	trace.mark("cgroup")
 	dir := m.guestDir(st.ID())
 	pid, start, err := startInit(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,

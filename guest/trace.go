@@ -3,7 +3,7 @@ package guest
 import "time"
 
 // TraceFunc receives how long each phase of starting a guest took: "image",
-// "lease", "clone", "network", "root", "init", "state". The daemon logs them
+// "lease", "cgroup", "clone", "network", "root", "init", "state". The daemon logs them
 // at debug level; the benchmarks break a guest's creation down with them.
 type TraceFunc func(guestID, phase string, took time.Duration)
 

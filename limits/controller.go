@@ -11,6 +11,7 @@ import (
 
 	"github.com/containerd/cgroups/v3"
 	"github.com/containerd/cgroups/v3/cgroup1"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultRoot is where the host's cgroup hierarchies are mounted.
@@ -202,3 +203,18 @@ func (g *Group) waitEmpty(timeout time.Duration) error {
 
 // ErrNotExist is wrapped by errors about a group that does not exist.
 var ErrNotExist = errors.New("no such cgroup")
+
+// RemoveParent removes the parent group in every hierarchy if no guest's
+// group is left in it, as when the daemon stops with no guest running; a
+// parent that still holds groups, or is gone, is left as it is. Equivalent
+// to: `rmdir /sys/fs/cgroup/*/vmhost-vmhost0`, ignoring EBUSY.
+func (c *Controller) RemoveParent() error {
+	var errs []error
+	for _, dir := range c.h.dirs(c.parent) {
+		err := os.Remove(dir)
+		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
+			errs = append(errs, fmt.Errorf("removing the parent cgroup %s: %w", dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}

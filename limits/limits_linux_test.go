@@ -193,6 +193,9 @@ func checkLifecycle(t *testing.T, c *Controller) {
 	if err != nil {
 		t.Fatalf("Create = %v", err)
 	}
+	if err := c.RemoveParent(); err != nil {
+		t.Errorf("RemoveParent with a guest's group in it = %v, want nil (it stays)", err)
+	}
 	cmd := startIn(t, g, "/bin/sh", "-c", `i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; exec sleep 1000`)
 	checkMember(t, g, cmd.Process.Pid)
 	checkThreadsHome(t, g)
@@ -221,6 +224,14 @@ func checkLifecycle(t *testing.T, c *Controller) {
 	}
 	if _, err := g.Stats(); !errors.Is(err, ErrNotExist) {
 		t.Errorf("Stats of a deleted group = %v, want ErrNotExist", err)
+	}
+	if err := c.RemoveParent(); err != nil {
+		t.Errorf("RemoveParent = %v", err)
+	}
+	for ctrl, dir := range c.h.dirs(c.parent) {
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after RemoveParent, the parent of controller %q, %s, is still there (%v)", ctrl, dir, err)
+		}
 	}
 }
 

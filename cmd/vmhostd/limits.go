@@ -17,13 +17,21 @@ func cgroupParent(cfg *config.Config) string {
 }
 
 // newCgroups returns the cgroups of the daemon's guests.
-func newCgroups(cfg *config.Config, log *slog.Logger) (guest.Cgroups, error) {
+func newCgroups(cfg *config.Config, log *slog.Logger) (guestCgroups, error) {
 	c, err := limits.New(cgroupParent(cfg))
 	if err != nil {
-		return nil, fmt.Errorf("limiting guests: %w", err)
+		return guestCgroups{}, fmt.Errorf("limiting guests: %w", err)
 	}
 	log.Info("guests get their limits in cgroups", "parent", c.Parent())
 	return guestCgroups{c}, nil
+}
+
+// removeParent removes the daemon's parent cgroup when it stops with no
+// guest running, so that nothing of it is left on the host.
+func (g guestCgroups) removeParent(log *slog.Logger) {
+	if err := g.c.RemoveParent(); err != nil {
+		log.Warn("leaving the parent cgroup", "err", err)
+	}
 }
 
 // guestCgroups adapts limits.Controller to what guest.Manager needs.

@@ -23,7 +23,9 @@ import (
 // serve runs `vmhostd serve`: the daemon, in the foreground, until SIGTERM or
 // SIGINT. Guests keep running when it stops.
 func serve(args []string) int {
-	fs, path := commandFlags("serve", "vmhostd serve --config FILE")
+	fs, path := commandFlags("serve", "vmhostd serve --config FILE [--log-level LEVEL]")
+	var level slog.Level
+	fs.TextVar(&level, "log-level", slog.LevelInfo, "log `LEVEL`: debug (with each guest start's phases), info, warn or error")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -31,7 +33,7 @@ func serve(args []string) int {
 	if !ok {
 		return 1
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := runDaemon(ctx, cfg, log); err != nil {
@@ -72,6 +74,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	defer cgroups.removeParent(log)
 	mgr, err := guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
