@@ -27,6 +27,16 @@ type Guest struct {
 	Sessions    int       `json:"sessions"`
 	Created     time.Time `json:"created"`
 	Rootfs      string    `json:"rootfs,omitempty"`
+	// Autostart is whether the guest starts when the daemon starts: its own
+	// setting when AutostartOwn, else its owner's from the configuration.
+	Autostart    bool `json:"autostart"`
+	AutostartOwn bool `json:"autostart_own"`
+}
+
+// AutostartChange sets a guest's own autostart; a null Autostart goes back
+// to its owner's.
+type AutostartChange struct {
+	Autostart *bool `json:"autostart"`
 }
 
 // GuestStats are what one guest uses now.

@@ -19,6 +19,9 @@ type Guests interface {
 	Remove(id string) error
 	Reset(id string) error
 	Exec(ctx context.Context, id string, req guest.SpawnRequest) (guest.Process, error)
+	// SetAutostart records the guest's own autostart; nil goes back to its
+	// owner's.
+	SetAutostart(id string, on *bool) error
 }
 
 // Limiter reads and changes what running guests use; guest.Manager

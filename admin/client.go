@@ -174,6 +174,13 @@ func (c *Client) SetLimits(ctx context.Context, id string, l Limits) error {
 	return c.do(ctx, http.MethodPut, guestPath(id, "/limits"), l, nil)
 }
 
+// SetAutostart sets the own autostart of guest id (nil: its owner's again)
+// and returns the guest afterwards.
+func (c *Client) SetAutostart(ctx context.Context, id string, on *bool) (Guest, error) {
+	var out Guest
+	return out, c.do(ctx, http.MethodPut, guestPath(id, "/autostart"), AutostartChange{Autostart: on}, &out)
+}
+
 // Images lists the built images.
 func (c *Client) Images(ctx context.Context) ([]Image, error) {
 	var out []Image

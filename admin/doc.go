@@ -17,6 +17,8 @@
 //	POST   /v1/guests/{id}/exec        run a process, see below
 //	GET    /v1/stats, /v1/guests/{id}/stats   what guests use now
 //	PUT    /v1/guests/{id}/limits      change a running guest's limits
+//	PUT    /v1/guests/{id}/autostart   {"autostart": true|false|null}: whether it
+//	                                   starts with the daemon; null: its owner's
 //	GET    /v1/images                  built images
 //	POST   /v1/images/{name}/build     build; progress streamed as JSON lines
 //	DELETE /v1/images/{name}           remove, refused while guests use it

@@ -148,6 +148,18 @@ func (f *fakeGuests) SetLimits(id string, l config.Limits) error {
 	return nil
 }
 
+func (f *fakeGuests) SetAutostart(id string, on *bool) error {
+	if _, err := f.record("autostart", id); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	in := f.guests[id]
+	in.Autostart = on
+	f.guests[id] = in
+	f.mu.Unlock()
+	return nil
+}
+
 // catProcess is a process that copies its input to its output, writes
 // "done" to stderr at the end, and exits with code.
 type catProcess struct {

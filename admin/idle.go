@@ -136,11 +136,12 @@ func CheckInterval(idleStops []time.Duration) time.Duration {
 	return max(d, 500*time.Millisecond)
 }
 
-// Autostart starts every guest that is not running and whose owner's guests
-// autostart, one after the other, logging what fails.
+// Autostart starts, one after the other, every guest that is not running
+// and autostarts: by its own setting when it has one (guest autostart),
+// else by its owner's (autostart(owner)). It logs what fails.
 func Autostart(ctx context.Context, guests Guests, autostart func(owner string) bool, log *slog.Logger) {
 	for _, in := range guests.List() {
-		if in.Running || !autostart(in.Owner) || ctx.Err() != nil {
+		if on, _ := autostarts(in, autostart); in.Running || !on || ctx.Err() != nil {
 			continue
 		}
 		if err := guests.Start(ctx, in.ID()); err != nil {

@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/guests/{id}/restart", s.restartGuest)
 	s.handle("POST /v1/guests/{id}/reset", s.resetGuest)
 	s.handle("DELETE /v1/guests/{id}", s.removeGuest)
+	s.handle("PUT /v1/guests/{id}/autostart", s.setAutostart)
 	s.mux.HandleFunc("POST /v1/guests/{id}/exec", s.exec)
 	if s.opts.Limits != nil {
 		s.handle("GET /v1/stats", s.allStats)

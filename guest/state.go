@@ -37,6 +37,10 @@ type State struct {
 	// Limits are the guest's own resource limits, set by SetLimits; a field
 	// left zero takes the owner's limits from the configuration.
 	Limits *config.Limits `json:"limits,omitempty"`
+	// Autostart is the guest's own autostart, set by SetAutostart: whether
+	// it starts when the daemon starts. Nil takes the owner's from the
+	// configuration.
+	Autostart *bool `json:"autostart,omitempty"`
 }
 
 // stateFile is the name of a guest's state file in its directory.

@@ -28,6 +28,7 @@ Commands:
   exec NAME [-t] -- CMD ARGS     run CMD in it; its exit status is kept (-t: a terminal)
   stats [NAME] [--json]          memory, CPU time, processes, network bytes
   limits NAME [--memory SIZE] [--cpus N] [--pids N] [--reset]   change its limits live
+  autostart NAME on|off|default  start it with the daemon or not; default: as its owner's
 
 Stop, restart, reset and rm refuse a guest with SSH connections open unless
 --force is given. Run vmhostd guest COMMAND --help for a command's flags.
@@ -36,17 +37,18 @@ Stop, restart, reset and rm refuse a guest with SSH connections open unless
 // guestCmd runs `vmhostd guest ...`.
 func guestCmd(args []string) int {
 	return subcommand("guest", guestHelp, args, map[string]func([]string) int{
-		"ls":      guestLs,
-		"list":    guestLs,
-		"show":    guestShow,
-		"start":   func(a []string) int { return guestLifecycle("start", a) },
-		"stop":    func(a []string) int { return guestLifecycle("stop", a) },
-		"restart": func(a []string) int { return guestLifecycle("restart", a) },
-		"reset":   guestReset,
-		"rm":      guestRm,
-		"exec":    guestExec,
-		"stats":   guestStats,
-		"limits":  guestLimits,
+		"ls":        guestLs,
+		"list":      guestLs,
+		"show":      guestShow,
+		"start":     func(a []string) int { return guestLifecycle("start", a) },
+		"stop":      func(a []string) int { return guestLifecycle("stop", a) },
+		"restart":   func(a []string) int { return guestLifecycle("restart", a) },
+		"reset":     guestReset,
+		"rm":        guestRm,
+		"exec":      guestExec,
+		"stats":     guestStats,
+		"limits":    guestLimits,
+		"autostart": guestAutostart,
 	})
 }
 
@@ -119,7 +121,8 @@ func printGuest(g admin.Guest) {
 		{"guest", g.ID}, {"owner", g.Owner}, {"name", g.Name}, {"state", g.State},
 		{"error", g.Error}, {"image", g.Image}, {"rootfs", g.Rootfs}, {"address", g.Address},
 		{"pid", pidString(g.Pid)}, {"uptime", uptime(g)}, {"memory", memory(g)},
-		{"sessions", fmt.Sprint(g.Sessions)}, {"created", g.Created.Local().Format(time.RFC3339)},
+		{"sessions", fmt.Sprint(g.Sessions)}, {"autostart", autostartText(g)},
+		{"created", g.Created.Local().Format(time.RFC3339)},
 	}
 	for _, r := range rows {
 		if r[1] != "" && r[1] != "-" {
