@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/pkg/sftp"
 )
@@ -21,7 +22,10 @@ func RunSFTP() {
 	if fi, err := os.Stat(home); err != nil || !fi.IsDir() {
 		home = "/"
 	}
-	srv, err := sftp.NewServer(stdio{os.Stdin, os.Stdout}, sftp.WithServerWorkingDirectory(home))
+	// A transfer allocates a packet buffer per 32 KiB: reuse them
+	// (WithAllocator) and collect garbage less often, for less CPU per byte.
+	debug.SetGCPercent(400)
+	srv, err := sftp.NewServer(stdio{os.Stdin, os.Stdout}, sftp.WithServerWorkingDirectory(home), sftp.WithAllocator())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "vmhost-sftp: %v\n", err)
 		os.Exit(1)
