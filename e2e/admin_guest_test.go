@@ -30,7 +30,7 @@ func TestAdminGuestLsShow(t *testing.T) {
 		t.Errorf("guest ls --json alice = %+v", g)
 	}
 	show := d.mustAdmin(t, "guest", "show", "bob+web")
-	for _, want := range []string{"guest:    bob+web", "owner:    bob", "name:     web", "state:    stopped", "image:    busybox"} {
+	for _, want := range []string{"guest:     bob+web", "owner:     bob", "name:      web", "state:     stopped", "image:     busybox"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("guest show bob+web lacks %q:\n%s", want, show)
 		}
