@@ -68,7 +68,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer stop()
 
 	a := s.newAuthAttempt(ctx, nc)
-	sc, chans, reqs, err := s.handshake(nc, a.config())
+	sc, chans, reqs, err := s.handshake(withQuickAck(nc), a.config())
 	s.startups.release()
 	if err != nil {
 		a.handshakeFailed()
