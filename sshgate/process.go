@@ -57,17 +57,19 @@ func (s *session) pump(proc guest.Process) (guest.ExitStatus, error) {
 // guest's bulkPipeSize) takes up to this much at once.
 const bulkBuffer = 256 << 10
 
-// copyBulk copies r to w through a bulkBuffer, for the output of a process,
-// which may be a file transfer. A *os.File's own WriteTo would copy through
-// 32 KiB: r is wrapped to hide it.
+// copyBulk copies r to w through a bulkBuffer, for data that may be a file
+// transfer: a process's input and output, a forwarded connection. A
+// channel's read takes every packet that has come, up to the buffer. The
+// WriteTo and ReadFrom of a *os.File or a net.Conn would copy through 32 KiB:
+// both sides are wrapped to hide them.
 func copyBulk(w io.Writer, r io.Reader) (int64, error) {
-	return io.CopyBuffer(w, struct{ io.Reader }{r}, make([]byte, bulkBuffer))
+	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, make([]byte, bulkBuffer))
 }
 
 // copyInput copies the client's input to w. The client's EOF closes w when
 // closeOnEOF is set (pipes); a terminal stays open, as with OpenSSH.
 func copyInput(w io.WriteCloser, ch ssh.Channel, closeOnEOF bool) {
-	_, err := io.Copy(w, ch)
+	_, err := copyBulk(w, ch)
 	if err == nil && closeOnEOF {
 		w.Close()
 	}

@@ -44,7 +44,7 @@ func proxy(ctx context.Context, ch ssh.Channel, nc net.Conn) error {
 	var wg sync.WaitGroup
 	var upErr, downErr error
 	wg.Go(func() {
-		_, upErr = io.Copy(nc, ch)
+		_, upErr = copyBulk(nc, ch)
 		if upErr != nil {
 			closeBoth()
 			return
