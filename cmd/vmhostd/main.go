@@ -20,7 +20,7 @@ Usage:
   vmhostd serve --config FILE                run the daemon in the foreground
   vmhostd image build NAME --config FILE     build an image from the config
   vmhostd image ls|rm ...                    the built images (through the daemon)
-  vmhostd guest ls|show|start|stop|restart|reset|rm|exec|stats|limits ...
+  vmhostd guest ls|show|start|stop|restart|reset|rm|exec|stats|limits|autostart ...
                                              run the guests of the running daemon
   vmhostd user ls --config FILE              the users of the daemon's config
   vmhostd reload --config FILE               make the daemon read its config again
