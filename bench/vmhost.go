@@ -97,9 +97,6 @@ func (d *daemon) start() error {
 	return nil
 }
 
-// pid is the daemon's pid, for memory readings.
-func (d *daemon) pid() int { return d.cmd.Process.Pid }
-
 // stop sends SIGTERM and waits; guests keep running.
 func (d *daemon) stop() {
 	if d.cmd == nil {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,9 +150,4 @@ func TestAdminGuestStatsAndLimits(t *testing.T) {
 	if got := readInt(t, cgroupFile(t, d.initOf(t, "alice").InitPID, "pids", "pids.max")); got != 88 {
 		t.Errorf("pids.max after a restart = %d, want the guest's own 88 kept", got)
 	}
-}
-
-// pidsMax reads pids.max of a guest's cgroup.
-func pidsMax(t *testing.T, d *daemon, id string) string {
-	return strconv.FormatInt(readInt(t, cgroupFile(t, d.initOf(t, id).InitPID, "pids", "pids.max")), 10)
 }

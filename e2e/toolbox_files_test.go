@@ -54,18 +54,6 @@ func TestToolboxFileTransfer(t *testing.T) {
 			t.Errorf("sha256 of the file got back with scp = %s, want %s", got, sum)
 		}
 	})
-	t.Run("SCPLegacy", func(t *testing.T) {
-		// scp -O runs scp inside the guest, which the busybox image has not.
-		if out, _, code := d.ssh(t, "alice", "command -v scp"); code != 0 {
-			t.Skipf("scp -O needs scp inside the guest; the busybox image has none (%q)", out)
-		}
-		local := filepath.Join(dir, "scp-O")
-		sum := writeRandomFile(t, local, 1<<20)
-		mustRun(t, "", scpPath, append(d.toolArgs(key), "-O", local, "alice@127.0.0.1:/root/scp-O")...)
-		if got := d.guestSHA256(t, "alice", "/root/scp-O"); got != sum {
-			t.Errorf("sha256 of the file put with scp -O, in the guest = %s, want %s", got, sum)
-		}
-	})
 	t.Run("Audit", func(t *testing.T) {
 		log := d.log()
 		for _, want := range []string{"msg=login audit=true outcome=accepted", "kind=sftp", "msg=\"session ended\"",

@@ -228,29 +228,22 @@ func (n *Network) plug(guestID string, ip netip.Addr, nsPath string) error {
 // publish adds the DNAT rules of the guest's published ports, removing those
 // of an older address. The caller holds n.mu.
 func (n *Network) publish(guestID string, ip netip.Addr) error {
-	fs := n.cfg.forwardsOf(guestID)
-	if len(fs) == 0 {
-		return nil
-	}
-	fw, err := n.firewall()
-	if err != nil {
-		return err
-	}
 	if old, ok := n.attached[guestID]; ok && old != ip {
 		if err := n.unpublish(guestID, old); err != nil {
 			return err
 		}
 	}
-	for _, f := range fs {
-		if err := fw.ensure(forwardRule(fw.chains, f, ip), false); err != nil {
-			return fmt.Errorf("publishing port %d/%s: %w", f.HostPort, f.Proto, err)
-		}
-	}
-	return nil
+	return n.eachForward(guestID, ip, "publishing", func(fw *firewall, r rule) error { return fw.ensure(r, false) })
 }
 
 // unpublish removes the DNAT rules of the guest at ip. The caller holds n.mu.
 func (n *Network) unpublish(guestID string, ip netip.Addr) error {
+	return n.eachForward(guestID, ip, "unpublishing", (*firewall).remove)
+}
+
+// eachForward applies op to the DNAT rule of each published port of the
+// guest at ip; verb names what op does in an error. The caller holds n.mu.
+func (n *Network) eachForward(guestID string, ip netip.Addr, verb string, op func(*firewall, rule) error) error {
 	fs := n.cfg.forwardsOf(guestID)
 	if len(fs) == 0 {
 		return nil
@@ -260,8 +253,8 @@ func (n *Network) unpublish(guestID string, ip netip.Addr) error {
 		return err
 	}
 	for _, f := range fs {
-		if err := fw.remove(forwardRule(fw.chains, f, ip)); err != nil {
-			return fmt.Errorf("unpublishing port %d/%s: %w", f.HostPort, f.Proto, err)
+		if err := op(fw, forwardRule(fw.chains, f, ip)); err != nil {
+			return fmt.Errorf("%s port %d/%s: %w", verb, f.HostPort, f.Proto, err)
 		}
 	}
 	return nil
