@@ -55,6 +55,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	defer unlock()
 	live := newLiveConfig(cfg, log)
+	tuneGC()
 	startPprof(log)
 	exe, err := guest.NewSealedExe()
 	if err != nil {
