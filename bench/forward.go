@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
+	"strings"
 	"time"
 )
 
@@ -77,19 +77,40 @@ func startSink(c client, t target) (func(), error) {
 	return func() {}, err
 }
 
-// waitListening waits until something listens on 127.0.0.1:port, without
-// connecting (the sink takes one connection only).
+// waitListening waits until something listens on 127.0.0.1:port. It reads
+// the kernel's socket table rather than connecting (the sink takes one
+// connection only) or binding (a probe that holds the port for a moment makes
+// ssh's own bind fail).
 func waitListening(port int, timeout time.Duration) error {
+	want := localAddr(port)
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil
+		table, err := os.ReadFile("/proc/net/tcp")
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			ln.Close()
+		if listening(string(table), want) {
+			return nil
 		}
 	}
 	return fmt.Errorf("nothing listening on 127.0.0.1:%d after %v", port, timeout)
+}
+
+// localAddr is 127.0.0.1:port as /proc/net/tcp writes it, on a
+// little-endian machine.
+func localAddr(port int) string {
+	return fmt.Sprintf("0100007F:%04X", port)
+}
+
+// listening reports whether /proc/net/tcp's table has a socket in the LISTEN
+// state (0A) on local, an address as the table writes it.
+func listening(table, local string) bool {
+	for _, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[1] == local && f[3] == "0A" {
+			return true
+		}
+	}
+	return false
 }
 
 // push writes size zero bytes to addr, closes its side and waits for the
