@@ -15,6 +15,7 @@ type target struct {
 	name  string // "vmhost" or "sshd"
 	port  int
 	login string // the login of a warm session: a running guest, or root
+	cpu   serverCPU
 }
 
 // client runs the OpenSSH client with one key and the same algorithms for

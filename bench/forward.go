@@ -18,49 +18,66 @@ const sinkPort = 9309
 // portForward is figure 5: size bytes through `ssh -L` to a sink on the
 // server side's loopback, runs interleaved, as median throughput.
 func portForward(c client, vm, base target, size int64, runs int) (row, error) {
-	speeds := map[string][]float64{}
+	speeds, cpus := map[string][]float64{}, map[string][]float64{}
 	for range runs {
 		for _, t := range []target{vm, base} {
-			bps, err := forwardOnce(c, t, size)
+			bps, cpu, err := forwardOnce(c, t, size)
 			if err != nil {
 				return row{}, fmt.Errorf("ssh -L to %s: %w", t.name, err)
 			}
 			speeds[t.name] = append(speeds[t.name], bps)
+			cpus[t.name] = append(cpus[t.name], cpu)
 		}
 	}
 	v, b := medianFloat(speeds[vm.name]), medianFloat(speeds[base.name])
 	return row{
 		figure: fmt.Sprintf("5. `ssh -L` throughput, %s (median of %d)", mib(size), runs),
-		vmhost: mbps(v), baseline: mbps(b) + " (sshd)", ratio: ratio(v, b), goal: "1x of sshd or more",
+		vmhost: withCPU(v, cpus[vm.name]), baseline: withCPU(b, cpus[base.name]) + " (sshd)",
+		ratio: ratio(v, b), goal: "1x of sshd or more",
 	}, nil
 }
 
+// withCPU formats a throughput with the server's median CPU seconds per GiB.
+func withCPU(bps float64, cpus []float64) string {
+	return fmt.Sprintf("%s, %.1f CPU-s/GiB", mbps(bps), medianFloat(cpus))
+}
+
 // forwardOnce starts a sink, a forward to it and pushes size bytes through.
-func forwardOnce(c client, t target, size int64) (float64, error) {
+// It returns the throughput and the server's CPU seconds per GiB: the
+// server, not the sink, which is the same program on both sides.
+func forwardOnce(c client, t target, size int64) (bps, cpu float64, err error) {
 	stopSink, err := startSink(c, t)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer stopSink()
 	local, err := freePort()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	fwd := exec.Command("ssh", c.args(t, t.login, "-N", "-o", "ExitOnForwardFailure=yes",
 		"-L", fmt.Sprintf("127.0.0.1:%d:127.0.0.1:%d", local, sinkPort))...)
 	fwd.Env = withoutAgent()
 	if err := fwd.Start(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer func() { fwd.Process.Kill(); fwd.Wait() }()
 	if err := waitListening(local, 20*time.Second); err != nil {
-		return 0, err
+		return 0, 0, err
+	}
+	cpu0, err := t.cpu.during()
+	if err != nil {
+		return 0, 0, err
 	}
 	d, err := timeIt(func() error { return push(fmt.Sprintf("127.0.0.1:%d", local), size) })
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return float64(size) / d.Seconds(), nil
+	cpu1, err := t.cpu.during()
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(size) / d.Seconds(), cpuPerGiB(cpu1-cpu0, size), nil
 }
 
 // startSink starts busybox nc listening on sinkPort once, in the guest or on

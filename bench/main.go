@@ -150,7 +150,7 @@ func (b *bench) setUp() error {
 	if err := b.d.start(); err != nil {
 		return err
 	}
-	b.vm = target{name: "vmhost", port: b.d.port, login: benchUser}
+	b.vm = target{name: "vmhost", port: b.d.port, login: benchUser, cpu: vmhostCPU{d: b.d, guest: benchUser}}
 	sshdDir := filepath.Join(b.dir, "sshd")
 	if err := os.Mkdir(sshdDir, 0o700); err != nil {
 		return err
@@ -158,7 +158,7 @@ func (b *bench) setUp() error {
 	if b.s, err = startSSHD(sshdDir, pub); err != nil {
 		return err
 	}
-	b.base = target{name: "sshd", port: b.s.port, login: "root"}
+	b.base = target{name: "sshd", port: b.s.port, login: "root", cpu: sshdCPU{pid: b.s.cmd.Process.Pid}}
 	return nil
 }
 

@@ -101,23 +101,43 @@ func fileTransfer(c client, vm, base target, remote map[string]string, dir strin
 	defer os.Remove(local)
 	var rows []row
 	for _, tr := range transfers(dir) {
-		speeds := map[string][]float64{}
+		speeds, cpus := map[string][]float64{}, map[string][]float64{}
 		for range runs {
 			for _, t := range []target{vm, base} {
-				d, err := timeIt(func() error { return tr.run(c, t, local, remote[t.name]) })
+				bps, cpu, err := transferOnce(c, t, tr, local, remote[t.name], size)
 				if err != nil {
 					return rows, err
 				}
-				speeds[t.name] = append(speeds[t.name], float64(size)/d.Seconds())
+				speeds[t.name] = append(speeds[t.name], bps)
+				cpus[t.name] = append(cpus[t.name], cpu)
 			}
 		}
 		v, b := medianFloat(speeds[vm.name]), medianFloat(speeds[base.name])
 		rows = append(rows, row{
 			figure: fmt.Sprintf("4. %s, %s (median of %d)", tr.name, mib(size), runs),
-			vmhost: mbps(v), baseline: mbps(b) + " (sshd)", ratio: ratio(v, b), goal: "1x of sshd or more",
+			vmhost: withCPU(v, cpus[vm.name]), baseline: withCPU(b, cpus[base.name]) + " (sshd)",
+			ratio: ratio(v, b), goal: "1x of sshd or more",
 		})
 	}
 	return rows, nil
+}
+
+// transferOnce runs one transfer and returns its throughput and the server's
+// CPU seconds per GiB, the SFTP server's included.
+func transferOnce(c client, t target, tr transfer, local, remote string, size int64) (bps, cpu float64, err error) {
+	cpu0, err := t.cpu.after()
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := timeIt(func() error { return tr.run(c, t, local, remote) })
+	if err != nil {
+		return 0, 0, err
+	}
+	cpu1, err := t.cpu.after()
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(size) / d.Seconds(), cpuPerGiB(cpu1-cpu0, size), nil
 }
 
 // mbps formats bytes per second in MB/s.
