@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"vmhost/config"
 )
@@ -515,5 +518,34 @@ func TestGuestKeepsItsImageBuild(t *testing.T) {
 	}
 	if out, _, _ := run(t, g, "/bin/cat", "/etc/build"); out != "second\n" {
 		t.Errorf("after Reset, the guest sees build %q, want second", out)
+	}
+}
+
+// TestInitIsTheDaemonsChild checks that a guest's init is the daemon's child
+// and that the daemon reaps it when it dies, leaving no zombie.
+func TestInitIsTheDaemonsChild(t *testing.T) {
+	m := testManager(t)
+	if _, err := m.Open(context.Background(), "alice", "alice"); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	pid := m.List()[0].InitPid
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if ppid, _ := strconv.Atoi(f[1]); ppid != os.Getpid() {
+		t.Fatalf("init %d has parent %d, want the daemon, %d", pid, ppid, os.Getpid())
+	}
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, os.ErrNotExist) {
+			return // reaped, not left a zombie
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("init %d killed but not reaped after 5s", pid)
+		}
 	}
 }
