@@ -8,7 +8,8 @@ import (
 // density is figure 3: idle guests made one after another up to each count,
 // with the host memory each one costs (MemAvailable before and after, over
 // the count) and the median PSS of their inits, and the time to make the
-// last ten against the first ten.
+// last ones against the first ones: medians of a tenth of the count each, at
+// least ten, since one login varies by a few milliseconds either way.
 func density(c client, d *daemon, vm target, counts []int) ([]row, error) {
 	before, err := memAvailable()
 	if err != nil {
@@ -35,11 +36,12 @@ func density(c client, d *daemon, vm target, counts []int) ([]row, error) {
 		if err != nil {
 			return rows, err
 		}
-		first, last := median(times[:min(10, len(times))]), median(times[max(0, len(times)-10):])
+		w := min(len(times), max(10, n/10))
+		first, last := median(times[:w]), median(times[len(times)-w:])
 		rows = append(rows, row{
 			figure: fmt.Sprintf("3. density: %d idle guests", n),
-			vmhost: fmt.Sprintf("%s host memory per guest (init PSS %s); login that made guest 1-10 %s, %d-%d %s",
-				mib((before-after)/int64(n)), mib(p), ms(first), n-9, n, ms(last)),
+			vmhost: fmt.Sprintf("%s host memory per guest (init PSS %s); login that made guest 1-%d %s, %d-%d %s",
+				mib((before-after)/int64(n)), mib(p), w, ms(first), n-w+1, n, ms(last)),
 			ratio: ratio(float64(last), float64(first)) + " (last/first)", goal: "under 4 MiB per guest, flat",
 		})
 	}
