@@ -166,7 +166,20 @@ func (s sshdCPU) after() (time.Duration, error) {
 	return t.self + t.reaped, err
 }
 
-// cpuPerGiB formats CPU time per GiB moved.
-func cpuPerGiB(d time.Duration, size int64) float64 {
-	return d.Seconds() / (float64(size) / (1 << 30))
+// moveMeasured runs move, which moves size bytes, and returns its throughput
+// and the CPU seconds per GiB that cpu, read before and after, counts.
+func moveMeasured(cpu func() (time.Duration, error), size int64, move func() error) (bps, cpuPerGiB float64, err error) {
+	cpu0, err := cpu()
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := timeIt(move)
+	if err != nil {
+		return 0, 0, err
+	}
+	cpu1, err := cpu()
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(size) / d.Seconds(), (cpu1 - cpu0).Seconds() / (float64(size) / (1 << 30)), nil
 }

@@ -65,19 +65,7 @@ func forwardOnce(c client, t target, size int64) (bps, cpu float64, err error) {
 	if err := waitListening(local, 20*time.Second); err != nil {
 		return 0, 0, err
 	}
-	cpu0, err := t.cpu.during()
-	if err != nil {
-		return 0, 0, err
-	}
-	d, err := timeIt(func() error { return push(fmt.Sprintf("127.0.0.1:%d", local), size) })
-	if err != nil {
-		return 0, 0, err
-	}
-	cpu1, err := t.cpu.during()
-	if err != nil {
-		return 0, 0, err
-	}
-	return float64(size) / d.Seconds(), cpuPerGiB(cpu1-cpu0, size), nil
+	return moveMeasured(t.cpu.during, size, func() error { return push(fmt.Sprintf("127.0.0.1:%d", local), size) })
 }
 
 // startSink starts busybox nc listening on sinkPort once, in the guest or on

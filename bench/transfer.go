@@ -125,19 +125,7 @@ func fileTransfer(c client, vm, base target, remote map[string]string, dir strin
 // transferOnce runs one transfer and returns its throughput and the server's
 // CPU seconds per GiB, the SFTP server's included.
 func transferOnce(c client, t target, tr transfer, local, remote string, size int64) (bps, cpu float64, err error) {
-	cpu0, err := t.cpu.after()
-	if err != nil {
-		return 0, 0, err
-	}
-	d, err := timeIt(func() error { return tr.run(c, t, local, remote) })
-	if err != nil {
-		return 0, 0, err
-	}
-	cpu1, err := t.cpu.after()
-	if err != nil {
-		return 0, 0, err
-	}
-	return float64(size) / d.Seconds(), cpuPerGiB(cpu1-cpu0, size), nil
+	return moveMeasured(t.cpu.after, size, func() error { return tr.run(c, t, local, remote) })
 }
 
 // mbps formats bytes per second in MB/s.
