@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,24 +21,16 @@ type cpuTimes struct {
 
 // readCPU reads pid's CPU times.
 func readCPU(pid int) (cpuTimes, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := statFields(pid)
 	if err != nil {
 		return cpuTimes{}, err
 	}
-	return parseCPU(string(b))
+	return cpuOf(f)
 }
 
-// parseCPU reads fields 14 to 17 of a /proc/PID/stat line: utime, stime,
-// cutime and cstime.
-func parseCPU(stat string) (cpuTimes, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return cpuTimes{}, errors.New("malformed /proc/PID/stat")
-	}
-	f := strings.Fields(stat[i+1:]) // f[0] is field 3
-	if len(f) < 15 {
-		return cpuTimes{}, errors.New("short /proc/PID/stat")
-	}
+// cpuOf reads fields 14 to 17 of /proc/PID/stat (utime, stime, cutime and
+// cstime) from its fields as statFields returns them.
+func cpuOf(f []string) (cpuTimes, error) {
 	var ticks [4]int64
 	for k := range ticks {
 		n, err := strconv.ParseInt(f[11+k], 10, 64)

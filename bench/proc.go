@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,16 +15,35 @@ import (
 	"vmhost/guest"
 )
 
-// startTime returns field 22 of /proc/PID/stat, the start time in ticks.
-func startTime(pid int) (uint64, error) {
+// statFields reads /proc/PID/stat and returns its fields after the command
+// name, which may hold spaces and parentheses: [0] is field 3, the state.
+// There are at least 20, up to field 22, the start time.
+func statFields(pid int) ([]string, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return splitStat(string(b))
+}
+
+// splitStat splits a /proc/PID/stat line as statFields does.
+func splitStat(stat string) ([]string, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil, errors.New("malformed /proc/PID/stat")
+	}
+	fields := strings.Fields(stat[i+1:])
 	if len(fields) < 20 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+		return nil, errors.New("short /proc/PID/stat")
+	}
+	return fields, nil
+}
+
+// startTime returns field 22 of /proc/PID/stat, the start time in ticks.
+func startTime(pid int) (uint64, error) {
+	fields, err := statFields(pid)
+	if err != nil {
+		return 0, err
 	}
 	return strconv.ParseUint(fields[19], 10, 64)
 }
