@@ -2,7 +2,8 @@
 // machine, in the same run: OpenSSH's sshd for logins, file transfer and port
 // forwarding, and plain network namespaces joined by a veth pair for the guest
 // network. Machines here are noisy, so each figure is the median of several
-// runs, interleaved with its baseline's, and is reported as a ratio.
+// runs, interleaved with its baseline's (each side going first in turn), and
+// is reported as a ratio.
 //
 // `make bench` runs it as root after installing what it needs
 // (openssh-server, iperf3) and building bin/vmhostd:

@@ -19,8 +19,8 @@ const sinkPort = 9309
 // server side's loopback, runs interleaved, as median throughput.
 func portForward(c client, vm, base target, size int64, runs int) (row, error) {
 	speeds, cpus := map[string][]float64{}, map[string][]float64{}
-	for range runs {
-		for _, t := range []target{vm, base} {
+	for i := range runs {
+		for _, t := range inTurn(i, vm, base) {
 			bps, cpu, err := forwardOnce(c, t, size)
 			if err != nil {
 				return row{}, fmt.Errorf("ssh -L to %s: %w", t.name, err)

@@ -127,8 +127,8 @@ func guestNetwork(c client, vm target, runs int) (row, error) {
 	}
 	defer plain.remove()
 	speeds := map[string][]float64{}
-	for range runs {
-		for _, name := range []string{"vmhost", "plain"} {
+	for i := range runs {
+		for _, name := range inTurn(i, "vmhost", "plain") {
 			bps, err := iperfOnce(c, vm, name, outside, plain)
 			if err != nil {
 				return row{}, err

@@ -16,8 +16,8 @@ func warmLogin(c client, vm, base target, runs int) (row, time.Duration, error) 
 		}
 	}
 	var vms, bases []time.Duration
-	for range runs {
-		for _, t := range []target{vm, base} {
+	for i := range runs {
+		for _, t := range inTurn(i, vm, base) {
 			d, err := timeIt(func() error { _, err := c.run(t, t.login, "true"); return err })
 			if err != nil {
 				return row{}, 0, err

@@ -60,7 +60,7 @@ func writeResults(path string, rows []row, notes []string) error {
 	fmt.Fprintf(&b, "Written by `make bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Machine: %s\n\n", machine())
 	fmt.Fprintf(&b, "Baselines: %s, iperf3 between two network namespaces joined by a veth pair.\n", firstLine("ssh", "-V"))
-	fmt.Fprintf(&b, "Each figure is a median of runs interleaved with its baseline's; ratios are vmhost / baseline (for times, lower is better; for throughput, higher is).\n\n")
+	fmt.Fprintf(&b, "Each figure is a median of runs interleaved with its baseline's, each side going first in turn; ratios are vmhost / baseline (for times, lower is better; for throughput, higher is).\n\n")
 	writeTable(&b, rows)
 	if len(notes) > 0 {
 		fmt.Fprintf(&b, "\nNotes:\n\n")

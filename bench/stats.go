@@ -37,3 +37,13 @@ func timeIt(f func() error) (time.Duration, error) {
 	err := f()
 	return time.Since(t0), err
 }
+
+// inTurn returns a and b in the order of run: a first on even runs, b first
+// on odd ones, so neither side always runs right after the other's
+// leftovers (dirty pages being written back, a warm or cold cache).
+func inTurn[T any](run int, a, b T) [2]T {
+	if run%2 == 1 {
+		return [2]T{b, a}
+	}
+	return [2]T{a, b}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -21,5 +22,18 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := medianFloat([]float64{3, 1, 2}); got != 2 {
 		t.Errorf("medianFloat = %v, want 2", got)
+	}
+}
+
+func TestInTurn(t *testing.T) {
+	var got []string
+	for i := range 4 {
+		for _, s := range inTurn(i, "vm", "base") {
+			got = append(got, s)
+		}
+	}
+	want := []string{"vm", "base", "base", "vm", "vm", "base", "base", "vm"}
+	if !slices.Equal(got, want) {
+		t.Errorf("order of 4 runs = %v, want %v", got, want)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // scpArgs are scp's and sftp's arguments before the paths: the client's
@@ -102,8 +104,8 @@ func fileTransfer(c client, vm, base target, remote map[string]string, dir strin
 	var rows []row
 	for _, tr := range transfers(dir) {
 		speeds, cpus := map[string][]float64{}, map[string][]float64{}
-		for range runs {
-			for _, t := range []target{vm, base} {
+		for i := range runs {
+			for _, t := range inTurn(i, vm, base) {
 				bps, cpu, err := transferOnce(c, t, tr, local, remote[t.name], size)
 				if err != nil {
 					return rows, err
@@ -123,8 +125,10 @@ func fileTransfer(c client, vm, base target, remote map[string]string, dir strin
 }
 
 // transferOnce runs one transfer and returns its throughput and the server's
-// CPU seconds per GiB, the SFTP server's included.
+// CPU seconds per GiB, the SFTP server's included. The dirty pages of the
+// run before are written out first, so neither side pays for the other's.
 func transferOnce(c client, t target, tr transfer, local, remote string, size int64) (bps, cpu float64, err error) {
+	unix.Sync()
 	return moveMeasured(t.cpu.after, size, func() error { return tr.run(c, t, local, remote) })
 }
 
