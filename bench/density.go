@@ -6,12 +6,12 @@ import (
 )
 
 // density is figure 3: idle guests made one after another up to each count,
-// with the host memory each one costs (MemAvailable before and after, over
+// with the host memory each one pins (pinnedMemory before and after, over
 // the count) and the median PSS of their inits, and the time to make the
 // last ones against the first ones: medians of a tenth of the count each, at
 // least ten, since one login varies by a few milliseconds either way.
 func density(c client, d *daemon, vm target, counts []int) ([]row, error) {
-	before, err := memAvailable()
+	before, err := pinnedMemory()
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func density(c client, d *daemon, vm target, counts []int) ([]row, error) {
 			times = append(times, t)
 		}
 		time.Sleep(2 * time.Second) // let the new guests settle
-		after, err := memAvailable()
+		after, err := pinnedMemory()
 		if err != nil {
 			return rows, err
 		}
@@ -40,8 +40,8 @@ func density(c client, d *daemon, vm target, counts []int) ([]row, error) {
 		first, last := median(times[:w]), median(times[len(times)-w:])
 		rows = append(rows, row{
 			figure: fmt.Sprintf("3. density: %d idle guests", n),
-			vmhost: fmt.Sprintf("%s host memory per guest (init PSS %s); login that made guest 1-%d %s, %d-%d %s",
-				mib((before-after)/int64(n)), mib(p), w, ms(first), n-w+1, n, ms(last)),
+			vmhost: fmt.Sprintf("%s host memory pinned per guest (init PSS %s); login that made guest 1-%d %s, %d-%d %s",
+				mib((after-before)/int64(n)), mib(p), w, ms(first), n-w+1, n, ms(last)),
 			ratio: ratio(float64(last), float64(first)) + " (last/first)", goal: "under 4 MiB per guest, flat",
 		})
 	}

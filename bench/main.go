@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -22,6 +23,7 @@ type options struct {
 	density     []int
 	size        int64
 	concurrency int
+	keepMemory  bool
 }
 
 func main() {
@@ -48,6 +50,7 @@ func parseOptions(args []string) (options, error) {
 	dens := fs.String("density", "100,500,1000", "guest `counts` of the density figure")
 	fs.Int64Var(&o.size, "size", 1<<30, "`bytes` of the file transfer and port forward figures")
 	fs.IntVar(&o.concurrency, "concurrency", 200, "logins at once in figure 7")
+	fs.BoolVar(&o.keepMemory, "keep-memory", false, "leave the machine's free page reporting and DAMON as they are (see bench/memory.go)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -88,8 +91,20 @@ func runBench(o options) int {
 	b := &bench{o: o, dir: dir}
 	defer b.cleanup()
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	// SIGPIPE too: "make bench | head" must not leave guests behind.
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	go func() { <-sigs; fmt.Fprintln(os.Stderr, "bench: interrupted; cleaning up"); b.cleanup(); os.Exit(1) }()
+	if !o.keepMemory {
+		restore, note, err := quietMemory()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		b.restoreMemory, b.memory = restore, note
+		if note != "" {
+			fmt.Println(note)
+		}
+	}
 	if err := b.setUp(); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 1
@@ -97,7 +112,7 @@ func runBench(o options) int {
 	b.measure()
 	writeTable(os.Stdout, b.rows)
 	if o.out != "" {
-		if err := writeResults(o.out, b.rows, b.notes); err != nil {
+		if err := writeResults(o.out, b.rows, b.memory, b.notes); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 			return 1
 		}
@@ -120,7 +135,10 @@ type bench struct {
 	base  target
 	rows  []row
 	notes []string
-	done  bool
+	once  sync.Once // of cleanup
+
+	memory        string // what quietMemory did, for the report
+	restoreMemory func()
 }
 
 // want reports whether figure n is asked for.
@@ -205,12 +223,13 @@ func (b *bench) measure() {
 	step(3, func() ([]row, error) { return density(b.c, b.d, b.vm, b.o.density) })
 }
 
-// cleanup stops sshd and vmhostd and removes everything they made, once.
-func (b *bench) cleanup() {
-	if b.done {
-		return
-	}
-	b.done = true
+// cleanup stops sshd and vmhostd and removes everything they made, once: a
+// second call, such as the end of runBench while a signal's cleanup runs,
+// waits for the first to finish.
+func (b *bench) cleanup() { b.once.Do(b.clean) }
+
+// clean is cleanup's work.
+func (b *bench) clean() {
 	if b.s != nil {
 		b.s.stop()
 	}
@@ -220,4 +239,7 @@ func (b *bench) cleanup() {
 		}
 	}
 	os.RemoveAll(b.dir)
+	if b.restoreMemory != nil {
+		b.restoreMemory()
+	}
 }

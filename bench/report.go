@@ -54,11 +54,14 @@ func orDash(s string) string {
 }
 
 // writeResults writes the table with the machine and the date to path.
-func writeResults(path string, rows []row, notes []string) error {
+func writeResults(path string, rows []row, memory string, notes []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# vmhost benchmark results\n\n")
 	fmt.Fprintf(&b, "Written by `make bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Machine: %s\n\n", machine())
+	if memory != "" {
+		fmt.Fprintf(&b, "Memory: %s.\n\n", memory)
+	}
 	fmt.Fprintf(&b, "Baselines: %s, iperf3 between two network namespaces joined by a veth pair.\n", firstLine("ssh", "-V"))
 	fmt.Fprintf(&b, "Each figure is a median of runs interleaved with its baseline's, each side going first in turn; ratios are vmhost / baseline (for times, lower is better; for throughput, higher is).\n\n")
 	writeTable(&b, rows)
