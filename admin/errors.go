@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"vmhost/guest"
 	"vmhost/images"
@@ -38,8 +39,42 @@ func statusOf(err error) int {
 // writeError answers with err and its status.
 func writeError(w http.ResponseWriter, err error) {
 	msg := err.Error()
-	if errors.Is(err, guest.ErrUnknownGuest) {
+	var meant *meantGuest
+	if errors.Is(err, guest.ErrUnknownGuest) && !errors.As(err, &meant) {
 		msg += "; see vmhostd guest ls"
 	}
 	writeJSON(w, statusOf(err), errorBody{Error: msg})
+}
+
+// meantGuest is the error about an unknown guest named like other owners'
+// guests: `vmhostd guest ls` shows OWNER and NAME apart, and a guest that is
+// not its owner's own is named OWNER+NAME everywhere else.
+type meantGuest struct {
+	err    error
+	logins []string
+}
+
+func (e *meantGuest) Error() string {
+	return fmt.Sprintf("%v; did you mean %s?", e.err, strings.Join(e.logins, " or "))
+}
+
+func (e *meantGuest) Unwrap() error { return e.err }
+
+// hintGuest returns err, about the request's guest {id}, with the logins of
+// the guests whose NAME is that id, if it is about an unknown guest.
+func (s *Server) hintGuest(r *http.Request, err error) error {
+	id := r.PathValue("id")
+	if !errors.Is(err, guest.ErrUnknownGuest) || id == "" || strings.Contains(id, "+") {
+		return err
+	}
+	var logins []string
+	for _, in := range s.opts.Guests.List() {
+		if in.Name == id && in.ID() != id {
+			logins = append(logins, in.ID())
+		}
+	}
+	if len(logins) == 0 {
+		return err
+	}
+	return &meantGuest{err: err, logins: logins}
 }

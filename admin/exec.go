@@ -25,6 +25,7 @@ const ptyDrain = 200 * time.Millisecond
 func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
 	proc, err := s.startExec(r)
 	if err != nil {
+		err = s.hintGuest(r, err)
 		s.log.Info("admin exec refused", "path", r.URL.Path, "err", err)
 		writeError(w, err)
 		return

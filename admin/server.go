@@ -79,6 +79,7 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		v, err := h(r)
 		if err != nil {
+			err = s.hintGuest(r, err)
 			s.log.Info("admin request refused", "method", r.Method, "path", r.URL.Path, "err", err)
 			writeError(w, err)
 			return

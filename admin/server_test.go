@@ -100,6 +100,13 @@ func TestShowGuest(t *testing.T) {
 	}
 	_, err = a.client.Guest(context.Background(), "nobody")
 	wantAPIError(t, "Guest(nobody)", err, http.StatusNotFound, "guest nobody: no such guest; see vmhostd guest ls")
+	// guest ls shows bob+web as OWNER bob, NAME web; web alone is bob's
+	// guest of that name no more than nobody is.
+	_, err = a.client.Guest(context.Background(), "web")
+	wantAPIError(t, "Guest(web)", err, http.StatusNotFound, "guest web: no such guest; did you mean bob+web?")
+	if strings.Contains(err.Error(), "see vmhostd guest ls") {
+		t.Errorf("Guest(web): %v; want the login it may mean instead of a pointer to guest ls", err)
+	}
 	_, err = a.client.Guest(context.Background(), "a+b+c")
 	wantAPIError(t, "Guest(a+b+c)", err, http.StatusBadRequest, `"a+b+c" is not a guest name`)
 }
