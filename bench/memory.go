@@ -99,26 +99,24 @@ func damonOff() (did string, undo func(), err error) {
 		return "", nil, err
 	}
 	var stopped []string
+	undo = func() {
+		for _, s := range stopped {
+			os.WriteFile(s, []byte("on"), 0)
+		}
+	}
 	for _, st := range states {
 		b, err := os.ReadFile(st)
 		if err != nil || strings.TrimSpace(string(b)) != "on" {
 			continue
 		}
 		if err := os.WriteFile(st, []byte("off"), 0); err != nil {
-			for _, s := range stopped {
-				os.WriteFile(s, []byte("on"), 0)
-			}
+			undo()
 			return "", nil, fmt.Errorf("stopping DAMON (%s): %w", st, err)
 		}
 		stopped = append(stopped, st)
 	}
 	if len(stopped) == 0 {
 		return "", nil, nil
-	}
-	undo = func() {
-		for _, s := range stopped {
-			os.WriteFile(s, []byte("on"), 0)
-		}
 	}
 	return fmt.Sprintf("%d DAMON worker(s) stopped for the run", len(stopped)), undo, nil
 }

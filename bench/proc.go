@@ -163,41 +163,59 @@ func memAvailable() (int64, error) {
 // removed guests) leaves their size to chance.
 var pinnedFields = []string{"AnonPages", "Shmem", "SUnreclaim", "KernelStack", "PageTables", "SecPageTables", "Percpu"}
 
-// pinnedMemory returns the sum of pinnedFields, in bytes; a field this
-// kernel does not have counts 0.
+// pinnedMemory returns the sum of pinnedFields, in bytes, from one reading
+// of /proc/meminfo; a field this kernel does not have counts 0.
 func pinnedMemory() (int64, error) {
+	info, err := readMeminfo()
+	if err != nil {
+		return 0, err
+	}
 	var sum int64
 	for _, field := range pinnedFields {
-		n, err := meminfo(field)
-		if errors.Is(err, errNoField) {
-			continue
-		} else if err != nil {
-			return 0, err
-		}
-		sum += n
+		sum += info[field]
 	}
 	return sum, nil
 }
 
-// errNoField is meminfo's error for a field /proc/meminfo does not have.
-var errNoField = errors.New("no such field in /proc/meminfo")
-
 // meminfo returns a field of /proc/meminfo in bytes.
 func meminfo(field string) (int64, error) {
-	f, err := os.Open("/proc/meminfo")
+	info, err := readMeminfo()
 	if err != nil {
 		return 0, err
 	}
+	n, ok := info[field]
+	if !ok {
+		return 0, fmt.Errorf("no %s in /proc/meminfo", field)
+	}
+	return n, nil
+}
+
+// readMeminfo reads every field of /proc/meminfo, in bytes (the few counted
+// in pages, such as HugePages_Total, are left as they are).
+func readMeminfo() (map[string]int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
+	info := make(map[string]int64)
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name, rest, _ := strings.Cut(sc.Text(), ":")
-		if name == field {
-			kb, err := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
-			return kb << 10, err
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
 		}
+		n, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("/proc/meminfo %s: %w", name, err)
+		}
+		if len(fields) > 1 && fields[1] == "kB" {
+			n <<= 10
+		}
+		info[name] = n
 	}
-	return 0, fmt.Errorf("%s: %w", field, errNoField)
+	return info, sc.Err()
 }
 
 // pss returns the proportional set size of pid, in bytes: its private pages
