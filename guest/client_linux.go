@@ -32,10 +32,13 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, erro
 	var rep reply
 	fds, err := recvMessage(c, &rep)
 	if err == nil && rep.Error != "" {
-		err = errors.New(rep.Error)
+		err = errors.New(guestText(rep.Error))
 	}
-	if err == nil && len(fds) != wantFiles(req) {
-		err = fmt.Errorf("guest init handed over %d files, want %d", len(fds), wantFiles(req))
+	if err == nil {
+		err = checkPid(rep.Pid)
+	}
+	if err == nil {
+		err = checkProcessFiles(fds, req.TTY != nil)
 	}
 	if err != nil {
 		closeAll(fds)
@@ -44,43 +47,6 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, erro
 	}
 	c.SetDeadline(time.Time{})
 	return newProcess(c, rep.Pid, fds, req.TTY != nil)
-}
-
-// probeInit asks the init listening on sock for its host pid, and returns the
-// pid and start time of the init answering, if one does.
-func probeInit(ctx context.Context, sock string) (int, uint64, bool) {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unixpacket", sock)
-	if err != nil {
-		return 0, 0, false
-	}
-	defer nc.Close()
-	c := nc.(*net.UnixConn)
-	c.SetDeadline(time.Now().Add(time.Second))
-	var rep reply
-	if err := sendMessage(c, request{Op: opPing}); err != nil {
-		return 0, 0, false
-	}
-	fds, err := recvMessage(c, &rep)
-	closeAll(fds)
-	if err != nil || rep.Pid <= 0 {
-		return 0, 0, false
-	}
-	start, zombie, err := procStart(rep.Pid)
-	if err != nil || zombie {
-		return 0, 0, false
-	}
-	return rep.Pid, start, true
-}
-
-// wantFiles is how many files a spawn hands over: the terminal, or three pipes.
-func wantFiles(req SpawnRequest) int {
-	if req.TTY != nil {
-		return 1
-	}
-	return 3
 }
 
 // process is a process of a guest, seen from the daemon.
@@ -152,6 +118,8 @@ func (p *process) Wait() (ExitStatus, error) {
 			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: %w", p.pid, err)
 		case rep.Exit == nil:
 			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: no exit status", p.pid)
+		case checkExit(*rep.Exit) != nil:
+			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: %w", p.pid, checkExit(*rep.Exit))
 		default:
 			p.status = *rep.Exit
 		}

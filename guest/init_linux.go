@@ -34,9 +34,9 @@ type initConfig struct {
 	// RootDir is an empty directory, outside the guest, where the init mounts
 	// the guest's root in its own mount namespace before pivoting into it.
 	RootDir string `json:"root_dir"`
-	// HostPid is the init's pid as the daemon sees it; the init answers pings
-	// with it, so a daemon that lost track of a running init finds it again.
-	HostPid int `json:"host_pid"`
+	// StopGrace is how long the init gives the guest's processes to end when
+	// it is told to stop.
+	StopGrace time.Duration `json:"stop_grace"`
 	// ResolvConf, when set, replaces the guest's /etc/resolv.conf.
 	ResolvConf string `json:"resolv_conf,omitempty"`
 }
@@ -50,6 +50,9 @@ type initReady struct {
 // control socket until it is told to stop. It never returns.
 func RunInit() {
 	closeInherited()
+	// Guest root must not ptrace its init or take its descriptors: see
+	// harden.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	debug.SetGCPercent(50)
 	os.WriteFile("/proc/self/comm", []byte(InitName), 0)
 	unix.Umask(0o022)
@@ -67,7 +70,7 @@ func RunInit() {
 		os.Exit(1)
 	}
 	log = log.With("guest", cfg.ID)
-	os.Exit(serveInit(log, cfg.HostPid))
+	os.Exit(serveInit(log, cfg.StopGrace))
 }
 
 // setupInit receives the configuration and root, and builds the guest's world.
@@ -161,21 +164,28 @@ func loopbackUp() error {
 // serveInit reaps children, serves the control socket and stops the guest on
 // SIGTERM, SIGINT, SIGHUP, SIGPWR, SIGUSR1 or SIGUSR2 (what halt, poweroff and
 // reboot send to PID 1). It returns the exit code.
-func serveInit(log *slog.Logger, hostPid int) int {
+func serveInit(log *slog.Logger, grace time.Duration) int {
 	ln, err := fileListener(initControlFD)
 	if err != nil {
 		log.Error("guest init: no control socket", "err", err)
 		return 1
 	}
-	sp := newSpawner()
+	// The daemon reads the init's log through a pipe it may close when it
+	// restarts: a write then fails with EPIPE instead of killing the init.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
+	sp, err := newSpawner()
+	if err != nil {
+		log.Error("guest init: no spawner", "err", err)
+		return 1
+	}
 	go sp.reap()
-	go serveControl(ln, sp, hostPid, log)
+	go serveControl(ln, sp, log)
 	boot(sp, log)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGPWR, unix.SIGUSR1, unix.SIGUSR2)
 	sig := <-stop
 	log.Info("guest init: stopping", "signal", sig)
-	stopAll(10 * time.Second)
+	stopAll(grace)
 	return 0
 }
 

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Info is what the manager tells of a guest.
@@ -97,19 +95,22 @@ func (m *Manager) Stop(id string) error {
 // stop ends the guest's init. Called with e.mu held.
 func (m *Manager) stop(e *entry) error {
 	e.publish(StatusStopping, nil)
-	err := m.stopInit(&e.state)
+	err := m.stopInit(e)
 	e.publish("", nil)
 	return err
 }
 
-// stopInit ends the init of the guest st and records it.
-func (m *Manager) stopInit(st *State) error {
-	if initAlive(st.InitPid, st.InitStart) {
-		if err := killInit(st.InitPid, st.InitStart, m.opts.StopGrace); err != nil {
+// stopInit ends the init of the guest e, through its pidfd, and records it.
+func (m *Manager) stopInit(e *entry) error {
+	st := &e.state
+	if e.proc.alive() {
+		if err := e.proc.stop(m.opts.StopGrace); err != nil {
 			return fmt.Errorf("stopping guest %s: %w", st.ID(), err)
 		}
 		m.log.Info("stopped guest", "guest", st.ID())
 	}
+	e.proc.release()
+	e.proc = nil
 	m.detach(st)
 	m.deleteCgroup(st)
 	if st.InitPid == 0 {
@@ -166,32 +167,6 @@ func (m *Manager) Reset(id string) error {
 	e.publish("", nil)
 	m.log.Info("reset guest to its image", "guest", id)
 	return nil
-}
-
-// killInit sends SIGTERM to an init, SIGKILL after grace, and waits until it
-// is gone (the init's exit kills every process of its guest).
-func killInit(pid int, start uint64, grace time.Duration) error {
-	unix.Kill(pid, unix.SIGTERM)
-	if waitGone(pid, start, grace) {
-		return nil
-	}
-	unix.Kill(pid, unix.SIGKILL)
-	if waitGone(pid, start, 5*time.Second) {
-		return nil
-	}
-	return fmt.Errorf("init %d did not end", pid)
-}
-
-// waitGone polls until the process is gone or timeout passes.
-func waitGone(pid int, start uint64, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for initAlive(pid, start) {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
 }
 
 // Restart stops the guest id and starts it again.

@@ -25,6 +25,8 @@ type Cgroup interface {
 	Update(l config.Limits) error
 	// Stats fills what the cgroup counts: memory, CPU and processes.
 	Stats() (Stats, error)
+	// Procs lists the host pids of the processes in the cgroup.
+	Procs() ([]int, error)
 	// Delete removes the cgroup once its processes have ended.
 	Delete() error
 }
@@ -72,9 +74,9 @@ func (m *Manager) Stats(id string) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	st := e.state
+	st, proc := e.state, e.proc
 	e.mu.Unlock()
-	if !initAlive(st.InitPid, st.InitStart) {
+	if !proc.alive() {
 		return Stats{}, nil
 	}
 	var s Stats
@@ -113,7 +115,7 @@ func (m *Manager) SetLimits(id string, l config.Limits) error {
 	if err := eff.Check(config.LocalHost()); err != nil {
 		return fmt.Errorf("limits of guest %s: %w", id, err)
 	}
-	if err := m.updateCgroup(&next, eff); err != nil {
+	if err := m.updateCgroup(&next, eff, e.proc.alive()); err != nil {
 		return err
 	}
 	if err := writeState(m.guestDir(id), &next); err != nil {
@@ -127,9 +129,9 @@ func (m *Manager) SetLimits(id string, l config.Limits) error {
 	return nil
 }
 
-// updateCgroup gives a running guest st its limits l.
-func (m *Manager) updateCgroup(st *State, l config.Limits) error {
-	if m.opts.Cgroups == nil || !initAlive(st.InitPid, st.InitStart) {
+// updateCgroup gives the guest st its limits l, if it runs.
+func (m *Manager) updateCgroup(st *State, l config.Limits, running bool) error {
+	if m.opts.Cgroups == nil || !running {
 		return nil
 	}
 	cg, err := m.opts.Cgroups.Open(st.ID())

@@ -25,10 +25,11 @@ type fakeCgroups struct {
 	updated map[string]config.Limits
 	deleted []string
 	starts  int
+	pids    map[string][]int // started, by guest
 }
 
 func newFakeCgroups() *fakeCgroups {
-	return &fakeCgroups{created: map[string]config.Limits{}, updated: map[string]config.Limits{}}
+	return &fakeCgroups{created: map[string]config.Limits{}, updated: map[string]config.Limits{}, pids: map[string][]int{}}
 }
 
 func (f *fakeCgroups) Create(id string, l config.Limits) (Cgroup, error) {
@@ -51,9 +52,26 @@ var fakeStats = Stats{MemoryBytes: 12345, CPU: 678, Processes: 9}
 
 func (c fakeCgroup) Start(cmd *exec.Cmd) error {
 	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
 	c.f.starts++
-	c.f.mu.Unlock()
-	return cmd.Start()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	c.f.pids[c.id] = append(c.f.pids[c.id], cmd.Process.Pid)
+	return nil
+}
+
+// Procs lists the processes the fake started for the guest that still run.
+func (c fakeCgroup) Procs() ([]int, error) {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	var alive []int
+	for _, pid := range c.f.pids[c.id] {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			alive = append(alive, pid)
+		}
+	}
+	return alive, nil
 }
 
 func (c fakeCgroup) Update(l config.Limits) error {

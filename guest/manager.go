@@ -68,12 +68,14 @@ type Manager struct {
 type entry struct {
 	mu    sync.Mutex
 	state State
-	gone  bool // removed while a caller waited for mu
+	proc  *initProc // the running init; nil or exited when not running
+	gone  bool      // removed while a caller waited for mu
 
-	showMu  sync.Mutex
-	shown   State
-	phase   string // StatusStarting, StatusStopping or ""
-	lastErr string // why the last start failed
+	showMu    sync.Mutex
+	shown     State
+	shownProc *initProc
+	phase     string // StatusStarting, StatusStopping or ""
+	lastErr   string // why the last start failed
 }
 
 // newEntry makes the entry of a guest with state st.
@@ -86,7 +88,7 @@ func newEntry(st State) *entry {
 func (e *entry) publish(phase string, err error) {
 	e.showMu.Lock()
 	defer e.showMu.Unlock()
-	e.shown, e.phase = e.state, phase
+	e.shown, e.shownProc, e.phase = e.state, e.proc, phase
 	if phase == "" {
 		e.lastErr = errString(err)
 	}
@@ -95,9 +97,9 @@ func (e *entry) publish(phase string, err error) {
 // info is what List shows of the entry.
 func (e *entry) info() Info {
 	e.showMu.Lock()
-	st, phase, lastErr := e.shown, e.phase, e.lastErr
+	st, proc, phase, lastErr := e.shown, e.shownProc, e.phase, e.lastErr
 	e.showMu.Unlock()
-	in := Info{State: st, Running: initAlive(st.InitPid, st.InitStart), Status: phase, Error: lastErr}
+	in := Info{State: st, Running: proc.alive(), Status: phase, Error: lastErr}
 	switch {
 	case phase != "":
 	case in.Running:
@@ -173,27 +175,33 @@ func (m *Manager) load() error {
 			m.log.Error("skipping unreadable guest", "dir", d.Name(), "err", err)
 			continue
 		}
-		m.reattach(st)
+		e := newEntry(*st)
+		m.reattach(e)
 		if st.IP.IsValid() {
 			m.leases[st.IP] = true
 		}
-		m.guests[st.ID()] = newEntry(*st)
+		m.guests[st.ID()] = e
 	}
 	m.removeStaleRunDirs()
 	return nil
 }
 
-// reattach keeps the running init of st, or marks the guest stopped.
-func (m *Manager) reattach(st *State) {
-	if initAlive(st.InitPid, st.InitStart) {
+// reattach keeps the running init of the guest e, found by the pid and
+// start time its guest.json recorded, or marks the guest stopped.
+func (m *Manager) reattach(e *entry) {
+	st := &e.state
+	if p, err := reattachInit(st.InitPid, st.InitStart); err == nil {
 		m.log.Info("reattached to guest", "guest", st.ID(), "pid", st.InitPid)
-		m.reattachNetwork(st)
+		e.proc = p
+		e.publish("", nil)
+		m.reattachNetwork(st, p)
 		return
 	}
 	if st.InitPid != 0 {
 		m.log.Info("guest is not running; it starts on next use", "guest", st.ID())
 		m.deleteCgroup(st)
 		st.InitPid, st.InitStart = 0, 0
+		e.publish("", nil)
 		if err := writeState(m.guestDir(st.ID()), st); err != nil {
 			m.log.Error("recording stopped guest", "guest", st.ID(), "err", err)
 		}
@@ -259,25 +267,35 @@ func (m *Manager) checkQuota(owner string) error {
 
 // ensureRunning starts the guest unless its init runs. Called with e.mu held.
 func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
-	st := &e.state
-	if initAlive(st.InitPid, st.InitStart) {
+	if e.proc.alive() {
 		return nil
 	}
-	if pid, start, ok := probeInit(ctx, filepath.Join(m.runDir(st.ID()), controlSock)); ok {
-		m.log.Info("found running init of guest", "guest", st.ID(), "pid", pid)
-		st.InitPid, st.InitStart = pid, start
-		err := writeState(m.guestDir(st.ID()), st)
-		e.publish("", err)
-		return err
+	e.proc.release()
+	e.proc = nil
+	if p := m.findInit(&e.state); p != nil {
+		return m.record(e, p)
 	}
 	e.publish(StatusStarting, nil)
-	err := m.start(ctx, st)
+	err := m.start(ctx, e)
 	e.publish("", err)
 	return err
 }
 
-// start starts the init of the guest st and records it.
-func (m *Manager) start(ctx context.Context, st *State) error {
+// record makes p the running init of e, as found in its cgroup after the
+// daemon lost track of it, and writes it down.
+func (m *Manager) record(e *entry, p *initProc) error {
+	st := &e.state
+	m.log.Info("found running init of guest", "guest", st.ID(), "pid", p.pid)
+	e.proc = p
+	st.InitPid, st.InitStart = p.pid, p.start
+	err := writeState(m.guestDir(st.ID()), st)
+	e.publish("", err)
+	return err
+}
+
+// start starts the init of the guest e and records it.
+func (m *Manager) start(ctx context.Context, e *entry) error {
+	st := &e.state
 	trace := newTracer(m.opts.Trace, st.ID())
 	rootfs, err := m.rootfs(ctx, st)
 	if err != nil {
@@ -295,10 +313,10 @@ func (m *Manager) start(ctx context.Context, st *State) error {
 	}
 	trace.mark("cgroup")
 	dir := m.guestDir(st.ID())
-	pid, start, err := startInit(startSpec{
+	p, err := startInit(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
-		trace: trace, cgroup: cg,
+		trace: trace, cgroup: cg, stopGrace: m.opts.StopGrace, log: m.log.With("guest", st.ID()),
 	})
 	if err != nil {
 		m.detach(st)
@@ -306,13 +324,14 @@ func (m *Manager) start(ctx context.Context, st *State) error {
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
-	m.protectInit(st.ID(), pid)
-	st.InitPid, st.InitStart, st.Rootfs = pid, start, rootfs
+	m.protectInit(st.ID(), p.pid)
+	e.proc = p
+	st.InitPid, st.InitStart, st.Rootfs = p.pid, p.start, rootfs
 	if err := writeState(m.guestDir(st.ID()), st); err != nil {
 		return err
 	}
 	trace.mark("state")
-	m.log.Info("started guest", "guest", st.ID(), "pid", pid, "took", time.Since(t0))
+	m.log.Info("started guest", "guest", st.ID(), "pid", p.pid, "took", time.Since(t0))
 	return nil
 }
 

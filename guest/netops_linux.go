@@ -11,7 +11,7 @@ import (
 
 // dialVia asks the init listening on sock to connect from inside the guest.
 func dialVia(ctx context.Context, sock, network, address string) (net.Conn, error) {
-	f, err := askForSocket(ctx, sock, request{Op: opDial, Network: network, Address: address})
+	f, err := askForSocket(ctx, sock, request{Op: opDial, Network: network, Address: address}, false)
 	if err != nil {
 		return nil, fmt.Errorf("dialing %s %s in the guest: %w", network, address, err)
 	}
@@ -25,7 +25,7 @@ func dialVia(ctx context.Context, sock, network, address string) (net.Conn, erro
 
 // listenVia asks the init listening on sock to listen inside the guest.
 func listenVia(ctx context.Context, sock, network, address string) (net.Listener, error) {
-	f, err := askForSocket(ctx, sock, request{Op: opListen, Network: network, Address: address})
+	f, err := askForSocket(ctx, sock, request{Op: opListen, Network: network, Address: address}, true)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s %s in the guest: %w", network, address, err)
 	}
@@ -41,8 +41,10 @@ func listenVia(ctx context.Context, sock, network, address string) (net.Listener
 	return ln, nil
 }
 
-// askForSocket sends req to the init and returns the one socket it answers with.
-func askForSocket(ctx context.Context, sock string, req request) (*os.File, error) {
+// askForSocket sends req to the init and returns the one socket it answers
+// with, checked to be a stream socket of req's network, listening or not as
+// asked.
+func askForSocket(ctx context.Context, sock string, req request, listening bool) (*os.File, error) {
 	d := net.Dialer{Timeout: dialTimeout}
 	nc, err := d.DialContext(ctx, "unixpacket", sock)
 	if err != nil {
@@ -57,10 +59,13 @@ func askForSocket(ctx context.Context, sock string, req request) (*os.File, erro
 	var rep reply
 	fds, err := recvMessage(c, &rep)
 	if err == nil && rep.Error != "" {
-		err = errors.New(rep.Error)
+		err = errors.New(guestText(rep.Error))
 	}
 	if err == nil && len(fds) != 1 {
 		err = fmt.Errorf("guest init handed over %d files, want 1", len(fds))
+	}
+	if err == nil {
+		err = checkSocket(fds[0], req.Network, listening)
 	}
 	if err != nil {
 		closeAll(fds)

@@ -103,11 +103,11 @@ func (m *Manager) detach(st *State) {
 
 // reattachNetwork attaches a running guest found at daemon start again: its
 // link is there, but its DNS name and published ports are the daemon's.
-func (m *Manager) reattachNetwork(st *State) {
+func (m *Manager) reattachNetwork(st *State, p *initProc) {
 	if m.opts.Network == nil || !st.IP.IsValid() {
 		return
 	}
-	if err := m.opts.Network.Attach(st.ID(), st.IP, fmt.Sprintf("/proc/%d/ns/net", st.InitPid)); err != nil {
+	if err := m.opts.Network.Attach(st.ID(), st.IP, p.nsPath("net")); err != nil {
 		m.log.Error("reattaching the network of guest", "guest", st.ID(), "err", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
 )
 
 // procStart returns the start time of pid, in clock ticks since boot (field 22
@@ -36,38 +35,4 @@ func parseStat(line string) (start uint64, zombie bool, err error) {
 		return 0, false, fmt.Errorf("parsing /proc stat start time: %w", err)
 	}
 	return start, fields[0] == "Z" || fields[0] == "X", nil
-}
-
-// initAlive says whether the process pid is still the one that started at start.
-func initAlive(pid int, start uint64) bool {
-	if pid <= 0 {
-		return false
-	}
-	got, zombie, err := procStart(pid)
-	return err == nil && !zombie && got == start
-}
-
-// reapWhenDone collects the exit of a child of the daemon when it ends, without
-// holding a thread while it runs: it waits on a pidfd through the runtime's
-// poller.
-func reapWhenDone(pid int) error {
-	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
-	if err != nil {
-		return fmt.Errorf("opening pidfd of %d: %w", pid, err)
-	}
-	f := os.NewFile(uintptr(fd), "pidfd")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("polling pidfd of %d: %w", pid, err)
-	}
-	go func() {
-		defer f.Close()
-		rc.Read(func(fd uintptr) bool {
-			var info unix.Siginfo
-			err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED, nil)
-			return err != unix.EAGAIN
-		})
-	}()
-	return nil
 }

@@ -25,7 +25,7 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
-func TestInitAlive(t *testing.T) {
+func TestReattachInit(t *testing.T) {
 	start, _, err := procStart(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -38,10 +38,12 @@ func TestInitAlive(t *testing.T) {
 		{os.Getpid(), start, true},
 		{os.Getpid(), start + 1, false}, // the pid was reused, as after a host reboot
 		{0, 0, false},
+		{1, 0, false},
 	}
 	for _, tt := range tests {
-		if got := initAlive(tt.pid, tt.start); got != tt.want {
-			t.Errorf("initAlive(%d, %d) = %v, want %v", tt.pid, tt.start, got, tt.want)
+		p, err := reattachInit(tt.pid, tt.start)
+		if got := err == nil && p.alive(); got != tt.want {
+			t.Errorf("reattachInit(%d, %d) alive = %v (%v), want %v", tt.pid, tt.start, got, err, tt.want)
 		}
 	}
 }

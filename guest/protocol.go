@@ -26,7 +26,6 @@ const maxFDs = 3
 const (
 	opSpawn  = "spawn"
 	opSignal = "signal"
-	opPing   = "ping"
 	opDial   = "dial"
 	opListen = "listen"
 )

@@ -283,6 +283,9 @@ func TestGuestReattach(t *testing.T) {
 
 func TestGuestFoundAfterLostTrack(t *testing.T) {
 	opts := testOptions(t)
+	// The daemon finds a lost init in the guest's cgroup, never by asking
+	// the guest.
+	opts.Cgroups = newFakeCgroups()
 	m, err := NewManager(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +328,8 @@ func TestGuestHardening(t *testing.T) {
 		{"proc sys net writable", "echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward", "1\n"},
 		{"sysrq read-only", "echo h > /proc/sysrq-trigger 2>/dev/null && echo writable || echo ro", "ro\n"},
 		{"sys read-only", "touch /sys/x 2>/dev/null && echo writable || echo ro", "ro\n"},
-		{"exe sealed", "ls -l /proc/1/exe | grep -c memfd:vmhostd", "1\n"},
+		{"init out of reach", "readlink /proc/1/exe /proc/1/fd/0 /proc/1/cwd; cat /proc/1/environ /proc/1/mem; echo $?", "1\n"},
+		{"no CAP_SYS_PTRACE", "b=$(grep CapBnd /proc/self/status | cut -f2); echo $(( (0x$b >> 19) & 1 ))", "0\n"},
 		{"no host fds", "ls /proc/self/fd | tr '\\n' ' '", "0 1 2 3 "},
 		{"tmp sticky", "stat -c %a /tmp", "1777\n"},
 		{"devpts private", "ls /dev/pts | tr '\\n' ' '", "ptmx "},
@@ -335,6 +339,10 @@ func TestGuestHardening(t *testing.T) {
 		if out != tt.want {
 			t.Errorf("%s: sh -c %q = %q (stderr %q), want %q", tt.name, tt.script, out, errOut, tt.want)
 		}
+	}
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", m.List()[0].InitPid))
+	if err != nil || !strings.HasPrefix(exe, "/memfd:vmhostd") {
+		t.Errorf("the init's executable, seen from the host = %q, %v; want the sealed memfd:vmhostd", exe, err)
 	}
 }
 
@@ -384,7 +392,7 @@ func TestGuestRemoveAndReset(t *testing.T) {
 	if err := m.Remove("alice+web"); err != nil {
 		t.Fatal(err)
 	}
-	if initAlive(pid, 0) || len(m.List()) != 0 {
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil || len(m.List()) != 0 {
 		t.Errorf("after Remove: %d guests listed", len(m.List()))
 	}
 	if entries, _ := os.ReadDir(filepath.Join(opts.DataDir, "guests")); len(entries) != 0 {

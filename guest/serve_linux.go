@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 // serveControl accepts the daemon's connections on the control socket, each
 // served on its own goroutine.
-func serveControl(ln *net.UnixListener, sp *spawner, hostPid int, log *slog.Logger) {
+func serveControl(ln *net.UnixListener, sp *spawner, log *slog.Logger) {
 	for {
 		c, err := ln.AcceptUnix()
 		if err != nil {
@@ -21,14 +22,19 @@ func serveControl(ln *net.UnixListener, sp *spawner, hostPid int, log *slog.Logg
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		go serveConn(c, sp, hostPid, log)
+		go serveConn(c, sp, log)
 	}
 }
 
-// serveConn answers one connection: a ping (answered with the init's host
-// pid), or a spawn followed by signals until the process ends.
-func serveConn(c *net.UnixConn, sp *spawner, hostPid int, log *slog.Logger) {
+// serveConn answers one connection: a spawn followed by signals until the
+// process ends, a dial or a listen.
+func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
 	defer c.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("guest init: a request failed", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
 	var req request
 	fds, err := recvMessage(c, &req)
 	closeAll(fds)
@@ -37,8 +43,6 @@ func serveConn(c *net.UnixConn, sp *spawner, hostPid int, log *slog.Logger) {
 		return
 	}
 	switch req.Op {
-	case opPing:
-		sendMessage(c, reply{Pid: hostPid})
 	case opSpawn:
 		serveSpawn(c, &req, sp, log)
 	case opDial:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,14 +24,60 @@ type spawner struct {
 	mu      sync.Mutex
 	waiters map[int]chan ExitStatus
 	sigchld chan os.Signal
+	forks   chan forkJob // to the fork thread
+}
+
+// forkJob is one fork and exec for the fork thread.
+type forkJob struct {
+	path string
+	argv []string
+	attr *syscall.ProcAttr
+	done chan forkResult
+}
+
+// forkResult is what the fork thread made of a forkJob.
+type forkResult struct {
+	pid int
+	err error
 }
 
 // newSpawner makes a spawner. It listens for SIGCHLD from the start, so no
 // child can end unnoticed before reap runs.
-func newSpawner() *spawner {
-	s := &spawner{waiters: make(map[int]chan ExitStatus), sigchld: make(chan os.Signal, 1)}
+func newSpawner() (*spawner, error) {
+	s := &spawner{waiters: make(map[int]chan ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob)}
 	signal.Notify(s.sigchld, unix.SIGCHLD)
-	return s
+	ready := make(chan error)
+	go s.forkThread(ready)
+	if err := <-ready; err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// forkThread forks every guest process from one thread of its own, which
+// gives up what guest processes must not have (see restrictThread) before
+// the first fork; a forked child starts with its thread's credentials. The
+// goroutine stays locked to the thread for good, so the thread ends with it
+// and no other goroutine ever runs there.
+func (s *spawner) forkThread(ready chan<- error) {
+	runtime.LockOSThread()
+	if err := restrictThread(); err != nil {
+		ready <- fmt.Errorf("preparing the thread guest processes start from: %w", err)
+		return
+	}
+	ready <- nil
+	for job := range s.forks {
+		pid, err := syscall.ForkExec(job.path, job.argv, job.attr)
+		job.done <- forkResult{pid, err}
+	}
+}
+
+// forkExec starts path on the fork thread.
+func (s *spawner) forkExec(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	done := make(chan forkResult, 1)
+	s.forks <- forkJob{path: path, argv: argv, attr: attr, done: done}
+	r := <-done
+	return r.pid, r.err
 }
 
 // spawned is a process just started: its pid, the files the daemon gets, and
@@ -61,7 +108,7 @@ func (s *spawner) spawn(req *SpawnRequest) (*spawned, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pid, err := syscall.ForkExec(path, argv, attr)
+	pid, err := s.forkExec(path, argv, attr)
 	if err != nil {
 		closeFiles(ours)
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)

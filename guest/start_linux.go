@@ -3,6 +3,7 @@ package guest
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -35,6 +36,11 @@ type startSpec struct {
 	trace      *tracer
 	// cgroup, when set, starts the init inside the guest's cgroup.
 	cgroup Cgroup
+	// stopGrace is how long the daemon gives a stopping guest; the init
+	// asks its processes to end within it.
+	stopGrace time.Duration
+	// log gets the init's own log lines.
+	log *slog.Logger
 }
 
 // Paths inside a guest's directories.
@@ -42,78 +48,84 @@ const (
 	controlSock = "control.sock"
 	upperDir    = "upper"
 	workSubdir  = "work"
-	initLog     = "init.log"
 )
 
-// startInit starts the init of a guest and waits until it is ready. It returns
-// the init's pid and start time.
-func startInit(spec startSpec) (int, uint64, error) {
+// startInit starts the init of a guest and waits until it is ready. The init
+// is known from then on by the pidfd the daemon opens on its child.
+func startInit(spec startSpec) (*initProc, error) {
 	if err := prepareDirs(spec); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	ln, err := listenControl(filepath.Join(spec.runDir, controlSock))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	defer ln.Close()
 	ours, theirs, err := seqpacketPair()
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	defer ours.Close()
-	logf, err := os.OpenFile(filepath.Join(spec.dir, initLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logr, logw, err := os.Pipe()
 	if err != nil {
 		theirs.Close()
-		return 0, 0, fmt.Errorf("opening init log: %w", err)
+		return nil, fmt.Errorf("making the init's log pipe: %w", err)
 	}
-	defer logf.Close()
-	cmd := initCommand(spec, logf, theirs, ln)
+	cmd := initCommand(spec, logw, theirs, ln)
 	if spec.cgroup != nil {
 		err = spec.cgroup.Start(cmd)
 	} else {
 		err = cmd.Start()
 	}
 	theirs.Close()
+	logw.Close()
 	if err != nil {
-		return 0, 0, fmt.Errorf("starting the init of guest %s: %w", spec.state.ID(), err)
+		logr.Close()
+		return nil, fmt.Errorf("starting the init of guest %s: %w", spec.state.ID(), err)
 	}
+	go relayInitLog(logr, spec.log)
 	pid := cmd.Process.Pid
 	cmd.Process.Release()
-	if err := reapWhenDone(pid); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		return 0, 0, err
+	p, err := adoptChild(pid)
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL) // our unreaped child: the pid is still its own
+		return nil, err
 	}
+	if err := setUpInit(spec, p, ours); err != nil {
+		p.signal(unix.SIGKILL)
+		p.release()
+		return nil, err
+	}
+	return p, nil
+}
+
+// setUpInit plugs the new init into the network and hands it its
+// configuration and root, then waits for it to be ready.
+func setUpInit(spec startSpec, p *initProc, ours *net.UnixConn) error {
 	spec.trace.mark("clone")
 	if spec.attach != nil {
-		if err := spec.attach(pid); err != nil {
-			unix.Kill(pid, unix.SIGKILL)
-			return 0, 0, err
+		if err := spec.attach(p.pid); err != nil {
+			return err
 		}
 	}
 	spec.trace.mark("network")
-	if err := handOver(spec, pid, ours); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		return 0, 0, fmt.Errorf("setting up guest %s: %w", spec.state.ID(), err)
+	if err := handOver(spec, p.pid, ours); err != nil {
+		return fmt.Errorf("setting up guest %s: %w", spec.state.ID(), err)
 	}
-	start, _, err := procStart(pid)
-	if err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		return 0, 0, fmt.Errorf("reading start time of guest %s: %w", spec.state.ID(), err)
-	}
-	return pid, start, nil
+	return nil
 }
 
 // initCommand is the command line of a guest's init: this binary, from its
 // sealed copy, as PID 1 of new namespaces with the guest's id range.
-func initCommand(spec startSpec, logf *os.File, sync *os.File, ln *os.File) *exec.Cmd {
+func initCommand(spec startSpec, logw *os.File, sync *os.File, ln *os.File) *exec.Cmd {
 	st := spec.state
 	idmap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(st.IDBase), Size: int(st.IDSize)}}
 	return &exec.Cmd{
 		Path:       spec.exe.Path(),
 		Args:       []string{InitName, st.ID()},
 		Env:        []string{"GOMAXPROCS=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-		Stdout:     logf,
-		Stderr:     logf,
+		Stdout:     logw,
+		Stderr:     logw,
 		ExtraFiles: []*os.File{sync, ln}, // initSyncFD, initControlFD
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:                 cloneFlags,
@@ -140,7 +152,8 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 	}
 	defer unix.Close(root)
 	spec.trace.mark("root")
-	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"), HostPid: pid, ResolvConf: string(spec.resolvConf)}
+	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"),
+		ResolvConf: string(spec.resolvConf), StopGrace: initStopGrace(spec.stopGrace)}
 	if err := sendMessage(sync, cfg, root); err != nil {
 		return err
 	}
@@ -149,7 +162,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 	fds, err := recvMessage(sync, &ready)
 	closeAll(fds)
 	if err != nil {
-		return fmt.Errorf("waiting for the init: %w (see %s)", err, filepath.Join(spec.dir, initLog))
+		return fmt.Errorf("waiting for the init: %w (its log is in the daemon's)", err)
 	}
 	if ready.Error != "" {
 		return errors.New(ready.Error)

@@ -149,6 +149,17 @@ func (g *Group) Stats() (Stats, error) {
 	return st, nil
 }
 
+// Procs returns the pids of the processes in the group, as the host sees
+// them; a group that is gone has none.
+// Equivalent to: cat /sys/fs/cgroup/.../cgroup.procs
+func (g *Group) Procs() ([]int, error) {
+	pids, err := g.h.procs(g.path)
+	if err != nil {
+		return nil, fmt.Errorf("listing the processes of guest %s: %w", g.id, err)
+	}
+	return pids, nil
+}
+
 // deleteWait is how long Delete waits for the processes of a group, killed
 // by the caller, to leave it; leftoverWait is how long Create waits for them
 // in a leftover group.

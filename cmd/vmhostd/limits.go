@@ -67,6 +67,9 @@ func (c guestCgroup) Update(l config.Limits) error { return c.g.Update(limits.Sp
 // Delete implements guest.Cgroup.
 func (c guestCgroup) Delete() error { return c.g.Delete() }
 
+// Procs implements guest.Cgroup.
+func (c guestCgroup) Procs() ([]int, error) { return c.g.Procs() }
+
 // Stats implements guest.Cgroup.
 func (c guestCgroup) Stats() (guest.Stats, error) {
 	st, err := c.g.Stats()

@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInitOutOfGuestRootsReach attacks a guest's init from inside as the
+// guest's root: ptrace, pidfd_getfd, /proc/1/fd, /proc/1/mem and
+// /proc/1/environ must all fail, so the init's control socket cannot be
+// taken to answer the daemon in its place. Tracing the guest's own processes
+// still works, and the init keeps no descriptor to a host file (its log goes
+// to the daemon through a pipe).
+func TestInitOutOfGuestRootsReach(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.uploadAttacker(t, "alice")
+	facts := d.attack(t, "alice", "init-tamper")
+	for _, k := range []string{"ptrace_attach", "ptrace_seize", "pidfd_getfd", "proc_fd_link", "proc_mem", "proc_environ"} {
+		v, ok := facts[k]
+		if !ok || v == "ok" {
+			t.Errorf("from inside the guest, %s on PID 1 = %q, want it refused (all facts: %v)", k, v, facts)
+		}
+	}
+	if got := d.attack(t, "alice", "trace-own")["ptrace_child"]; got != "ok" {
+		t.Errorf("guest root tracing its own process = %q, want ok", got)
+	}
+	if _, err := os.Stat(filepath.Join(d.dataDir, "guests", "alice", "init.log")); !os.IsNotExist(err) {
+		t.Errorf("the guest's directory holds an init.log (%v): the init must write no host file", err)
+	}
+	states, err := guestStates(d.dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", states["alice"].InitPID))
+	if err != nil || len(links) == 0 {
+		t.Fatalf("listing the init's descriptors: %v, %d found", err, len(links))
+	}
+	for _, l := range links {
+		target, err := os.Readlink(l)
+		if err == nil && strings.HasPrefix(target, "/") && target != "/dev/null" && !strings.HasPrefix(target, "/memfd:") {
+			t.Errorf("the init holds %s -> %s, a host file", l, target)
+		}
+	}
+}

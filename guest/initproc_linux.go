@@ -1,0 +1,180 @@
+package guest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// initProc is a guest's running init as the daemon knows it: through a pidfd
+// the daemon opened itself, on the child it cloned or, after a restart, on the
+// pid it recorded in guest.json, checked against the start time recorded with
+// it. Nothing the guest says names it. The daemon signals and waits for an init
+// only through its pidfd, so a pid that was reused after the init ended is
+// never touched.
+type initProc struct {
+	pid   int
+	start uint64 // clock ticks since boot, field 22 of /proc/PID/stat
+	fd    *os.File
+	done  chan struct{} // closed once the init has exited
+}
+
+// errInitGone is returned for an init that is not (or no longer) the process
+// the daemon recorded.
+var errInitGone = errors.New("the guest's init is not running")
+
+// adoptChild takes the init the daemon just cloned as pid, not yet reaped, and
+// reaps it when it exits. A pidfd opened on an unreaped child names that child
+// and no other process.
+func adoptChild(pid int) (*initProc, error) {
+	p, err := openInit(pid)
+	if err != nil {
+		return nil, err
+	}
+	start, _, err := procStart(pid)
+	if err != nil {
+		p.fd.Close()
+		return nil, fmt.Errorf("reading the start time of init %d: %w", pid, err)
+	}
+	p.start = start
+	go p.watch(true)
+	return p, nil
+}
+
+// reattachInit finds the init the daemon recorded as pid and start, as after a
+// restart of the daemon. It returns errInitGone unless that very process still
+// runs: the pidfd is opened first, then its start time is checked, so a pid
+// reused in between is refused.
+func reattachInit(pid int, start uint64) (*initProc, error) {
+	if pid <= 1 {
+		return nil, errInitGone
+	}
+	p, err := openInit(pid)
+	if err != nil {
+		return nil, errInitGone
+	}
+	got, zombie, err := procStart(pid)
+	if err != nil || zombie || got != start {
+		p.fd.Close()
+		return nil, errInitGone
+	}
+	p.start = start
+	go p.watch(false)
+	return p, nil
+}
+
+// openInit opens a pidfd on pid.
+// Equivalent to: pidfd_open(PID, PIDFD_NONBLOCK)
+func openInit(pid int) (*initProc, error) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("opening a pidfd on init %d: %w", pid, err)
+	}
+	unix.CloseOnExec(fd)
+	return &initProc{pid: pid, fd: os.NewFile(uintptr(fd), "pidfd"), done: make(chan struct{})}, nil
+}
+
+// watch closes p.done when the init exits, reaping it when it is the
+// daemon's child. It waits through the runtime's poller: a pidfd becomes
+// readable when its process exits, and no thread is held meanwhile.
+func (p *initProc) watch(child bool) {
+	defer close(p.done)
+	rc, err := p.fd.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Read(func(fd uintptr) bool {
+		if !child {
+			return pidfdExited(int(fd))
+		}
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG, nil)
+		return err != nil || info.Signo != 0
+	})
+}
+
+// pidfdExited reports whether the process of a pidfd has exited.
+func pidfdExited(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
+}
+
+// alive reports whether the init still runs.
+func (p *initProc) alive() bool {
+	if p == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// signal sends sig to the init.
+// Equivalent to: pidfd_send_signal(PIDFD, SIG, NULL, 0)
+func (p *initProc) signal(sig unix.Signal) error {
+	if !p.alive() {
+		return errInitGone
+	}
+	if err := unix.PidfdSendSignal(int(p.fd.Fd()), sig, nil, 0); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return errInitGone
+		}
+		return fmt.Errorf("signalling init %d: %w", p.pid, err)
+	}
+	return nil
+}
+
+// wait waits up to timeout for the init to exit, and reports whether it did.
+func (p *initProc) wait(timeout time.Duration) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the init, SIGKILL after grace, and waits until it is
+// gone (the init's exit kills every process of its guest).
+func (p *initProc) stop(grace time.Duration) error {
+	if err := p.signal(unix.SIGTERM); errors.Is(err, errInitGone) {
+		return nil
+	}
+	if p.wait(grace) {
+		return nil
+	}
+	if err := p.signal(unix.SIGKILL); errors.Is(err, errInitGone) {
+		return nil
+	}
+	if p.wait(5 * time.Second) {
+		return nil
+	}
+	return fmt.Errorf("init %d did not end", p.pid)
+}
+
+// nsPath returns the path of one of the init's namespaces, such as "net",
+// checked to belong to the init: opened paths are good while alive holds.
+func (p *initProc) nsPath(ns string) string {
+	return fmt.Sprintf("/proc/%d/ns/%s", p.pid, ns)
+}
+
+// release closes the pidfd once the init has exited; until then the watch
+// goroutine holds it.
+func (p *initProc) release() {
+	if p == nil {
+		return
+	}
+	go func() {
+		<-p.done
+		p.fd.Close()
+	}()
+}
