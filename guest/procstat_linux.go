@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
 )
 
 // procStart returns the start time of pid, in clock ticks since boot (field 22
