@@ -73,8 +73,8 @@ func decide(t *testing.T, vm *bpf.VM, c call) uint32 {
 	return uint32(got)
 }
 
-// sys returns the call name with args on ABI a; the test fails if a lacks it.
-func sys(t *testing.T, a *arch.Info, name string, args ...uint64) call {
+// abiCall returns the call name with args on ABI a; the test fails if a lacks it.
+func abiCall(t *testing.T, a *arch.Info, name string, args ...uint64) call {
 	t.Helper()
 	nr, ok := a.SyscallNames[name]
 	if !ok {
@@ -96,33 +96,33 @@ func TestFilterDecides(t *testing.T) {
 				c    call
 				want uint32
 			}{
-				{"keyctl", sys(t, a.info, "keyctl"), eperm},
-				{"getpid", sys(t, a.info, "getpid"), allow},
-				{"personality(0)", sys(t, a.info, "personality", 0), allow},
-				{"personality(query)", sys(t, a.info, "personality", 0xffffffff), allow},
-				{"personality(ADDR_NO_RANDOMIZE)", sys(t, a.info, "personality", 0x40000), allow},
-				{"personality(PER_LINUX32)", sys(t, a.info, "personality", 0x8), allow},
-				{"personality(READ_IMPLIES_EXEC)", sys(t, a.info, "personality", 0x400000), eperm},
-				{"personality(MMAP_PAGE_ZERO)", sys(t, a.info, "personality", 0x100000), eperm},
-				{"personality(high half, 0)", sys(t, a.info, "personality", hi), allow},
-				{"personality(high half, READ_IMPLIES_EXEC)", sys(t, a.info, "personality", hi|0x400000), eperm},
-				{"userfaultfd(0)", sys(t, a.info, "userfaultfd", 0), eperm},
-				{"userfaultfd(O_CLOEXEC)", sys(t, a.info, "userfaultfd", 0x80000), eperm},
-				{"userfaultfd(UFFD_USER_MODE_ONLY)", sys(t, a.info, "userfaultfd", 1), allow},
-				{"userfaultfd(UFFD_USER_MODE_ONLY|O_CLOEXEC)", sys(t, a.info, "userfaultfd", 0x80001), allow},
-				{"umount2(MNT_DETACH)", sys(t, a.info, "umount2", 0, 2), allow},
-				{"umount2(MNT_FORCE)", sys(t, a.info, "umount2", 0, 1), eperm},
-				{"umount2(MNT_FORCE|MNT_DETACH)", sys(t, a.info, "umount2", 0, 3), eperm},
-				{"umount2(high half only)", sys(t, a.info, "umount2", 0, hi), allow},
-				{"socket(AF_INET)", sys(t, a.info, "socket", 2, 1), allow},
-				{"socket(AF_UNIX)", sys(t, a.info, "socket", 1, 1), allow},
-				{"socket(AF_VSOCK)", sys(t, a.info, "socket", afVSOCK, 1), eperm},
-				{"socket(high half, AF_VSOCK)", sys(t, a.info, "socket", hi|afVSOCK, 1), eperm},
-				{"socket(AF_ALG)", sys(t, a.info, "socket", afALG, 5), eperm},
+				{"keyctl", abiCall(t, a.info, "keyctl"), eperm},
+				{"getpid", abiCall(t, a.info, "getpid"), allow},
+				{"personality(0)", abiCall(t, a.info, "personality", 0), allow},
+				{"personality(query)", abiCall(t, a.info, "personality", 0xffffffff), allow},
+				{"personality(ADDR_NO_RANDOMIZE)", abiCall(t, a.info, "personality", 0x40000), allow},
+				{"personality(PER_LINUX32)", abiCall(t, a.info, "personality", 0x8), allow},
+				{"personality(READ_IMPLIES_EXEC)", abiCall(t, a.info, "personality", 0x400000), eperm},
+				{"personality(MMAP_PAGE_ZERO)", abiCall(t, a.info, "personality", 0x100000), eperm},
+				{"personality(high half, 0)", abiCall(t, a.info, "personality", hi), allow},
+				{"personality(high half, READ_IMPLIES_EXEC)", abiCall(t, a.info, "personality", hi|0x400000), eperm},
+				{"userfaultfd(0)", abiCall(t, a.info, "userfaultfd", 0), eperm},
+				{"userfaultfd(O_CLOEXEC)", abiCall(t, a.info, "userfaultfd", 0x80000), eperm},
+				{"userfaultfd(UFFD_USER_MODE_ONLY)", abiCall(t, a.info, "userfaultfd", 1), allow},
+				{"userfaultfd(UFFD_USER_MODE_ONLY|O_CLOEXEC)", abiCall(t, a.info, "userfaultfd", 0x80001), allow},
+				{"umount2(MNT_DETACH)", abiCall(t, a.info, "umount2", 0, 2), allow},
+				{"umount2(MNT_FORCE)", abiCall(t, a.info, "umount2", 0, 1), eperm},
+				{"umount2(MNT_FORCE|MNT_DETACH)", abiCall(t, a.info, "umount2", 0, 3), eperm},
+				{"umount2(high half only)", abiCall(t, a.info, "umount2", 0, hi), allow},
+				{"socket(AF_INET)", abiCall(t, a.info, "socket", 2, 1), allow},
+				{"socket(AF_UNIX)", abiCall(t, a.info, "socket", 1, 1), allow},
+				{"socket(AF_VSOCK)", abiCall(t, a.info, "socket", afVSOCK, 1), eperm},
+				{"socket(high half, AF_VSOCK)", abiCall(t, a.info, "socket", hi|afVSOCK, 1), eperm},
+				{"socket(AF_ALG)", abiCall(t, a.info, "socket", afALG, 5), eperm},
 				// A number whose argument equals a denied call's number must
 				// not be taken for that call once the argument is loaded.
-				{"personality(keyctl's number)", sys(t, a.info, "personality", uint64(a.info.SyscallNames["keyctl"])), eperm},
-				{"umount2(flags = getpid's number)", sys(t, a.info, "umount2", 0, uint64(a.info.SyscallNames["getpid"]&^1)), allow},
+				{"personality(keyctl's number)", abiCall(t, a.info, "personality", uint64(a.info.SyscallNames["keyctl"])), eperm},
+				{"umount2(flags = getpid's number)", abiCall(t, a.info, "umount2", 0, uint64(a.info.SyscallNames["getpid"]&^1)), allow},
 			}
 			for _, tt := range tests {
 				if got := decide(t, vm, tt.c); got != tt.want {
@@ -152,7 +152,7 @@ func TestFilterAllowsWhatAGuestNeeds(t *testing.T) {
 					continue
 				}
 				found = true
-				if got := decide(t, vm, sys(t, a.info, name)); got != allow {
+				if got := decide(t, vm, abiCall(t, a.info, name)); got != allow {
 					t.Errorf("%s filter, %s %s = %#x, want allow", goarch, a.info.Name, name, got)
 				}
 			}
@@ -175,7 +175,7 @@ func TestFilterDeniesEveryListedCall(t *testing.T) {
 				}
 				seen[name] = true
 				// An argument no conditional allow accepts.
-				c := sys(t, a.info, name, 0x7654320)
+				c := abiCall(t, a.info, name, 0x7654320)
 				if got := decide(t, vm, c); got != eperm {
 					t.Errorf("%s filter, %s %s = %#x, want EPERM", goarch, a.info.Name, name, got)
 				}
