@@ -22,20 +22,22 @@
 //     stime, clock_settime(64): host-wide state; the clock is not namespaced.
 //     adjtimex and clock_adjtime stay allowed, as in Docker: their read-only
 //     form serves timedatectl and chronyc, and changes need CAP_SYS_TIME in
-//     the host's namespace anyway. quotactl is denied as in Docker: a
-//     guest's quotas are the host's and can only be read, not set.
+//     the host's namespace anyway. quotactl is denied as in Docker: the
+//     quotas on the filesystems under a guest are the host's.
 //   - iopl, ioperm, vm86, vm86old, pciconfig_*: hardware access.
 //   - uselib, ustat, sysfs, _sysctl, nfsservctl: obsolete.
 //   - personality, except Linux, PER_LINUX32, UNAME26, ADDR_NO_RANDOMIZE
 //     (gdb, setarch -R; the kernel drops it on setuid exec) and the query.
 //   - umount2 with MNT_FORCE, as LXC: a forced unmount aborts a shared
 //     FUSE or NFS superblock for everyone using it.
-//   - socket with AF_VSOCK (reaches the hypervisor and other guests across
-//     network namespaces) or AF_ALG (kernel crypto; Docker too).
+//   - socket with AF_VSOCK (no network namespace confines it: it reaches the
+//     hypervisor, and other guests over loopback) or AF_ALG (kernel crypto;
+//     Docker too).
 //
 // fanotify_init stays allowed: its privileged modes need CAP_SYS_ADMIN in
 // the host's namespace. Most of the list is refused by the kernel too; the
 // filter keeps those paths unreachable when a kernel bug lets one through.
+// ptrace cannot carry a tracee past the filter since Linux 4.8.
 //
 // Architectures: on x86_64 the i386 ABI (int 0x80, 32-bit programs) is
 // filtered with the same list, and on arm64 the AArch32 one; x32 calls and

@@ -99,9 +99,17 @@ func wantedFacts(facts map[string]string) (want map[string]string, unchecked []s
 	for _, p := range allowedProbes {
 		want["guest."+p.name] = notEPERM(facts["guest."+p.name])
 	}
-	for key, why := range map[string]string{"guest.setuid_euid": "nosuid", "guest.unshare_command": "no unshare(1)"} {
-		if facts[key] == why {
-			want[key] = why
+	if runtime.GOARCH == "amd64" {
+		for _, p := range i386Probes {
+			want["guest.i386."+p.name] = "EPERM"
+			want["unfiltered.i386."+p.name] = notEPERM(facts["unfiltered.i386."+p.name])
+		}
+		want["guest.i386.personality_query"] = "ok"
+		want["guest.i386.getpid"] = "ok"
+	}
+	for key, got := range facts {
+		if got == "nosuid" || got == "no unshare(1)" || got == "no ia32 emulation" {
+			want[key] = got
 			unchecked = append(unchecked, key)
 		}
 	}

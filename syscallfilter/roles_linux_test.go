@@ -82,6 +82,7 @@ func installerRole() error {
 	onOtherThread(func() {
 		report("unfiltered.thread.seccomp", statusField("/proc/thread-self/status", "Seccomp"))
 		runProbes("unfiltered", deniedProbes)
+		runI386Probes("unfiltered")
 	})
 	return roleCommand("/proc/self/exe", "guest").Run()
 }
@@ -106,6 +107,7 @@ func guestRole() error {
 	})
 	runProbes("guest", deniedProbes)
 	runProbes("guest", allowedProbes)
+	runI386Probes("guest")
 	report("guest.ptrace", result(ptraceChild()))
 	report("guest.setuid_euid", setuidEuid())
 	report("guest.unshare_command", unshareCommand())
