@@ -22,7 +22,8 @@ const (
 )
 
 // Program returns the guest filter for this machine's architecture as the
-// classic BPF program seccomp loads. It is assembled once.
+// classic BPF program seccomp loads. It is assembled once; the slice is
+// shared, do not modify it.
 func Program() ([]bpf.RawInstruction, error) {
 	return program()
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/elastic/go-seccomp-bpf/arch"
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/bpf"
 )
 
@@ -250,5 +251,28 @@ func TestProgramIsBuiltOnce(t *testing.T) {
 	}
 	if !slices.ContainsFunc(first, func(r bpf.RawInstruction) bool { return r.K == eperm }) {
 		t.Errorf("Program() never returns EPERM")
+	}
+}
+
+// TestDeniedCallsEachABILacks pins which denied calls an ABI has no number
+// for, so a syscall table that loses one shows here instead of silently
+// letting the call through.
+func TestDeniedCallsEachABILacks(t *testing.T) {
+	want := map[string][]string{
+		"x86_64":  {"stime", "clock_settime64", "vm86", "vm86old", "pciconfig_iobase", "pciconfig_read", "pciconfig_write"},
+		"i386":    {"kexec_file_load", "pciconfig_iobase", "pciconfig_read", "pciconfig_write"},
+		"aarch64": {"create_module", "stime", "iopl", "ioperm", "vm86", "vm86old", "pciconfig_iobase", "pciconfig_read", "pciconfig_write", "uselib", "ustat", "sysfs", "_sysctl"},
+		"arm":     {"create_module", "stime", "iopl", "ioperm", "vm86", "vm86old"},
+	}
+	got := map[string][]string{}
+	for _, a := range []*arch.Info{arch.X86_64, arch.I386, arch.AARCH64, arch.ARM} {
+		for _, name := range deniedCalls {
+			if _, ok := a.SyscallNames[name]; !ok {
+				got[a.Name] = append(got[a.Name], name)
+			}
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("denied calls without a number (-want +got):\n%s", diff)
 	}
 }
