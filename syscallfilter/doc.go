@@ -26,8 +26,10 @@
 //     quotas on the filesystems under a guest are the host's.
 //   - iopl, ioperm, vm86, vm86old, pciconfig_*: hardware access.
 //   - uselib, ustat, sysfs, _sysctl, nfsservctl: obsolete.
-//   - personality, except Linux, PER_LINUX32, UNAME26, ADDR_NO_RANDOMIZE
-//     (gdb, setarch -R; the kernel drops it on setuid exec) and the query.
+//   - personality, except Linux with any of PER_LINUX32, UNAME26 and
+//     ADDR_NO_RANDOMIZE (gdb, setarch -R; the kernel drops it on setuid
+//     exec), and the query: READ_IMPLIES_EXEC, MMAP_PAGE_ZERO and the old
+//     address-space layouts are refused, as in Docker.
 //   - umount2 with MNT_FORCE, as LXC: a forced unmount aborts a shared
 //     FUSE or NFS superblock for everyone using it.
 //   - socket with AF_VSOCK (no network namespace confines it: it reaches the

@@ -103,6 +103,8 @@ func TestFilterDecides(t *testing.T) {
 				{"personality(query)", abiCall(t, a.info, "personality", 0xffffffff), allow},
 				{"personality(ADDR_NO_RANDOMIZE)", abiCall(t, a.info, "personality", 0x40000), allow},
 				{"personality(PER_LINUX32)", abiCall(t, a.info, "personality", 0x8), allow},
+				{"personality(UNAME26|ADDR_NO_RANDOMIZE|PER_LINUX32)", abiCall(t, a.info, "personality", 0x60008), allow},
+				{"personality(ADDR_COMPAT_LAYOUT)", abiCall(t, a.info, "personality", 0x200000), eperm},
 				{"personality(READ_IMPLIES_EXEC)", abiCall(t, a.info, "personality", 0x400000), eperm},
 				{"personality(MMAP_PAGE_ZERO)", abiCall(t, a.info, "personality", 0x100000), eperm},
 				{"personality(high half, 0)", abiCall(t, a.info, "personality", hi), allow},

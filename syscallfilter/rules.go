@@ -12,12 +12,12 @@ const (
 	uffdUserModeOnly = 1  // UFFD_USER_MODE_ONLY, userfaultfd's flag
 )
 
-// Personas that personality(2) may set: Linux, PER_LINUX32, UNAME26,
-// ADDR_NO_RANDOMIZE (gdb, setarch -R) and their unions, and the query
-// 0xffffffff. Docker allows the same minus ADDR_NO_RANDOMIZE; the kernel
-// clears that bit on a setuid exec, so it weakens no one but the caller.
+// Personas that personality(2) may set: Linux with any of PER_LINUX32,
+// UNAME26 and ADDR_NO_RANDOMIZE (gdb, setarch -R), and the query 0xffffffff.
+// Docker allows the same minus ADDR_NO_RANDOMIZE; the kernel clears that bit
+// on a setuid exec, so it weakens no one but the caller.
 var allowedPersonas = []uint32{
-	0x0, 0x8, 0x20000, 0x20008, 0x40000, 0x40008, 0xffffffff,
+	0x0, 0x8, 0x20000, 0x20008, 0x40000, 0x40008, 0x60000, 0x60008, 0xffffffff,
 }
 
 // rule is one step of the filter: a call it names returns errno (0: runs)
