@@ -9,11 +9,12 @@ import (
 )
 
 // InstallThread installs the guest filter on the calling OS thread only;
-// every process that thread forks afterwards inherits it, the process's
-// other threads stay unfiltered. The caller must have called
-// runtime.LockOSThread and must never unlock: the thread is spoiled for other
-// goroutines, and Go ends it when the goroutine exits. It does not set
-// no_new_privs, so the caller needs CAP_SYS_ADMIN in its user namespace.
+// every process that thread forks afterwards, and their descendants across
+// execve, inherit it for good, while the process's other threads stay
+// unfiltered. The caller must have called runtime.LockOSThread and must never
+// unlock: the thread is spoiled for other goroutines, and Go ends it when the
+// goroutine exits. It does not set no_new_privs, so the thread needs
+// CAP_SYS_ADMIN in its user namespace: install before dropping capabilities.
 // Equivalent to: seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog), no TSYNC flag.
 func InstallThread() error {
 	raw, err := Program()
