@@ -46,3 +46,21 @@ func TestInitOutOfGuestRootsReach(t *testing.T) {
 		}
 	}
 }
+
+// TestGuestSyscallsFiltered runs calls of the seccomp deny list from inside
+// a guest as its root: each fails with EPERM; a nested user and mount
+// namespace (containers in the guest) still works.
+func TestGuestSyscallsFiltered(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.uploadAttacker(t, "alice")
+	facts := d.attack(t, "alice", "denied-syscalls")
+	for _, k := range []string{"keyctl", "add_key", "bpf", "perf_event_open", "kexec_load", "init_module", "open_by_handle", "userfaultfd", "io_uring_setup"} {
+		if got := facts[k]; got != "EPERM" {
+			t.Errorf("%s from inside the guest = %q, want EPERM (all: %v)", k, got, facts)
+		}
+	}
+	if out := d.mustSSH(t, "alice", "unshare -Urm sh -c 'mount -t tmpfs x /mnt && echo nested'"); out != "nested\n" {
+		t.Errorf("a nested user and mount namespace in the guest: %q, want nested", out)
+	}
+}

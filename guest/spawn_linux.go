@@ -15,6 +15,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
+	"vmhost/syscallfilter"
 	"vmhost/ttymodes"
 )
 
@@ -55,12 +56,19 @@ func newSpawner() (*spawner, error) {
 }
 
 // forkThread forks every guest process from one thread of its own, which
-// gives up what guest processes must not have (see restrictThread) before
-// the first fork; a forked child starts with its thread's credentials. The
+// gives up what guest processes must not have before the first fork: the
+// system calls of package syscallfilter, and the capabilities of
+// restrictThread; a forked child starts with its thread's credentials. The
 // goroutine stays locked to the thread for good, so the thread ends with it
 // and no other goroutine ever runs there.
 func (s *spawner) forkThread(ready chan<- error) {
 	runtime.LockOSThread()
+	// The filter first: without no_new_privs, installing it takes
+	// CAP_SYS_ADMIN, which restrictThread leaves; but keep the order.
+	if err := syscallfilter.InstallThread(); err != nil {
+		ready <- fmt.Errorf("filtering the system calls of guest processes: %w", err)
+		return
+	}
 	if err := restrictThread(); err != nil {
 		ready <- fmt.Errorf("preparing the thread guest processes start from: %w", err)
 		return
