@@ -52,11 +52,12 @@ func openInRoot(root int, name string, flags int, resolve uint64) (int, error) {
 // openRegular opens name inside root with flags (O_RDONLY or O_RDWR), only
 // if it is a regular file: a FIFO, a device, a socket or a directory is
 // refused without being opened for I/O, so nothing blocks and no device is
-// touched.
-// Equivalent to: openat2(O_PATH|O_NOFOLLOW), fstat, then
-// openat2(flags|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY) of the same inode.
+// touched. Symlinks, the last one included, are followed only as resolve
+// allows.
+// Equivalent to: openat2(O_PATH), fstat, then
+// openat2(flags|O_NONBLOCK|O_NOCTTY) of the same inode.
 func openRegular(root int, name string, flags int, resolve uint64) (int, error) {
-	probe, err := openInRoot(root, name, unix.O_PATH|unix.O_NOFOLLOW, resolve)
+	probe, err := openInRoot(root, name, unix.O_PATH, resolve)
 	if err != nil {
 		return -1, err
 	}
@@ -65,7 +66,7 @@ func openRegular(root int, name string, flags int, resolve uint64) (int, error) 
 	if err != nil {
 		return -1, err
 	}
-	fd, err := openInRoot(root, name, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY, resolve)
+	fd, err := openInRoot(root, name, flags|unix.O_NONBLOCK|unix.O_NOCTTY, resolve)
 	if err != nil {
 		return -1, err
 	}
