@@ -155,26 +155,23 @@ func (r guestRoot) replaceFile(name string, data []byte, mode uint32) error {
 // error.
 // Equivalent to: sed -i ... NAME
 func (r guestRoot) updateFile(name string, change func([]byte) []byte) error {
-	fd, err := openRegular(r.fd, name, unix.O_RDWR, resolveSameFS)
+	old, err := readInRoot(r.fd, name, resolveSameFS, maxGuestFile)
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		return err
+	}
+	data := change(old)
+	if err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	fd, err := openRegular(r.fd, name, unix.O_WRONLY, resolveSameFS)
 	if errors.Is(err, unix.ENOENT) {
-		fd, err = openInRoot(r.fd, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW, resolveSameFS)
+		fd, err = openInRoot(r.fd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW, resolveSameFS)
 	}
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", name, err)
 	}
 	defer unix.Close(fd)
-	old, err := readBounded(fd, name, maxGuestFile)
-	if err != nil {
-		return err
-	}
-	data := change(old)
-	if bytes.Equal(old, data) {
-		return nil
-	}
 	if err := unix.Ftruncate(fd, 0); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if _, err := unix.Seek(fd, 0, 0); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	if err := writeAll(fd, data); err != nil {

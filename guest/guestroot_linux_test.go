@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +150,23 @@ func TestUpdateFileInRoot(t *testing.T) {
 			}
 			tr.checkOutside(t)
 		})
+	}
+}
+
+// TestUpdateFileInRootUnchanged checks that a file whose content stays is
+// not written (on an overlay, not copied up).
+func TestUpdateFileInRootUnchanged(t *testing.T) {
+	tr := newTestTree(t, [][2]string{{"etc/hosts", "file:same"}})
+	past := time.Unix(1600000000, 0)
+	p := filepath.Join(tr.root, "etc/hosts")
+	if err := os.Chtimes(p, past, past); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if err := testRoot(tr, &log).updateFile("/etc/hosts", func(b []byte) []byte { return b }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || !fi.ModTime().Equal(past) {
+		t.Errorf("an unchanged /etc/hosts was written: mtime %v, %v", fi.ModTime(), err)
 	}
 }
