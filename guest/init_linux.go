@@ -1,8 +1,6 @@
 package guest
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -62,7 +60,7 @@ func RunInit() {
 		log.Error("guest init: no sync socket", "err", err)
 		os.Exit(1)
 	}
-	cfg, err := setupInit(sync)
+	cfg, err := setupInit(log, sync)
 	sendMessage(sync, initReady{Error: errString(err)})
 	sync.Close()
 	if err != nil {
@@ -74,7 +72,10 @@ func RunInit() {
 }
 
 // setupInit receives the configuration and root, and builds the guest's world.
-func setupInit(sync *net.UnixConn) (*initConfig, error) {
+// What is odd in the guest's files (a symlink, FIFO or huge file where
+// vmhost writes) is left as it is or moved aside, with a log line; it never
+// stops the guest from starting.
+func setupInit(log *slog.Logger, sync *net.UnixConn) (*initConfig, error) {
 	sync.SetReadDeadline(time.Now().Add(30 * time.Second))
 	var cfg initConfig
 	fds, err := recvMessage(sync, &cfg)
@@ -86,15 +87,16 @@ func setupInit(sync *net.UnixConn) (*initConfig, error) {
 		return nil, fmt.Errorf("want the root mount with the config, got %d files", len(fds))
 	}
 	defer unix.Close(fds[0])
-	if err := setupRoot(fds[0], cfg.RootDir); err != nil {
+	if err := setupRoot(log, fds[0], cfg.RootDir); err != nil {
 		return nil, err
 	}
-	if err := setupIdentity(cfg.Hostname); err != nil {
+	root := guestRoot{fd: fds[0], log: log, now: time.Now}
+	if err := setupIdentity(root, cfg.Hostname); err != nil {
 		return nil, err
 	}
 	if cfg.ResolvConf != "" {
-		if err := replaceFile("/etc/resolv.conf", []byte(cfg.ResolvConf)); err != nil {
-			return nil, err
+		if err := root.replaceFile("/etc/resolv.conf", []byte(cfg.ResolvConf), 0o644); err != nil {
+			log.Warn("guest init: /etc/resolv.conf left as it is", "err", err)
 		}
 	}
 	if err := loopbackUp(); err != nil {
@@ -104,46 +106,23 @@ func setupInit(sync *net.UnixConn) (*initConfig, error) {
 }
 
 // setupIdentity sets the guest's hostname and writes it to /etc/hostname and
-// /etc/hosts, as a VM's installer would.
-func setupIdentity(hostname string) error {
+// /etc/hosts, as a VM's installer would; a file it cannot write safely is
+// left as it is, with a log line.
+func setupIdentity(root guestRoot, hostname string) error {
 	if err := unix.Sethostname([]byte(hostname)); err != nil {
 		return fmt.Errorf("setting hostname %q: %w", hostname, err)
 	}
-	if err := updateFile("/etc/hostname", func([]byte) []byte { return []byte(hostname + "\n") }); err != nil {
-		return err
+	files := []struct {
+		name   string
+		change func([]byte) []byte
+	}{
+		{"/etc/hostname", func([]byte) []byte { return []byte(hostname + "\n") }},
+		{"/etc/hosts", func(old []byte) []byte { return hostsWithName(old, hostname) }},
 	}
-	return updateFile("/etc/hosts", func(old []byte) []byte { return hostsWithName(old, hostname) })
-}
-
-// replaceFile makes path a regular file holding data, through a temporary
-// file and a rename, so that a symlink at path (such as a resolv.conf that
-// points to a resolver the guest does not run) is replaced, not followed.
-func replaceFile(path string, data []byte) error {
-	tmp := path + ".vmhost-new"
-	os.Remove(tmp)
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
-// updateFile rewrites path with what change makes of its content, when that
-// differs. A missing file counts as empty.
-func updateFile(path string, change func([]byte) []byte) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	data := change(old)
-	if bytes.Equal(old, data) {
-		return nil
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	for _, f := range files {
+		if err := root.updateFile(f.name, f.change); err != nil {
+			root.log.Warn("guest init: "+f.name+" left as it is", "err", err)
+		}
 	}
 	return nil
 }

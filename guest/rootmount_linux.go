@@ -25,14 +25,21 @@ func rootMount(image, upper, work string, userns *os.File) (int, error) {
 		return -1, fmt.Errorf("opening an overlay: %w", err)
 	}
 	defer unix.Close(fs)
+	dirs, err := openDirs(upper, work)
+	if err != nil {
+		return -1, err
+	}
+	defer closeAll(dirs)
+	// Layers given as descriptors show in the guest's mount table as
+	// /proc/self/fd/N, not as paths of the host's data_dir.
 	opts := [][2]string{
 		{"lowerdir", fmt.Sprintf("/proc/self/fd/%d", lower)},
-		{"upperdir", upper},
-		{"workdir", work},
+		{"upperdir", fmt.Sprintf("/proc/self/fd/%d", dirs[0])},
+		{"workdir", fmt.Sprintf("/proc/self/fd/%d", dirs[1])},
 	}
 	for _, o := range opts {
 		if err := unix.FsconfigSetString(fs, o[0], o[1]); err != nil {
-			return -1, fmt.Errorf("setting overlay %s=%s: %w", o[0], o[1], err)
+			return -1, fmt.Errorf("setting overlay %s: %w", o[0], err)
 		}
 	}
 	if err := unix.FsconfigCreate(fs); err != nil {
@@ -43,6 +50,20 @@ func rootMount(image, upper, work string, userns *os.File) (int, error) {
 		return -1, fmt.Errorf("mounting the overlay: %w", err)
 	}
 	return mnt, nil
+}
+
+// openDirs opens each of paths as an O_PATH directory descriptor.
+func openDirs(paths ...string) ([]int, error) {
+	var fds []int
+	for _, p := range paths {
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeAll(fds)
+			return nil, fmt.Errorf("opening %s: %w", p, err)
+		}
+		fds = append(fds, fd)
+	}
+	return fds, nil
 }
 
 // idmappedTree clones the image directory as a detached, read-only mount whose

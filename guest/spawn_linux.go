@@ -1,9 +1,9 @@
 package guest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -235,16 +235,24 @@ func resolveCommand(req *SpawnRequest) ([]string, string, error) {
 	return req.Argv, path, nil
 }
 
-// rootShell is root's shell from the guest's /etc/passwd, or /bin/sh.
+// rootShell is root's shell from the guest's /etc/passwd, or /bin/sh when
+// the file is missing, not a regular file or bigger than maxGuestFile: it is
+// read inside the guest's root file system, without blocking.
 func rootShell() string {
-	f, err := os.Open("/etc/passwd")
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return "/bin/sh"
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
+	defer unix.Close(root)
+	passwd, err := readInRoot(root, "/etc/passwd", resolveSameFS, maxGuestFile)
+	if err != nil {
+		if !errors.Is(err, unix.ENOENT) {
+			slog.Warn("guest init: root's shell is /bin/sh", "err", err)
+		}
+		return "/bin/sh"
+	}
+	for _, line := range strings.Split(string(passwd), "\n") {
+		fields := strings.Split(line, ":")
 		if len(fields) == 7 && fields[2] == "0" && isExecutable(fields[6]) {
 			return fields[6]
 		}
