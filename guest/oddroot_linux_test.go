@@ -101,10 +101,17 @@ stat -c '%a %F' /tmp /var/tmp; cat /proc/1/comm; grep -c overlay /proc/self/moun
 	if shell := loginShell(t, g); shell != "-sh\n" {
 		t.Errorf("login shell with /etc/passwd a FIFO = %q, want -sh", shell)
 	}
-	initLog, _ := os.ReadFile(filepath.Join(opts.DataDir, "guests", "alice", initLog))
-	logs := string(initLog) + daemonLog.String()
-	for _, want := range []string{"path=/proc kind=symlink", "path=/dev kind=\"regular file\"", "path=/tmp kind=FIFO",
-		"/etc/hosts left as it is", "/etc/hostname left as it is"} {
+	// The init's lines reach the daemon's log through a pipe, a moment later.
+	wants := []string{"path=/proc kind=symlink", "path=/dev kind=\\\"regular file\\\"", "path=/tmp kind=FIFO",
+		"/etc/hosts left as it is", "/etc/hostname left as it is"}
+	var logs string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		logs = daemonLog.String()
+		if containsAll(logs, wants) || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range wants {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
@@ -151,4 +158,14 @@ func loginShell(t *testing.T, g Running) string {
 	out, _ := io.ReadAll(p.Stdout())
 	p.Wait()
 	return string(out)
+}
+
+// containsAll reports whether s holds every one of subs.
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
