@@ -22,6 +22,9 @@ const (
 	// CrashRemoveAfterRename is in a guest's removal: its directory is
 	// renamed away, not yet deleted.
 	CrashRemoveAfterRename = "remove-after-rename"
+	// CrashStartAfterInit is in a guest's start: its init runs, with its
+	// address and link, and guest.json does not say so yet.
+	CrashStartAfterInit = "start-after-init"
 )
 
 // crashAt is the crash point of this process, from CrashEnv.

@@ -161,8 +161,21 @@ func (p *initProc) stop(grace time.Duration) error {
 	return fmt.Errorf("init %d did not end", p.pid)
 }
 
-// nsPath returns the path of one of the init's namespaces, such as "net",
-// checked to belong to the init: opened paths are good while alive holds.
+// kill ends the init with SIGKILL and waits until it is gone.
+func (p *initProc) kill() error {
+	if err := p.signal(unix.SIGKILL); errors.Is(err, errInitGone) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if p.wait(5 * time.Second) {
+		return nil
+	}
+	return fmt.Errorf("init %d did not end", p.pid)
+}
+
+// nsPath returns the path of one of the init's namespaces, such as "net".
+// The pid in it names the init for as long as alive reports true.
 func (p *initProc) nsPath(ns string) string {
 	return fmt.Sprintf("/proc/%d/ns/%s", p.pid, ns)
 }

@@ -2,6 +2,7 @@ package guest
 
 import (
 	"bufio"
+	"io"
 	"bytes"
 	"fmt"
 	"os"
@@ -30,12 +31,25 @@ func resetOOMScoreAdj(pid int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("0"), 0)
 }
 
+// maxNetDev bounds what is read of a guest's /proc/PID/net/dev: about ten
+// thousand interfaces; the rest are not counted.
+const maxNetDev = 2 << 20
+
 // netDevBytes sums the bytes received and sent by the interfaces of the
 // network namespace of pid, loopback aside, from /proc/PID/net/dev.
 func netDevBytes(pid int) (rx, tx uint64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", pid))
+	// The guest decides how many interfaces it has: read a bounded part.
+	f, err := os.Open(fmt.Sprintf("/proc/%d/net/dev", pid))
 	if err != nil {
 		return 0, 0, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxNetDev))
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(b) == maxNetDev { // cut: drop the last, partial line
+		b = b[:bytes.LastIndexByte(b, '\n')+1]
 	}
 	return parseNetDev(b)
 }

@@ -302,7 +302,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
 	trace.mark("image")
-	if _, err := m.lease(st); err != nil {
+	if err := m.leaseDurably(st); err != nil {
 		return err
 	}
 	trace.mark("lease")
@@ -325,14 +325,35 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
 	m.protectInit(st.ID(), p.pid)
-	e.proc = p
-	st.InitPid, st.InitStart, st.Rootfs = p.pid, p.start, rootfs
-	if err := writeState(m.guestDir(st.ID()), st); err != nil {
-		return err
+	crashPoint(CrashStartAfterInit)
+	next := *st
+	next.InitPid, next.InitStart, next.Rootfs = p.pid, p.start, rootfs
+	if err := recordStart(m.guestDir(st.ID()), &next); err != nil {
+		// A start that cannot be recorded is undone: no init, link or
+		// cgroup is left that the daemon does not know of.
+		m.undoStart(st, p)
+		return fmt.Errorf("starting guest %s: recording it: %w", st.ID(), err)
 	}
+	*st = next
+	e.proc = p
 	trace.mark("state")
 	m.log.Info("started guest", "guest", st.ID(), "pid", p.pid, "took", time.Since(t0))
 	return nil
+}
+
+// recordStart writes the state of a guest whose init just started; tests
+// replace it to fail there.
+var recordStart = writeState
+
+// undoStart ends the init p of the guest st, just started, and what was
+// made for it.
+func (m *Manager) undoStart(st *State, p *initProc) {
+	if err := p.kill(); err != nil {
+		m.log.Error("undoing the start of guest", "guest", st.ID(), "err", err)
+	}
+	p.release()
+	m.detach(st)
+	m.deleteCgroup(st)
 }
 
 // rootfs returns the root filesystem the guest st starts from: the image

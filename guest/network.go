@@ -71,6 +71,28 @@ func (m *Manager) lease(st *State) (bool, error) {
 	return true, nil
 }
 
+// leaseDurably leases the guest st an address and, when it got a new one,
+// records it in guest.json before any init can hold it: a daemon killed
+// after the start then finds the address taken, never gives it twice.
+func (m *Manager) leaseDurably(st *State) error {
+	old := st.IP
+	changed, err := m.lease(st)
+	if err != nil || !changed {
+		return err
+	}
+	if err := writeState(m.guestDir(st.ID()), st); err != nil {
+		m.mu.Lock()
+		delete(m.leases, st.IP)
+		if old.IsValid() {
+			m.leases[old] = true
+		}
+		m.mu.Unlock()
+		st.IP = old
+		return fmt.Errorf("guest %s: recording its address: %w", st.ID(), err)
+	}
+	return nil
+}
+
 // release forgets the address of a guest that is gone.
 func (m *Manager) release(st *State) {
 	m.mu.Lock()

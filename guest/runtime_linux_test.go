@@ -557,3 +557,35 @@ func TestInitIsTheDaemonsChild(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedStartLeavesNothing(t *testing.T) {
+	opts := testOptions(t)
+	cgroups := newFakeCgroups()
+	opts.Cgroups = cgroups
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordStart = func(string, *State) error { return errors.New("no space left on device") }
+	defer func() { recordStart = writeState }()
+	if _, err := m.Open(context.Background(), "alice", "alice"); err == nil {
+		t.Fatal("Open with guest.json failing to record the start = nil error, want one")
+	}
+	pids, _ := cgroupsOf(cgroups, "alice").Procs()
+	if len(pids) != 0 {
+		t.Errorf("after a start that could not be recorded, processes %v still run", pids)
+	}
+	if len(m.List()) != 0 {
+		t.Errorf("after a failed first start, guests listed: %v", m.List())
+	}
+	recordStart = writeState
+	if _, err := m.Open(context.Background(), "alice", "alice"); err != nil {
+		t.Errorf("Open once the disk has room = %v, want the guest", err)
+	}
+}
+
+// cgroupsOf returns the fake cgroup of guest id.
+func cgroupsOf(f *fakeCgroups, id string) Cgroup {
+	cg, _ := f.Open(id)
+	return cg
+}

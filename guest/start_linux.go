@@ -92,7 +92,7 @@ func startInit(spec startSpec) (*initProc, error) {
 		return nil, err
 	}
 	if err := setUpInit(spec, p, ours); err != nil {
-		p.signal(unix.SIGKILL)
+		p.kill()
 		p.release()
 		return nil, err
 	}
