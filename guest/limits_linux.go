@@ -2,9 +2,9 @@ package guest
 
 import (
 	"bufio"
-	"io"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
