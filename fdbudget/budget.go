@@ -56,3 +56,17 @@ func (b *Budget) Max() int {
 	}
 	return int(b.max)
 }
+
+// MinReserve is the least a budget made by ForProcess keeps out of reach of
+// untrusted uses; it keeps a quarter of the limit when that is more.
+const MinReserve = 1024
+
+// untrusted is the part of a limit of n descriptors that untrusted uses may
+// take.
+func untrusted(n uint64) int {
+	reserve := max(n/4, MinReserve)
+	if n <= reserve {
+		return 0
+	}
+	return int(min(n-reserve, 1<<30))
+}

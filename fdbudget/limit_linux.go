@@ -6,9 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Reserve is how many descriptors a budget made by ForProcess keeps out of
-// reach of untrusted uses: at least MinReserve, or a quarter of the limit.
-const MinReserve = 1024
 
 // RaiseLimit raises the soft RLIMIT_NOFILE of the process to its hard limit
 // and returns the new soft limit.
@@ -35,14 +32,4 @@ func ForProcess() (*Budget, error) {
 		return nil, fmt.Errorf("reading the open files limit: %w", err)
 	}
 	return New(untrusted(lim.Cur)), nil
-}
-
-// untrusted is the part of a limit of n descriptors that untrusted uses may
-// take.
-func untrusted(n uint64) int {
-	reserve := max(n/4, MinReserve)
-	if n <= reserve {
-		return 0
-	}
-	return int(min(n-reserve, 1<<30))
 }

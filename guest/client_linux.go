@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"vmhost/protocol"
 )
 
 // dialTimeout bounds connecting to an init and getting its answer to a spawn.
@@ -25,12 +26,12 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, erro
 	}
 	c := nc.(*net.UnixConn)
 	c.SetDeadline(time.Now().Add(dialTimeout))
-	if err := sendMessage(c, request{Op: opSpawn, Spawn: &req}); err != nil {
+	if err := protocol.SendMessage(c, protocol.Request{Op: protocol.OpSpawn, Spawn: &req}); err != nil {
 		c.Close()
 		return nil, err
 	}
-	var rep reply
-	fds, err := recvMessage(c, &rep)
+	var rep protocol.Reply
+	fds, err := protocol.RecvMessage(c, &rep)
 	if err == nil && rep.Error != "" {
 		err = errors.New(guestText(rep.Error))
 	}
@@ -41,7 +42,7 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, erro
 		err = checkProcessFiles(fds, req.TTY != nil)
 	}
 	if err != nil {
-		closeAll(fds)
+		protocol.CloseAll(fds)
 		c.Close()
 		return nil, fmt.Errorf("spawning in guest: %w", err)
 	}
@@ -66,7 +67,7 @@ func newProcess(c *net.UnixConn, pid int, fds []int, tty bool) (*process, error)
 	p := &process{conn: c, pid: pid, tty: tty}
 	for _, fd := range fds {
 		if err := syscall.SetNonblock(fd, true); err != nil {
-			closeAll(fds)
+			protocol.CloseAll(fds)
 			c.Close()
 			return nil, fmt.Errorf("using process files: %w", err)
 		}
@@ -104,15 +105,15 @@ func (p *process) PTY() *os.File {
 
 // Signal implements Process.
 func (p *process) Signal(sig syscall.Signal) error {
-	return sendMessage(p.conn, request{Op: opSignal, Signal: int(sig)})
+	return protocol.SendMessage(p.conn, protocol.Request{Op: protocol.OpSignal, Signal: int(sig)})
 }
 
 // Wait implements Process.
 func (p *process) Wait() (ExitStatus, error) {
 	p.once.Do(func() {
-		var rep reply
-		fds, err := recvMessage(p.conn, &rep)
-		closeAll(fds)
+		var rep protocol.Reply
+		fds, err := protocol.RecvMessage(p.conn, &rep)
+		protocol.CloseAll(fds)
 		switch {
 		case err != nil:
 			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: %w", p.pid, err)
@@ -131,4 +132,11 @@ func (p *process) Wait() (ExitStatus, error) {
 func (p *process) Close() error {
 	closeFiles(p.files)
 	return p.conn.Close()
+}
+
+// closeFiles closes every file in fs.
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
 }

@@ -25,12 +25,6 @@ func (m *Manager) protectInit(id string, pid int) {
 	}
 }
 
-// resetOOMScoreAdj gives a process the init started the default
-// oom_score_adj, 0, instead of the init's.
-func resetOOMScoreAdj(pid int) error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("0"), 0)
-}
-
 // maxNetDev bounds what is read of a guest's /proc/PID/net/dev: about ten
 // thousand interfaces; the rest are not counted.
 const maxNetDev = 2 << 20

@@ -406,3 +406,11 @@ func (m *Manager) SetPolicy(p Policy) {
 	m.opts.Policy = p
 	m.mu.Unlock()
 }
+
+// errString is err's message, or "" for nil.
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -7,11 +7,12 @@ import (
 	"net"
 	"os"
 	"time"
+	"vmhost/protocol"
 )
 
 // dialVia asks the init listening on sock to connect from inside the guest.
 func dialVia(ctx context.Context, sock, network, address string) (net.Conn, error) {
-	f, err := askForSocket(ctx, sock, request{Op: opDial, Network: network, Address: address}, false)
+	f, err := askForSocket(ctx, sock, protocol.Request{Op: protocol.OpDial, Network: network, Address: address}, false)
 	if err != nil {
 		return nil, fmt.Errorf("dialing %s %s in the guest: %w", network, address, err)
 	}
@@ -25,7 +26,7 @@ func dialVia(ctx context.Context, sock, network, address string) (net.Conn, erro
 
 // listenVia asks the init listening on sock to listen inside the guest.
 func listenVia(ctx context.Context, sock, network, address string) (net.Listener, error) {
-	f, err := askForSocket(ctx, sock, request{Op: opListen, Network: network, Address: address}, true)
+	f, err := askForSocket(ctx, sock, protocol.Request{Op: protocol.OpListen, Network: network, Address: address}, true)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s %s in the guest: %w", network, address, err)
 	}
@@ -44,7 +45,7 @@ func listenVia(ctx context.Context, sock, network, address string) (net.Listener
 // askForSocket sends req to the init and returns the one socket it answers
 // with, checked to be a stream socket of req's network, listening or not as
 // asked.
-func askForSocket(ctx context.Context, sock string, req request, listening bool) (*os.File, error) {
+func askForSocket(ctx context.Context, sock string, req protocol.Request, listening bool) (*os.File, error) {
 	d := net.Dialer{Timeout: dialTimeout}
 	nc, err := d.DialContext(ctx, "unixpacket", sock)
 	if err != nil {
@@ -52,12 +53,12 @@ func askForSocket(ctx context.Context, sock string, req request, listening bool)
 	}
 	defer nc.Close()
 	c := nc.(*net.UnixConn)
-	c.SetDeadline(time.Now().Add(dialTimeout + guestDialTimeout))
-	if err := sendMessage(c, req); err != nil {
+	c.SetDeadline(time.Now().Add(dialTimeout + protocol.DialTimeout))
+	if err := protocol.SendMessage(c, req); err != nil {
 		return nil, err
 	}
-	var rep reply
-	fds, err := recvMessage(c, &rep)
+	var rep protocol.Reply
+	fds, err := protocol.RecvMessage(c, &rep)
 	if err == nil && rep.Error != "" {
 		err = errors.New(guestText(rep.Error))
 	}
@@ -68,7 +69,7 @@ func askForSocket(ctx context.Context, sock string, req request, listening bool)
 		err = checkSocket(fds[0], req.Network, listening)
 	}
 	if err != nil {
-		closeAll(fds)
+		protocol.CloseAll(fds)
 		return nil, err
 	}
 	return os.NewFile(uintptr(fds[0]), "guest-socket"), nil

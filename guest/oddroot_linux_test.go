@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
 )
@@ -91,7 +92,7 @@ stat -c %F /etc/hosts /etc/passwd; readlink /etc/resolv.conf; readlink /etc/host
 stat -c '%a %F' /tmp /var/tmp; cat /proc/1/comm; grep -c overlay /proc/self/mountinfo`
 	out, errOut, _ := run(t, g, "/bin/sh", "-c", script)
 	want := "proc moved\nvar moved\ndev moved\ntmp moved\nfifo\nfifo\n/dev/zero\n" + host + "/hostname\n" +
-		"1777 directory\n1777 directory\n" + InitName + "\n1\n"
+		"1777 directory\n1777 directory\n" + protocol.InitName + "\n1\n"
 	if out != want {
 		t.Errorf("in the guest:\n%s\n(stderr %q), want:\n%s", out, errOut, want)
 	}

@@ -3,6 +3,7 @@ package guest
 import (
 	"fmt"
 	"os"
+	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,7 +30,7 @@ func rootMount(image, upper, work string, userns *os.File) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	defer closeAll(dirs)
+	defer protocol.CloseAll(dirs)
 	// Layers given as descriptors show in the guest's mount table as
 	// /proc/self/fd/N, not as paths of the host's data_dir.
 	opts := [][2]string{
@@ -58,7 +59,7 @@ func openDirs(paths ...string) ([]int, error) {
 	for _, p := range paths {
 		fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
-			closeAll(fds)
+			protocol.CloseAll(fds)
 			return nil, fmt.Errorf("opening %s: %w", p, err)
 		}
 		fds = append(fds, fd)

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
 
@@ -166,7 +167,7 @@ func TestGuestRuns(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	out, errOut, st := run(t, g, "/bin/sh", "-c", "id -u; hostname; cat /proc/1/comm; echo oops >&2; exit 3")
-	if want := "0\nalice\n" + InitName + "\n"; out != want || errOut != "oops\n" || st.Code != 3 {
+	if want := "0\nalice\n" + protocol.InitName + "\n"; out != want || errOut != "oops\n" || st.Code != 3 {
 		t.Errorf("run = %q, %q, %+v; want %q, \"oops\\n\", code 3", out, errOut, st, want)
 	}
 	info := m.List()[0]

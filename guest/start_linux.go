@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
 )
@@ -122,11 +123,11 @@ func initCommand(spec startSpec, logw *os.File, sync *os.File, ln *os.File) *exe
 	idmap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(st.IDBase), Size: int(st.IDSize)}}
 	return &exec.Cmd{
 		Path:       spec.exe.Path(),
-		Args:       []string{InitName, st.ID()},
+		Args:       []string{protocol.InitName, st.ID()},
 		Env:        []string{"GOMAXPROCS=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
 		Stdout:     logw,
 		Stderr:     logw,
-		ExtraFiles: []*os.File{sync, ln}, // initSyncFD, initControlFD
+		ExtraFiles: []*os.File{sync, ln}, // protocol.InitSyncFD, protocol.InitControlFD
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:                 cloneFlags,
 			UidMappings:                idmap,
@@ -152,15 +153,15 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 	}
 	defer unix.Close(root)
 	spec.trace.mark("root")
-	cfg := initConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"),
+	cfg := protocol.InitConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"),
 		ResolvConf: string(spec.resolvConf), StopGrace: initStopGrace(spec.stopGrace)}
-	if err := sendMessage(sync, cfg, root); err != nil {
+	if err := protocol.SendMessage(sync, cfg, root); err != nil {
 		return err
 	}
 	sync.SetReadDeadline(time.Now().Add(readyTimeout))
-	var ready initReady
-	fds, err := recvMessage(sync, &ready)
-	closeAll(fds)
+	var ready protocol.InitReady
+	fds, err := protocol.RecvMessage(sync, &ready)
+	protocol.CloseAll(fds)
 	if err != nil {
 		return fmt.Errorf("waiting for the init: %w (its log is in the daemon's)", err)
 	}
@@ -218,7 +219,7 @@ func seqpacketPair() (*net.UnixConn, *os.File, error) {
 		return nil, nil, fmt.Errorf("making sync socket: %w", err)
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "sync")
-	c, err := fileConn(fds[0])
+	c, err := protocol.FileConn(fds[0])
 	if err != nil {
 		theirs.Close()
 		return nil, nil, err

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"vmhost/inroot"
 
 	"golang.org/x/sys/unix"
 )
 
 // resolveUpper resolves a path in a guest's upper layer, on the host: no
 // symlink of any kind, nothing outside the layer, no other file system.
-const resolveUpper = resolveNoSymlinks | unix.RESOLVE_NO_XDEV
+const resolveUpper = inroot.NoSymlinks | unix.RESOLVE_NO_XDEV
 
 // upperFileIsOurs reports whether the file name of the guest's upper layer
 // upper is one the guest has not made its own: missing from the layer (the
@@ -27,7 +28,7 @@ func upperFileIsOurs(upper, name, marker string) (bool, error) {
 		return false, fmt.Errorf("opening the upper layer: %w", err)
 	}
 	defer unix.Close(dir)
-	fd, err := openRegular(dir, name, unix.O_RDONLY, resolveUpper)
+	fd, err := inroot.OpenRegular(dir, name, unix.O_RDONLY, resolveUpper)
 	if errors.Is(err, unix.ENOENT) {
 		return true, nil
 	}
@@ -35,7 +36,7 @@ func upperFileIsOurs(upper, name, marker string) (bool, error) {
 		return false, err
 	}
 	defer unix.Close(fd)
-	head, _, err := readAtMost(fd, len(marker))
+	head, _, err := inroot.ReadAtMost(fd, len(marker))
 	if err != nil {
 		return false, fmt.Errorf("reading %s: %w", name, err)
 	}

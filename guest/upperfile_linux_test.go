@@ -4,6 +4,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"vmhost/inroot"
+	"vmhost/inroot/inroottest"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,20 +27,20 @@ func TestUpperFileIsOurs(t *testing.T) {
 		{"symlink to zero", [][2]string{{"upper/etc/resolv.conf", "link:/dev/zero"}}, false, unix.ELOOP},
 		{"symlink out", [][2]string{{"upper/etc/resolv.conf", "link:OUT/secret"}}, false, unix.ELOOP},
 		{"etc symlink out", [][2]string{{"upper/etc", "link:OUT"}}, false, unix.ELOOP},
-		{"fifo", [][2]string{{"upper/etc/resolv.conf", "fifo"}}, false, errNotRegular},
-		{"directory", [][2]string{{"upper/etc/resolv.conf", "dir"}}, false, errNotRegular},
+		{"fifo", [][2]string{{"upper/etc/resolv.conf", "fifo"}}, false, inroot.ErrNotRegular},
+		{"directory", [][2]string{{"upper/etc/resolv.conf", "dir"}}, false, inroot.ErrNotRegular},
 		{"etc is a file", [][2]string{{"upper/etc", "file:x"}}, false, unix.ENOTDIR},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := newTestTree(t, tt.entries)
+			tr := inroottest.NewTree(t, tt.entries)
 			var ours bool
 			var err error
-			within(t, tt.name, func() { ours, err = upperFileIsOurs(filepath.Join(tr.root, "upper"), "etc/resolv.conf", resolvMarker) })
+			inroottest.Within(t, tt.name, func() { ours, err = upperFileIsOurs(filepath.Join(tr.Root, "upper"), "etc/resolv.conf", resolvMarker) })
 			if ours != tt.wantOurs || !errors.Is(err, tt.wantErr) {
 				t.Errorf("upperFileIsOurs = %v, %v; want %v, %v", ours, err, tt.wantOurs, tt.wantErr)
 			}
-			tr.checkOutside(t)
+			tr.CheckOutside(t)
 		})
 	}
 }
@@ -47,12 +49,12 @@ func TestUpperFileIsOurs(t *testing.T) {
 // whiteout, character device 0/0, in the upper layer) stays deleted.
 func TestUpperFileIsOursWhiteout(t *testing.T) {
 	requireRoot(t)
-	tr := newTestTree(t, [][2]string{{"upper/etc", "dir"}})
-	if err := unix.Mknod(filepath.Join(tr.root, "upper/etc/resolv.conf"), unix.S_IFCHR, 0); err != nil {
+	tr := inroottest.NewTree(t, [][2]string{{"upper/etc", "dir"}})
+	if err := unix.Mknod(filepath.Join(tr.Root, "upper/etc/resolv.conf"), unix.S_IFCHR, 0); err != nil {
 		t.Fatal(err)
 	}
-	ours, err := upperFileIsOurs(filepath.Join(tr.root, "upper"), "etc/resolv.conf", resolvMarker)
-	if ours || !errors.Is(err, errNotRegular) {
+	ours, err := upperFileIsOurs(filepath.Join(tr.Root, "upper"), "etc/resolv.conf", resolvMarker)
+	if ours || !errors.Is(err, inroot.ErrNotRegular) {
 		t.Errorf("upperFileIsOurs(whiteout) = %v, %v; want false, not a regular file", ours, err)
 	}
 }

@@ -9,8 +9,8 @@ import (
 // The daemon takes nothing a guest's init hands over on trust: the init runs
 // in the guest, and a guest's root that got hold of its control socket could
 // answer in its place. Every descriptor is checked to be of the kind the
-// request asked for before the daemon uses it, so a wrong one fails that
-// request and nothing else.
+// protocol.Request asked for before the daemon uses it, so a wrong one fails that
+// protocol.Request and nothing else.
 
 // checkProcessFiles checks the descriptors of a spawned process: with a
 // terminal, the master side of a pseudo-terminal open for reading and

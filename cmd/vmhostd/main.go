@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"vmhost/guest"
+	"vmhost/guestinit"
+	"vmhost/protocol"
 )
 
 // usage is the top-level help.
@@ -32,10 +32,10 @@ The config file is YAML; see config.example.yaml.
 
 func main() {
 	switch filepath.Base(os.Args[0]) {
-	case guest.InitName:
-		guest.RunInit()
-	case guest.SFTPName:
-		guest.RunSFTP()
+	case protocol.InitName:
+		guestinit.RunInit()
+	case protocol.SFTPName:
+		guestinit.RunSFTP()
 	}
 	os.Exit(run(os.Args[1:]))
 }

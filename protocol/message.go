@@ -1,4 +1,4 @@
-package guest
+package protocol
 
 import (
 	"encoding/json"
@@ -6,32 +6,37 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// The control protocol: one request or reply per SOCK_SEQPACKET message, a JSON
-// object of at most maxMessage bytes, with file descriptors attached by
-// SCM_RIGHTS where a reply hands them over. The daemon opens one connection per
+// The control protocol: one Request or Reply per SOCK_SEQPACKET message, a JSON
+// object of at most MaxMessage bytes, with file descriptors attached by
+// SCM_RIGHTS where a Reply hands them over. The daemon opens one connection per
 // process it spawns; the init answers with the pid and the process's files, and
 // later with its exit status. Closing the connection does not touch the process.
 
-// maxMessage bounds every message on the control socket, both ways.
-const maxMessage = 64 << 10
+// MaxMessage bounds every message on the control socket, both ways.
+const MaxMessage = 64 << 10
 
-// maxFDs bounds the descriptors a message may carry.
-const maxFDs = 3
+// DialTimeout bounds a connection an init makes for the daemon (OpDial);
+// the daemon waits for the answer a little longer.
+const DialTimeout = 10 * time.Second
+
+// MaxFDs bounds the descriptors a message may carry.
+const MaxFDs = 3
 
 // Request operations.
 const (
-	opSpawn  = "spawn"
-	opSignal = "signal"
-	opDial   = "dial"
-	opListen = "listen"
+	OpSpawn  = "spawn"
+	OpSignal = "signal"
+	OpDial   = "dial"
+	OpListen = "listen"
 )
 
-// request is a message from the daemon to a guest's init.
-type request struct {
+// Request is a message from the daemon to a guest's init.
+type Request struct {
 	Op     string        `json:"op"`
 	Spawn  *SpawnRequest `json:"spawn,omitempty"`
 	Signal int           `json:"signal,omitempty"`
@@ -41,24 +46,24 @@ type request struct {
 	Address string `json:"address,omitempty"`
 }
 
-// reply is a message from a guest's init to the daemon.
-type reply struct {
+// Reply is a message from a guest's init to the daemon.
+type Reply struct {
 	Error string      `json:"error,omitempty"`
 	Pid   int         `json:"pid,omitempty"`
 	Exit  *ExitStatus `json:"exit,omitempty"`
 }
 
-// errMessageTooLarge is returned for a message over maxMessage bytes.
-var errMessageTooLarge = errors.New("control message too large")
+// ErrMessageTooLarge is returned for a message over MaxMessage bytes.
+var ErrMessageTooLarge = errors.New("control message too large")
 
-// sendMessage writes v as one message on c, with files attached.
-func sendMessage(c *net.UnixConn, v any, files ...int) error {
+// SendMessage writes v as one message on c, with files attached.
+func SendMessage(c *net.UnixConn, v any, files ...int) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encoding control message: %w", err)
 	}
-	if len(data) > maxMessage {
-		return errMessageTooLarge
+	if len(data) > MaxMessage {
+		return ErrMessageTooLarge
 	}
 	var oob []byte
 	if len(files) > 0 {
@@ -70,43 +75,43 @@ func sendMessage(c *net.UnixConn, v any, files ...int) error {
 	return nil
 }
 
-// recvMessage reads one message from c into v and returns the files that came
-// with it, marked close-on-exec. A message with more than maxFDs files, or one
+// RecvMessage reads one message from c into v and returns the files that came
+// with it, marked close-on-exec. A message with more than MaxFDs files, or one
 // cut short, is an error and its files are closed.
-func recvMessage(c *net.UnixConn, v any) ([]int, error) {
-	buf := make([]byte, maxMessage+1)
-	oob := make([]byte, unix.CmsgSpace(4*maxFDs))
+func RecvMessage(c *net.UnixConn, v any) ([]int, error) {
+	buf := make([]byte, MaxMessage+1)
+	oob := make([]byte, unix.CmsgSpace(4*MaxFDs))
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if errors.Is(err, io.EOF) {
-		return nil, errClosed
+		return nil, ErrClosed
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading control message: %w", err)
 	}
 	files, err := parseRights(oob[:oobn])
 	if err == nil && flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
-		err = errMessageTooLarge
+		err = ErrMessageTooLarge
 	}
 	if err == nil && n == 0 {
-		err = errClosed
+		err = ErrClosed
 	}
 	if err == nil {
 		err = decodeMessage(buf[:n], v)
 	}
 	if err != nil {
-		closeAll(files)
+		CloseAll(files)
 		return nil, err
 	}
 	return files, nil
 }
 
-// errClosed is returned when the peer closed the connection.
-var errClosed = errors.New("control connection closed")
+// ErrClosed is returned when the peer closed the connection.
+var ErrClosed = errors.New("control connection closed")
 
 // decodeMessage decodes one message's JSON, refusing oversized input.
 func decodeMessage(data []byte, v any) error {
-	if len(data) > maxMessage {
-		return errMessageTooLarge
+	if len(data) > MaxMessage {
+		return ErrMessageTooLarge
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("decoding control message: %w", err)
@@ -127,7 +132,7 @@ func parseRights(oob []byte) ([]int, error) {
 	for i := range msgs {
 		fds, err := unix.ParseUnixRights(&msgs[i])
 		if err != nil {
-			closeAll(files)
+			CloseAll(files)
 			return nil, fmt.Errorf("parsing control message rights: %w", err)
 		}
 		files = append(files, fds...)
@@ -135,15 +140,15 @@ func parseRights(oob []byte) ([]int, error) {
 	for _, fd := range files {
 		unix.CloseOnExec(fd)
 	}
-	if len(files) > maxFDs {
-		closeAll(files)
-		return nil, fmt.Errorf("control message carries %d files, at most %d allowed", len(files), maxFDs)
+	if len(files) > MaxFDs {
+		CloseAll(files)
+		return nil, fmt.Errorf("control message carries %d files, at most %d allowed", len(files), MaxFDs)
 	}
 	return files, nil
 }
 
-// closeAll closes every descriptor in fds.
-func closeAll(fds []int) {
+// CloseAll closes every descriptor in fds.
+func CloseAll(fds []int) {
 	for _, fd := range fds {
 		unix.Close(fd)
 	}

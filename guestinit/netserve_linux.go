@@ -1,4 +1,4 @@
-package guest
+package guestinit
 
 import (
 	"errors"
@@ -7,21 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
+	"vmhost/protocol"
 )
 
-// guestDialTimeout bounds a connection the init makes for the daemon.
-const guestDialTimeout = 10 * time.Second
-
 // serveDial connects from inside the guest and hands the connection over.
-func serveDial(c *net.UnixConn, req *request) {
+func serveDial(c *net.UnixConn, req *protocol.Request) {
 	if err := checkNetwork(req.Network); err != nil {
-		sendMessage(c, reply{Error: err.Error()})
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 		return
 	}
-	conn, err := net.DialTimeout(req.Network, req.Address, guestDialTimeout)
+	conn, err := net.DialTimeout(req.Network, req.Address, protocol.DialTimeout)
 	if err != nil {
-		sendMessage(c, reply{Error: err.Error()})
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 		return
 	}
 	defer conn.Close()
@@ -30,20 +27,20 @@ func serveDial(c *net.UnixConn, req *request) {
 
 // serveListen listens inside the guest and hands the listener over. A unix
 // socket's missing directories are made private to the guest's root.
-func serveListen(c *net.UnixConn, req *request) {
+func serveListen(c *net.UnixConn, req *protocol.Request) {
 	if err := checkNetwork(req.Network); err != nil {
-		sendMessage(c, reply{Error: err.Error()})
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 		return
 	}
 	if req.Network == "unix" {
 		if err := os.MkdirAll(filepath.Dir(req.Address), 0o700); err != nil {
-			sendMessage(c, reply{Error: err.Error()})
+			protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 			return
 		}
 	}
 	ln, err := net.Listen(req.Network, req.Address)
 	if err != nil {
-		sendMessage(c, reply{Error: err.Error()})
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 		return
 	}
 	if ul, ok := ln.(*net.UnixListener); ok {
@@ -66,14 +63,14 @@ func checkNetwork(network string) error {
 func handOverFile(c *net.UnixConn, sc syscall.Conn) {
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		sendMessage(c, reply{Error: err.Error()})
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 		return
 	}
 	var sendErr error
 	err = raw.Control(func(fd uintptr) {
-		sendErr = sendMessage(c, reply{}, int(fd))
+		sendErr = protocol.SendMessage(c, protocol.Reply{}, int(fd))
 	})
 	if err = errors.Join(err, sendErr); err != nil {
-		sendMessage(c, reply{Error: err.Error()})
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 	}
 }

@@ -1,4 +1,4 @@
-package guest
+package guestinit
 
 import (
 	"fmt"
@@ -9,40 +9,11 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+	"vmhost/protocol"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
-
-// InitName is the argv[0] under which vmhostd runs as a guest's init. The
-// binary checks for it first thing and calls RunInit.
-const InitName = "vmhost-init"
-
-// The descriptors a guest's init is started with, after stdin, stdout and stderr.
-const (
-	initSyncFD    = 3 // SOCK_SEQPACKET to the daemon: config and root in, "ready" out
-	initControlFD = 4 // the listening control socket
-)
-
-// initConfig is what the daemon tells a new init, with the guest's root
-// filesystem attached as a detached mount.
-type initConfig struct {
-	ID       string `json:"id"`
-	Hostname string `json:"hostname"`
-	// RootDir is an empty directory, outside the guest, where the init mounts
-	// the guest's root in its own mount namespace before pivoting into it.
-	RootDir string `json:"root_dir"`
-	// StopGrace is how long the init gives the guest's processes to end when
-	// it is told to stop.
-	StopGrace time.Duration `json:"stop_grace"`
-	// ResolvConf, when set, replaces the guest's /etc/resolv.conf.
-	ResolvConf string `json:"resolv_conf,omitempty"`
-}
-
-// initReady is the init's answer once the guest is set up, or why it is not.
-type initReady struct {
-	Error string `json:"error,omitempty"`
-}
 
 // RunInit is the guest's PID 1. It sets up the guest's root, then serves the
 // control socket until it is told to stop. It never returns.
@@ -52,16 +23,16 @@ func RunInit() {
 	// harden.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	debug.SetGCPercent(50)
-	os.WriteFile("/proc/self/comm", []byte(InitName), 0)
+	os.WriteFile("/proc/self/comm", []byte(protocol.InitName), 0)
 	unix.Umask(0o022)
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	sync, err := fileConn(initSyncFD)
+	sync, err := protocol.FileConn(protocol.InitSyncFD)
 	if err != nil {
 		log.Error("guest init: no sync socket", "err", err)
 		os.Exit(1)
 	}
 	cfg, err := setupInit(log, sync)
-	sendMessage(sync, initReady{Error: errString(err)})
+	protocol.SendMessage(sync, protocol.InitReady{Error: errString(err)})
 	sync.Close()
 	if err != nil {
 		log.Error("guest init: setup", "err", err)
@@ -75,15 +46,15 @@ func RunInit() {
 // What is odd in the guest's files (a symlink, FIFO or huge file where
 // vmhost writes) is left as it is or moved aside, with a log line; it never
 // stops the guest from starting.
-func setupInit(log *slog.Logger, sync *net.UnixConn) (*initConfig, error) {
+func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, error) {
 	sync.SetReadDeadline(time.Now().Add(30 * time.Second))
-	var cfg initConfig
-	fds, err := recvMessage(sync, &cfg)
+	var cfg protocol.InitConfig
+	fds, err := protocol.RecvMessage(sync, &cfg)
 	if err != nil {
 		return nil, err
 	}
 	if len(fds) != 1 {
-		closeAll(fds)
+		protocol.CloseAll(fds)
 		return nil, fmt.Errorf("want the root mount with the config, got %d files", len(fds))
 	}
 	defer unix.Close(fds[0])
@@ -144,7 +115,7 @@ func loopbackUp() error {
 // SIGTERM, SIGINT, SIGHUP, SIGPWR, SIGUSR1 or SIGUSR2 (what halt, poweroff and
 // reboot send to PID 1). It returns the exit code.
 func serveInit(log *slog.Logger, grace time.Duration) int {
-	ln, err := fileListener(initControlFD)
+	ln, err := fileListener(protocol.InitControlFD)
 	if err != nil {
 		log.Error("guest init: no control socket", "err", err)
 		return 1
@@ -195,22 +166,6 @@ func hasChildren() bool {
 	return false
 }
 
-// fileConn turns an inherited SOCK_SEQPACKET descriptor into a connection.
-func fileConn(fd int) (*net.UnixConn, error) {
-	f := os.NewFile(uintptr(fd), "sync")
-	defer f.Close()
-	c, err := net.FileConn(f)
-	if err != nil {
-		return nil, fmt.Errorf("using fd %d as a connection: %w", fd, err)
-	}
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		c.Close()
-		return nil, fmt.Errorf("fd %d is not a unix socket", fd)
-	}
-	return uc, nil
-}
-
 // fileListener turns an inherited listening socket into a listener.
 func fileListener(fd int) (*net.UnixListener, error) {
 	f := os.NewFile(uintptr(fd), "control")
@@ -233,12 +188,12 @@ func fileListener(fd int) (*net.UnixListener, error) {
 func closeInherited() {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		unix.CloseRange(initControlFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+		unix.CloseRange(protocol.InitControlFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 		return
 	}
 	for _, e := range entries {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= initControlFD {
+		if err != nil || fd <= protocol.InitControlFD {
 			continue
 		}
 		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {

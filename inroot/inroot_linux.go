@@ -1,4 +1,4 @@
-package guest
+package inroot
 
 import (
 	"errors"
@@ -13,26 +13,26 @@ import (
 // its upper layer) are resolved: always inside the tree, as if it were "/",
 // and never through a magic link of /proc.
 const (
-	// resolveNoSymlinks follows no symlink at all: for mount targets and the
+	// NoSymlinks follows no symlink at all: for mount targets and the
 	// directories the init makes, where a symlink is never legitimate.
-	resolveNoSymlinks = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
-	// resolveSameFS follows the guest's own symlinks, kept inside its root
+	NoSymlinks = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+	// SameFS follows the guest's own symlinks, kept inside its root
 	// and on its root file system: never into /proc, /sys, /dev or a mount
 	// the guest made (a FUSE file system of its own could hang a read).
-	resolveSameFS = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
+	SameFS = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
 )
 
 // Errors of the in-root helpers that callers branch on.
 var (
-	errNotRegular = errors.New("not a regular file")
-	errTooBig     = errors.New("too big")
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooBig     = errors.New("too big")
 )
 
-// openInRoot opens name inside the directory root, resolved as if root were
+// Open opens name inside the directory root, resolved as if root were
 // "/": ".." stops at root and an absolute symlink starts from it.
 // Equivalent to: openat2(root, name, {flags, resolve}), retried when a
 // rename elsewhere races the lookup.
-func openInRoot(root int, name string, flags int, resolve uint64) (int, error) {
+func Open(root int, name string, flags int, resolve uint64) (int, error) {
 	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: resolve}
 	if flags&unix.O_CREAT != 0 {
 		how.Mode = 0o644
@@ -49,15 +49,15 @@ func openInRoot(root int, name string, flags int, resolve uint64) (int, error) {
 	}
 }
 
-// openRegular opens name inside root with flags (O_RDONLY or O_RDWR), only
+// OpenRegular opens name inside root with flags (O_RDONLY or O_RDWR), only
 // if it is a regular file: a FIFO, a device, a socket or a directory is
 // refused without being opened for I/O, so nothing blocks and no device is
 // touched. Symlinks, the last one included, are followed only as resolve
 // allows.
 // Equivalent to: openat2(O_PATH), fstat, then
 // openat2(flags|O_NONBLOCK|O_NOCTTY) of the same inode.
-func openRegular(root int, name string, flags int, resolve uint64) (int, error) {
-	probe, err := openInRoot(root, name, unix.O_PATH, resolve)
+func OpenRegular(root int, name string, flags int, resolve uint64) (int, error) {
+	probe, err := Open(root, name, unix.O_PATH, resolve)
 	if err != nil {
 		return -1, err
 	}
@@ -66,7 +66,7 @@ func openRegular(root int, name string, flags int, resolve uint64) (int, error) 
 	if err != nil {
 		return -1, err
 	}
-	fd, err := openInRoot(root, name, flags|unix.O_NONBLOCK|unix.O_NOCTTY, resolve)
+	fd, err := Open(root, name, flags|unix.O_NONBLOCK|unix.O_NOCTTY, resolve)
 	if err != nil {
 		return -1, err
 	}
@@ -81,20 +81,20 @@ func openRegular(root int, name string, flags int, resolve uint64) (int, error) 
 	return fd, nil
 }
 
-// regularStat is fd's stat, or errNotRegular naming what fd is instead.
+// regularStat is fd's stat, or ErrNotRegular naming what fd is instead.
 func regularStat(fd int, name string) (unix.Stat_t, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return st, fmt.Errorf("checking %s: %w", name, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return st, fmt.Errorf("%s is a %s: %w", name, fileKind(st.Mode), errNotRegular)
+		return st, fmt.Errorf("%s is a %s: %w", name, FileKind(st.Mode), ErrNotRegular)
 	}
 	return st, nil
 }
 
-// fileKind names the type of a file mode.
-func fileKind(mode uint32) string {
+// FileKind names the type of a file mode.
+func FileKind(mode uint32) string {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		return "regular file"
@@ -114,10 +114,10 @@ func fileKind(mode uint32) string {
 	return "file of unknown type"
 }
 
-// readInRoot reads the regular file name inside root, refusing one bigger
-// than max bytes (errTooBig) or not regular (errNotRegular).
-func readInRoot(root int, name string, resolve uint64, max int) ([]byte, error) {
-	fd, err := openRegular(root, name, unix.O_RDONLY, resolve)
+// ReadFile reads the regular file name inside root, refusing one bigger
+// than max bytes (ErrTooBig) or not regular (ErrNotRegular).
+func ReadFile(root int, name string, resolve uint64, max int) ([]byte, error) {
+	fd, err := OpenRegular(root, name, unix.O_RDONLY, resolve)
 	if err != nil {
 		return nil, err
 	}
@@ -125,20 +125,20 @@ func readInRoot(root int, name string, resolve uint64, max int) ([]byte, error) 
 	return readBounded(fd, name, max)
 }
 
-// readBounded reads fd whole, refusing more than max bytes (errTooBig).
+// readBounded reads fd whole, refusing more than max bytes (ErrTooBig).
 func readBounded(fd int, name string, max int) ([]byte, error) {
-	data, more, err := readAtMost(fd, max)
+	data, more, err := ReadAtMost(fd, max)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	if more {
-		return nil, fmt.Errorf("%s is bigger than %d bytes: %w", name, max, errTooBig)
+		return nil, fmt.Errorf("%s is bigger than %d bytes: %w", name, max, ErrTooBig)
 	}
 	return data, nil
 }
 
-// readAtMost reads up to max bytes of fd, and reports whether there is more.
-func readAtMost(fd, max int) ([]byte, bool, error) {
+// ReadAtMost reads up to max bytes of fd, and reports whether there is more.
+func ReadAtMost(fd, max int) ([]byte, bool, error) {
 	buf := make([]byte, 0, min(max+1, 64<<10))
 	for len(buf) <= max {
 		if len(buf) == cap(buf) {

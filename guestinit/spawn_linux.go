@@ -1,4 +1,4 @@
-package guest
+package guestinit
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"vmhost/inroot"
+	"vmhost/protocol"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -23,7 +25,7 @@ import (
 // sessions, and the orphans the guest leaves behind.
 type spawner struct {
 	mu      sync.Mutex
-	waiters map[int]chan ExitStatus
+	waiters map[int]chan protocol.ExitStatus
 	sigchld chan os.Signal
 	forks   chan forkJob // to the fork thread
 }
@@ -45,7 +47,7 @@ type forkResult struct {
 // newSpawner makes a spawner. It listens for SIGCHLD from the start, so no
 // child can end unnoticed before reap runs.
 func newSpawner() (*spawner, error) {
-	s := &spawner{waiters: make(map[int]chan ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob)}
+	s := &spawner{waiters: make(map[int]chan protocol.ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob)}
 	signal.Notify(s.sigchld, unix.SIGCHLD)
 	ready := make(chan error)
 	go s.forkThread(ready)
@@ -93,12 +95,12 @@ func (s *spawner) forkExec(path string, argv []string, attr *syscall.ProcAttr) (
 type spawned struct {
 	pid   int
 	files []*os.File
-	exit  chan ExitStatus
+	exit  chan protocol.ExitStatus
 }
 
 // spawn starts req. The daemon's ends of the process's terminal or pipes are
 // returned; the child's ends are closed here.
-func (s *spawner) spawn(req *SpawnRequest) (*spawned, error) {
+func (s *spawner) spawn(req *protocol.SpawnRequest) (*spawned, error) {
 	argv, path, err := resolveCommand(req)
 	if err != nil {
 		return nil, err
@@ -122,7 +124,7 @@ func (s *spawner) spawn(req *SpawnRequest) (*spawned, error) {
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
 	resetOOMScoreAdj(pid) // not the init's; best effort: the process may have ended
-	exit := make(chan ExitStatus, 1)
+	exit := make(chan protocol.ExitStatus, 1)
 	s.waiters[pid] = exit
 	return &spawned{pid: pid, files: ours, exit: exit}, nil
 }
@@ -134,7 +136,7 @@ const bulkPipeSize = 1 << 20
 
 // processFiles makes a terminal, or three pipes. ours are the daemon's ends
 // (master; or stdin writer, stdout reader, stderr reader), theirs the child's.
-func processFiles(tty *TTY) (ours, theirs []*os.File, err error) {
+func processFiles(tty *protocol.TTY) (ours, theirs []*os.File, err error) {
 	if tty != nil {
 		return openTerminal(tty)
 	}
@@ -159,7 +161,7 @@ func processFiles(tty *TTY) (ours, theirs []*os.File, err error) {
 
 // openTerminal opens a terminal of the guest's own devpts, with the client's
 // modes and size.
-func openTerminal(tty *TTY) (ours, theirs []*os.File, err error) {
+func openTerminal(tty *protocol.TTY) (ours, theirs []*os.File, err error) {
 	master, slave, err := pty.Open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening a terminal: %w", err)
@@ -203,27 +205,27 @@ func (s *spawner) reapAll() {
 }
 
 // exitStatus converts a wait status.
-func exitStatus(ws unix.WaitStatus) ExitStatus {
+func exitStatus(ws unix.WaitStatus) protocol.ExitStatus {
 	if ws.Signaled() {
-		return ExitStatus{Code: 128 + int(ws.Signal()), Signal: syscall.Signal(ws.Signal()), CoreDumped: ws.CoreDump()}
+		return protocol.ExitStatus{Code: 128 + int(ws.Signal()), Signal: syscall.Signal(ws.Signal()), CoreDumped: ws.CoreDump()}
 	}
-	return ExitStatus{Code: ws.ExitStatus()}
+	return protocol.ExitStatus{Code: ws.ExitStatus()}
 }
 
 // resolveCommand returns argv and the file to execute: the login shell of
-// root for a login, else argv[0] searched in the request's PATH.
-func resolveCommand(req *SpawnRequest) ([]string, string, error) {
+// root for a login, else argv[0] searched in the protocol.Request's PATH.
+func resolveCommand(req *protocol.SpawnRequest) ([]string, string, error) {
 	switch req.Subsystem {
 	case "":
 	case "sftp":
 		// The init's own binary, the sealed copy, in its SFTP role.
-		return []string{SFTPName}, "/proc/self/exe", nil
+		return []string{protocol.SFTPName}, "/proc/self/exe", nil
 	default:
 		return nil, "", fmt.Errorf("unknown subsystem %q", req.Subsystem)
 	}
 	if len(req.Argv) == 0 {
 		if !req.Login {
-			return nil, "", errors.New("spawn request without a command")
+			return nil, "", errors.New("spawn protocol.Request without a command")
 		}
 		shell := rootShell()
 		return []string{"-" + filepath.Base(shell)}, shell, nil
@@ -244,7 +246,7 @@ func rootShell() string {
 		return "/bin/sh"
 	}
 	defer unix.Close(root)
-	passwd, err := readInRoot(root, "/etc/passwd", resolveSameFS, maxGuestFile)
+	passwd, err := inroot.ReadFile(root, "/etc/passwd", inroot.SameFS, maxGuestFile)
 	if err != nil {
 		if !errors.Is(err, unix.ENOENT) {
 			slog.Warn("guest init: root's shell is /bin/sh", "err", err)
@@ -307,4 +309,10 @@ func closeFiles(fs []*os.File) {
 	for _, f := range fs {
 		f.Close()
 	}
+}
+
+// resetOOMScoreAdj gives a process the init started the default
+// oom_score_adj, 0, instead of the init's.
+func resetOOMScoreAdj(pid int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("0"), 0)
 }

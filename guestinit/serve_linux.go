@@ -1,4 +1,4 @@
-package guest
+package guestinit
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,41 +33,41 @@ func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
 	defer c.Close()
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error("guest init: a request failed", "panic", r, "stack", string(debug.Stack()))
+			log.Error("guest init: a protocol.Request failed", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	var req request
-	fds, err := recvMessage(c, &req)
-	closeAll(fds)
+	var req protocol.Request
+	fds, err := protocol.RecvMessage(c, &req)
+	protocol.CloseAll(fds)
 	if err != nil {
 		log.Warn("guest init: bad request", "err", err)
 		return
 	}
 	switch req.Op {
-	case opSpawn:
+	case protocol.OpSpawn:
 		serveSpawn(c, &req, sp, log)
-	case opDial:
+	case protocol.OpDial:
 		serveDial(c, &req)
-	case opListen:
+	case protocol.OpListen:
 		serveListen(c, &req)
 	default:
-		sendMessage(c, reply{Error: "unknown operation " + req.Op})
+		protocol.SendMessage(c, protocol.Reply{Error: "unknown operation " + req.Op})
 	}
 }
 
 // serveSpawn starts the process, hands its files over, then relays signals to
 // it and reports its exit.
-func serveSpawn(c *net.UnixConn, req *request, sp *spawner, log *slog.Logger) {
+func serveSpawn(c *net.UnixConn, req *protocol.Request, sp *spawner, log *slog.Logger) {
 	if req.Spawn == nil {
-		sendMessage(c, reply{Error: "spawn request without a process"})
+		protocol.SendMessage(c, protocol.Reply{Error: "spawn protocol.Request without a process"})
 		return
 	}
 	p, err := sp.spawn(req.Spawn)
 	if err != nil {
-		sendMessage(c, reply{Error: err.Error()})
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 		return
 	}
-	err = sendMessage(c, reply{Pid: p.pid}, fileDescriptors(p.files)...)
+	err = protocol.SendMessage(c, protocol.Reply{Pid: p.pid}, fileDescriptors(p.files)...)
 	closeFiles(p.files)
 	if err != nil {
 		log.Warn("guest init: handing over a process", "pid", p.pid, "err", err)
@@ -74,20 +75,20 @@ func serveSpawn(c *net.UnixConn, req *request, sp *spawner, log *slog.Logger) {
 	}
 	go relaySignals(c, p.pid)
 	st := <-p.exit
-	sendMessage(c, reply{Exit: &st})
+	protocol.SendMessage(c, protocol.Reply{Exit: &st})
 }
 
 // relaySignals sends the signals the daemon asks for to pid, until the
 // connection closes.
 func relaySignals(c *net.UnixConn, pid int) {
 	for {
-		var req request
-		fds, err := recvMessage(c, &req)
-		closeAll(fds)
-		if errors.Is(err, errClosed) || errors.Is(err, net.ErrClosed) || err != nil && !errors.Is(err, errMessageTooLarge) {
+		var req protocol.Request
+		fds, err := protocol.RecvMessage(c, &req)
+		protocol.CloseAll(fds)
+		if errors.Is(err, protocol.ErrClosed) || errors.Is(err, net.ErrClosed) || err != nil && !errors.Is(err, protocol.ErrMessageTooLarge) {
 			return
 		}
-		if req.Op == opSignal && req.Signal > 0 && req.Signal < 65 {
+		if req.Op == protocol.OpSignal && req.Signal > 0 && req.Signal < 65 {
 			unix.Kill(pid, syscall.Signal(req.Signal))
 		}
 	}

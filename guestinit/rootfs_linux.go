@@ -1,10 +1,11 @@
-package guest
+package guestinit
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+	"vmhost/inroot"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,7 +89,7 @@ var guestDevices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
 // openDev opens the guest's /dev, the tmpfs mountAll put there.
 func openDev(root guestRoot) (int, error) {
-	return openInRoot(root.fd, "/dev", unix.O_PATH|unix.O_DIRECTORY, resolveNoSymlinks)
+	return inroot.Open(root.fd, "/dev", unix.O_PATH|unix.O_DIRECTORY, inroot.NoSymlinks)
 }
 
 // bindDevices makes the guest's device nodes, binds of the host's on files
@@ -155,7 +156,7 @@ func maskPaths(root guestRoot) error {
 
 // maskPath hides p, when the kernel has it.
 func maskPath(root guestRoot, p string) error {
-	target, err := openInRoot(root.fd, p, unix.O_PATH|unix.O_NOFOLLOW, resolveNoSymlinks)
+	target, err := inroot.Open(root.fd, p, unix.O_PATH|unix.O_NOFOLLOW, inroot.NoSymlinks)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
 	}
@@ -185,7 +186,7 @@ var readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", 
 
 // makeReadonly makes readonlyPaths read-only, keeping /proc/sys/net writable.
 func makeReadonly(root guestRoot) error {
-	net, err := openInRoot(root.fd, "/proc/sys/net", unix.O_PATH, resolveNoSymlinks)
+	net, err := inroot.Open(root.fd, "/proc/sys/net", unix.O_PATH, inroot.NoSymlinks)
 	if err != nil {
 		return fmt.Errorf("keeping /proc/sys/net: %w", err)
 	}
@@ -200,7 +201,7 @@ func makeReadonly(root guestRoot) error {
 			return fmt.Errorf("making %s read-only: %w", p, err)
 		}
 	}
-	net, err = openInRoot(root.fd, "/proc/sys/net", unix.O_PATH, resolveNoSymlinks)
+	net, err = inroot.Open(root.fd, "/proc/sys/net", unix.O_PATH, inroot.NoSymlinks)
 	if err != nil {
 		unix.Close(keep)
 		return fmt.Errorf("keeping /proc/sys/net writable: %w", err)
@@ -215,7 +216,7 @@ func makeReadonly(root guestRoot) error {
 // bindReadonly binds p on itself, read-only, when the kernel has it.
 // Equivalent to: mount --rbind P P; mount -o remount,bind,ro,nosuid,nodev,noexec P
 func bindReadonly(root guestRoot, p string) error {
-	target, err := openInRoot(root.fd, p, unix.O_PATH|unix.O_NOFOLLOW, resolveNoSymlinks)
+	target, err := inroot.Open(root.fd, p, unix.O_PATH|unix.O_NOFOLLOW, inroot.NoSymlinks)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package guest
+package guestinit
 
 import (
 	"bytes"
@@ -9,13 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"vmhost/inroot"
+	"vmhost/inroot/inroottest"
 
 	"golang.org/x/sys/unix"
 )
 
 // testRoot is a guestRoot over tr, with a fixed clock, logging into log.
-func testRoot(tr *testTree, log *bytes.Buffer) guestRoot {
-	return guestRoot{fd: tr.fd, log: slog.New(slog.NewTextHandler(log, nil)), now: func() time.Time { return time.Unix(1700000000, 0) }}
+func testRoot(tr *inroottest.Tree, log *bytes.Buffer) guestRoot {
+	return guestRoot{fd: tr.FD, log: slog.New(slog.NewTextHandler(log, nil)), now: func() time.Time { return time.Unix(1700000000, 0) }}
 }
 
 func TestMkdirAllInRoot(t *testing.T) {
@@ -57,24 +59,24 @@ func TestMkdirAllInRoot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := newTestTree(t, tt.entries)
+			tr := inroottest.NewTree(t, tt.entries)
 			var log bytes.Buffer
 			var fd int
 			var err error
-			within(t, tt.path, func() { fd, err = testRoot(tr, &log).mkdirAll(tt.path, 0o755, tt.followParents) })
+			inroottest.Within(t, tt.path, func() { fd, err = testRoot(tr, &log).mkdirAll(tt.path, 0o755, tt.followParents) })
 			if err != nil {
 				t.Fatalf("mkdirAll(%q): %v", tt.path, err)
 			}
 			unix.Close(fd)
 			for p, want := range tt.want {
-				if got := tr.kind(t, p); got != want {
+				if got := tr.Kind(t, p); got != want {
 					t.Errorf("after mkdirAll(%q), %s is %q, want %q", tt.path, p, got, want)
 				}
 			}
 			if tt.wantLog == "" && log.Len() > 0 || !strings.Contains(log.String(), tt.wantLog) {
 				t.Errorf("log = %q, want it to say %q", log.String(), tt.wantLog)
 			}
-			tr.checkOutside(t)
+			tr.CheckOutside(t)
 		})
 	}
 }
@@ -97,20 +99,20 @@ func TestReplaceFileInRoot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := newTestTree(t, tt.entries)
+			tr := inroottest.NewTree(t, tt.entries)
 			var log bytes.Buffer
 			var err error
-			within(t, tt.name, func() { err = testRoot(tr, &log).replaceFile("/etc/resolv.conf", []byte("new"), 0o644) })
+			inroottest.Within(t, tt.name, func() { err = testRoot(tr, &log).replaceFile("/etc/resolv.conf", []byte("new"), 0o644) })
 			if (err != nil) != tt.wantErr {
 				t.Errorf("replaceFile: %v, want error %v", err, tt.wantErr)
 			}
-			if got := tr.kind(t, "etc/resolv.conf"); got != tt.want {
+			if got := tr.Kind(t, "etc/resolv.conf"); got != tt.want {
 				t.Errorf("etc/resolv.conf is %q, want %q", got, tt.want)
 			}
-			if got := tr.kind(t, "etc/resolv.conf.vmhost-new"); got != "missing" {
+			if got := tr.Kind(t, "etc/resolv.conf.vmhost-new"); got != "missing" {
 				t.Errorf("temporary file left: %q", got)
 			}
-			tr.checkOutside(t)
+			tr.CheckOutside(t)
 		})
 	}
 }
@@ -129,26 +131,26 @@ func TestUpdateFileInRoot(t *testing.T) {
 			map[string]string{"etc/hosts": "link:hosts.real", "etc/hosts.real": "file:ABC!"}, nil},
 		{"symlink out", [][2]string{{"etc/hosts", "link:OUT/secret"}}, map[string]string{"etc/hosts": "link:OUT/secret"}, unix.EEXIST},
 		{"symlink to zero", [][2]string{{"etc/hosts", "link:/dev/zero"}}, map[string]string{"etc/hosts": "link:/dev/zero"}, unix.EEXIST},
-		{"fifo", [][2]string{{"etc/hosts", "fifo"}}, map[string]string{"etc/hosts": "fifo"}, errNotRegular},
-		{"directory", [][2]string{{"etc/hosts", "dir"}}, map[string]string{"etc/hosts": "dir"}, errNotRegular},
-		{"huge", [][2]string{{"etc/hosts", "big:xx"}}, nil, errTooBig},
+		{"fifo", [][2]string{{"etc/hosts", "fifo"}}, map[string]string{"etc/hosts": "fifo"}, inroot.ErrNotRegular},
+		{"directory", [][2]string{{"etc/hosts", "dir"}}, map[string]string{"etc/hosts": "dir"}, inroot.ErrNotRegular},
+		{"huge", [][2]string{{"etc/hosts", "big:xx"}}, nil, inroot.ErrTooBig},
 		{"etc symlink out", [][2]string{{"etc", "link:OUT"}}, map[string]string{"etc": "link:OUT"}, unix.ENOENT},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := newTestTree(t, tt.entries)
+			tr := inroottest.NewTree(t, tt.entries)
 			var log bytes.Buffer
 			var err error
-			within(t, tt.name, func() { err = testRoot(tr, &log).updateFile("/etc/hosts", upper) })
+			inroottest.Within(t, tt.name, func() { err = testRoot(tr, &log).updateFile("/etc/hosts", upper) })
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("updateFile: %v, want %v", err, tt.wantErr)
 			}
 			for p, want := range tt.want {
-				if got := tr.kind(t, p); got != want {
+				if got := tr.Kind(t, p); got != want {
 					t.Errorf("%s is %q, want %q", p, got, want)
 				}
 			}
-			tr.checkOutside(t)
+			tr.CheckOutside(t)
 		})
 	}
 }
@@ -156,9 +158,9 @@ func TestUpdateFileInRoot(t *testing.T) {
 // TestUpdateFileInRootUnchanged checks that a file whose content stays is
 // not written (on an overlay, not copied up).
 func TestUpdateFileInRootUnchanged(t *testing.T) {
-	tr := newTestTree(t, [][2]string{{"etc/hosts", "file:same"}})
+	tr := inroottest.NewTree(t, [][2]string{{"etc/hosts", "file:same"}})
 	past := time.Unix(1600000000, 0)
-	p := filepath.Join(tr.root, "etc/hosts")
+	p := filepath.Join(tr.Root, "etc/hosts")
 	if err := os.Chtimes(p, past, past); err != nil {
 		t.Fatal(err)
 	}

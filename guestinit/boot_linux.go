@@ -1,8 +1,9 @@
-package guest
+package guestinit
 
 import (
 	"log/slog"
 	"os"
+	"vmhost/protocol"
 )
 
 // bootScript is what a guest runs each time it starts, as a small VM's init
@@ -24,7 +25,7 @@ func boot(sp *spawner, log *slog.Logger) {
 		return
 	}
 	os.MkdirAll("/var/log", 0o755)
-	req := &SpawnRequest{
+	req := &protocol.SpawnRequest{
 		Argv: []string{"/bin/sh", "-c", bootScript},
 		Env:  []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"},
 		Dir:  "/",

@@ -1,4 +1,4 @@
-package guest
+package guestinit
 
 import (
 	"errors"
@@ -9,11 +9,6 @@ import (
 
 	"github.com/pkg/sftp"
 )
-
-// SFTPName is the argv[0] under which vmhostd serves SFTP inside a guest: the
-// init starts its own binary so, for a "sftp" subsystem, in every namespace of
-// the guest and as its root, so SFTP works on any image.
-const SFTPName = "vmhost-sftp"
 
 // RunSFTP serves SFTP on stdin and stdout until the client is done. It never
 // returns.

@@ -1,4 +1,4 @@
-package guest
+package guestinit
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"vmhost/inroot"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,7 +18,7 @@ import (
 const maxGuestFile = 1 << 20
 
 // guestRoot is a guest's root directory as its init handles it: every path
-// is resolved inside it (see openInRoot), and an entry in the way of what
+// is resolved inside it (see inroot.Open), and an entry in the way of what
 // the init must make is moved aside, with a log line, never followed.
 type guestRoot struct {
 	fd  int
@@ -61,9 +62,9 @@ func (r guestRoot) dirAt(parent int, prefix, name string, mode uint32, follow bo
 	var fd int
 	var err error
 	if follow {
-		fd, err = openInRoot(r.fd, shown, unix.O_PATH|unix.O_DIRECTORY, resolveSameFS)
+		fd, err = inroot.Open(r.fd, shown, unix.O_PATH|unix.O_DIRECTORY, inroot.SameFS)
 	} else {
-		fd, err = openInRoot(parent, name, unix.O_PATH|unix.O_DIRECTORY, resolveNoSymlinks)
+		fd, err = inroot.Open(parent, name, unix.O_PATH|unix.O_DIRECTORY, inroot.NoSymlinks)
 	}
 	switch {
 	case err == nil:
@@ -71,7 +72,7 @@ func (r guestRoot) dirAt(parent int, prefix, name string, mode uint32, follow bo
 	case errors.Is(err, unix.ENOENT):
 		err = unix.Mkdirat(parent, name, mode)
 		if err == nil {
-			return openInRoot(parent, name, unix.O_PATH|unix.O_DIRECTORY, resolveNoSymlinks)
+			return inroot.Open(parent, name, unix.O_PATH|unix.O_DIRECTORY, inroot.NoSymlinks)
 		}
 		if !errors.Is(err, unix.EEXIST) { // else a symlink leading nowhere
 			return -1, fmt.Errorf("making %s: %w", shown, err)
@@ -85,7 +86,7 @@ func (r guestRoot) dirAt(parent int, prefix, name string, mode uint32, follow bo
 	if err := unix.Mkdirat(parent, name, mode); err != nil {
 		return -1, fmt.Errorf("making %s: %w", shown, err)
 	}
-	return openInRoot(parent, name, unix.O_PATH|unix.O_DIRECTORY, resolveNoSymlinks)
+	return inroot.Open(parent, name, unix.O_PATH|unix.O_DIRECTORY, inroot.NoSymlinks)
 }
 
 // moveAside renames the entry name of dir to NAME.vmhost-moved-UNIXTIME,
@@ -110,7 +111,7 @@ func (r guestRoot) moveAside(dir int, name, shown, why string) error {
 			return fmt.Errorf("moving %s aside: %w", shown, err)
 		}
 		r.log.Warn("guest init: moved a file of the guest aside", "path", shown,
-			"kind", fileKind(st.Mode), "why", why, "now", path.Join(path.Dir(shown), aside))
+			"kind", inroot.FileKind(st.Mode), "why", why, "now", path.Join(path.Dir(shown), aside))
 		return nil
 	}
 }
@@ -122,7 +123,7 @@ func (r guestRoot) moveAside(dir int, name, shown, why string) error {
 // Equivalent to: printf DATA > NAME.vmhost-new && mv NAME.vmhost-new NAME
 func (r guestRoot) replaceFile(name string, data []byte, mode uint32) error {
 	dirName, base := path.Split(path.Clean("/" + name))
-	dir, err := openInRoot(r.fd, dirName, unix.O_PATH|unix.O_DIRECTORY, resolveSameFS)
+	dir, err := inroot.Open(r.fd, dirName, unix.O_PATH|unix.O_DIRECTORY, inroot.SameFS)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
@@ -155,7 +156,7 @@ func (r guestRoot) replaceFile(name string, data []byte, mode uint32) error {
 // error.
 // Equivalent to: sed -i ... NAME
 func (r guestRoot) updateFile(name string, change func([]byte) []byte) error {
-	old, err := readInRoot(r.fd, name, resolveSameFS, maxGuestFile)
+	old, err := inroot.ReadFile(r.fd, name, inroot.SameFS, maxGuestFile)
 	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return err
 	}
@@ -163,9 +164,9 @@ func (r guestRoot) updateFile(name string, change func([]byte) []byte) error {
 	if err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	fd, err := openRegular(r.fd, name, unix.O_WRONLY, resolveSameFS)
+	fd, err := inroot.OpenRegular(r.fd, name, unix.O_WRONLY, inroot.SameFS)
 	if errors.Is(err, unix.ENOENT) {
-		fd, err = openInRoot(r.fd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW, resolveSameFS)
+		fd, err = inroot.Open(r.fd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW, inroot.SameFS)
 	}
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", name, err)

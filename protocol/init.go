@@ -1,0 +1,38 @@
+package protocol
+
+import "time"
+
+// InitName is the argv[0] under which vmhostd runs as a guest's init. The
+// binary checks for it first thing and runs guestinit.RunInit.
+const InitName = "vmhost-init"
+
+// SFTPName is the argv[0] under which vmhostd serves SFTP inside a guest
+// (guestinit.RunSFTP): the init starts its own binary so, for a "sftp"
+// subsystem, in every namespace of the guest and as its root.
+const SFTPName = "vmhost-sftp"
+
+// The descriptors a guest's init is started with, after stdin, stdout and stderr.
+const (
+	InitSyncFD    = 3 // SOCK_SEQPACKET to the daemon: config and root in, "ready" out
+	InitControlFD = 4 // the listening control socket
+)
+
+// InitConfig is what the daemon tells a new init, with the guest's root
+// filesystem attached as a detached mount.
+type InitConfig struct {
+	ID       string `json:"id"`
+	Hostname string `json:"hostname"`
+	// RootDir is an empty directory, outside the guest, where the init mounts
+	// the guest's root in its own mount namespace before pivoting into it.
+	RootDir string `json:"root_dir"`
+	// StopGrace is how long the init gives the guest's processes to end when
+	// it is told to stop.
+	StopGrace time.Duration `json:"stop_grace"`
+	// ResolvConf, when set, replaces the guest's /etc/resolv.conf.
+	ResolvConf string `json:"resolv_conf,omitempty"`
+}
+
+// InitReady is the init's answer once the guest is set up, or why it is not.
+type InitReady struct {
+	Error string `json:"error,omitempty"`
+}

@@ -1,0 +1,41 @@
+package protocol
+
+import "syscall"
+
+// SpawnRequest describes a process to start inside a guest, as root of the
+// guest, in all of its namespaces.
+type SpawnRequest struct {
+	// Argv is the command and its arguments. With Login set and Argv empty, the
+	// guest's root login shell is started instead (from the guest's /etc/passwd,
+	// /bin/sh when it names none), with "-" before its name.
+	Argv  []string `json:"argv,omitempty"`
+	Login bool     `json:"login,omitempty"`
+	// Env is the whole environment, as "KEY=value" strings.
+	Env []string `json:"env,omitempty"`
+	// Dir is the working directory; "" means root's home.
+	Dir string `json:"dir,omitempty"`
+	// Subsystem, when set, starts a subsystem of vmhost's own instead of Argv:
+	// "sftp" serves SFTP on the process's stdin and stdout, inside the guest,
+	// as its root.
+	Subsystem string `json:"subsystem,omitempty"`
+	// TTY, when set, gives the process a new terminal from the guest's own
+	// devpts; when nil, stdin, stdout and stderr are pipes.
+	TTY *TTY `json:"tty,omitempty"`
+}
+
+// TTY is the terminal asked for by a client.
+type TTY struct {
+	Term string `json:"term,omitempty"`
+	Rows uint16 `json:"rows"`
+	Cols uint16 `json:"cols"`
+	// Modes are the SSH terminal modes (RFC 4254 section 8 opcodes to values),
+	// applied to the terminal before the process starts.
+	Modes map[uint8]uint32 `json:"modes,omitempty"`
+}
+
+// ExitStatus is how a process ended: its exit code, or the signal that killed it.
+type ExitStatus struct {
+	Code       int            `json:"code"`
+	Signal     syscall.Signal `json:"signal,omitempty"`
+	CoreDumped bool           `json:"core,omitempty"`
+}
