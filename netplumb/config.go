@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+
+	"vmhost/fdbudget"
 )
 
 // Config is what a [Network] is made of; the daemon fills it from the
@@ -27,6 +29,13 @@ type Config struct {
 	ResolvConf string
 	// Tables is the iptables seam; nil means the iptables binary.
 	Tables Tables
+	// Filter is the seam over the bridge's port filters; nil means
+	// nf_tables over netlink.
+	Filter PortFilter
+	// Budget is the daemon's budget of descriptors that guests can make it
+	// open (relayed connections and exchanges, DNS connections and
+	// forwarded queries); nil allows all.
+	Budget *fdbudget.Budget
 	// Logger gets what the network does; nil means slog.Default().
 	Logger *slog.Logger
 }
