@@ -8,13 +8,15 @@ import (
 	"strings"
 
 	"vmhost/config"
+	"vmhost/fdbudget"
 	"vmhost/guest"
 	"vmhost/netplumb"
 )
 
-// newNetwork returns the guest network the config describes; nothing on the
-// host changes until its Start.
-func newNetwork(cfg *config.Config, log *slog.Logger) (*netplumb.Network, error) {
+// newNetwork returns the guest network the config describes, taking what
+// guests make it open from budget (nil: no bound); nothing on the host
+// changes until its Start.
+func newNetwork(cfg *config.Config, log *slog.Logger, budget *fdbudget.Budget) (*netplumb.Network, error) {
 	subnet, err := netip.ParsePrefix(cfg.Network.Subnet)
 	if err != nil {
 		return nil, fmt.Errorf("network.subnet: %w", err)
@@ -30,7 +32,7 @@ func newNetwork(cfg *config.Config, log *slog.Logger) (*netplumb.Network, error)
 	return netplumb.New(netplumb.Config{
 		Bridge: cfg.Network.Bridge, Subnet: subnet,
 		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(),
-		Forwards: fwds, Logger: log,
+		Forwards: fwds, Logger: log, Budget: budget,
 	})
 }
 
@@ -79,7 +81,7 @@ func teardown(cfg *config.Config) error {
 		return fmt.Errorf("%w; stop it first", err)
 	}
 	defer unlock()
-	n, err := newNetwork(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	n, err := newNetwork(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)), nil)
 	if err != nil {
 		return err
 	}
