@@ -1,11 +1,15 @@
 package netplumb
 
 import (
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/miekg/dns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -205,5 +209,63 @@ func count(c chan int) int {
 		default:
 			return n
 		}
+	}
+}
+
+// filterState returns the port chains of the bridge's filter table with
+// their count of rules, and the ports in its map; nil when the table is
+// missing.
+// Equivalent to: nft list table bridge VMHOST-BRIDGE
+func filterState(t *testing.T, bridge string) (chains map[string]int, ports []string) {
+	t.Helper()
+	c, err := nftables.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := c.ListTableOfFamily(filterTable(bridge), nftables.TableFamilyBridge)
+	if err != nil {
+		return nil, nil
+	}
+	all, err := c.ListChainsOfTableFamily(nftables.TableFamilyBridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chains = make(map[string]int)
+	for _, ch := range all {
+		if ch.Table.Name != table.Name || ch.Name == baseChain {
+			continue
+		}
+		rules, err := c.GetRules(table, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chains[ch.Name] = len(rules)
+	}
+	elems, err := c.GetSetElements(portSet(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range elems {
+		ports = append(ports, strings.TrimRight(string(e.Key), "\x00"))
+	}
+	return chains, ports
+}
+
+// checkFiltered fails the test unless the bridge's filter table holds
+// exactly one chain of port rules per guest and maps each guest's port to
+// it.
+func checkFiltered(t *testing.T, bridge string, guestIDs ...string) {
+	t.Helper()
+	chains, ports := filterState(t, bridge)
+	want := map[string]int{}
+	var wantPorts []string
+	for _, id := range guestIDs {
+		want[portChain(vethName(bridge, id))] = len(wantPortRules)
+		wantPorts = append(wantPorts, vethName(bridge, id))
+	}
+	slices.Sort(ports)
+	slices.Sort(wantPorts)
+	if !maps.Equal(chains, want) || !slices.Equal(ports, wantPorts) {
+		t.Errorf("filter table of %s: chains %v, ports %v; want chains %v, ports %v", bridge, chains, ports, want, wantPorts)
 	}
 }
