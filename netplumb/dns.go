@@ -65,8 +65,8 @@ func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []stri
 		log: log, subnet: subnet, upstreams: upstreams,
 		forwards: newQuota(log, "forwarded DNS queries", dnsForwardsPerSource, maxForwards, 1, budget),
 		conns:    newQuota(log, "DNS connections", dnsTCPPerSource, dnsTCPTotal, 1, budget),
-		names: make(map[string]netip.Addr),
-		ptrs:  make(map[string]string),
+		names:    make(map[string]netip.Addr),
+		ptrs:     make(map[string]string),
 	}
 }
 
