@@ -47,8 +47,14 @@ type Config struct {
 // addresses, 127.0.0.1 included, through a DNAT rule in OUTPUT; connections
 // from loopback are masqueraded to the gateway address, and the bridge has
 // net.ipv4.conf.<bridge>.route_localnet set so that they can be routed out of
-// it at all (the input rules still drop everything from the bridge that is not
-// DNS, ping to the gateway, a published port or a reply). Guests reach it on
+// it at all. That also lets the kernel take 127.0.0.0/8 on the bridge, so the
+// guests' port filters drop every guest packet from or to 127.0.0.0/8 (see
+// [PortFilter]), strict rp_filter on the bridge drops a loopback source again,
+// and the input rules drop everything from the bridge that is not DNS, ping to
+// the gateway, a published port or a reply. (Sending the host's own
+// connections to 127.0.0.1 through the relay instead would need no
+// route_localnet, but would bound them like a guest's and copy them in user
+// space.) Guests reach it on
 // the gateway and on the host's addresses through the daemon, which holds the
 // host port and relays their connections (see relay.go): a
 // guest sees connections from the host and from other guests come from the
