@@ -95,8 +95,16 @@ func (s *dnsServer) removeName(guestID string) {
 	}
 }
 
-// ServeDNS answers one query; over UDP within [udpAnswerSize].
+// ServeDNS answers one query; over UDP within [udpAnswerSize]. Queries from
+// elsewhere than the guests' subnet (the guests and the gateway) and the
+// host's loopback get no answer: the server is no open resolver for the
+// networks beyond the host.
 func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	src := sourceOf(w.RemoteAddr())
+	if !s.subnet.Contains(src) && !src.IsLoopback() {
+		s.log.Debug("ignoring a DNS query from outside the guest network", "from", w.RemoteAddr())
+		return
+	}
 	var resp *dns.Msg
 	proto := w.RemoteAddr().Network()
 	switch {
@@ -105,7 +113,7 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	default:
 		var ok bool
 		if resp, ok = s.answer(req); !ok {
-			resp = s.forward(req, proto, sourceOf(w.RemoteAddr()))
+			resp = s.forward(req, proto, src)
 		}
 	}
 	if proto == "udp" {

@@ -119,3 +119,40 @@ func openConns(conns []net.Conn) int {
 	}
 	return n
 }
+
+// recorder is a dns.ResponseWriter that keeps what is written, for a query
+// from a given address.
+type recorder struct {
+	dns.ResponseWriter
+	from    net.Addr
+	written []*dns.Msg
+}
+
+func (r *recorder) RemoteAddr() net.Addr      { return r.from }
+func (r *recorder) WriteMsg(m *dns.Msg) error { r.written = append(r.written, m); return nil }
+
+func TestDNSAnswersOnlyGuestsAndHost(t *testing.T) {
+	s := testDNS()
+	tests := []struct {
+		from    string
+		answers bool
+	}{
+		{"10.250.9.2", true}, // a guest
+		{"10.250.9.1", true}, // the gateway: the host itself
+		{"127.0.0.1", true},
+		{"198.51.100.7", false}, // a machine beyond the host
+		{"10.250.10.2", false},
+	}
+	for _, tt := range tests {
+		for _, from := range []net.Addr{
+			&net.UDPAddr{IP: net.ParseIP(tt.from), Port: 5353},
+			&net.TCPAddr{IP: net.ParseIP(tt.from), Port: 5353},
+		} {
+			w := &recorder{from: from}
+			s.ServeDNS(w, new(dns.Msg).SetQuestion("alice.vmhost.", dns.TypeA))
+			if got := len(w.written) == 1; got != tt.answers {
+				t.Errorf("query from %s/%s: answered %v, want %v", tt.from, from.Network(), got, tt.answers)
+			}
+		}
+	}
+}
