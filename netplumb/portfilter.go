@@ -2,6 +2,7 @@ package netplumb
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -136,7 +137,10 @@ type portFilter struct {
 
 // setup makes the table ready for the bridge, keeping the ports' chains.
 func (p *portFilter) setup() error {
-	if err := p.f.Setup(p.table); err != nil {
+	if err := p.f.Setup(p.table); errors.Is(err, errUnsupported) {
+		return fmt.Errorf("setting up bridge filter table %s: %w; guests' ports are filtered with nf_tables, "+
+			"and this kernel lacks its bridge family (CONFIG_NF_TABLES_BRIDGE)", p.table, err)
+	} else if err != nil {
 		return fmt.Errorf("setting up bridge filter table %s: %w", p.table, err)
 	}
 	return nil
