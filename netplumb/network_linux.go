@@ -91,7 +91,8 @@ func (n *Network) ResolvConf() []byte { return ResolvConf(n.Gateway()) }
 // Start makes the host ready for guests, in order: it checks that no
 // interface or route of the host but the bridge overlaps the subnet; takes the
 // published host ports (failing if one is taken) to relay guests' connections
-// to them; creates the bridge with the gateway address if it is missing; turns
+// to them; creates the bridge with the gateway address if it is missing; sets
+// up the port filter table, keeping the chains of ports that still exist; turns
 // on IPv4 forwarding if NAT is on or ports are published; rebuilds the
 // firewall chains; and serves DNS on the gateway.
 // Running it again, as a restarted daemon does, duplicates nothing. The
@@ -129,6 +130,10 @@ func (n *Network) start() (err error) {
 		return err
 	}
 	if err := n.pf.setup(); err != nil {
+		return err
+	}
+	linkExists := func(name string) bool { _, err := h.LinkByName(name); return !isNotFound(err) }
+	if err := n.pf.prune(linkExists); err != nil {
 		return err
 	}
 	if err := n.setSysctls(); err != nil {

@@ -21,9 +21,12 @@ func TestStartIsIdempotent(t *testing.T) {
 	}
 	n := h.start(h.config())
 	a := h.attach(n, "alice")
+	h.attach(n, "bob", a)
 	br1, _ := netlink.LinkByName(h.prefix)
 	veth1, _ := netlink.LinkByName(vethName(h.prefix, "alice"))
 	n.Close()
+	// Bob's guest goes away while the daemon is down.
+	run(t, "", "ip", "link", "del", vethName(h.prefix, "bob"))
 
 	// The daemon restarts: same bridge, same rules, the guest's link kept.
 	n2 := h.start(h.config())

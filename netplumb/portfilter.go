@@ -26,6 +26,8 @@ type PortFilter interface {
 	// RemovePort removes the chain of port and its entry in the map; a port
 	// that has none is not an error.
 	RemovePort(table, port string) error
+	// Ports returns the ports that have a chain in table.
+	Ports(table string) ([]string, error)
 	// Teardown removes table; a missing table is not an error.
 	Teardown(table string) error
 }
@@ -142,6 +144,23 @@ func (p *portFilter) setup() error {
 			"and this kernel lacks its bridge family (CONFIG_NF_TABLES_BRIDGE)", p.table, err)
 	} else if err != nil {
 		return fmt.Errorf("setting up bridge filter table %s: %w", p.table, err)
+	}
+	return nil
+}
+
+// prune removes the chains of ports for which exists is false: those of
+// guests that went away while no daemon ran.
+func (p *portFilter) prune(exists func(port string) bool) error {
+	ports, err := p.f.Ports(p.table)
+	if err != nil {
+		return fmt.Errorf("listing the ports of bridge filter table %s: %w", p.table, err)
+	}
+	for _, port := range ports {
+		if !exists(port) {
+			if err := p.forget(port); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

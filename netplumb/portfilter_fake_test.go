@@ -3,6 +3,7 @@ package netplumb
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 )
 
@@ -47,6 +48,12 @@ func (f *fakeFilter) RemovePort(table, port string) error {
 	defer f.mu.Unlock()
 	delete(f.tables[table], port)
 	return nil
+}
+
+func (f *fakeFilter) Ports(table string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Keys(f.tables[table])), nil
 }
 
 func (f *fakeFilter) Teardown(table string) error {

@@ -3,6 +3,7 @@ package netplumb
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -109,6 +110,24 @@ func (nfTables) RemovePort(table, port string) error {
 		return err
 	}
 	return nil
+}
+
+// Ports implements [PortFilter].
+// Equivalent to: nft list map bridge T ports
+func (nfTables) Ports(table string) ([]string, error) {
+	c, err := nftables.New()
+	if err != nil {
+		return nil, err
+	}
+	elems, err := c.GetSetElements(portSet(bridgeTable(table)))
+	if err != nil {
+		return nil, err
+	}
+	ports := make([]string, 0, len(elems))
+	for _, e := range elems {
+		ports = append(ports, strings.TrimRight(string(e.Key), "\x00"))
+	}
+	return ports, nil
 }
 
 // Teardown implements [PortFilter].

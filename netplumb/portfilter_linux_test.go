@@ -31,6 +31,7 @@ type noFilter struct{}
 func (noFilter) Setup(string) error                       { return nil }
 func (noFilter) SetPort(string, string, []portRule) error { return nil }
 func (noFilter) RemovePort(string, string) error          { return nil }
+func (noFilter) Ports(string) ([]string, error)           { return nil, nil }
 func (noFilter) Teardown(string) error                    { return nil }
 
 // spoofed is what alice's forged frames achieved.

@@ -45,10 +45,10 @@ func TestPortRules(t *testing.T) {
 	}
 }
 
-// TestPortFilterLifetime follows a guest's port through the network's use
+// TestPortFilterLifetime follows guests' ports through the network's use
 // of the filter: set up twice (a restart) keeps the ports, admitting twice
-// leaves one chain, a new address replaces the rules, forgetting twice is
-// fine, and teardown leaves nothing.
+// leaves one chain, pruning removes the ports that are gone, forgetting twice
+// is fine, and teardown leaves nothing.
 func TestPortFilterLifetime(t *testing.T) {
 	ff := newFakeFilter()
 	pf := &portFilter{f: ff, table: filterTable("vmt0")}
@@ -66,6 +66,10 @@ func TestPortFilterLifetime(t *testing.T) {
 		{"admit again", func() error { return pf.admit("vh1", netip.MustParseAddr("10.250.9.7")) },
 			map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules}}},
 		{"setup after a restart", pf.setup, map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules}}},
+		{"admit another", func() error { return pf.admit("vh2", netip.MustParseAddr("10.250.9.7")) },
+			map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules, "vh2": wantPortRules}}},
+		{"prune the one gone", func() error { return pf.prune(func(port string) bool { return port == "vh1" }) },
+			map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules}}},
 		{"forget", func() error { return pf.forget("vh1") }, map[string]map[string][]string{"VMHOST-vmt0": {}}},
 		{"forget again", func() error { return pf.forget("vh1") }, map[string]map[string][]string{"VMHOST-vmt0": {}}},
 		{"teardown", pf.teardown, map[string]map[string][]string{}},
