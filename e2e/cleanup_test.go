@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +30,7 @@ func (d *daemon) cleanup(t testing.TB) {
 	d.teardownNetwork(t)
 	removeLink(t, d.cfg.bridge)
 	checkNoChains(t, d.cfg.bridge)
+	checkNoFilterTable(t, d.cfg.bridge)
 	dirs := []string{d.baseDir, d.runDir}
 	for _, dir := range dirs {
 		checkUnmounted(t, dir)
@@ -285,5 +287,27 @@ func checkNoChains(t testing.TB, bridge string) {
 				t.Errorf("left in iptables table %s: %s", table, line)
 			}
 		}
+	}
+}
+
+// checkNoFilterTable fails the test if the nf_tables table of the bridge's
+// port filters (bridge family, VMHOST-<bridge>) is left, and removes it.
+func checkNoFilterTable(t testing.TB, bridge string) {
+	if bridge == "" {
+		return
+	}
+	c, err := nftables.New()
+	if err != nil {
+		t.Logf("opening nf_tables: %v", err)
+		return
+	}
+	name := "VMHOST-" + bridge
+	if _, err := c.ListTableOfFamily(name, nftables.TableFamilyBridge); err != nil {
+		return
+	}
+	t.Errorf("left in nf_tables: table bridge %s", name)
+	c.DelTable(&nftables.Table{Name: name, Family: nftables.TableFamilyBridge})
+	if err := c.Flush(); err != nil {
+		t.Logf("deleting table bridge %s: %v", name, err)
 	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/nftables"
 )
 
 // gateway is the first address of the daemon's subnet, on its bridge.
@@ -50,6 +53,34 @@ func (d *daemon) ourRules(t testing.TB) []string {
 	return rules
 }
 
+// ourFilter returns the chains of the daemon's nf_tables table (bridge
+// family, VMHOST-<bridge>) with their count of rules.
+// Equivalent to: nft list table bridge VMHOST-BRIDGE
+func (d *daemon) ourFilter(t testing.TB) map[string]int {
+	t.Helper()
+	c, err := nftables.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &nftables.Table{Name: "VMHOST-" + d.cfg.bridge, Family: nftables.TableFamilyBridge}
+	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyBridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, ch := range chains {
+		if ch.Table.Name != table.Name {
+			continue
+		}
+		rules, err := c.GetRules(table, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[ch.Name] = len(rules)
+	}
+	return got
+}
+
 // TestNetworkGuestAddress checks a guest's network as its root sees it: eth0
 // with an address of the subnet, the default route through the gateway, the
 // gateway as DNS server, ping to it; the address stays across a restart of
@@ -80,6 +111,10 @@ func TestNetworkGuestAddress(t *testing.T) {
 	if len(rules) == 0 {
 		t.Fatalf("no iptables rule names the chains of bridge %s", d.cfg.bridge)
 	}
+	filter := d.ourFilter(t)
+	if len(filter) != 2 { // the base chain and alice's port
+		t.Errorf("nf_tables table of bridge %s: chains %v, want the base chain and alice's port", d.cfg.bridge, filter)
+	}
 	d.stop(t)
 	d.start(t)
 	if got := d.guestAddr(t, "alice"); got != ip {
@@ -87,6 +122,9 @@ func TestNetworkGuestAddress(t *testing.T) {
 	}
 	if after := d.ourRules(t); strings.Join(after, "\n") != strings.Join(rules, "\n") {
 		t.Errorf("rules changed across a daemon restart:\nbefore:\n%s\nafter:\n%s", strings.Join(rules, "\n"), strings.Join(after, "\n"))
+	}
+	if after := d.ourFilter(t); !maps.Equal(after, filter) {
+		t.Errorf("the port filter table changed across a daemon restart: before %v, after %v", filter, after)
 	}
 }
 

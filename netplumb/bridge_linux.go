@@ -135,6 +135,13 @@ func enableRouteLocalnet(bridge string) error {
 	return setSysctl(filepath.Join("ipv4/conf", bridge, "route_localnet"), "1")
 }
 
+// strictReversePath drops what arrives on the bridge from a source that is not
+// routed back through it, the kernel's check behind the port filters.
+// Equivalent to: sysctl -w net.ipv4.conf.NAME.rp_filter=1
+func strictReversePath(bridge string) error {
+	return setSysctl(filepath.Join("ipv4/conf", bridge, "rp_filter"), "1")
+}
+
 // ipNet converts a prefix, keeping its address.
 func ipNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+
+	"vmhost/fdbudget"
 )
 
 // Config is what a [Network] is made of; the daemon fills it from the
@@ -27,6 +29,13 @@ type Config struct {
 	ResolvConf string
 	// Tables is the iptables seam; nil means the iptables binary.
 	Tables Tables
+	// Filter is the seam over the bridge's port filters; nil means
+	// nf_tables over netlink.
+	Filter PortFilter
+	// Budget is the daemon's budget of descriptors that guests can make it
+	// open (relayed connections and exchanges, DNS connections and
+	// forwarded queries); nil allows all.
+	Budget *fdbudget.Budget
 	// Logger gets what the network does; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -38,8 +47,14 @@ type Config struct {
 // addresses, 127.0.0.1 included, through a DNAT rule in OUTPUT; connections
 // from loopback are masqueraded to the gateway address, and the bridge has
 // net.ipv4.conf.<bridge>.route_localnet set so that they can be routed out of
-// it at all (the input rules still drop everything from the bridge that is not
-// DNS, ping to the gateway, a published port or a reply). Guests reach it on
+// it at all. That also lets the kernel take 127.0.0.0/8 on the bridge, so the
+// guests' port filters drop every guest packet from or to 127.0.0.0/8 (see
+// [PortFilter]), strict rp_filter on the bridge drops a loopback source again,
+// and the input rules drop everything from the bridge that is not DNS, ping to
+// the gateway, a published port or a reply. (Sending the host's own
+// connections to 127.0.0.1 through the relay instead would need no
+// route_localnet, but would bound them like a guest's and copy them in user
+// space.) Guests reach it on
 // the gateway and on the host's addresses through the daemon, which holds the
 // host port and relays their connections (see relay.go): a
 // guest sees connections from the host and from other guests come from the

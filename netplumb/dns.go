@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"vmhost/fdbudget"
 )
 
 // Limits of the DNS server.
@@ -20,8 +22,20 @@ const (
 	// forwardTimeout bounds one query to one upstream resolver.
 	forwardTimeout = 2 * time.Second
 	// maxForwards bounds the queries being forwarded at once; beyond it a
-	// query gets SERVFAIL and the guest's resolver retries.
+	// query gets SERVFAIL and the guest's resolver retries. See also
+	// dnsForwardsPerSource.
 	maxForwards = 256
+	// dnsReadTimeout bounds the wait for a query on a new DNS connection,
+	// and dnsWriteTimeout the sending of an answer.
+	dnsReadTimeout, dnsWriteTimeout = 2 * time.Second, 2 * time.Second
+	// dnsIdleTimeout ends a DNS connection idle this long between queries.
+	dnsIdleTimeout = 8 * time.Second
+	// maxUDPAnswer bounds an answer over UDP, whatever size the query's
+	// EDNS0 allows: 1232 bytes, the size DNS Flag Day 2020 settled on, fits
+	// any path without fragments and keeps answers too small to amplify
+	// much. A larger answer is truncated (TC) and the resolver asks again
+	// over TCP.
+	maxUDPAnswer = 1232
 )
 
 // dnsServer answers guest names (alice.vmhost, web.alice.vmhost) and the
@@ -33,7 +47,8 @@ type dnsServer struct {
 	log       *slog.Logger
 	subnet    netip.Prefix
 	upstreams func() []string // host:port of the resolvers to forward to
-	sem       chan struct{}
+	forwards  *quota          // queries being forwarded, one descriptor each
+	conns     *quota          // TCP connections, one descriptor each
 
 	mu    sync.RWMutex
 	names map[string]netip.Addr // FQDN → address
@@ -43,13 +58,15 @@ type dnsServer struct {
 }
 
 // newDNSServer returns a server for the guests of subnet that forwards to the
-// resolvers upstreams returns.
-func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []string) *dnsServer {
+// resolvers upstreams returns, and takes the descriptors of its connections
+// and forwarded queries from budget.
+func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []string, budget *fdbudget.Budget) *dnsServer {
 	return &dnsServer{
 		log: log, subnet: subnet, upstreams: upstreams,
-		sem:   make(chan struct{}, maxForwards),
-		names: make(map[string]netip.Addr),
-		ptrs:  make(map[string]string),
+		forwards: newQuota(log, "forwarded DNS queries", dnsForwardsPerSource, maxForwards, 1, budget),
+		conns:    newQuota(log, "DNS connections", dnsTCPPerSource, dnsTCPTotal, 1, budget),
+		names:    make(map[string]netip.Addr),
+		ptrs:     make(map[string]string),
 	}
 }
 
@@ -78,17 +95,29 @@ func (s *dnsServer) removeName(guestID string) {
 	}
 }
 
-// ServeDNS answers one query.
+// ServeDNS answers one query; over UDP within [udpAnswerSize]. Queries from
+// elsewhere than the guests' subnet (the guests and the gateway) and the
+// host's loopback get no answer: the server is no open resolver for the
+// networks beyond the host.
 func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	src := sourceOf(w.RemoteAddr())
+	if !s.subnet.Contains(src) && !src.IsLoopback() {
+		s.log.Debug("ignoring a DNS query from outside the guest network", "from", w.RemoteAddr())
+		return
+	}
 	var resp *dns.Msg
+	proto := w.RemoteAddr().Network()
 	switch {
 	case req.Opcode != dns.OpcodeQuery || len(req.Question) != 1:
 		resp = new(dns.Msg).SetRcode(req, dns.RcodeNotImplemented)
 	default:
 		var ok bool
 		if resp, ok = s.answer(req); !ok {
-			resp = s.forward(req, w.RemoteAddr().Network())
+			resp = s.forward(req, proto, src)
 		}
+	}
+	if proto == "udp" {
+		resp.Truncate(udpAnswerSize(req))
 	}
 	if err := w.WriteMsg(resp); err != nil {
 		s.log.Debug("answering DNS query", "from", w.RemoteAddr(), "err", err)
@@ -154,16 +183,27 @@ func (s *dnsServer) inReverseZone(name string) bool {
 	return err == nil && s.subnet.Contains(ip)
 }
 
+// udpAnswerSize returns the most bytes an answer to req may take over UDP:
+// the size its EDNS0 record allows, at least 512 and at most maxUDPAnswer.
+func udpAnswerSize(req *dns.Msg) int {
+	size := dns.MinMsgSize
+	if opt := req.IsEdns0(); opt != nil {
+		size = max(size, min(int(opt.UDPSize()), maxUDPAnswer))
+	}
+	return size
+}
+
 // forward asks the host's resolvers in turn over proto ("udp" or "tcp") and
-// returns the first answer, or SERVFAIL.
-func (s *dnsServer) forward(req *dns.Msg, proto string) *dns.Msg {
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	default:
+// returns the first answer, or SERVFAIL, also when src has too many queries
+// being forwarded already.
+func (s *dnsServer) forward(req *dns.Msg, proto string, src netip.Addr) *dns.Msg {
+	if !s.forwards.take(src) {
 		return new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
 	}
-	c := &dns.Client{Net: proto, Timeout: forwardTimeout}
+	defer s.forwards.give(src)
+	// The upstream answers within the size the query's EDNS0 allows; the
+	// buffer takes what it sends, and ServeDNS cuts it to the guest's.
+	c := &dns.Client{Net: proto, Timeout: forwardTimeout, UDPSize: dns.MaxMsgSize}
 	for _, up := range s.upstreams() {
 		resp, _, err := c.Exchange(req, up)
 		if err == nil {
@@ -174,7 +214,8 @@ func (s *dnsServer) forward(req *dns.Msg, proto string) *dns.Msg {
 	return new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
 }
 
-// start serves on addr over UDP and TCP.
+// start serves on addr over UDP and TCP, TCP within the connection bounds
+// (dnsTCPPerSource, dnsTCPTotal) and timeouts.
 func (s *dnsServer) start(addr netip.AddrPort) error {
 	pc, err := net.ListenPacket("udp4", addr.String())
 	if err != nil {
@@ -186,7 +227,11 @@ func (s *dnsServer) start(addr netip.AddrPort) error {
 		return fmt.Errorf("listening for DNS on tcp %s: %w; if another DNS server listens on all addresses, make it bind to its own addresses only", addr, err)
 	}
 	s.serve(&dns.Server{PacketConn: pc, Handler: s})
-	s.serve(&dns.Server{Listener: l, Handler: s})
+	s.serve(&dns.Server{
+		Listener: quotaListener{Listener: l, q: s.conns}, Handler: s,
+		ReadTimeout: dnsReadTimeout, WriteTimeout: dnsWriteTimeout,
+		IdleTimeout: func() time.Duration { return dnsIdleTimeout },
+	})
 	return nil
 }
 

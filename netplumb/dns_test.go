@@ -31,7 +31,7 @@ func resultOf(m *dns.Msg) result {
 }
 
 func testDNS(upstreams ...string) *dnsServer {
-	s := newDNSServer(slog.New(slog.DiscardHandler), testSubnet, func() []string { return upstreams })
+	s := newDNSServer(slog.New(slog.DiscardHandler), testSubnet, func() []string { return upstreams }, nil)
 	s.setName("alice", netip.MustParseAddr("10.250.9.2"))
 	s.setName("alice+web", netip.MustParseAddr("10.250.9.3"))
 	s.setName("bob+db", netip.MustParseAddr("10.250.9.4"))
@@ -102,6 +102,9 @@ func (f *fakeUpstream) queries() map[string]int {
 	return maps.Clone(f.seen)
 }
 
+// bigName is the name the fake upstream answers with many records.
+const bigName = "big.test."
+
 // startFakeUpstream serves on addr, "ip:port"; port 0 picks one free for
 // both UDP and TCP.
 func startFakeUpstream(t *testing.T, addr string) *fakeUpstream {
@@ -113,6 +116,11 @@ func startFakeUpstream(t *testing.T, addr string) *fakeUpstream {
 		f.mu.Unlock()
 		resp := new(dns.Msg).SetReply(req)
 		resp.Answer = []dns.RR{&dns.A{Hdr: header(req.Question[0].Name, dns.TypeA), A: net.ParseIP("192.0.2.99")}}
+		if req.Question[0].Name == bigName { // an answer of over 2 KB
+			for i := range 150 {
+				resp.Answer = append(resp.Answer, &dns.A{Hdr: header(bigName, dns.TypeA), A: net.IPv4(192, 0, 2, byte(i))})
+			}
+		}
 		w.WriteMsg(resp)
 	})
 	pc, l := listenBoth(t, addr)

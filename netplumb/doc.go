@@ -5,6 +5,11 @@
 // gateway that answers guest names (alice.vmhost, web.alice.vmhost), and
 // published ports.
 //
+// Each guest's port of the bridge admits only the guest's own frames, before
+// the bridge learns anything from them: its own MAC address (pinned on its
+// eth0, see [GuestMAC]), IPv4 from its own address and ARP for it, nothing
+// else; see [PortFilter].
+//
 // The daemon builds a [Network] from its configuration, calls [Network.Start]
 // once, [Network.Attach] when a guest's init is running and [Network.Detach]
 // when the guest goes away. [Network.Close] stops the DNS server and leaves the
@@ -15,7 +20,7 @@
 // Addresses come from [Allocate]; the caller keeps each guest's address with
 // the guest. [ResolvConf] is the resolv.conf to write into a guest.
 //
-// All links are made in-process over netlink; only iptables rules go through
-// the iptables binary (the [Tables] seam), at start and for a guest's
-// published ports.
+// All links and the port filters (nf_tables, bridge family) are made
+// in-process over netlink; only iptables rules go through the iptables binary
+// (the [Tables] seam), at start and for a guest's published ports.
 package netplumb

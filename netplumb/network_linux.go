@@ -24,6 +24,8 @@ type Network struct {
 	dns   *dnsServer
 	relay *relay
 
+	pf *portFilter
+
 	mu       sync.Mutex
 	fw       *firewall
 	attached map[string]netip.Addr // guest ID → address
@@ -46,10 +48,15 @@ func New(cfg Config) (*Network, error) {
 	up := &hostResolvers{path: cfg.ResolvConf, exclude: Gateway(cfg.Subnet)}
 	n := &Network{
 		cfg: cfg, log: log,
-		dns:      newDNSServer(log, cfg.Subnet, up.list),
+		dns:      newDNSServer(log, cfg.Subnet, up.list, cfg.Budget),
 		attached: make(map[string]netip.Addr),
 	}
-	n.relay = newRelay(log, n.address)
+	n.relay = newRelay(log, n.address, cfg.Budget)
+	filter := cfg.Filter
+	if filter == nil {
+		filter = nfTables{}
+	}
+	n.pf = &portFilter{f: filter, table: filterTable(cfg.Bridge)}
 	return n, nil
 }
 
@@ -84,7 +91,8 @@ func (n *Network) ResolvConf() []byte { return ResolvConf(n.Gateway()) }
 // Start makes the host ready for guests, in order: it checks that no
 // interface or route of the host but the bridge overlaps the subnet; takes the
 // published host ports (failing if one is taken) to relay guests' connections
-// to them; creates the bridge with the gateway address if it is missing; turns
+// to them; creates the bridge with the gateway address if it is missing; sets
+// up the port filter table, keeping the chains of ports that still exist; turns
 // on IPv4 forwarding if NAT is on or ports are published; rebuilds the
 // firewall chains; and serves DNS on the gateway.
 // Running it again, as a restarted daemon does, duplicates nothing. The
@@ -121,6 +129,13 @@ func (n *Network) start() (err error) {
 	if _, err := ensureBridge(h, n.cfg.Bridge, n.cfg.Subnet); err != nil {
 		return err
 	}
+	if err := n.pf.setup(); err != nil {
+		return err
+	}
+	linkExists := func(name string) bool { _, err := h.LinkByName(name); return !isNotFound(err) }
+	if err := n.pf.prune(linkExists); err != nil {
+		return err
+	}
 	if err := n.setSysctls(); err != nil {
 		return err
 	}
@@ -141,8 +156,12 @@ func (n *Network) setupFirewall() error {
 	return fw.setup(baseRules(fw.chains, &n.cfg))
 }
 
-// setSysctls turns on what NAT and published ports need.
+// setSysctls turns on what NAT and published ports need, and strict
+// reverse-path filtering on the bridge.
 func (n *Network) setSysctls() error {
+	if err := strictReversePath(n.cfg.Bridge); err != nil {
+		return err
+	}
 	if len(n.cfg.Forwards) > 0 {
 		if err := enableRouteLocalnet(n.cfg.Bridge); err != nil {
 			return err
@@ -171,6 +190,9 @@ func (n *Network) Attach(guestID string, ip netip.Addr, nsPath string) error {
 
 func (n *Network) attach(guestID string, ip netip.Addr, nsPath string) error {
 	if err := checkGuestAddr(n.cfg.Subnet, ip); err != nil {
+		return err
+	}
+	if err := n.pf.admit(vethName(n.cfg.Bridge, guestID), ip); err != nil {
 		return err
 	}
 	if err := n.plug(guestID, ip, nsPath); err != nil {
@@ -212,7 +234,7 @@ func (n *Network) plug(guestID string, ip netip.Addr, nsPath string) error {
 		return err
 	}
 	name := vethName(n.cfg.Bridge, guestID)
-	created, err := plugGuest(h, gh, br, name, ns, n.cfg.Isolate)
+	created, err := plugGuest(h, gh, br, name, ns, n.cfg.Isolate, GuestMAC(ip))
 	if err != nil {
 		return err
 	}
@@ -260,8 +282,8 @@ func (n *Network) eachForward(guestID string, ip netip.Addr, verb string, op fun
 	return nil
 }
 
-// Detach removes the guest's network: its published ports, its DNS name and
-// its veth pair (the guest's eth0 goes with the host end). Detaching a guest
+// Detach removes the guest's network: its published ports, its DNS name, its
+// port filter and its veth pair (the guest's eth0 goes with the host end). Detaching a guest
 // that is not attached is not an error.
 func (n *Network) Detach(guestID string) error {
 	if err := n.detach(guestID); err != nil {
@@ -285,7 +307,8 @@ func (n *Network) detach(guestID string) error {
 		return errors.Join(err, herr)
 	}
 	defer h.Close()
-	return errors.Join(err, deleteLink(h, vethName(n.cfg.Bridge, guestID)))
+	name := vethName(n.cfg.Bridge, guestID)
+	return errors.Join(err, deleteLink(h, name), n.pf.forget(name))
 }
 
 // Close stops the DNS server and the relay of published ports. The bridge, the
@@ -299,7 +322,8 @@ func (n *Network) Close() error {
 }
 
 // Teardown removes everything the daemon added to the host's network: the
-// jumps to its chains, the chains, every guest's veth pair and the bridge. It
+// jumps to its chains, the chains, the bridge filter table, every guest's veth
+// pair and the bridge. It
 // leaves net.ipv4.ip_forward as it is, since other software may rely on it.
 // It needs no Start and is a no-op when everything is gone already.
 func (n *Network) Teardown() error {
@@ -310,6 +334,7 @@ func (n *Network) Teardown() error {
 	if err == nil {
 		err = fw.teardown()
 	}
+	err = errors.Join(err, n.pf.teardown())
 	h, herr := hostHandle()
 	if herr != nil {
 		return errors.Join(err, herr)

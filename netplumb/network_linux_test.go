@@ -21,9 +21,12 @@ func TestStartIsIdempotent(t *testing.T) {
 	}
 	n := h.start(h.config())
 	a := h.attach(n, "alice")
+	h.attach(n, "bob", a)
 	br1, _ := netlink.LinkByName(h.prefix)
 	veth1, _ := netlink.LinkByName(vethName(h.prefix, "alice"))
 	n.Close()
+	// Bob's guest goes away while the daemon is down.
+	run(t, "", "ip", "link", "del", vethName(h.prefix, "bob"))
 
 	// The daemon restarts: same bridge, same rules, the guest's link kept.
 	n2 := h.start(h.config())
@@ -55,6 +58,7 @@ func TestStartIsIdempotent(t *testing.T) {
 			t.Errorf("iptables-save has %q %d times, want once:\n%s", jump, c, save)
 		}
 	}
+	checkFiltered(t, h.prefix, "alice")
 	requirePing(t)
 	if !h.ping(a.ns, n.Gateway()) {
 		t.Errorf("after a restart, alice cannot ping the gateway")
@@ -128,10 +132,16 @@ func TestAttach(t *testing.T) {
 		t.Errorf("bridge port of alice: %v, %v; want isolated", pi, err)
 	}
 
-	// Attach again repairs: a guest root that took eth0 down and deleted
-	// its address gets them back, on the same link.
+	checkFiltered(t, h.prefix, "alice")
+	if mac := run(t, a.ns, "cat", "/sys/class/net/eth0/address"); strings.TrimSpace(mac) != GuestMAC(a.ip).String() {
+		t.Errorf("guest's MAC address = %s, want %s", mac, GuestMAC(a.ip))
+	}
+
+	// Attach again repairs: a guest root that took eth0 down, deleted its
+	// address and changed its MAC gets them back, on the same link.
 	run(t, a.ns, "ip", "addr", "flush", "dev", "eth0")
 	run(t, a.ns, "ip", "link", "set", "eth0", "down")
+	run(t, a.ns, "ip", "link", "set", "eth0", "address", "02:00:00:00:00:99")
 	if err := n.Attach("alice", a.ip, "/run/netns/"+a.ns); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +155,7 @@ func TestAttach(t *testing.T) {
 	if err := n.Detach("alice"); err != nil {
 		t.Fatal(err)
 	}
+	checkFiltered(t, h.prefix)
 	if _, err := netlink.LinkByName(host.Attrs().Name); err == nil {
 		t.Errorf("after Detach, %s still exists", host.Attrs().Name)
 	}
@@ -346,9 +357,11 @@ func TestGuestWrecksOnlyItself(t *testing.T) {
 	b := h.attach(n, "bob", a)
 	c := h.attach(n, "carol", a, b)
 
+	d := h.attach(n, "dave", a, b, c)
 	run(t, a.ns, "ip", "route", "flush", "table", "main")
 	run(t, c.ns, "iptables", "-P", "OUTPUT", "DROP")
-	for _, g := range []guest{a, c} {
+	run(t, d.ns, "ip", "link", "set", "eth0", "address", GuestMAC(b.ip).String())
+	for _, g := range []guest{a, c, d} {
 		if h.answersPing(g.ns, n.Gateway()) {
 			t.Errorf("%v wrecked its network and can still ping the gateway", g)
 		}
@@ -384,6 +397,9 @@ func TestTeardown(t *testing.T) {
 	}
 	if save := run(t, "", "iptables-save"); strings.Contains(save, "VMHOST-"+h.prefix) {
 		t.Errorf("after Teardown, iptables-save has our chains:\n%s", save)
+	}
+	if chains, _ := filterState(t, h.prefix); chains != nil {
+		t.Errorf("after Teardown, the filter table remains with chains %v", chains)
 	}
 	if links := run(t, "", "ip", "-o", "link", "show"); strings.Contains(links, h.prefix) || strings.Contains(links, "vh") {
 		t.Errorf("after Teardown, links remain:\n%s", links)

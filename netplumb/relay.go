@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+
+	"vmhost/fdbudget"
 )
 
 // Limits of the relay.
@@ -20,7 +22,8 @@ const (
 	relayDialTimeout = 5 * time.Second
 	// udpIdle ends a relayed UDP exchange after this long without traffic.
 	udpIdle = 60 * time.Second
-	// maxRelays bounds the connections and UDP exchanges relayed at once.
+	// maxRelays bounds the TCP connections relayed at once. See also
+	// relayTCPPerSource and the UDP bounds in quota.go.
 	maxRelays = 4096
 )
 
@@ -35,15 +38,21 @@ const (
 type relay struct {
 	log    *slog.Logger
 	target func(guestID string) (netip.Addr, bool) // the address of an attached guest
-	sem    chan struct{}
+	budget *fdbudget.Budget
+	tcp    *quota // relayed TCP connections, two descriptors each
 
 	mu   sync.Mutex
 	open map[io.Closer]bool // listeners and relayed connections
 }
 
-// newRelay returns a relay that finds guests with target.
-func newRelay(log *slog.Logger, target func(string) (netip.Addr, bool)) *relay {
-	return &relay{log: log, target: target, sem: make(chan struct{}, maxRelays), open: make(map[io.Closer]bool)}
+// newRelay returns a relay that finds guests with target and takes the
+// descriptors of what it relays from budget.
+func newRelay(log *slog.Logger, target func(string) (netip.Addr, bool), budget *fdbudget.Budget) *relay {
+	return &relay{
+		log: log, target: target, budget: budget,
+		tcp:  newQuota(log, "relayed connections to published TCP ports", relayTCPPerSource, maxRelays, 2, budget),
+		open: make(map[io.Closer]bool),
+	}
 }
 
 // start listens on the host port of every forward, on all host addresses.
@@ -110,18 +119,6 @@ func (r *relay) close() {
 	clear(r.open)
 }
 
-// acquire takes a relay slot; false when all are in use.
-func (r *relay) acquire() bool {
-	select {
-	case r.sem <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
-func (r *relay) release() { <-r.sem }
-
 // dest returns the guest's address and port of f, if the guest is attached.
 func (r *relay) dest(f Forward) (string, bool) {
 	ip, ok := r.target(f.Guest)
@@ -139,12 +136,13 @@ func (r *relay) serveTCP(l net.Listener, f Forward) {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		if !r.acquire() {
+		src := sourceOf(c.RemoteAddr())
+		if !r.tcp.take(src) {
 			c.Close()
 			continue
 		}
 		go func() {
-			defer r.release()
+			defer r.tcp.give(src)
 			r.relayTCP(c, f)
 		}()
 	}
@@ -182,10 +180,14 @@ func (r *relay) relayTCP(c net.Conn, f Forward) {
 type udpExchange struct {
 	conn  *net.UDPConn
 	local net.IP
+	src   netip.Addr // the client's address, for its quota
 }
 
-// serveUDP relays datagrams until p is closed.
+// serveUDP relays datagrams until p is closed. Datagrams from a client past
+// the port's bounds (relayUDPPerSource, relayUDPPerPort) are dropped.
 func (r *relay) serveUDP(p *ipv4.PacketConn, f Forward) {
+	q := newQuota(r.log, fmt.Sprintf("relayed exchanges with published UDP port %d", f.HostPort),
+		relayUDPPerSource, relayUDPPerPort, 1, r.budget)
 	var mu sync.Mutex
 	exchanges := make(map[string]*udpExchange)
 	buf := make([]byte, 64<<10)
@@ -199,10 +201,10 @@ func (r *relay) serveUDP(p *ipv4.PacketConn, f Forward) {
 		mu.Lock()
 		ex, ok := exchanges[from.String()]
 		if !ok {
-			if ex = r.newExchange(f, cm.Dst); ex != nil {
+			if ex = r.newExchange(f, q, cm.Dst, sourceOf(from)); ex != nil {
 				exchanges[from.String()] = ex
 				go func() {
-					r.answerUDP(p, ex, from)
+					r.answerUDP(p, q, ex, from)
 					mu.Lock()
 					delete(exchanges, from.String())
 					mu.Unlock()
@@ -216,25 +218,27 @@ func (r *relay) serveUDP(p *ipv4.PacketConn, f Forward) {
 	}
 }
 
-// newExchange connects a socket to the guest, or returns nil.
-func (r *relay) newExchange(f Forward, local net.IP) *udpExchange {
+// newExchange connects a socket to the guest for the client at src within
+// q, or returns nil.
+func (r *relay) newExchange(f Forward, q *quota, local net.IP, src netip.Addr) *udpExchange {
 	dest, ok := r.dest(f)
-	if !ok || !r.acquire() {
+	if !ok || !q.take(src) {
 		return nil
 	}
 	c, err := net.Dial("udp4", dest)
 	if err != nil {
-		r.release()
+		q.give(src)
 		return nil
 	}
 	r.hold(c)
-	return &udpExchange{conn: c.(*net.UDPConn), local: local}
+	return &udpExchange{conn: c.(*net.UDPConn), local: local, src: src}
 }
 
 // answerUDP sends the guest's answers back to the client from the address the
-// client wrote to, until the exchange is idle.
-func (r *relay) answerUDP(p *ipv4.PacketConn, ex *udpExchange, client net.Addr) {
-	defer r.release()
+// client wrote to, until the exchange is idle; then it gives its share of q
+// back.
+func (r *relay) answerUDP(p *ipv4.PacketConn, q *quota, ex *udpExchange, client net.Addr) {
+	defer q.give(ex.src)
 	defer r.drop(ex.conn)
 	buf := make([]byte, 64<<10)
 	for {

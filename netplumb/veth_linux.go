@@ -1,6 +1,7 @@
 package netplumb
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -23,17 +24,17 @@ const MaxGuests = 1023
 var ErrBridgeFull = errors.New("bridge full")
 
 // plugGuest makes the guest's veth pair exist, with its host end named name
-// on br, isolated or not, and up, and its other end the guest's eth0. A pair
-// that is already so is kept as is, so a restarted daemon does not cut a
-// guest's connections. It reports whether it created the pair.
-func plugGuest(h, gh *netlink.Handle, br netlink.Link, name string, ns netns.NsHandle, isolate bool) (bool, error) {
+// on br, isolated or not, and up, and its other end the guest's eth0 with MAC
+// address mac. A pair that is already so is kept as is, so a restarted daemon
+// does not cut a guest's connections. It reports whether it created the pair.
+func plugGuest(h, gh *netlink.Handle, br netlink.Link, name string, ns netns.NsHandle, isolate bool, mac net.HardwareAddr) (bool, error) {
 	host, err := findVeth(h, gh, name)
 	if err != nil {
 		return false, err
 	}
 	created := host == nil
 	if created {
-		if host, err = addVeth(h, gh, name, ns); err != nil {
+		if host, err = addVeth(h, gh, name, ns, mac); err != nil {
 			return false, err
 		}
 	}
@@ -67,10 +68,10 @@ func findVeth(h, gh *netlink.Handle, name string) (netlink.Link, error) {
 }
 
 // addVeth creates the pair with its peer directly inside the guest's network
-// namespace as eth0, replacing an eth0 already there, and with IPv6 off on the
-// host end (a bridge port needs no address).
-// Equivalent to: ip link add NAME type veth peer name eth0 netns NS
-func addVeth(h, gh *netlink.Handle, name string, ns netns.NsHandle) (netlink.Link, error) {
+// namespace as eth0 with MAC address mac, replacing an eth0 already there, and
+// with IPv6 off on the host end (a bridge port needs no address).
+// Equivalent to: ip link add NAME type veth peer name eth0 address MAC netns NS
+func addVeth(h, gh *netlink.Handle, name string, ns netns.NsHandle, mac net.HardwareAddr) (netlink.Link, error) {
 	if old, err := gh.LinkByName(guestIface); err == nil {
 		// Equivalent to: ip -n NS link del eth0
 		if err := gh.LinkDel(old); err != nil {
@@ -81,6 +82,7 @@ func addVeth(h, gh *netlink.Handle, name string, ns netns.NsHandle) (netlink.Lin
 	attrs.Name = name
 	veth := netlink.NewVeth(attrs)
 	veth.PeerName = guestIface
+	veth.PeerHardwareAddr = mac
 	veth.PeerNamespace = netlink.NsFd(int(ns))
 	if err := h.LinkAdd(veth); err != nil {
 		return nil, fmt.Errorf("creating veth pair %s/eth0: %w", name, err)
@@ -117,14 +119,20 @@ func setPort(h *netlink.Handle, br, host netlink.Link, isolate bool) error {
 }
 
 // configureGuest sets up the guest's side through a handle in its network
-// namespace: eth0 with ip in the subnet and up, lo up, and the default route
-// via the gateway.
-// Equivalent to: ip -n NS addr replace IP/BITS dev eth0; ip -n NS link set
-// eth0 up; ip -n NS link set lo up; ip -n NS route replace default via GATEWAY
+// namespace: eth0 with the guest's MAC address (its port admits no other) and
+// ip in the subnet and up, lo up, and the default route via the gateway.
+// Equivalent to: ip -n NS link set eth0 address MAC; ip -n NS addr replace
+// IP/BITS dev eth0; ip -n NS link set eth0 up; ip -n NS link set lo up; ip -n
+// NS route replace default via GATEWAY
 func configureGuest(gh *netlink.Handle, ip netip.Addr, subnet netip.Prefix) error {
 	eth0, err := gh.LinkByName(guestIface)
 	if err != nil {
 		return fmt.Errorf("looking for the guest's eth0: %w", err)
+	}
+	if mac := GuestMAC(ip); !bytes.Equal(eth0.Attrs().HardwareAddr, mac) {
+		if err := gh.LinkSetHardwareAddr(eth0, mac); err != nil {
+			return fmt.Errorf("setting the guest's MAC address %s: %w", mac, err)
+		}
 	}
 	addr := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(ip, subnet.Bits()))}
 	if err := gh.AddrReplace(eth0, addr); err != nil {

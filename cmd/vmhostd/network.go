@@ -8,13 +8,15 @@ import (
 	"strings"
 
 	"vmhost/config"
+	"vmhost/fdbudget"
 	"vmhost/guest"
 	"vmhost/netplumb"
 )
 
-// newNetwork returns the guest network the config describes; nothing on the
-// host changes until its Start.
-func newNetwork(cfg *config.Config, log *slog.Logger) (*netplumb.Network, error) {
+// newNetwork returns the guest network the config describes, taking what
+// guests make it open from budget (nil: no bound); nothing on the host
+// changes until its Start.
+func newNetwork(cfg *config.Config, log *slog.Logger, budget *fdbudget.Budget) (*netplumb.Network, error) {
 	subnet, err := netip.ParsePrefix(cfg.Network.Subnet)
 	if err != nil {
 		return nil, fmt.Errorf("network.subnet: %w", err)
@@ -30,7 +32,7 @@ func newNetwork(cfg *config.Config, log *slog.Logger) (*netplumb.Network, error)
 	return netplumb.New(netplumb.Config{
 		Bridge: cfg.Network.Bridge, Subnet: subnet,
 		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(),
-		Forwards: fwds, Logger: log,
+		Forwards: fwds, Logger: log, Budget: budget,
 	})
 }
 
@@ -61,13 +63,14 @@ func network(args []string) int {
 		fmt.Fprintf(os.Stderr, "vmhostd: %v\n", err)
 		return 1
 	}
-	fmt.Printf("removed bridge %s and its iptables chains\n", cfg.Network.Bridge)
+	fmt.Printf("removed bridge %s, its iptables chains and its nf_tables table\n", cfg.Network.Bridge)
 	return 0
 }
 
 const teardownHelp = `Removes everything vmhostd added to the host's network for this config:
-the bridge, every guest's veth pair and the iptables chains named after the
-bridge with the jumps to them. Running guests lose their network until the
+the bridge, every guest's veth pair, the iptables chains named after the
+bridge with the jumps to them, and the bridge family nf_tables table of the
+guests' port filters (VMHOST-<bridge>). Running guests lose their network until the
 daemon starts again and reattaches them. The daemon must be stopped.
 `
 
@@ -78,7 +81,7 @@ func teardown(cfg *config.Config) error {
 		return fmt.Errorf("%w; stop it first", err)
 	}
 	defer unlock()
-	n, err := newNetwork(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	n, err := newNetwork(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)), nil)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmhost/config"
+	"vmhost/fdbudget"
 	"vmhost/guest"
 	"vmhost/images"
 	"vmhost/sshgate"
@@ -63,7 +64,11 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	defer exe.Close()
 	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), log)
-	nw, err := newNetwork(cfg, log)
+	fdb, err := fdbudget.ForProcess()
+	if err != nil {
+		return err
+	}
+	nw, err := newNetwork(cfg, log, fdb)
 	if err != nil {
 		return err
 	}
