@@ -249,7 +249,7 @@ func (f *fakeImages) Remove(name string, inUse func(string) bool) error {
 		return fmt.Errorf("image %q is %w: there is nothing to remove", name, images.ErrNotBuilt)
 	}
 	if inUse(img.Rootfs) {
-		return fmt.Errorf("image %q is in use by guests; remove them first", name)
+		return fmt.Errorf("image %q is %w; remove them first", name, images.ErrInUse)
 	}
 	delete(f.images, name)
 	f.removed = append(f.removed, name)

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -58,7 +59,7 @@ func (s *Server) removeImage(r *http.Request) (any, error) {
 		return false
 	}
 	if err := s.opts.Images.Remove(name, inUse); err != nil {
-		if strings.Contains(err.Error(), "in use") {
+		if errors.Is(err, images.ErrInUse) {
 			return nil, errf(http.StatusConflict, "%v", err)
 		}
 		return nil, err

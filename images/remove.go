@@ -48,7 +48,7 @@ func (s *Store) Remove(name string, inUse func(rootfs string) bool) error {
 		return fmt.Errorf("image %q is %w: there is nothing to remove", name, ErrNotBuilt)
 	}
 	if s.inUse(name, inUse) {
-		return fmt.Errorf("image %q is in use by guests; remove them first", name)
+		return fmt.Errorf("image %q is %w; remove them first", name, ErrInUse)
 	}
 	if err := s.removeTree(dir); err != nil {
 		return fmt.Errorf("removing image %q: %w", name, err)

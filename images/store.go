@@ -16,6 +16,9 @@ import (
 // built yet.
 var ErrNotBuilt = errors.New("not built")
 
+// ErrInUse is wrapped by the error of removing an image that guests use.
+var ErrInUse = errors.New("in use by guests")
+
 // Store keeps the images of one daemon in a directory, <data_dir>/images, and
 // builds them on first use. It is safe for concurrent use, and for use by
 // several processes on the same directory.
