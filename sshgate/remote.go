@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -54,16 +55,28 @@ type remoteForward struct {
 	requested uint32 // the port asked for; 0 when the server chose
 	ln        net.Listener
 	guest     Guest
-	agent     bool // the agent socket: connections go to the client's agent
+	agent     bool   // the agent socket: connections go to the client's agent
+	release   func() // gives back what the listener took from the bounds
+	closed    sync.Once
+}
+
+// close closes the listener and gives back what it took, once.
+func (rf *remoteForward) close() {
+	rf.closed.Do(func() {
+		rf.ln.Close()
+		rf.release()
+	})
 }
 
 // serveGlobalRequests answers the connection's global requests, in order.
 func (c *conn) serveGlobalRequests(reqs <-chan *ssh.Request) {
 	for req := range reqs {
-		ok, payload := c.globalRequest(req)
-		if req.WantReply {
-			req.Reply(ok, payload)
-		}
+		c.guard("global request", func() {
+			ok, payload := c.globalRequest(req)
+			if req.WantReply {
+				req.Reply(ok, payload)
+			}
+		})()
 	}
 }
 
@@ -97,16 +110,22 @@ func (c *conn) tcpipForward(payload []byte) (bool, []byte) {
 	addr := net.JoinHostPort(bindHost(m.Addr), strconv.Itoa(int(m.Port)))
 	audit := c.audit.With("kind", "tcpip-forward", "listen", addr)
 	if c.srv.limits.fwd.NoTCP {
-		audit.Info("forward listen", "outcome", "refused", "reason", "ssh.allow_tcp_forwarding is off")
+		c.refused("forward listen", "kind", "tcpip-forward", "listen", addr, "outcome", "refused", "reason", "ssh.allow_tcp_forwarding is off")
 		return false, nil
 	}
-	g, ln, err := c.listenGuest("tcp", addr)
+	g, ln, err := c.listenForward("tcp", addr)
 	if err != nil {
-		audit.Info("forward listen", "outcome", "refused", "err", err.Error())
+		c.refused("forward listen", "kind", "tcpip-forward", "listen", addr, "outcome", "refused", "err", err.Error())
 		return false, nil
 	}
-	bound := uint32(ln.Addr().(*net.TCPAddr).Port)
-	rf := &remoteForward{key: forwardKey{"tcp", m.Addr, bound}, requested: m.Port, ln: ln, guest: g}
+	bound, err := listenerPort(ln, m.Port)
+	if err != nil {
+		ln.Close()
+		c.giveListener()
+		c.refused("forward listen", "kind", "tcpip-forward", "listen", addr, "outcome", "refused", "err", err.Error())
+		return false, nil
+	}
+	rf := &remoteForward{key: forwardKey{"tcp", m.Addr, bound}, requested: m.Port, ln: ln, guest: g, release: c.giveListener}
 	if !c.addRemote(rf, audit) {
 		return false, nil
 	}
@@ -139,20 +158,41 @@ func (c *conn) streamlocalForward(payload []byte) bool {
 	}
 	audit := c.audit.With("kind", "streamlocal-forward", "listen", m.Path)
 	if c.srv.limits.fwd.NoStreamlocal {
-		audit.Info("forward listen", "outcome", "refused", "reason", "ssh.allow_streamlocal_forwarding is off")
+		c.refused("forward listen", "kind", "streamlocal-forward", "listen", m.Path, "outcome", "refused", "reason", "ssh.allow_streamlocal_forwarding is off")
 		return false
 	}
-	g, ln, err := c.listenGuest("unix", m.Path)
+	g, ln, err := c.listenForward("unix", m.Path)
+	if err == nil {
+		err = checkListener(ln, "unix")
+		if err != nil {
+			ln.Close()
+			c.giveListener()
+		}
+	}
 	if err != nil {
-		audit.Info("forward listen", "outcome", "refused", "err", err.Error())
+		c.refused("forward listen", "kind", "streamlocal-forward", "listen", m.Path, "outcome", "refused", "err", err.Error())
 		return false
 	}
-	rf := &remoteForward{key: forwardKey{"unix", m.Path, 0}, ln: ln, guest: g}
+	rf := &remoteForward{key: forwardKey{"unix", m.Path, 0}, ln: ln, guest: g, release: c.giveListener}
 	if !c.addRemote(rf, audit) {
 		return false
 	}
 	audit.Info("forward listen", "outcome", "listening")
 	return true
+}
+
+// listenForward takes a listener from the connection's bounds and listens
+// inside the guest; on error, nothing is taken.
+func (c *conn) listenForward(network, address string) (Guest, net.Listener, error) {
+	if err := c.takeListener(); err != nil {
+		return nil, nil, err
+	}
+	g, ln, err := c.listenGuest(network, address)
+	if err != nil {
+		c.giveListener()
+		return nil, nil, err
+	}
+	return g, ln, nil
 }
 
 // listenGuest opens the guest and listens inside it.
@@ -167,6 +207,9 @@ func (c *conn) listenGuest(network, address string) (Guest, net.Listener, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	if ln == nil {
+		return nil, nil, errNoListener
+	}
 	return g, ln, nil
 }
 
@@ -176,16 +219,17 @@ func (c *conn) addRemote(rf *remoteForward, audit *slog.Logger) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, dup := c.remote[rf.key]; dup || c.closing {
-		rf.ln.Close()
+		rf.close()
 		c.removeLater(rf)
 		return false
 	}
 	c.remote[rf.key] = rf
-	c.work.Go(func() { c.acceptRemote(rf, audit) })
+	c.goWork("remote forward", func() { c.acceptRemote(rf, audit) })
 	return true
 }
 
-// acceptRemote opens a channel to the client for each connection to rf.
+// acceptRemote opens a channel to the client for each connection to rf,
+// within the connection's bounds: a connection past them is closed at once.
 func (c *conn) acceptRemote(rf *remoteForward, audit *slog.Logger) {
 	for {
 		nc, err := rf.ln.Accept()
@@ -195,7 +239,18 @@ func (c *conn) acceptRemote(rf *remoteForward, audit *slog.Logger) {
 			}
 			return
 		}
-		c.work.Go(func() { c.forwardRemote(rf, nc, audit) })
+		if nc == nil {
+			continue
+		}
+		if err := c.takeChannel(); err != nil {
+			nc.Close()
+			c.refused("forward", "kind", rf.kind(), "listen", rf.key.addr, "outcome", "refused", "reason", err.Error())
+			continue
+		}
+		c.goWork("remote forward connection", func() {
+			defer c.giveChannel()
+			c.forwardRemote(rf, nc, audit)
+		})
 	}
 }
 
@@ -207,7 +262,7 @@ func (c *conn) forwardRemote(rf *remoteForward, nc net.Conn, audit *slog.Logger)
 	ch, reqs, err := c.sc.OpenChannel(typ, payload)
 	if err != nil {
 		nc.Close()
-		audit.Info("forward", "outcome", "refused", "err", err.Error())
+		c.srv.failures.log(audit, c.source, "forward", "outcome", "refused", "err", err.Error())
 		return
 	}
 	c.forward(ch, reqs, nc, audit)
@@ -266,7 +321,7 @@ func (c *conn) cancelRemote(match func(*remoteForward) bool) bool {
 	for key, rf := range c.remote {
 		if match(rf) {
 			delete(c.remote, key)
-			rf.ln.Close()
+			rf.close()
 			c.removeLater(rf)
 			c.audit.Info("forward listen", "kind", rf.kind(), "listen", rf.key.addr, "outcome", "cancelled")
 			return true
@@ -277,6 +332,9 @@ func (c *conn) cancelRemote(match func(*remoteForward) bool) bool {
 
 // kind names the forward for logs.
 func (rf *remoteForward) kind() string {
+	if rf.agent {
+		return "agent"
+	}
 	if rf.key.network == "unix" {
 		return "streamlocal-forward"
 	}
@@ -292,11 +350,11 @@ func (c *conn) closeListeners() {
 	c.closing = true
 	for key, rf := range c.remote {
 		delete(c.remote, key)
-		rf.ln.Close()
+		rf.close()
 		c.removeLater(rf)
 	}
 	if c.agent != nil {
-		c.agent.ln.Close()
+		c.agent.rf.close()
 	}
 }
 
