@@ -12,6 +12,16 @@ type SSH struct {
 	// MaxStartups bounds the connections not yet logged in; more are closed
 	// at once (OpenSSH's MaxStartups).
 	MaxStartups int `yaml:"max_startups"`
+	// MaxForwards bounds the remote forward listeners (ssh -R, TCP and Unix
+	// socket) of one connection.
+	MaxForwards int `yaml:"max_forwards"`
+	// MaxForwardChannels bounds the forwarded connections open at once on
+	// one connection (ssh -L, -D, -W, and connections to its -R listeners
+	// and agent socket).
+	MaxForwardChannels int `yaml:"max_forward_channels"`
+	// MaxConnectionsPerUser bounds the connections of one user, logged in,
+	// at once.
+	MaxConnectionsPerUser int `yaml:"max_connections_per_user"`
 	// LoginGraceTime bounds the handshake and login of a connection.
 	LoginGraceTime Duration `yaml:"login_grace_time"`
 	// KeepaliveInterval is how often the server checks on a silent client
@@ -50,6 +60,9 @@ type AuthPenalty struct {
 const (
 	DefaultMaxSessions       = 10
 	DefaultMaxStartups       = 100
+	DefaultMaxForwards       = 32
+	DefaultMaxForwardChans   = 256
+	DefaultMaxConnsPerUser   = 32
 	DefaultLoginGraceTime    = Duration(30 * time.Second)
 	DefaultKeepaliveInterval = Duration(15 * time.Second)
 	DefaultKeepaliveCountMax = 3
@@ -62,6 +75,9 @@ const (
 const (
 	maxSSHSessions   = 1000
 	maxSSHStartups   = 100000
+	maxSSHForwards   = 10000
+	maxSSHChannels   = 100000
+	maxSSHUserConns  = 100000
 	maxLoginGrace    = Duration(10 * time.Minute)
 	maxPenaltyDelay  = Duration(time.Minute)
 	minSSHKeepalive  = Duration(time.Second)
@@ -83,6 +99,9 @@ func defaultSSH(c *Config, r *report) {
 	}
 	defInt("max_sessions", &s.MaxSessions, DefaultMaxSessions)
 	defInt("max_startups", &s.MaxStartups, DefaultMaxStartups)
+	defInt("max_forwards", &s.MaxForwards, DefaultMaxForwards)
+	defInt("max_forward_channels", &s.MaxForwardChannels, DefaultMaxForwardChans)
+	defInt("max_connections_per_user", &s.MaxConnectionsPerUser, DefaultMaxConnsPerUser)
 	defDur("login_grace_time", &s.LoginGraceTime, DefaultLoginGraceTime)
 	defDur("keepalive_interval", &s.KeepaliveInterval, DefaultKeepaliveInterval)
 	defInt("keepalive_count_max", &s.KeepaliveCountMax, DefaultKeepaliveCountMax)
@@ -103,6 +122,9 @@ func checkSSH(v *validator) {
 	if s.MaxStartups < 1 || s.MaxStartups > maxSSHStartups {
 		v.addf("ssh.max_startups", "%d is out of range; write 1 to %d (default %d)", s.MaxStartups, maxSSHStartups, DefaultMaxStartups)
 	}
+	checkRange(v, "ssh.max_forwards", s.MaxForwards, maxSSHForwards, DefaultMaxForwards)
+	checkRange(v, "ssh.max_forward_channels", s.MaxForwardChannels, maxSSHChannels, DefaultMaxForwardChans)
+	checkRange(v, "ssh.max_connections_per_user", s.MaxConnectionsPerUser, maxSSHUserConns, DefaultMaxConnsPerUser)
 	if s.LoginGraceTime < Duration(time.Second) || s.LoginGraceTime > maxLoginGrace {
 		v.addf("ssh.login_grace_time", "%v is out of range; write a duration from 1s to %v (default %v)", s.LoginGraceTime, maxLoginGrace, DefaultLoginGraceTime)
 	}
@@ -113,6 +135,13 @@ func checkSSH(v *validator) {
 		v.addf("ssh.keepalive_count_max", "%d is too few; write 1 or more (default %d)", s.KeepaliveCountMax, DefaultKeepaliveCountMax)
 	}
 	checkPenalty(v, s.AuthPenalty)
+}
+
+// checkRange wants n, the value of key, from 1 to max.
+func checkRange(v *validator, key string, n, max, def int) {
+	if n < 1 || n > max {
+		v.addf(key, "%d is out of range; write 1 to %d (default %d)", n, max, def)
+	}
 }
 
 // checkPenalty wants the auth_penalty numbers in range; with burst 0 the
