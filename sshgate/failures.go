@@ -69,7 +69,7 @@ func (f *failureLog) allow(src netip.Addr, msg string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
-	w := f.windowOf(src, now)
+	src, w := f.windowOf(src, now)
 	if w.written < f.burst {
 		w.written++
 		return true
@@ -83,23 +83,25 @@ func (f *failureLog) allow(src netip.Addr, msg string) bool {
 }
 
 // windowOf returns the current window of src, starting a new one when the
-// last is over and has nothing left to sum up. f.mu must be held.
-func (f *failureLog) windowOf(src netip.Addr, now time.Time) *failureCount {
+// last is over and has nothing left to sum up, and the source it counts:
+// src, or the zero Addr that all sources share once too many are followed.
+// f.mu must be held.
+func (f *failureLog) windowOf(src netip.Addr, now time.Time) (netip.Addr, *failureCount) {
 	if w := f.sources[src]; w != nil && (w.suppressed > 0 || now.Sub(w.start) < f.window) {
-		return w
+		return src, w
 	}
-	if len(f.sources) >= maxFailureSources {
+	if len(f.sources) >= maxFailureSources-1 && f.sources[src] == nil {
 		f.sweep(now)
-		if len(f.sources) >= maxFailureSources {
+		if len(f.sources) >= maxFailureSources-1 {
 			src = netip.Addr{}
 			if w := f.sources[src]; w != nil {
-				return w
+				return src, w
 			}
 		}
 	}
 	w := &failureCount{start: now}
 	f.sources[src] = w
-	return w
+	return src, w
 }
 
 // sweep forgets the sources whose window is over with nothing to sum up.

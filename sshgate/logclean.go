@@ -66,6 +66,10 @@ func cleanAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
+		if a.Key == "stack" { // the server's own, with its line breaks
+			a.Value = slog.StringValue(cut(v.String(), maxLogStack))
+			break
+		}
 		a.Value = slog.StringValue(clip(v.String(), valueLimit(a.Key)))
 	case slog.KindGroup:
 		group := v.Group()
@@ -85,8 +89,6 @@ func cleanAttr(a slog.Attr) slog.Attr {
 // valueLimit is the bound of the value of key.
 func valueLimit(key string) int {
 	switch key {
-	case "stack":
-		return maxLogStack
 	case "err", "cause", "reason":
 		return maxLogError
 	}
@@ -133,6 +135,14 @@ func clip(s string, max int) string {
 		i += size
 	}
 	return b.String()
+}
+
+// cut returns s cut to at most max bytes, marked as clip marks it.
+func cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + fmt.Sprintf("…[cut: %d bytes]", len(s))
 }
 
 // isPrintable reports whether s is UTF-8 made of printable runes.
