@@ -12,6 +12,19 @@ type SSH struct {
 	// MaxStartups bounds the connections not yet logged in; more are closed
 	// at once (OpenSSH's MaxStartups).
 	MaxStartups int `yaml:"max_startups"`
+	// PerSourceMaxStartups bounds the connections not logged in yet from
+	// one source, an IPv4 address or an IPv6 /64 (OpenSSH's
+	// PerSourceMaxStartups); by default a third of max_startups.
+	PerSourceMaxStartups int `yaml:"per_source_max_startups"`
+	// StartupsDropStart is where random early drop starts: with that many
+	// connections not logged in yet, a new one is closed with a chance of
+	// StartupsDropRate percent, rising to 100% at max_startups (OpenSSH's
+	// MaxStartups start:rate:full). By default half of max_startups;
+	// max_startups turns early drop off.
+	StartupsDropStart int `yaml:"startups_drop_start"`
+	// StartupsDropRate is the chance of a drop at startups_drop_start, in
+	// percent.
+	StartupsDropRate int `yaml:"startups_drop_rate"`
 	// MaxForwards bounds the remote forward listeners (ssh -R, TCP and Unix
 	// socket) of one connection.
 	MaxForwards int `yaml:"max_forwards"`
@@ -61,6 +74,7 @@ const (
 	DefaultMaxSessions       = 10
 	DefaultMaxStartups       = 100
 	DefaultMaxForwards       = 32
+	DefaultStartupsDropRate  = 30
 	DefaultMaxForwardChans   = 256
 	DefaultMaxConnsPerUser   = 32
 	DefaultLoginGraceTime    = Duration(30 * time.Second)
@@ -99,6 +113,9 @@ func defaultSSH(c *Config, r *report) {
 	}
 	defInt("max_sessions", &s.MaxSessions, DefaultMaxSessions)
 	defInt("max_startups", &s.MaxStartups, DefaultMaxStartups)
+	defInt("per_source_max_startups", &s.PerSourceMaxStartups, max(1, s.MaxStartups/3))
+	defInt("startups_drop_start", &s.StartupsDropStart, max(1, s.MaxStartups/2))
+	defInt("startups_drop_rate", &s.StartupsDropRate, DefaultStartupsDropRate)
 	defInt("max_forwards", &s.MaxForwards, DefaultMaxForwards)
 	defInt("max_forward_channels", &s.MaxForwardChannels, DefaultMaxForwardChans)
 	defInt("max_connections_per_user", &s.MaxConnectionsPerUser, DefaultMaxConnsPerUser)
@@ -122,6 +139,7 @@ func checkSSH(v *validator) {
 	if s.MaxStartups < 1 || s.MaxStartups > maxSSHStartups {
 		v.addf("ssh.max_startups", "%d is out of range; write 1 to %d (default %d)", s.MaxStartups, maxSSHStartups, DefaultMaxStartups)
 	}
+	checkStartups(v, s)
 	checkRange(v, "ssh.max_forwards", s.MaxForwards, maxSSHForwards, DefaultMaxForwards)
 	checkRange(v, "ssh.max_forward_channels", s.MaxForwardChannels, maxSSHChannels, DefaultMaxForwardChans)
 	checkRange(v, "ssh.max_connections_per_user", s.MaxConnectionsPerUser, maxSSHUserConns, DefaultMaxConnsPerUser)
@@ -135,6 +153,22 @@ func checkSSH(v *validator) {
 		v.addf("ssh.keepalive_count_max", "%d is too few; write 1 or more (default %d)", s.KeepaliveCountMax, DefaultKeepaliveCountMax)
 	}
 	checkPenalty(v, s.AuthPenalty)
+}
+
+// checkStartups wants the shares of max_startups within it.
+func checkStartups(v *validator, s SSH) {
+	if s.MaxStartups < 1 {
+		return // reported as such
+	}
+	if s.PerSourceMaxStartups < 1 || s.PerSourceMaxStartups > s.MaxStartups {
+		v.addf("ssh.per_source_max_startups", "%d is out of range; write 1 to max_startups (%d); by default a third of it", s.PerSourceMaxStartups, s.MaxStartups)
+	}
+	if s.StartupsDropStart < 1 || s.StartupsDropStart > s.MaxStartups {
+		v.addf("ssh.startups_drop_start", "%d is out of range; write 1 to max_startups (%d), which turns early drop off; by default half of it", s.StartupsDropStart, s.MaxStartups)
+	}
+	if s.StartupsDropRate < 1 || s.StartupsDropRate > 100 {
+		v.addf("ssh.startups_drop_rate", "%d is out of range; write a percentage from 1 to 100 (default %d)", s.StartupsDropRate, DefaultStartupsDropRate)
+	}
 }
 
 // checkRange wants n, the value of key, from 1 to max.

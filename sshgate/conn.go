@@ -77,7 +77,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer stop()
 
 	a := s.newAuthAttempt(ctx, nc)
-	sc, chans, reqs, err := s.handshakeStartup(nc, a.config())
+	sc, chans, reqs, err := s.handshakeStartup(nc, a)
 	if err != nil {
 		a.handshakeFailed()
 		s.failures.log(s.log, a.source, "ssh handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
@@ -105,9 +105,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 // handshakeStartup runs the handshake of a connection counted by
 // s.startups, and gives its slot back once the handshake is over, however
 // it ends.
-func (s *Server) handshakeStartup(nc net.Conn, config *ssh.ServerConfig) (*ssh.ServerConn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
-	defer s.startups.release()
-	return s.handshake(withQuickAck(nc), config)
+func (s *Server) handshakeStartup(nc net.Conn, a *authAttempt) (*ssh.ServerConn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
+	defer s.startups.release(a.source)
+	return s.handshake(withQuickAck(nc), a.config())
 }
 
 // handshake runs the SSH handshake and authentication within the login grace

@@ -76,6 +76,17 @@ type Options struct {
 	// beyond it is closed at once, as with OpenSSH's MaxStartups.
 	// DefaultMaxStartups when zero.
 	MaxStartups int
+	// PerSourceMaxStartups bounds the connections not yet authenticated
+	// from one source (an IPv4 address, an IPv6 /64), as OpenSSH's
+	// PerSourceMaxStartups does; a third of MaxStartups when zero.
+	PerSourceMaxStartups int
+	// StartupsDropStart and StartupsDropRate are the start and rate of
+	// OpenSSH's MaxStartups start:rate:full: from StartupsDropStart
+	// connections not yet authenticated, a new one is closed with a chance
+	// of StartupsDropRate percent, rising to 100% at MaxStartups. Half of
+	// MaxStartups and DefaultStartupsDropRate when zero.
+	StartupsDropStart int
+	StartupsDropRate  int
 	// KeepaliveInterval is how often the server checks that an idle client is
 	// still there (keepalive@openssh.com, like OpenSSH's
 	// ClientAliveInterval); zero sends none.
@@ -146,12 +157,13 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		users:     opts.Users,
-		guests:    opts.Guests,
-		log:       opts.Logger,
-		grace:     opts.LoginGraceTime,
-		limits:    newConnLimits(opts),
-		startups:  newStartups(orDefault(opts.MaxStartups, DefaultMaxStartups)),
+		users:  opts.Users,
+		guests: opts.Guests,
+		log:    opts.Logger,
+		grace:  opts.LoginGraceTime,
+		limits: newConnLimits(opts),
+		startups: newStartups(StartupsOptions{Max: opts.MaxStartups, PerSource: opts.PerSourceMaxStartups,
+			DropStart: opts.StartupsDropStart, DropRate: opts.StartupsDropRate}),
 		penalties: newPenalties(opts.Penalty, time.Now),
 		tracker:   opts.Tracker,
 		userConns: newUserConns(orDefault(opts.MaxConnectionsPerUser, DefaultMaxConnectionsPerUser)),
@@ -234,9 +246,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // accept serves nc unless too many connections are not yet authenticated.
 func (s *Server) accept(ctx context.Context, conns *sync.WaitGroup, nc net.Conn) {
-	if !s.startups.acquire() {
-		s.failures.log(s.audit, sourceOf(nc.RemoteAddr()), "login", "outcome", "refused", "remote", nc.RemoteAddr().String(),
-			"reason", "too many unauthenticated connections (max_startups)")
+	src := sourceOf(nc.RemoteAddr())
+	if ok, reason := s.startups.acquire(src); !ok {
+		s.failures.log(s.audit, src, "login", "outcome", "refused", "remote", nc.RemoteAddr().String(), "reason", reason)
 		nc.Close()
 		return
 	}
