@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -136,5 +137,42 @@ func TestSecuritySSHLongLoginName(t *testing.T) {
 	}
 	if len(logged) > 64<<10 {
 		t.Errorf("12 refused logins wrote %d bytes of log, want under 64 KB", len(logged))
+	}
+}
+
+// TestSecuritySSHStartupsFlood: 110 idle TCP connections from one address
+// (127.0.0.1) locked every user out on main. The address gets its share
+// (ssh.per_source_max_startups, a third of max_startups by default) and no
+// more, and bob logs in from another address (127.0.0.2) in normal time
+// while they stay open.
+func TestSecuritySSHStartupsFlood(t *testing.T) {
+	t.Parallel()
+	d := newToolboxDaemon(t, "")
+	d.mustSSH(t, "bob", "true") // bob's guest exists: the test measures logins
+	open := 0
+	for range 110 {
+		nc, err := net.DialTimeout("tcp", d.cfg.listen, 5*time.Second)
+		if err != nil {
+			t.Fatalf("dialing the daemon: %v", err)
+		}
+		defer nc.Close()
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := nc.Read(make([]byte, 64)); err == nil {
+			open++ // it got the banner: a slot is held
+		}
+	}
+	if open != 33 {
+		t.Errorf("%d of 110 idle connections from one address hold a slot, want 33 (a third of max_startups 100)", open)
+	}
+	start := time.Now()
+	args := append(d.sshArgs(d.keyOf(t, "bob"), "bob", "-b", "127.0.0.2"), "echo in")
+	res := runTool(t, nil, "", sshPath, args...)
+	took := time.Since(start)
+	if res.code != 0 || res.stdout != "in\n" {
+		t.Fatalf("bob's login from 127.0.0.2 while 127.0.0.1 holds its share: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	t.Logf("bob's login took %v", took)
+	if took > 10*time.Second {
+		t.Errorf("bob's login took %v while one address holds its share", took)
 	}
 }
