@@ -56,9 +56,14 @@ func TestFailureLog(t *testing.T) {
 	}
 	f.clock = f.clock.Add(failureWindow)
 	f.fire()
-	want := `msg="repeated failures" remote=192.0.2.1 not_logged=990 last=login window=1m0s`
+	want := `msg="repeated failures" remote=192.0.2.1 kind="login refused" not_logged=990 window=1m0s`
 	if !strings.Contains(f.buf.String(), want) {
 		t.Errorf("log %q lacks the summary %q", f.buf.String(), want)
+	}
+	// Another kind of line from the source has its own share.
+	f.log(logger, mallory, "login", "outcome", "delayed")
+	if !strings.Contains(f.buf.String(), "outcome=delayed") {
+		t.Errorf("a delayed login line was not written after 1000 refused ones")
 	}
 	// A new window writes its burst again.
 	f.buf.Reset()
