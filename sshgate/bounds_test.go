@@ -138,13 +138,16 @@ func TestMaxConnectionsPerUser(t *testing.T) {
 		"bob":   {Keys: []string{bob.pub}},
 	}, func(o *Options) { o.MaxConnectionsPerUser = 1 })
 	first := ts.dial(t, "alice", alice)
+	if out, err := newSession(t, first).Output("echo first"); err != nil || string(out) != "first\n" {
+		t.Fatalf("a session on alice's first connection = %q, %v", out, err)
+	}
 	second := ts.dial(t, "alice+web", alice) // the same user, another guest
 	_, err := second.NewSession()
 	wantShortage(t, "a session on alice's second connection", err, "ssh.max_connections_per_user")
 	if out, err := newSession(t, ts.dial(t, "bob", bob)).Output("echo bob"); err != nil || string(out) != "bob\n" {
 		t.Errorf("bob's session while alice is at her bound = %q, %v", out, err)
 	}
-	if out, err := newSession(t, first).Output("echo first"); err != nil || string(out) != "first\n" {
+	if out, err := newSession(t, first).Output("echo again"); err != nil || string(out) != "again\n" {
 		t.Errorf("a session on alice's first connection = %q, %v", out, err)
 	}
 	first.Close()

@@ -110,19 +110,16 @@ func (c *conn) tcpipForward(payload []byte) (bool, []byte) {
 	addr := net.JoinHostPort(bindHost(m.Addr), strconv.Itoa(int(m.Port)))
 	audit := c.audit.With("kind", "tcpip-forward", "listen", addr)
 	if c.srv.limits.fwd.NoTCP {
-		c.refused("forward listen", "kind", "tcpip-forward", "listen", addr, "outcome", "refused", "reason", "ssh.allow_tcp_forwarding is off")
+		c.refuseListen("tcpip-forward", addr, errors.New("ssh.allow_tcp_forwarding is off"))
 		return false, nil
 	}
-	g, ln, err := c.listenForward("tcp", addr)
+	var bound uint32
+	g, ln, err := c.listenForward("tcp", addr, func(ln net.Listener) (err error) {
+		bound, err = listenerPort(ln, m.Port)
+		return err
+	})
 	if err != nil {
-		c.refused("forward listen", "kind", "tcpip-forward", "listen", addr, "outcome", "refused", "err", err.Error())
-		return false, nil
-	}
-	bound, err := listenerPort(ln, m.Port)
-	if err != nil {
-		ln.Close()
-		c.giveListener()
-		c.refused("forward listen", "kind", "tcpip-forward", "listen", addr, "outcome", "refused", "err", err.Error())
+		c.refuseListen("tcpip-forward", addr, err)
 		return false, nil
 	}
 	rf := &remoteForward{key: forwardKey{"tcp", m.Addr, bound}, requested: m.Port, ln: ln, guest: g, release: c.giveListener}
@@ -158,19 +155,12 @@ func (c *conn) streamlocalForward(payload []byte) bool {
 	}
 	audit := c.audit.With("kind", "streamlocal-forward", "listen", m.Path)
 	if c.srv.limits.fwd.NoStreamlocal {
-		c.refused("forward listen", "kind", "streamlocal-forward", "listen", m.Path, "outcome", "refused", "reason", "ssh.allow_streamlocal_forwarding is off")
+		c.refuseListen("streamlocal-forward", m.Path, errors.New("ssh.allow_streamlocal_forwarding is off"))
 		return false
 	}
-	g, ln, err := c.listenForward("unix", m.Path)
-	if err == nil {
-		err = checkListener(ln, "unix")
-		if err != nil {
-			ln.Close()
-			c.giveListener()
-		}
-	}
+	g, ln, err := c.listenForward("unix", m.Path, func(ln net.Listener) error { return checkListener(ln, "unix") })
 	if err != nil {
-		c.refused("forward listen", "kind", "streamlocal-forward", "listen", m.Path, "outcome", "refused", "err", err.Error())
+		c.refuseListen("streamlocal-forward", m.Path, err)
 		return false
 	}
 	rf := &remoteForward{key: forwardKey{"unix", m.Path, 0}, ln: ln, guest: g, release: c.giveListener}
@@ -181,13 +171,24 @@ func (c *conn) streamlocalForward(payload []byte) bool {
 	return true
 }
 
-// listenForward takes a listener from the connection's bounds and listens
-// inside the guest; on error, nothing is taken.
-func (c *conn) listenForward(network, address string) (Guest, net.Listener, error) {
+// refuseListen writes the audit line of a refused remote forward.
+func (c *conn) refuseListen(kind, addr string, err error) {
+	c.refused("forward listen", "kind", kind, "listen", addr, "outcome", "refused", "err", err.Error())
+}
+
+// listenForward takes a listener from the connection's bounds, listens
+// inside the guest and has check look at the listener the guest gave; on
+// error, nothing is taken or left open.
+func (c *conn) listenForward(network, address string, check func(net.Listener) error) (Guest, net.Listener, error) {
 	if err := c.takeListener(); err != nil {
 		return nil, nil, err
 	}
 	g, ln, err := c.listenGuest(network, address)
+	if err == nil {
+		if err = check(ln); err != nil {
+			ln.Close()
+		}
+	}
 	if err != nil {
 		c.giveListener()
 		return nil, nil, err
@@ -289,79 +290,4 @@ func (rf *remoteForward) channelOpen(nc net.Conn) (string, []byte) {
 		m.OriginHost, m.OriginPort = a.IP.String(), uint32(a.Port)
 	}
 	return "forwarded-tcpip", ssh.Marshal(m)
-}
-
-// cancelTCPIPForward stops the remote forward the client names, by the
-// port it asked for or the port it got.
-func (c *conn) cancelTCPIPForward(payload []byte) bool {
-	var m tcpipForwardMsg
-	if err := ssh.Unmarshal(payload, &m); err != nil {
-		return false
-	}
-	return c.cancelRemote(func(rf *remoteForward) bool {
-		return rf.key.network == "tcp" && rf.key.addr == m.Addr && (rf.key.port == m.Port || rf.requested == m.Port && m.Port != 0)
-	})
-}
-
-// cancelStreamlocalForward stops the Unix socket forward on a path.
-func (c *conn) cancelStreamlocalForward(payload []byte) bool {
-	var m streamlocalForwardMsg
-	if err := ssh.Unmarshal(payload, &m); err != nil {
-		return false
-	}
-	return c.cancelRemote(func(rf *remoteForward) bool {
-		return rf.key.network == "unix" && rf.key.addr == m.Path
-	})
-}
-
-// cancelRemote closes the first remote forward that match accepts.
-func (c *conn) cancelRemote(match func(*remoteForward) bool) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for key, rf := range c.remote {
-		if match(rf) {
-			delete(c.remote, key)
-			rf.close()
-			c.removeLater(rf)
-			c.audit.Info("forward listen", "kind", rf.kind(), "listen", rf.key.addr, "outcome", "cancelled")
-			return true
-		}
-	}
-	return false
-}
-
-// kind names the forward for logs.
-func (rf *remoteForward) kind() string {
-	if rf.agent {
-		return "agent"
-	}
-	if rf.key.network == "unix" {
-		return "streamlocal-forward"
-	}
-	return "tcpip-forward"
-}
-
-// closeListeners stops every remote forward and the agent socket, and keeps
-// new ones from starting. Their socket files are removed by
-// removeLeftovers.
-func (c *conn) closeListeners() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closing = true
-	for key, rf := range c.remote {
-		delete(c.remote, key)
-		rf.close()
-		c.removeLater(rf)
-	}
-	if c.agent != nil {
-		c.agent.rf.close()
-	}
-}
-
-// removeLater records the socket file of a Unix socket forward for removal.
-// c.mu must be held.
-func (c *conn) removeLater(rf *remoteForward) {
-	if rf.key.network == "unix" {
-		c.leftover = append(c.leftover, leftover{rf.guest, rf.key.addr})
-	}
 }

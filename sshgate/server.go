@@ -86,7 +86,9 @@ type Options struct {
 	// of StartupsDropRate percent, rising to 100% at MaxStartups. Half of
 	// MaxStartups and DefaultStartupsDropRate when zero.
 	StartupsDropStart int
-	StartupsDropRate  int
+	// StartupsDropRate is the chance of a drop at StartupsDropStart, in
+	// percent.
+	StartupsDropRate int
 	// KeepaliveInterval is how often the server checks that an idle client is
 	// still there (keepalive@openssh.com, like OpenSSH's
 	// ClientAliveInterval); zero sends none.
