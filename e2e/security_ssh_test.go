@@ -3,6 +3,7 @@ package e2e
 import (
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,6 +104,9 @@ func TestSecuritySSHForwardFlood(t *testing.T) {
 	if _, _, err := c.SendRequest("keepalive@openssh.com", true, nil); err != nil {
 		t.Errorf("the flooding client's connection is gone: %v", err)
 	}
+	if !strings.Contains(d.log(), `msg="open files" limit=`) {
+		t.Errorf("the daemon did not log its open files limit and budget")
+	}
 	if n := strings.Count(d.log(), "too many remote forwards on this connection"); n < 1 || n > 50 {
 		t.Errorf("%d log lines of refused forwards for %d refusals, want 1 to 50", n, requests-maxForwards)
 	}
@@ -174,5 +178,42 @@ func TestSecuritySSHStartupsFlood(t *testing.T) {
 	t.Logf("bob's login took %v", took)
 	if took > 10*time.Second {
 		t.Errorf("bob's login took %v while one address holds its share", took)
+	}
+}
+
+// TestSecuritySSHConnectionsPerUser: with ssh.max_connections_per_user 1, a
+// second connection of alice is refused with the name of the setting, as
+// the OpenSSH client shows it, while bob logs in.
+func TestSecuritySSHConnectionsPerUser(t *testing.T) {
+	t.Parallel()
+	d := newToolboxDaemon(t, "ssh:\n  max_connections_per_user: 1\n")
+	d.mustSSH(t, "alice", "true")
+	held, err := d.goDial(t, "alice", d.keyOf(t, "alice"))
+	if err != nil {
+		t.Fatalf("dialing as alice: %v", err)
+	}
+	if _, _, err := held.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+		t.Fatalf("alice's held connection: %v", err)
+	}
+	// The OpenSSH client tells of a refused channel at LogLevel INFO, its
+	// default.
+	args := d.sshArgs(d.keyOf(t, "alice"), "alice")
+	args[slices.Index(args, "LogLevel=ERROR")] = "LogLevel=INFO"
+	res := runTool(t, nil, "", sshPath, append(args, "echo in")...)
+	if res.code != 255 || !strings.Contains(res.stderr, "resource shortage") || !strings.Contains(res.stderr, "max_connections_per_user") {
+		t.Errorf("alice's second connection: exit %d, stderr %q, want 255 and the setting's name", res.code, res.stderr)
+	}
+	d.timedLogin(t, "bob")
+	held.Close()
+	deadline := time.Now().Add(sshTimeout)
+	for {
+		out, _, _ := d.ssh(t, "alice", "echo in")
+		if out == "in\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alice cannot log in again after closing her other connection")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
