@@ -132,14 +132,18 @@ var oddAnswers = []struct {
 			p, err := g.Spawn(ctx, req)
 			return oddProcess{Process: p, noPTY: true}, err
 		}}
-	}, func(t *testing.T, ts *testServer, c *ssh.Client) bool {
-		s := newSession(t, c)
-		if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
-			t.Fatalf("RequestPty: %v", err)
-		}
-		out, err := s.CombinedOutput("echo served")
-		return err == nil && strings.Contains(string(out), "served")
-	}},
+	}, askPTYExec},
+	{"a file for a terminal", func(t *testing.T, g Guest) Guest {
+		return oddGuest{Guest: g, spawn: func(ctx context.Context, req guest.SpawnRequest) (guest.Process, error) {
+			p, err := g.Spawn(ctx, req)
+			f, ferr := os.Open("/etc/hostname")
+			if ferr != nil {
+				t.Fatal(ferr)
+			}
+			t.Cleanup(func() { f.Close() })
+			return filePTYProcess{p, f}, err
+		}}
+	}, askPTYExec},
 	{"no guest", func(t *testing.T, g Guest) Guest { return nil }, askExec},
 }
 
@@ -148,6 +152,26 @@ func askTCPForward(t *testing.T, ts *testServer, c *ssh.Client) bool {
 	ok, _, err := c.SendRequest("tcpip-forward", true, ssh.Marshal(tcpipForwardMsg{Addr: "127.0.0.1"}))
 	return ok && err == nil
 }
+
+// askPTYExec runs a command in a session with a terminal.
+func askPTYExec(t *testing.T, ts *testServer, c *ssh.Client) bool {
+	s := newSession(t, c)
+	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+		t.Fatalf("RequestPty: %v", err)
+	}
+	// The output is the terminal's, whatever that is: the exit status says
+	// whether the command was run.
+	_, err := s.CombinedOutput("echo served")
+	return err == nil
+}
+
+// filePTYProcess is a process whose terminal is a regular file.
+type filePTYProcess struct {
+	guest.Process
+	f *os.File
+}
+
+func (p filePTYProcess) PTY() *os.File { return p.f }
 
 // askExec runs a command in a session.
 func askExec(t *testing.T, ts *testServer, c *ssh.Client) bool {
