@@ -117,18 +117,29 @@ func (u *userConns) give(user string) {
 	}
 }
 
-// refuseLinger is how long a connection refused for its user's bound stays
-// open, so that the client reads why its channels are refused.
-const refuseLinger = 10 * time.Second
+// Bounds of the connections refused for their user's bound: each stays
+// open at most refuseLinger, or refuseFlush after its first channel is
+// refused, so that the client reads why; past maxRefusing of them at once,
+// more are closed without a word.
+const (
+	refuseLinger = 2 * time.Second
+	refuseFlush  = 200 * time.Millisecond
+	maxRefusing  = 64
+)
 
 // refuseConn serves an authenticated connection whose user has
 // max_connections_per_user connections already: every channel is refused
 // with the reason, every global request is refused, and the connection is
-// closed after refuseLinger.
+// closed soon after.
 func (s *Server) refuseConn(ctx context.Context, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, src netip.Addr) {
 	const msg = "too many connections for this user (ssh.max_connections_per_user)"
 	s.failures.log(s.audit, src, "login", "outcome", "refused", "user", sc.User(),
 		"remote", sc.RemoteAddr().String(), "reason", msg)
+	if !s.refusing.take() {
+		sc.Close()
+		return
+	}
+	defer s.refusing.give()
 	go ssh.DiscardRequests(reqs)
 	ctx, cancel := context.WithTimeout(ctx, refuseLinger)
 	defer cancel()
@@ -136,5 +147,6 @@ func (s *Server) refuseConn(ctx context.Context, sc *ssh.ServerConn, chans <-cha
 	defer stop()
 	for nch := range chans {
 		nch.Reject(ssh.ResourceShortage, msg)
+		time.AfterFunc(refuseFlush, cancel)
 	}
 }

@@ -144,6 +144,13 @@ func TestMaxConnectionsPerUser(t *testing.T) {
 	second := ts.dial(t, "alice+web", alice) // the same user, another guest
 	_, err := second.NewSession()
 	wantShortage(t, "a session on alice's second connection", err, "ssh.max_connections_per_user")
+	closed := make(chan error, 1)
+	go func() { closed <- second.Wait() }()
+	select {
+	case <-closed:
+	case <-time.After(sshTimeout):
+		t.Errorf("the server kept a refused connection open")
+	}
 	if out, err := newSession(t, ts.dial(t, "bob", bob)).Output("echo bob"); err != nil || string(out) != "bob\n" {
 		t.Errorf("bob's session while alice is at her bound = %q, %v", out, err)
 	}

@@ -145,6 +145,7 @@ type Server struct {
 	connIDs   atomic.Uint64
 	tracker   Tracker
 	userConns *userConns
+	refusing  *counter         // connections being refused for their user's bound
 	budget    *fdbudget.Budget // nil allows everything
 	failures  *failureLog
 }
@@ -169,6 +170,7 @@ func New(opts Options) (*Server, error) {
 		penalties: newPenalties(opts.Penalty, time.Now),
 		tracker:   opts.Tracker,
 		userConns: newUserConns(orDefault(opts.MaxConnectionsPerUser, DefaultMaxConnectionsPerUser)),
+		refusing:  newCounter(maxRefusing),
 		budget:    opts.Budget,
 	}
 	if s.log == nil {
