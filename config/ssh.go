@@ -12,6 +12,29 @@ type SSH struct {
 	// MaxStartups bounds the connections not yet logged in; more are closed
 	// at once (OpenSSH's MaxStartups).
 	MaxStartups int `yaml:"max_startups"`
+	// PerSourceMaxStartups bounds the connections not logged in yet from
+	// one source, an IPv4 address or an IPv6 /64 (OpenSSH's
+	// PerSourceMaxStartups); by default a third of max_startups.
+	PerSourceMaxStartups int `yaml:"per_source_max_startups"`
+	// StartupsDropStart is where random early drop starts: with that many
+	// connections not logged in yet, a new one is closed with a chance of
+	// StartupsDropRate percent, rising to 100% at max_startups (OpenSSH's
+	// MaxStartups start:rate:full). By default half of max_startups;
+	// max_startups turns early drop off.
+	StartupsDropStart int `yaml:"startups_drop_start"`
+	// StartupsDropRate is the chance of a drop at startups_drop_start, in
+	// percent.
+	StartupsDropRate int `yaml:"startups_drop_rate"`
+	// MaxForwards bounds the remote forward listeners (ssh -R, TCP and Unix
+	// socket) of one connection.
+	MaxForwards int `yaml:"max_forwards"`
+	// MaxForwardChannels bounds the forwarded connections open at once on
+	// one connection (ssh -L, -D, -W, and connections to its -R listeners
+	// and agent socket).
+	MaxForwardChannels int `yaml:"max_forward_channels"`
+	// MaxConnectionsPerUser bounds the connections of one user, logged in,
+	// at once.
+	MaxConnectionsPerUser int `yaml:"max_connections_per_user"`
 	// LoginGraceTime bounds the handshake and login of a connection.
 	LoginGraceTime Duration `yaml:"login_grace_time"`
 	// KeepaliveInterval is how often the server checks on a silent client
@@ -50,6 +73,10 @@ type AuthPenalty struct {
 const (
 	DefaultMaxSessions       = 10
 	DefaultMaxStartups       = 100
+	DefaultMaxForwards       = 32
+	DefaultStartupsDropRate  = 30
+	DefaultMaxForwardChans   = 256
+	DefaultMaxConnsPerUser   = 32
 	DefaultLoginGraceTime    = Duration(30 * time.Second)
 	DefaultKeepaliveInterval = Duration(15 * time.Second)
 	DefaultKeepaliveCountMax = 3
@@ -62,6 +89,9 @@ const (
 const (
 	maxSSHSessions   = 1000
 	maxSSHStartups   = 100000
+	maxSSHForwards   = 10000
+	maxSSHChannels   = 100000
+	maxSSHUserConns  = 100000
 	maxLoginGrace    = Duration(10 * time.Minute)
 	maxPenaltyDelay  = Duration(time.Minute)
 	minSSHKeepalive  = Duration(time.Second)
@@ -83,6 +113,12 @@ func defaultSSH(c *Config, r *report) {
 	}
 	defInt("max_sessions", &s.MaxSessions, DefaultMaxSessions)
 	defInt("max_startups", &s.MaxStartups, DefaultMaxStartups)
+	defInt("per_source_max_startups", &s.PerSourceMaxStartups, max(1, s.MaxStartups/3))
+	defInt("startups_drop_start", &s.StartupsDropStart, max(1, s.MaxStartups/2))
+	defInt("startups_drop_rate", &s.StartupsDropRate, DefaultStartupsDropRate)
+	defInt("max_forwards", &s.MaxForwards, DefaultMaxForwards)
+	defInt("max_forward_channels", &s.MaxForwardChannels, DefaultMaxForwardChans)
+	defInt("max_connections_per_user", &s.MaxConnectionsPerUser, DefaultMaxConnsPerUser)
 	defDur("login_grace_time", &s.LoginGraceTime, DefaultLoginGraceTime)
 	defDur("keepalive_interval", &s.KeepaliveInterval, DefaultKeepaliveInterval)
 	defInt("keepalive_count_max", &s.KeepaliveCountMax, DefaultKeepaliveCountMax)
@@ -103,6 +139,10 @@ func checkSSH(v *validator) {
 	if s.MaxStartups < 1 || s.MaxStartups > maxSSHStartups {
 		v.addf("ssh.max_startups", "%d is out of range; write 1 to %d (default %d)", s.MaxStartups, maxSSHStartups, DefaultMaxStartups)
 	}
+	checkStartups(v, s)
+	checkRange(v, "ssh.max_forwards", s.MaxForwards, maxSSHForwards, DefaultMaxForwards)
+	checkRange(v, "ssh.max_forward_channels", s.MaxForwardChannels, maxSSHChannels, DefaultMaxForwardChans)
+	checkRange(v, "ssh.max_connections_per_user", s.MaxConnectionsPerUser, maxSSHUserConns, DefaultMaxConnsPerUser)
 	if s.LoginGraceTime < Duration(time.Second) || s.LoginGraceTime > maxLoginGrace {
 		v.addf("ssh.login_grace_time", "%v is out of range; write a duration from 1s to %v (default %v)", s.LoginGraceTime, maxLoginGrace, DefaultLoginGraceTime)
 	}
@@ -113,6 +153,29 @@ func checkSSH(v *validator) {
 		v.addf("ssh.keepalive_count_max", "%d is too few; write 1 or more (default %d)", s.KeepaliveCountMax, DefaultKeepaliveCountMax)
 	}
 	checkPenalty(v, s.AuthPenalty)
+}
+
+// checkStartups wants the shares of max_startups within it.
+func checkStartups(v *validator, s SSH) {
+	if s.MaxStartups < 1 {
+		return // reported as such
+	}
+	if s.PerSourceMaxStartups < 1 || s.PerSourceMaxStartups > s.MaxStartups {
+		v.addf("ssh.per_source_max_startups", "%d is out of range; write 1 to max_startups (%d); by default a third of it", s.PerSourceMaxStartups, s.MaxStartups)
+	}
+	if s.StartupsDropStart < 1 || s.StartupsDropStart > s.MaxStartups {
+		v.addf("ssh.startups_drop_start", "%d is out of range; write 1 to max_startups (%d), which turns early drop off; by default half of it", s.StartupsDropStart, s.MaxStartups)
+	}
+	if s.StartupsDropRate < 1 || s.StartupsDropRate > 100 {
+		v.addf("ssh.startups_drop_rate", "%d is out of range; write a percentage from 1 to 100 (default %d)", s.StartupsDropRate, DefaultStartupsDropRate)
+	}
+}
+
+// checkRange wants n, the value of key, from 1 to max.
+func checkRange(v *validator, key string, n, max, def int) {
+	if n < 1 || n > max {
+		v.addf(key, "%d is out of range; write 1 to %d (default %d)", n, max, def)
+	}
 }
 
 // checkPenalty wants the auth_penalty numbers in range; with burst 0 the

@@ -13,6 +13,12 @@ func defaultSSHSection() SSH {
 	return SSH{
 		MaxSessions:                10,
 		MaxStartups:                100,
+		PerSourceMaxStartups:       33,
+		StartupsDropStart:          50,
+		StartupsDropRate:           30,
+		MaxForwards:                32,
+		MaxForwardChannels:         256,
+		MaxConnectionsPerUser:      32,
 		LoginGraceTime:             Duration(30 * time.Second),
 		KeepaliveInterval:          Duration(15 * time.Second),
 		KeepaliveCountMax:          3,
@@ -26,6 +32,13 @@ func defaultSSHSection() SSH {
 func TestParseSSH(t *testing.T) {
 	custom := defaultSSHSection()
 	custom.MaxSessions = 50
+	custom.MaxForwards = 4
+	custom.MaxStartups = 20
+	custom.PerSourceMaxStartups = 6
+	custom.StartupsDropStart = 10
+	custom.StartupsDropRate = 50
+	custom.MaxForwardChannels = 1000
+	custom.MaxConnectionsPerUser = 2
 	custom.KeepaliveInterval = 0
 	custom.IdleTimeout = Duration(time.Hour + 30*time.Minute)
 	custom.AllowAgentForwarding = ptr(false)
@@ -37,7 +50,7 @@ func TestParseSSH(t *testing.T) {
 	}{
 		{"", defaultSSHSection()},
 		{"ssh:\n", defaultSSHSection()},
-		{"ssh:\n  max_sessions: 50\n  keepalive_interval: 0\n  idle_timeout: 1h30m\n" +
+		{"ssh:\n  max_sessions: 50\n  max_forwards: 4\n  max_startups: 20\n  startups_drop_rate: 50\n  max_forward_channels: 1000\n  max_connections_per_user: 2\n  keepalive_interval: 0\n  idle_timeout: 1h30m\n" +
 			"  allow_agent_forwarding: false\n  auth_penalty: {burst: 0}\n", custom},
 	}
 	for _, tt := range tests {
@@ -61,6 +74,13 @@ func TestParseSSHErrors(t *testing.T) {
 		{"ssh:\n  max_sessions: 0\n", `c.yaml:2: ssh.max_sessions: 0 is out of range; write 1 to 1000 (default 10)`},
 		{"ssh:\n  max_sessions: many\n", `c.yaml:2: ssh.max_sessions: "many" is not a whole number`},
 		{"ssh:\n  max_startups: -1\n", `c.yaml:2: ssh.max_startups: -1 is out of range`},
+		{"ssh:\n  max_startups: 10\n  per_source_max_startups: 11\n", `c.yaml:3: ssh.per_source_max_startups: 11 is out of range; write 1 to max_startups (10)`},
+		{"ssh:\n  startups_drop_start: 0\n", `c.yaml:2: ssh.startups_drop_start: 0 is out of range; write 1 to max_startups (100)`},
+		{"ssh:\n  startups_drop_rate: 101\n", `c.yaml:2: ssh.startups_drop_rate: 101 is out of range; write a percentage from 1 to 100 (default 30)`},
+		{"ssh:\n  max_forwards: 0\n", `c.yaml:2: ssh.max_forwards: 0 is out of range; write 1 to 10000 (default 32)`},
+		{"ssh:\n  max_forward_channels: 100001\n", `c.yaml:2: ssh.max_forward_channels: 100001 is out of range; write 1 to 100000 (default 256)`},
+		{"ssh:\n  max_connections_per_user: -3\n", `c.yaml:2: ssh.max_connections_per_user: -3 is out of range; write 1 to 100000 (default 32)`},
+		{"ssh:\n  max_forwards: lots\n", `c.yaml:2: ssh.max_forwards: "lots" is not a whole number`},
 		{"ssh:\n  login_grace_time: 30\n", `c.yaml:2: ssh.login_grace_time: "30" is not a duration; write it like 30s, 5m or 1h30m`},
 		{"ssh:\n  login_grace_time: 0\n", `c.yaml:2: ssh.login_grace_time: 0s is out of range; write a duration from 1s to 10m0s`},
 		{"ssh:\n  login_grace_time: [1s]\n", `c.yaml:2: ssh.login_grace_time: expected a duration such as 30s, found a list`},

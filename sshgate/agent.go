@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"path"
 	"strconv"
 
@@ -17,20 +16,19 @@ import (
 // processes reach the client's forwarded agent (ssh -A).
 type agentSocket struct {
 	path string
-	ln   net.Listener
+	rf   *remoteForward
 }
 
 // agentRequest serves "auth-agent-req@openssh.com": it makes the
 // connection's agent socket, once, and gives this session SSH_AUTH_SOCK.
 func (s *session) agentRequest() bool {
-	audit := s.conn.audit.With("kind", "agent")
 	if s.conn.srv.limits.fwd.NoAgent {
-		audit.Info("forward listen", "outcome", "refused", "reason", "ssh.allow_agent_forwarding is off")
+		s.conn.refused("forward listen", "kind", "agent", "outcome", "refused", "reason", "ssh.allow_agent_forwarding is off")
 		return false
 	}
 	sock, err := s.conn.agentSocket()
 	if err != nil {
-		audit.Info("forward listen", "outcome", "refused", "err", err.Error())
+		s.conn.refused("forward listen", "kind", "agent", "outcome", "refused", "err", err.Error())
 		return false
 	}
 	s.mu.Lock()
@@ -59,29 +57,49 @@ func (c *conn) agentSocket() (string, error) {
 		return "", err
 	}
 	p := path.Join(dir, "agent."+strconv.FormatUint(c.id, 10))
-	g, ln, err := c.listenGuest("unix", p)
+	rf, err := c.listenAgent(p)
 	if err != nil {
 		return "", fmt.Errorf("making the agent socket: %w", err)
 	}
-	rf := &remoteForward{key: forwardKey{"unix", p, 0}, ln: ln, guest: g, agent: true}
 	c.mu.Lock()
-	c.leftover = append(c.leftover, leftover{g, p}, leftover{g, dir})
+	c.leftover = append(c.leftover, leftover{rf.guest, p}, leftover{rf.guest, dir})
 	c.mu.Unlock()
-	if err := c.restrictAgentSocket(g, dir, p); err != nil {
-		ln.Close()
+	if err := c.restrictAgentSocket(rf.guest, dir, p); err != nil {
+		rf.close()
 		return "", err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
-		ln.Close()
+		rf.close()
 		return "", errors.New("the connection is closing")
 	}
-	c.agent = &agentSocket{path: p, ln: ln}
+	c.agent = &agentSocket{path: p, rf: rf}
 	audit := c.audit.With("kind", "agent", "listen", p)
 	audit.Info("forward listen", "outcome", "listening")
-	c.work.Go(func() { c.acceptRemote(rf, audit) })
+	c.goWork("agent socket", func() { c.acceptRemote(rf, audit) })
 	return p, nil
+}
+
+// listenAgent takes a descriptor from the daemon's budget and listens on the
+// agent socket's path inside the guest.
+func (c *conn) listenAgent(p string) (*remoteForward, error) {
+	budget := c.srv.budget
+	if err := budget.Acquire(1); err != nil {
+		return nil, err
+	}
+	g, ln, err := c.listenGuest("unix", p)
+	if err == nil {
+		if err = checkListener(ln, "unix"); err != nil {
+			ln.Close()
+		}
+	}
+	if err != nil {
+		budget.Release(1)
+		return nil, err
+	}
+	release := func() { budget.Release(1) }
+	return &remoteForward{key: forwardKey{"unix", p, 0}, ln: ln, guest: g, agent: true, release: release}, nil
 }
 
 // randomDir returns a fresh directory name under /tmp for an agent socket.

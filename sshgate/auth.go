@@ -41,11 +41,7 @@ type authAttempt struct {
 
 // newAuthAttempt returns the authentication state of the connection nc.
 func (s *Server) newAuthAttempt(ctx context.Context, nc net.Conn) *authAttempt {
-	a := &authAttempt{srv: s, ctx: ctx, nc: nc}
-	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
-		a.source = ap.Addr().Unmap()
-	}
-	return a
+	return &authAttempt{srv: s, ctx: ctx, nc: nc, source: sourceOf(nc.RemoteAddr())}
 }
 
 // config returns the server configuration with this connection's callbacks.
@@ -65,8 +61,8 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 		err = errNotAuthorized
 	}
 	if err != nil {
-		a.srv.audit.Info("login", "outcome", "refused", "user", meta.User(), "remote", meta.RemoteAddr().String(),
-			"key", fp, "reason", err.Error())
+		a.srv.failures.log(a.srv.audit, a.source, "login", "outcome", "refused", "user", meta.User(),
+			"remote", meta.RemoteAddr().String(), "key", fp, "reason", err.Error())
 		return nil, err
 	}
 	a.keyOK.Store(true)
@@ -106,13 +102,14 @@ func (a *authAttempt) logAuth(meta ssh.ConnMetadata, method string, err error) {
 func (a *authAttempt) penalize(meta ssh.ConnMetadata, p penalty) {
 	switch p {
 	case penaltyDelay:
-		a.srv.audit.Info("login", "outcome", "delayed", "user", meta.User(), "remote", meta.RemoteAddr().String(),
-			"reason", "too many failed logins from this address", "delay", a.srv.penalties.opts.Delay)
+		a.srv.failures.log(a.srv.audit, a.source, "login", "outcome", "delayed", "user", meta.User(),
+			"remote", meta.RemoteAddr().String(), "reason", "too many failed logins from this address",
+			"delay", a.srv.penalties.opts.Delay)
 		sleep(a.ctx, a.srv.penalties.opts.Delay)
 		a.srv.penalties.done(a.source)
 	case penaltyClose:
-		a.srv.audit.Info("login", "outcome", "refused", "user", meta.User(), "remote", meta.RemoteAddr().String(),
-			"reason", "too many failed logins from this address; connection closed")
+		a.srv.failures.log(a.srv.audit, a.source, "login", "outcome", "refused", "user", meta.User(),
+			"remote", meta.RemoteAddr().String(), "reason", "too many failed logins from this address; connection closed")
 		a.nc.Close()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,8 @@ import (
 // connLimits are the per-connection settings of a Server.
 type connLimits struct {
 	maxSessions  int
+	maxForwards  int
+	maxChannels  int
 	keepalive    time.Duration
 	keepaliveMax int
 	idle         time.Duration
@@ -26,6 +29,8 @@ type connLimits struct {
 func newConnLimits(opts Options) connLimits {
 	return connLimits{
 		maxSessions:  orDefault(opts.MaxSessions, DefaultMaxSessions),
+		maxForwards:  orDefault(opts.MaxForwards, DefaultMaxForwards),
+		maxChannels:  orDefault(opts.MaxForwardChannels, DefaultMaxForwardChannels),
 		keepalive:    max(opts.KeepaliveInterval, 0),
 		keepaliveMax: orDefault(opts.KeepaliveCountMax, DefaultKeepaliveCountMax),
 		idle:         max(opts.IdleTimeout, 0),
@@ -38,8 +43,9 @@ type conn struct {
 	srv    *Server
 	sc     *ssh.ServerConn
 	id     uint64
-	owner  string // the guest's owner, from the login name
-	guest  string // the guest's name, from the login name
+	owner  string     // the guest's owner, from the login name
+	guest  string     // the guest's name, from the login name
+	source netip.Addr // the client's address, for failure lines
 	log    *slog.Logger
 	audit  *slog.Logger // log with audit=true
 	ctx    context.Context
@@ -47,6 +53,8 @@ type conn struct {
 
 	work           sync.WaitGroup // sessions, forwards and listeners
 	open           atomic.Int32   // session channels open
+	listeners      *counter       // remote forward listeners (ssh.max_forwards)
+	channels       *counter       // forwarded connections open (ssh.max_forward_channels)
 	noMoreSessions atomic.Bool
 	lastActive     atomic.Int64 // Unix nanoseconds of the last channel data
 
@@ -62,30 +70,44 @@ type conn struct {
 // serveConn runs one connection from handshake to close. Its context ends
 // when the client disconnects or the server stops, closing the connection.
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
+	defer s.recoverConn(nc)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(errors.New("connection handler returned"))
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 
 	a := s.newAuthAttempt(ctx, nc)
-	sc, chans, reqs, err := s.handshake(withQuickAck(nc), a.config())
-	s.startups.release()
+	sc, chans, reqs, err := s.handshakeStartup(nc, a)
 	if err != nil {
 		a.handshakeFailed()
-		s.log.Info("ssh handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
+		s.failures.log(s.log, a.source, "ssh handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
 		nc.Close()
 		return
 	}
+	owner := sc.Permissions.Extensions[extOwner]
+	if !s.userConns.take(owner) {
+		s.refuseConn(ctx, sc, chans, reqs, a.source)
+		return
+	}
+	defer s.userConns.give(owner)
 	c := s.newConn(ctx, cancel, sc)
 	defer s.track(c)()
-	c.log.Info("connection opened")
+	c.log.Info("connection opened", "client", string(sc.ClientVersion()))
 	start := time.Now()
-	go c.serveGlobalRequests(reqs)
+	c.goSafe("global requests", func() { c.serveGlobalRequests(reqs) })
 	c.watch()
 	c.serveChannels(chans)
 	cancel(fmt.Errorf("connection closed: %w", sc.Wait()))
 	c.teardown()
 	c.log.Info("connection closed", "cause", context.Cause(ctx).Error(), "duration", time.Since(start).Round(time.Millisecond))
+}
+
+// handshakeStartup runs the handshake of a connection counted by
+// s.startups, and gives its slot back once the handshake is over, however
+// it ends.
+func (s *Server) handshakeStartup(nc net.Conn, a *authAttempt) (*ssh.ServerConn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
+	defer s.startups.release(a.source)
+	return s.handshake(withQuickAck(nc), a.config())
 }
 
 // handshake runs the SSH handshake and authentication within the login grace
@@ -110,7 +132,9 @@ func (s *Server) handshake(nc net.Conn, config *ssh.ServerConfig) (*ssh.ServerCo
 func (s *Server) newConn(ctx context.Context, cancel context.CancelCauseFunc, sc *ssh.ServerConn) *conn {
 	ext := sc.Permissions.Extensions
 	c := &conn{srv: s, sc: sc, id: s.connIDs.Add(1), owner: ext[extOwner], guest: ext[extGuest],
-		ctx: ctx, cancel: cancel, remote: make(map[forwardKey]*remoteForward)}
+		source: sourceOf(sc.RemoteAddr()), ctx: ctx, cancel: cancel,
+		listeners: newCounter(s.limits.maxForwards), channels: newCounter(s.limits.maxChannels),
+		remote: make(map[forwardKey]*remoteForward)}
 	attrs := []any{"user", sc.User(), "owner", c.owner, "guest", c.guest, "remote", sc.RemoteAddr().String()}
 	c.log = s.log.With(attrs...)
 	c.audit = s.audit.With(attrs...)
@@ -120,25 +144,54 @@ func (s *Server) newConn(ctx context.Context, cancel context.CancelCauseFunc, sc
 
 // openGuest returns the connection's guest, running.
 func (c *conn) openGuest(ctx context.Context) (Guest, error) {
-	return c.srv.guests.Open(ctx, c.owner, c.guest)
+	g, err := c.srv.guests.Open(ctx, c.owner, c.guest)
+	if err == nil && g == nil {
+		err = errNoGuest
+	}
+	return g, err
 }
 
 // serveChannels handles channel requests until the connection ends, each in
 // a goroutine of its own.
 func (c *conn) serveChannels(chans <-chan ssh.NewChannel) {
 	for nch := range chans {
-		switch t := nch.ChannelType(); t {
-		case "session":
-			c.acceptSession(nch)
-		case "direct-tcpip":
-			c.work.Go(func() { c.directTCPIP(nch) })
-		case "direct-streamlocal@openssh.com":
-			c.work.Go(func() { c.directStreamlocal(nch) })
-		default:
-			c.log.Debug("refusing channel", "type", t)
-			nch.Reject(ssh.UnknownChannelType, "unsupported channel type "+t)
-		}
+		c.guard("channel open", func() { c.openChannel(nch) })()
 	}
+}
+
+// openChannel starts serving a new channel, or refuses it.
+func (c *conn) openChannel(nch ssh.NewChannel) {
+	switch t := nch.ChannelType(); t {
+	case "session":
+		c.acceptSession(nch)
+	case "direct-tcpip":
+		c.acceptForward(nch, c.directTCPIP)
+	case "direct-streamlocal@openssh.com":
+		c.acceptForward(nch, c.directStreamlocal)
+	default:
+		c.log.Debug("refusing channel", "type", t)
+		nch.Reject(ssh.UnknownChannelType, clip("unsupported channel type "+t, maxLogValue))
+	}
+}
+
+// acceptForward starts serving a forwarding channel with serve, unless the
+// connection has too many open or the daemon is short of descriptors.
+func (c *conn) acceptForward(nch ssh.NewChannel, serve func(ssh.NewChannel)) {
+	if err := c.takeChannel(); err != nil {
+		c.refused("forward", "kind", nch.ChannelType(), "outcome", "refused", "reason", err.Error())
+		nch.Reject(ssh.ResourceShortage, err.Error())
+		return
+	}
+	c.goWork(nch.ChannelType(), func() {
+		defer c.giveChannel()
+		serve(nch)
+	})
+}
+
+// refused writes an audit line of something the connection was refused,
+// within the source's share of failure lines.
+func (c *conn) refused(msg string, args ...any) {
+	c.srv.failures.log(c.audit, c.source, msg, args...)
 }
 
 // acceptSession starts serving a session channel, unless too many are open
@@ -150,11 +203,11 @@ func (c *conn) acceptSession(nch ssh.NewChannel) {
 	}
 	if c.open.Add(1) > int32(c.srv.limits.maxSessions) {
 		c.open.Add(-1)
-		c.audit.Info("session", "outcome", "refused", "reason", "too many sessions on this connection (max_sessions)")
-		nch.Reject(ssh.ResourceShortage, "too many sessions on this connection")
+		c.refused("session", "outcome", "refused", "reason", "too many sessions on this connection (max_sessions)")
+		nch.Reject(ssh.ResourceShortage, "too many sessions on this connection (ssh.max_sessions)")
 		return
 	}
-	c.work.Go(func() {
+	c.goWork("session", func() {
 		defer c.open.Add(-1)
 		c.serveSession(nch)
 	})

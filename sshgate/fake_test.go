@@ -34,6 +34,16 @@ type fakeGuests struct {
 	// progress, when set, is what Open writes to the context's progress
 	// writer, as a first login's image build does.
 	progress string
+	// wrap, when set, makes the guest Open returns out of the host guest,
+	// as a guest whose init answers oddly.
+	wrap func(Guest) Guest
+}
+
+// setWrap sets wrap.
+func (f *fakeGuests) setWrap(wrap func(Guest) Guest) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.wrap = wrap
 }
 
 func (f *fakeGuests) Open(ctx context.Context, owner, name string) (Guest, error) {
@@ -45,6 +55,9 @@ func (f *fakeGuests) Open(ctx context.Context, owner, name string) (Guest, error
 	}
 	if f.openErr != nil {
 		return nil, f.openErr
+	}
+	if f.wrap != nil {
+		return f.wrap(hostGuest{f}), nil
 	}
 	return hostGuest{f}, nil
 }

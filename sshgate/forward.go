@@ -45,7 +45,7 @@ func (c *conn) directTCPIP(nch ssh.NewChannel) {
 	audit := c.audit.With("kind", "direct-tcpip", "target", target,
 		"origin", net.JoinHostPort(m.OriginHost, strconv.Itoa(int(m.OriginPort))))
 	if c.srv.limits.fwd.NoTCP {
-		refuseForward(nch, audit, ssh.Prohibited, "TCP forwarding is turned off on this server (ssh.allow_tcp_forwarding)")
+		c.refuseForward(nch, audit, ssh.Prohibited, "TCP forwarding is turned off on this server (ssh.allow_tcp_forwarding)")
 		return
 	}
 	c.dialForward(nch, audit, "tcp", target)
@@ -61,7 +61,7 @@ func (c *conn) directStreamlocal(nch ssh.NewChannel) {
 	}
 	audit := c.audit.With("kind", "direct-streamlocal", "target", m.Path)
 	if c.srv.limits.fwd.NoStreamlocal {
-		refuseForward(nch, audit, ssh.Prohibited, "Unix socket forwarding is turned off on this server (ssh.allow_streamlocal_forwarding)")
+		c.refuseForward(nch, audit, ssh.Prohibited, "Unix socket forwarding is turned off on this server (ssh.allow_streamlocal_forwarding)")
 		return
 	}
 	c.dialForward(nch, audit, "unix", m.Path)
@@ -72,13 +72,13 @@ func (c *conn) directStreamlocal(nch ssh.NewChannel) {
 func (c *conn) dialForward(nch ssh.NewChannel, audit *slog.Logger, network, address string) {
 	nc, err := c.dialGuest(network, address)
 	if err != nil {
-		refuseForward(nch, audit, ssh.ConnectionFailed, err.Error())
+		c.refuseForward(nch, audit, ssh.ConnectionFailed, err.Error())
 		return
 	}
 	ch, reqs, err := nch.Accept()
 	if err != nil {
 		nc.Close()
-		audit.Info("forward", "outcome", "refused", "err", err.Error())
+		c.srv.failures.log(audit, c.source, "forward", "outcome", "refused", "err", err.Error())
 		return
 	}
 	c.forward(ch, reqs, nc, audit)
@@ -93,14 +93,18 @@ func (c *conn) dialGuest(network, address string) (net.Conn, error) {
 		return nil, err
 	}
 	nc, err := g.Dial(ctx, network, address)
+	if err == nil && nc == nil {
+		err = errNoConn
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s in guest %s: %w", address, c.guest, err)
 	}
 	return nc, nil
 }
 
-// refuseForward rejects a forwarding channel and logs why.
-func refuseForward(nch ssh.NewChannel, audit *slog.Logger, reason ssh.RejectionReason, msg string) {
-	audit.Info("forward", "outcome", "refused", "reason", msg)
-	nch.Reject(reason, msg)
+// refuseForward rejects a forwarding channel and logs why, within the
+// source's share of failure lines.
+func (c *conn) refuseForward(nch ssh.NewChannel, audit *slog.Logger, reason ssh.RejectionReason, msg string) {
+	c.srv.failures.log(audit, c.source, "forward", "outcome", "refused", "reason", msg)
+	nch.Reject(reason, clip(msg, maxLogError))
 }

@@ -53,6 +53,11 @@ func (c *conn) removeLeftovers() {
 // which works as the guest's root on any image.
 func withGuestFiles(ctx context.Context, g Guest, fn func(*sftp.Client) error) error {
 	proc, err := g.Spawn(ctx, guest.SpawnRequest{Subsystem: subsystemSFTP, Env: baseEnv})
+	if err == nil {
+		if err = checkProcess(proc, false); err != nil && proc != nil {
+			proc.Close()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("starting sftp in the guest: %w", err)
 	}

@@ -14,10 +14,10 @@ var errKeepalive = errors.New("client did not answer keepalives (keepalive_count
 // both end with the connection.
 func (c *conn) watch() {
 	if l := c.srv.limits; l.keepalive > 0 {
-		go c.keepalive(l.keepalive, l.keepaliveMax)
+		c.goSafe("keepalive", func() { c.keepalive(l.keepalive, l.keepaliveMax) })
 	}
 	if idle := c.srv.limits.idle; idle > 0 {
-		go c.idleTimeout(idle)
+		c.goSafe("idle timeout", func() { c.idleTimeout(idle) })
 	}
 }
 
@@ -48,10 +48,10 @@ func (c *conn) keepalive(interval time.Duration, countMax int) {
 				continue
 			}
 			pending = true
-			go func() {
+			c.goSafe("keepalive request", func() {
 				_, _, err := c.sc.SendRequest("keepalive@openssh.com", true, nil)
 				answered <- err
-			}()
+			})
 		}
 	}
 }

@@ -31,18 +31,18 @@ func (s *session) pump(proc guest.Process) (guest.ExitStatus, error) {
 	var drain func()
 	if s.pty != nil {
 		r := newPTYReader(s.pty)
-		go copyInput(s.pty, s.ch, false)
-		out.Go(func() { io.Copy(s.ch, r) })
+		s.conn.goSafe("terminal input", func() { copyInput(s.pty, s.ch, false) })
+		out.Go(s.conn.guard("terminal output", func() { io.Copy(s.ch, r) }))
 		drain = r.processEnded
 	} else {
 		stdin, stdout := proc.Stdin(), proc.Stdout()
 		if s.files != nil {
 			stdin, stdout = s.files.tap(stdin, stdout)
 		}
-		go copyInput(stdin, s.ch, true)
-		out.Go(func() { copyBulk(s.ch, stdout) })
+		s.conn.goSafe("process input", func() { copyInput(stdin, s.ch, true) })
+		out.Go(s.conn.guard("process output", func() { copyBulk(s.ch, stdout) }))
 		if stderr := proc.Stderr(); stderr != nil {
-			out.Go(func() { io.Copy(s.ch.Stderr(), stderr) })
+			out.Go(s.conn.guard("process errors", func() { io.Copy(s.ch.Stderr(), stderr) }))
 		}
 	}
 	status, err := proc.Wait()

@@ -15,10 +15,10 @@ import (
 // forward carries a forwarded connection between the channel ch and nc until
 // both sides are done, then logs it to audit with its bytes and duration.
 func (c *conn) forward(ch ssh.Channel, reqs <-chan *ssh.Request, nc net.Conn, audit *slog.Logger) {
-	go ssh.DiscardRequests(reqs)
+	c.goSafe("forward requests", func() { ssh.DiscardRequests(reqs) })
 	start := time.Now()
 	mc := c.meter(ch)
-	err := proxy(c.ctx, mc, nc)
+	err := c.proxy(mc, nc)
 	attrs := []any{"outcome", "closed", "bytes_in", mc.in.Load(), "bytes_out", mc.out.Load(),
 		"duration", time.Since(start).Round(time.Millisecond)}
 	if err != nil {
@@ -28,9 +28,10 @@ func (c *conn) forward(ch ssh.Channel, reqs <-chan *ssh.Request, nc net.Conn, au
 }
 
 // proxy copies between ch and nc both ways, passing each side's EOF on as a
-// half close, until both directions are done or ctx ends. An error in one
-// direction closes both.
-func proxy(ctx context.Context, ch ssh.Channel, nc net.Conn) error {
+// half close, until both directions are done or the connection ends. An
+// error in one direction closes both.
+func (c *conn) proxy(ch ssh.Channel, nc net.Conn) error {
+	ctx := c.ctx
 	var once sync.Once
 	closeBoth := func() {
 		once.Do(func() {
@@ -43,22 +44,22 @@ func proxy(ctx context.Context, ch ssh.Channel, nc net.Conn) error {
 	defer closeBoth()
 	var wg sync.WaitGroup
 	var upErr, downErr error
-	wg.Go(func() {
+	wg.Go(c.guard("forward to the guest", func() {
 		_, upErr = copyBulk(nc, ch)
 		if upErr != nil {
 			closeBoth()
 			return
 		}
 		closeWrite(nc)
-	})
-	wg.Go(func() {
+	}))
+	wg.Go(c.guard("forward to the client", func() {
 		_, downErr = copyBulk(ch, nc)
 		if downErr != nil {
 			closeBoth()
 			return
 		}
 		ch.CloseWrite()
-	})
+	}))
 	wg.Wait()
 	if ctx.Err() != nil {
 		return context.Cause(ctx)

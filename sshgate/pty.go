@@ -37,11 +37,28 @@ func pollable(f *os.File) (*os.File, error) {
 	if dupErr != nil {
 		return nil, fmt.Errorf("duplicating terminal: %w", dupErr)
 	}
+	if err := checkCharDevice(dup); err != nil {
+		unix.Close(dup)
+		return nil, err
+	}
 	if err := unix.SetNonblock(dup, true); err != nil {
 		unix.Close(dup)
 		return nil, fmt.Errorf("making terminal non-blocking: %w", err)
 	}
 	return os.NewFile(uintptr(dup), f.Name()), nil
+}
+
+// checkCharDevice wants fd, the terminal a guest returned, to be a
+// character device (a pty's master side), not a file or a socket.
+func checkCharDevice(fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("checking the terminal: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR {
+		return fmt.Errorf("the guest returned a terminal that is not one (mode %#o)", st.Mode)
+	}
+	return nil
 }
 
 // ptyReader reads a terminal's master side. Once its process has ended, a

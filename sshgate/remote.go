@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -54,16 +55,28 @@ type remoteForward struct {
 	requested uint32 // the port asked for; 0 when the server chose
 	ln        net.Listener
 	guest     Guest
-	agent     bool // the agent socket: connections go to the client's agent
+	agent     bool   // the agent socket: connections go to the client's agent
+	release   func() // gives back what the listener took from the bounds
+	closed    sync.Once
+}
+
+// close closes the listener and gives back what it took, once.
+func (rf *remoteForward) close() {
+	rf.closed.Do(func() {
+		rf.ln.Close()
+		rf.release()
+	})
 }
 
 // serveGlobalRequests answers the connection's global requests, in order.
 func (c *conn) serveGlobalRequests(reqs <-chan *ssh.Request) {
 	for req := range reqs {
-		ok, payload := c.globalRequest(req)
-		if req.WantReply {
-			req.Reply(ok, payload)
-		}
+		c.guard("global request", func() {
+			ok, payload := c.globalRequest(req)
+			if req.WantReply {
+				req.Reply(ok, payload)
+			}
+		})()
 	}
 }
 
@@ -97,16 +110,19 @@ func (c *conn) tcpipForward(payload []byte) (bool, []byte) {
 	addr := net.JoinHostPort(bindHost(m.Addr), strconv.Itoa(int(m.Port)))
 	audit := c.audit.With("kind", "tcpip-forward", "listen", addr)
 	if c.srv.limits.fwd.NoTCP {
-		audit.Info("forward listen", "outcome", "refused", "reason", "ssh.allow_tcp_forwarding is off")
+		c.refuseListen("tcpip-forward", addr, errors.New("ssh.allow_tcp_forwarding is off"))
 		return false, nil
 	}
-	g, ln, err := c.listenGuest("tcp", addr)
+	var bound uint32
+	g, ln, err := c.listenForward("tcp", addr, func(ln net.Listener) (err error) {
+		bound, err = listenerPort(ln, m.Port)
+		return err
+	})
 	if err != nil {
-		audit.Info("forward listen", "outcome", "refused", "err", err.Error())
+		c.refuseListen("tcpip-forward", addr, err)
 		return false, nil
 	}
-	bound := uint32(ln.Addr().(*net.TCPAddr).Port)
-	rf := &remoteForward{key: forwardKey{"tcp", m.Addr, bound}, requested: m.Port, ln: ln, guest: g}
+	rf := &remoteForward{key: forwardKey{"tcp", m.Addr, bound}, requested: m.Port, ln: ln, guest: g, release: c.giveListener}
 	if !c.addRemote(rf, audit) {
 		return false, nil
 	}
@@ -139,20 +155,45 @@ func (c *conn) streamlocalForward(payload []byte) bool {
 	}
 	audit := c.audit.With("kind", "streamlocal-forward", "listen", m.Path)
 	if c.srv.limits.fwd.NoStreamlocal {
-		audit.Info("forward listen", "outcome", "refused", "reason", "ssh.allow_streamlocal_forwarding is off")
+		c.refuseListen("streamlocal-forward", m.Path, errors.New("ssh.allow_streamlocal_forwarding is off"))
 		return false
 	}
-	g, ln, err := c.listenGuest("unix", m.Path)
+	g, ln, err := c.listenForward("unix", m.Path, func(ln net.Listener) error { return checkListener(ln, "unix") })
 	if err != nil {
-		audit.Info("forward listen", "outcome", "refused", "err", err.Error())
+		c.refuseListen("streamlocal-forward", m.Path, err)
 		return false
 	}
-	rf := &remoteForward{key: forwardKey{"unix", m.Path, 0}, ln: ln, guest: g}
+	rf := &remoteForward{key: forwardKey{"unix", m.Path, 0}, ln: ln, guest: g, release: c.giveListener}
 	if !c.addRemote(rf, audit) {
 		return false
 	}
 	audit.Info("forward listen", "outcome", "listening")
 	return true
+}
+
+// refuseListen writes the audit line of a refused remote forward.
+func (c *conn) refuseListen(kind, addr string, err error) {
+	c.refused("forward listen", "kind", kind, "listen", addr, "outcome", "refused", "err", err.Error())
+}
+
+// listenForward takes a listener from the connection's bounds, listens
+// inside the guest and has check look at the listener the guest gave; on
+// error, nothing is taken or left open.
+func (c *conn) listenForward(network, address string, check func(net.Listener) error) (Guest, net.Listener, error) {
+	if err := c.takeListener(); err != nil {
+		return nil, nil, err
+	}
+	g, ln, err := c.listenGuest(network, address)
+	if err == nil {
+		if err = check(ln); err != nil {
+			ln.Close()
+		}
+	}
+	if err != nil {
+		c.giveListener()
+		return nil, nil, err
+	}
+	return g, ln, nil
 }
 
 // listenGuest opens the guest and listens inside it.
@@ -167,6 +208,9 @@ func (c *conn) listenGuest(network, address string) (Guest, net.Listener, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	if ln == nil {
+		return nil, nil, errNoListener
+	}
 	return g, ln, nil
 }
 
@@ -176,16 +220,17 @@ func (c *conn) addRemote(rf *remoteForward, audit *slog.Logger) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, dup := c.remote[rf.key]; dup || c.closing {
-		rf.ln.Close()
+		rf.close()
 		c.removeLater(rf)
 		return false
 	}
 	c.remote[rf.key] = rf
-	c.work.Go(func() { c.acceptRemote(rf, audit) })
+	c.goWork("remote forward", func() { c.acceptRemote(rf, audit) })
 	return true
 }
 
-// acceptRemote opens a channel to the client for each connection to rf.
+// acceptRemote opens a channel to the client for each connection to rf,
+// within the connection's bounds: a connection past them is closed at once.
 func (c *conn) acceptRemote(rf *remoteForward, audit *slog.Logger) {
 	for {
 		nc, err := rf.ln.Accept()
@@ -195,7 +240,18 @@ func (c *conn) acceptRemote(rf *remoteForward, audit *slog.Logger) {
 			}
 			return
 		}
-		c.work.Go(func() { c.forwardRemote(rf, nc, audit) })
+		if nc == nil {
+			continue
+		}
+		if err := c.takeChannel(); err != nil {
+			nc.Close()
+			c.refused("forward", "kind", rf.kind(), "listen", rf.key.addr, "outcome", "refused", "reason", err.Error())
+			continue
+		}
+		c.goWork("remote forward connection", func() {
+			defer c.giveChannel()
+			c.forwardRemote(rf, nc, audit)
+		})
 	}
 }
 
@@ -207,7 +263,7 @@ func (c *conn) forwardRemote(rf *remoteForward, nc net.Conn, audit *slog.Logger)
 	ch, reqs, err := c.sc.OpenChannel(typ, payload)
 	if err != nil {
 		nc.Close()
-		audit.Info("forward", "outcome", "refused", "err", err.Error())
+		c.srv.failures.log(audit, c.source, "forward", "outcome", "refused", "err", err.Error())
 		return
 	}
 	c.forward(ch, reqs, nc, audit)
@@ -234,76 +290,4 @@ func (rf *remoteForward) channelOpen(nc net.Conn) (string, []byte) {
 		m.OriginHost, m.OriginPort = a.IP.String(), uint32(a.Port)
 	}
 	return "forwarded-tcpip", ssh.Marshal(m)
-}
-
-// cancelTCPIPForward stops the remote forward the client names, by the
-// port it asked for or the port it got.
-func (c *conn) cancelTCPIPForward(payload []byte) bool {
-	var m tcpipForwardMsg
-	if err := ssh.Unmarshal(payload, &m); err != nil {
-		return false
-	}
-	return c.cancelRemote(func(rf *remoteForward) bool {
-		return rf.key.network == "tcp" && rf.key.addr == m.Addr && (rf.key.port == m.Port || rf.requested == m.Port && m.Port != 0)
-	})
-}
-
-// cancelStreamlocalForward stops the Unix socket forward on a path.
-func (c *conn) cancelStreamlocalForward(payload []byte) bool {
-	var m streamlocalForwardMsg
-	if err := ssh.Unmarshal(payload, &m); err != nil {
-		return false
-	}
-	return c.cancelRemote(func(rf *remoteForward) bool {
-		return rf.key.network == "unix" && rf.key.addr == m.Path
-	})
-}
-
-// cancelRemote closes the first remote forward that match accepts.
-func (c *conn) cancelRemote(match func(*remoteForward) bool) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for key, rf := range c.remote {
-		if match(rf) {
-			delete(c.remote, key)
-			rf.ln.Close()
-			c.removeLater(rf)
-			c.audit.Info("forward listen", "kind", rf.kind(), "listen", rf.key.addr, "outcome", "cancelled")
-			return true
-		}
-	}
-	return false
-}
-
-// kind names the forward for logs.
-func (rf *remoteForward) kind() string {
-	if rf.key.network == "unix" {
-		return "streamlocal-forward"
-	}
-	return "tcpip-forward"
-}
-
-// closeListeners stops every remote forward and the agent socket, and keeps
-// new ones from starting. Their socket files are removed by
-// removeLeftovers.
-func (c *conn) closeListeners() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closing = true
-	for key, rf := range c.remote {
-		delete(c.remote, key)
-		rf.ln.Close()
-		c.removeLater(rf)
-	}
-	if c.agent != nil {
-		c.agent.ln.Close()
-	}
-}
-
-// removeLater records the socket file of a Unix socket forward for removal.
-// c.mu must be held.
-func (c *conn) removeLater(rf *remoteForward) {
-	if rf.key.network == "unix" {
-		c.leftover = append(c.leftover, leftover{rf.guest, rf.key.addr})
-	}
 }

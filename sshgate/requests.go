@@ -15,7 +15,7 @@ func (s *session) handle(req *ssh.Request) {
 		req.Reply(ok, nil)
 	}
 	if run != nil {
-		go run()
+		s.conn.goSafe("session", run)
 	}
 }
 
@@ -165,7 +165,7 @@ func (s *session) subsystem(payload []byte) (bool, func()) {
 		return false, nil
 	}
 	if m.Name != subsystemSFTP {
-		s.conn.audit.Info("session", "kind", m.Name, "outcome", "refused", "reason", "unknown subsystem")
+		s.conn.refused("session", "kind", m.Name, "outcome", "refused", "reason", "unknown subsystem")
 		return false, nil
 	}
 	if !s.markStarted(subsystemSFTP) {

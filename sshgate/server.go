@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"vmhost/fdbudget"
 )
 
 // Defaults for Options.
@@ -36,6 +38,13 @@ const (
 	DefaultMaxSessions       = 10
 	DefaultMaxStartups       = 100
 	DefaultKeepaliveCountMax = 3
+	// DefaultMaxForwards bounds the remote forward listeners of a connection.
+	DefaultMaxForwards = 32
+	// DefaultMaxForwardChannels bounds the forwarded connections open at
+	// once on a connection.
+	DefaultMaxForwardChannels = 256
+	// DefaultMaxConnectionsPerUser bounds the connections of one user.
+	DefaultMaxConnectionsPerUser = 32
 )
 
 // errServerStopped is the cause of every connection's end when Serve's
@@ -67,6 +76,19 @@ type Options struct {
 	// beyond it is closed at once, as with OpenSSH's MaxStartups.
 	// DefaultMaxStartups when zero.
 	MaxStartups int
+	// PerSourceMaxStartups bounds the connections not yet authenticated
+	// from one source (an IPv4 address, an IPv6 /64), as OpenSSH's
+	// PerSourceMaxStartups does; a third of MaxStartups when zero.
+	PerSourceMaxStartups int
+	// StartupsDropStart and StartupsDropRate are the start and rate of
+	// OpenSSH's MaxStartups start:rate:full: from StartupsDropStart
+	// connections not yet authenticated, a new one is closed with a chance
+	// of StartupsDropRate percent, rising to 100% at MaxStartups. Half of
+	// MaxStartups and DefaultStartupsDropRate when zero.
+	StartupsDropStart int
+	// StartupsDropRate is the chance of a drop at StartupsDropStart, in
+	// percent.
+	StartupsDropRate int
 	// KeepaliveInterval is how often the server checks that an idle client is
 	// still there (keepalive@openssh.com, like OpenSSH's
 	// ClientAliveInterval); zero sends none.
@@ -83,6 +105,23 @@ type Options struct {
 	Penalty PenaltyOptions
 	// Tracker, when set, is told of every authenticated connection.
 	Tracker Tracker
+	// MaxForwards bounds the remote forward listeners (tcpip-forward and
+	// streamlocal-forward) of one connection; DefaultMaxForwards when zero.
+	MaxForwards int
+	// MaxForwardChannels bounds the forwarded connections open at once on
+	// one connection: direct-tcpip and direct-streamlocal channels, and
+	// connections accepted on its remote forwards and agent socket;
+	// DefaultMaxForwardChannels when zero.
+	MaxForwardChannels int
+	// MaxConnectionsPerUser bounds the authenticated connections of one
+	// user (a guests' owner) at once; DefaultMaxConnectionsPerUser when
+	// zero.
+	MaxConnectionsPerUser int
+	// Budget, when set, is the daemon's descriptor budget: every
+	// descriptor a client makes the daemon hold (a forward's listener or
+	// connection, the agent socket) is taken from it, and refused when it
+	// is spent. Logins take nothing from it.
+	Budget *fdbudget.Budget
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -105,6 +144,10 @@ type Server struct {
 	penalties *penalties
 	connIDs   atomic.Uint64
 	tracker   Tracker
+	userConns *userConns
+	refusing  *counter         // connections being refused for their user's bound
+	budget    *fdbudget.Budget // nil allows everything
+	failures  *failureLog
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -117,19 +160,25 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		users:     opts.Users,
-		guests:    opts.Guests,
-		log:       opts.Logger,
-		grace:     opts.LoginGraceTime,
-		limits:    newConnLimits(opts),
-		startups:  newStartups(orDefault(opts.MaxStartups, DefaultMaxStartups)),
+		users:  opts.Users,
+		guests: opts.Guests,
+		log:    opts.Logger,
+		grace:  opts.LoginGraceTime,
+		limits: newConnLimits(opts),
+		startups: newStartups(StartupsOptions{Max: opts.MaxStartups, PerSource: opts.PerSourceMaxStartups,
+			DropStart: opts.StartupsDropStart, DropRate: opts.StartupsDropRate}),
 		penalties: newPenalties(opts.Penalty, time.Now),
 		tracker:   opts.Tracker,
+		userConns: newUserConns(orDefault(opts.MaxConnectionsPerUser, DefaultMaxConnectionsPerUser)),
+		refusing:  newCounter(maxRefusing),
+		budget:    opts.Budget,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = slog.New(newCleanHandler(s.log.Handler()))
 	s.audit = s.log.With("audit", true)
+	s.failures = newFailureLog(s.audit)
 	if s.grace <= 0 {
 		s.grace = DefaultLoginGraceTime
 	}
@@ -201,9 +250,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // accept serves nc unless too many connections are not yet authenticated.
 func (s *Server) accept(ctx context.Context, conns *sync.WaitGroup, nc net.Conn) {
-	if !s.startups.acquire() {
-		s.audit.Warn("login", "outcome", "refused", "remote", nc.RemoteAddr().String(),
-			"reason", "too many unauthenticated connections (max_startups)")
+	src := sourceOf(nc.RemoteAddr())
+	if ok, reason := s.startups.acquire(src); !ok {
+		s.failures.log(s.audit, src, "login", "outcome", "refused", "remote", nc.RemoteAddr().String(), "reason", reason)
 		nc.Close()
 		return
 	}

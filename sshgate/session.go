@@ -55,7 +55,7 @@ func (c *conn) serveSession(nch ssh.NewChannel) {
 	s := &session{conn: c, ch: mc, meter: mc, log: c.log, done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancelCause(c.ctx)
 	for req := range reqs {
-		s.handle(req)
+		c.guard("session request", func() { s.handle(req) })()
 	}
 	s.channelClosed()
 }
@@ -93,7 +93,7 @@ func (s *session) begin(argv []string, login bool, command string) func() {
 	}
 	proc, err := s.spawn(argv, login)
 	if err != nil {
-		audit.Info("session", "outcome", "refused", "err", err.Error())
+		s.conn.srv.failures.log(audit, s.conn.source, "session", "outcome", "refused", "err", err.Error())
 		return func() { s.fail(err) }
 	}
 	audit.Info("session", "outcome", "started", "tty", s.pty != nil)
@@ -121,12 +121,17 @@ func (s *session) serve(proc guest.Process, audit *slog.Logger, start time.Time)
 
 // spawn opens the guest and starts the process in it.
 func (s *session) spawn(argv []string, login bool) (guest.Process, error) {
-	g, err := s.conn.srv.guests.Open(s.progressContext(), s.conn.owner, s.conn.guest)
+	g, err := s.conn.openGuest(s.progressContext())
 	if err != nil {
 		return nil, err
 	}
 	req := s.spawnRequest(argv, login)
 	proc, err := g.Spawn(s.ctx, req)
+	if err == nil {
+		if err = checkProcess(proc, req.TTY != nil); err != nil && proc != nil {
+			proc.Close()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("starting %s in guest %s: %w", what(req), s.conn.guest, err)
 	}

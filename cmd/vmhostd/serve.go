@@ -55,6 +55,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer unlock()
+	fdb, err := descriptorBudget(log)
+	if err != nil {
+		return err
+	}
 	live := newLiveConfig(cfg, log)
 	tuneGC()
 	startPprof(log)
@@ -98,6 +102,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		Tracker:     live.conns,
 		Guests:      managerGuests{mgr},
 		Logger:      log,
+		Budget:      fdb,
 	}, cfg.SSH))
 	if err != nil {
 		return err
@@ -113,6 +118,22 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	log.Info("vmhostd listening", "addr", ln.Addr().String(), "config", cfg.Path)
 	return srv.Serve(ctx, ln)
+}
+
+// descriptorBudget raises the daemon's open files limit and returns the
+// budget of descriptors that clients and guests may make it hold; the rest
+// is kept for the daemon's own work, the admin socket and logins.
+func descriptorBudget(log *slog.Logger) (*fdbudget.Budget, error) {
+	limit, err := fdbudget.RaiseLimit()
+	if err != nil {
+		log.Warn("raising the open files limit", "err", err)
+	}
+	fdb, err := fdbudget.ForProcess()
+	if err != nil {
+		return nil, err
+	}
+	log.Info("open files", "limit", limit, "budget_for_clients_and_guests", fdb.Max())
+	return fdb, nil
 }
 
 // lockDataDir makes sure one daemon at a time uses a data directory.

@@ -11,6 +11,12 @@ import (
 func withSSHConfig(opts sshgate.Options, c config.SSH) sshgate.Options {
 	opts.MaxSessions = c.MaxSessions
 	opts.MaxStartups = c.MaxStartups
+	opts.PerSourceMaxStartups = c.PerSourceMaxStartups
+	opts.StartupsDropStart = c.StartupsDropStart
+	opts.StartupsDropRate = c.StartupsDropRate
+	opts.MaxForwards = c.MaxForwards
+	opts.MaxForwardChannels = c.MaxForwardChannels
+	opts.MaxConnectionsPerUser = c.MaxConnectionsPerUser
 	opts.LoginGraceTime = time.Duration(c.LoginGraceTime)
 	opts.KeepaliveInterval = time.Duration(c.KeepaliveInterval)
 	opts.KeepaliveCountMax = c.KeepaliveCountMax
