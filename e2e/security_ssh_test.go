@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,16 +32,6 @@ func (d *daemon) goDial(t testing.TB, login, keyPath string) (*ssh.Client, error
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
 		Timeout:         sshTimeout,
 	})
-}
-
-// openFDs counts the descriptors the running daemon has open.
-func (d *daemon) openFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/fd")
-	if err != nil {
-		t.Fatalf("counting the daemon's descriptors: %v", err)
-	}
-	return len(ents)
 }
 
 // timedLogin logs in as login with the OpenSSH client, runs echo, and

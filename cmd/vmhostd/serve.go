@@ -68,10 +68,6 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	defer exe.Close()
 	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), log)
-	fdb, err := fdbudget.ForProcess()
-	if err != nil {
-		return err
-	}
 	nw, err := newNetwork(cfg, log, fdb)
 	if err != nil {
 		return err
