@@ -5,20 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
+	"vmhost/session"
 
 	"vmhost/guest"
 )
-
-// ptyDrain is how long a terminal's output is still read once its process
-// ended: background processes may keep the terminal open.
-const ptyDrain = 200 * time.Millisecond
 
 // exec answers POST /v1/guests/{id}/exec: it starts the process, then
 // switches the connection to the exec protocol.
@@ -72,7 +66,7 @@ func (s *Server) startExec(r *http.Request) (guest.Process, error) {
 func spawnRequest(req ExecRequest) guest.SpawnRequest {
 	sr := guest.SpawnRequest{Argv: req.Argv, Env: req.Env, Dir: req.Dir}
 	if len(sr.Env) == 0 {
-		sr.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"}
+		sr.Env = session.Env("LANG=C.UTF-8")
 	}
 	if req.TTY {
 		term := req.Term
@@ -93,26 +87,19 @@ func orDefault(v, def uint16) uint16 {
 	return v
 }
 
-// runExec pumps frames between the client and proc until proc ends and its
-// output is sent, then sends its exit status.
+// runExec pumps frames between the client and proc, through the session
+// layer, until proc ends and its output is sent, then sends its exit status.
 func runExec(proc guest.Process, in io.Reader, fw *frameWriter) ExitStatus {
-	var pty *os.File
-	if proc.PTY() != nil {
-		f, err := pollablePTY(proc.PTY())
-		if err != nil {
-			fw.write(FrameError, []byte("using the terminal of the process: "+err.Error()))
-			proc.Signal(syscall.SIGHUP)
-			return ExitStatus{Code: 255}
-		}
-		defer f.Close()
-		pty = f
+	att, err := session.Attach(proc)
+	if err != nil {
+		fw.write(FrameError, []byte(err.Error()))
+		proc.Signal(syscall.SIGHUP)
+		return ExitStatus{Code: 255}
 	}
-	out := startOutput(proc, pty, fw)
-	go readInput(proc, pty, in)
-	status, err := proc.Wait()
-	if pty != nil {
-		pty.SetReadDeadline(time.Now().Add(ptyDrain))
-	}
+	defer att.Close()
+	out := startOutput(att, fw)
+	go readInput(att, in)
+	status, err := att.Wait()
 	out.Wait()
 	if err != nil {
 		fw.write(FrameError, []byte("waiting for the process: "+err.Error()))
@@ -124,71 +111,36 @@ func runExec(proc guest.Process, in io.Reader, fw *frameWriter) ExitStatus {
 	return st
 }
 
-// startOutput copies the process's output, or its terminal pty, into frames.
-func startOutput(proc guest.Process, pty *os.File, fw *frameWriter) *sync.WaitGroup {
+// startOutput copies the process's output (its terminal, or stdout and
+// stderr) into frames.
+func startOutput(att *session.Attached, fw *frameWriter) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	if pty != nil {
-		wg.Go(func() { io.Copy(streamWriter{fw, FrameStdout}, pty) })
-		return &wg
-	}
-	wg.Go(func() { io.Copy(streamWriter{fw, FrameStdout}, proc.Stdout()) })
-	if stderr := proc.Stderr(); stderr != nil {
+	wg.Go(func() { io.Copy(streamWriter{fw, FrameStdout}, att.Output()) })
+	if stderr := att.Errors(); stderr != nil {
 		wg.Go(func() { io.Copy(streamWriter{fw, FrameStderr}, stderr) })
 	}
 	return &wg
 }
 
 // readInput feeds the client's frames to the process: input, its end and
-// resizes of its terminal pty. A client that goes away hangs the process up.
-func readInput(proc guest.Process, pty *os.File, in io.Reader) {
+// resizes of its terminal. A client that goes away hangs the process up.
+func readInput(att *session.Attached, in io.Reader) {
 	for {
 		typ, payload, err := readFrame(in)
 		if err != nil {
-			proc.Stdin().Close()
-			proc.Signal(syscall.SIGHUP)
+			att.Input().Close()
+			att.Signal(syscall.SIGHUP)
 			return
 		}
 		switch {
 		case typ == FrameStdin && len(payload) == 0:
-			if pty == nil {
-				proc.Stdin().Close()
+			if !att.TTY() {
+				att.Input().Close()
 			}
 		case typ == FrameStdin:
-			proc.Stdin().Write(payload)
-		case typ == FrameResize && len(payload) == 4 && pty != nil:
-			resize(pty, binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:]))
+			att.Input().Write(payload)
+		case typ == FrameResize && len(payload) == 4:
+			att.Resize(binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:]))
 		}
 	}
-}
-
-// resize sets the window size of the terminal pty, a file of pollablePTY.
-func resize(pty *os.File, rows, cols uint16) {
-	rc, err := pty.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
-		unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
-	})
-}
-
-// pollablePTY returns a non-blocking duplicate of the terminal master f, so
-// that its reads can time out. The non-blocking mode is shared with f.
-func pollablePTY(f *os.File) (*os.File, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	dup, dupErr := -1, error(nil)
-	if err := rc.Control(func(fd uintptr) { dup, dupErr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
-		return nil, err
-	}
-	if dupErr != nil {
-		return nil, dupErr
-	}
-	if err := unix.SetNonblock(dup, true); err != nil {
-		unix.Close(dup)
-		return nil, err
-	}
-	return os.NewFile(uintptr(dup), f.Name()), nil
 }

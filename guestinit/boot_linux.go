@@ -27,7 +27,7 @@ func boot(sp *spawner, log *slog.Logger) {
 	os.MkdirAll("/var/log", 0o755)
 	req := &protocol.SpawnRequest{
 		Argv: []string{"/bin/sh", "-c", bootScript},
-		Env:  []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"},
+		Env:  []string{"PATH=" + protocol.DefaultPath, "HOME=/root", "LANG=C.UTF-8"},
 		Dir:  "/",
 	}
 	p, err := sp.spawn(req)

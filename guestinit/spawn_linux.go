@@ -268,7 +268,7 @@ func lookPath(name, path string) (string, error) {
 		return name, nil
 	}
 	if path == "" {
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		path = protocol.DefaultPath
 	}
 	for _, dir := range filepath.SplitList(path) {
 		if p := filepath.Join(dir, name); isExecutable(p) {

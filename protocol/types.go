@@ -2,6 +2,10 @@ package protocol
 
 import "syscall"
 
+// DefaultPath is the PATH of processes started in a guest when nothing else
+// says, as Debian's root has it.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // SpawnRequest describes a process to start inside a guest, as root of the
 // guest, in all of its namespaces.
 type SpawnRequest struct {

@@ -3,19 +3,11 @@ package sshgate
 import (
 	"net"
 	"strings"
+	vmsession "vmhost/session"
 )
 
 // maxClientEnv bounds the "env" requests accepted on one session.
 const maxClientEnv = 64
-
-// baseEnv is the environment every process starts with, as for root's login.
-var baseEnv = []string{
-	"HOME=/root",
-	"USER=root",
-	"LOGNAME=root",
-	"SHELL=/bin/sh",
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-}
 
 // acceptEnv reports whether a client may set the variable name: TERM, LANG
 // and LC_*, like OpenSSH's default AcceptEnv. Everything else (LD_PRELOAD,
@@ -27,11 +19,11 @@ func acceptEnv(name, value string) bool {
 	return name == "TERM" || name == "LANG" || strings.HasPrefix(name, "LC_") && len(name) > 3
 }
 
-// environ returns the process's environment: baseEnv, SSH_CLIENT and
+// environ returns the process's environment: the session layer's base, SSH_CLIENT and
 // SSH_CONNECTION, SSH_AUTH_SOCK with agent forwarding, TERM (from pty-req, else from env) and the accepted env
 // variables, the last value of a name winning. s.mu must be held.
 func (s *session) environ() []string {
-	env := append([]string(nil), baseEnv...)
+	env := vmsession.Env()
 	env = append(env, sshAddrEnv(s.conn.sc.RemoteAddr(), s.conn.sc.LocalAddr())...)
 	if s.agent != "" {
 		env = append(env, "SSH_AUTH_SOCK="+s.agent)
@@ -43,21 +35,9 @@ func (s *session) environ() []string {
 		if strings.HasPrefix(kv, "TERM=") && s.tty != nil && s.tty.Term != "" {
 			continue
 		}
-		env = setEnv(env, kv)
+		env = vmsession.SetEnv(env, kv)
 	}
 	return env
-}
-
-// setEnv sets kv ("KEY=value") in env, replacing an earlier value of KEY.
-func setEnv(env []string, kv string) []string {
-	key, _, _ := strings.Cut(kv, "=")
-	for i, old := range env {
-		if strings.HasPrefix(old, key+"=") {
-			env[i] = kv
-			return env
-		}
-	}
-	return append(env, kv)
 }
 
 // sshAddrEnv returns SSH_CLIENT and SSH_CONNECTION as OpenSSH sets them:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	vmsession "vmhost/session"
 
 	"github.com/pkg/sftp"
 
@@ -52,7 +53,7 @@ func (c *conn) removeLeftovers() {
 // withGuestFiles runs fn with an SFTP client on the guest's own SFTP server,
 // which works as the guest's root on any image.
 func withGuestFiles(ctx context.Context, g Guest, fn func(*sftp.Client) error) error {
-	proc, err := g.Spawn(ctx, guest.SpawnRequest{Subsystem: subsystemSFTP, Env: baseEnv})
+	proc, err := g.Spawn(ctx, guest.SpawnRequest{Subsystem: subsystemSFTP, Env: vmsession.Env()})
 	if err == nil {
 		if err = checkProcess(proc, false); err != nil && proc != nil {
 			proc.Close()

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"syscall"
+	vmsession "vmhost/session"
 
 	"golang.org/x/crypto/ssh"
 
@@ -26,29 +27,19 @@ type exitSignalMsg struct {
 
 // pump copies the channel to the process's input and its output to the
 // channel until the process has ended and its output is drained.
-func (s *session) pump(proc guest.Process) (guest.ExitStatus, error) {
+func (s *session) pump(att *vmsession.Attached) (guest.ExitStatus, error) {
 	var out sync.WaitGroup
-	var drain func()
-	if s.pty != nil {
-		r := newPTYReader(s.pty)
-		s.conn.goSafe("terminal input", func() { copyInput(s.pty, s.ch, false) })
-		out.Go(s.conn.guard("terminal output", func() { io.Copy(s.ch, r) }))
-		drain = r.processEnded
-	} else {
-		stdin, stdout := proc.Stdin(), proc.Stdout()
-		if s.files != nil {
-			stdin, stdout = s.files.tap(stdin, stdout)
-		}
-		s.conn.goSafe("process input", func() { copyInput(stdin, s.ch, true) })
-		out.Go(s.conn.guard("process output", func() { copyBulk(s.ch, stdout) }))
-		if stderr := proc.Stderr(); stderr != nil {
-			out.Go(s.conn.guard("process errors", func() { io.Copy(s.ch.Stderr(), stderr) }))
-		}
+	in, stdout := att.Input(), att.Output()
+	if s.files != nil {
+		in, stdout = s.files.tap(in, stdout)
 	}
-	status, err := proc.Wait()
-	if drain != nil {
-		drain()
+	closeOnEOF := !att.TTY() // a terminal stays open, as with OpenSSH
+	s.conn.goSafe("process input", func() { copyInput(in, s.ch, closeOnEOF) })
+	out.Go(s.conn.guard("process output", func() { copyBulk(s.ch, stdout) }))
+	if stderr := att.Errors(); stderr != nil {
+		out.Go(s.conn.guard("process errors", func() { io.Copy(s.ch.Stderr(), stderr) }))
 	}
+	status, err := att.Wait()
 	out.Wait()
 	return status, err
 }

@@ -2,8 +2,6 @@ package sshgate
 
 import (
 	"golang.org/x/crypto/ssh"
-
-	"vmhost/ttymodes"
 )
 
 // handle answers one session request. A shell or exec request is answered
@@ -90,7 +88,7 @@ func (s *session) windowChange(payload []byte) bool {
 		return false
 	}
 	s.tty.Rows, s.tty.Cols = rows, cols
-	if s.pty == nil {
+	if s.att == nil {
 		s.resized = true
 		return true
 	}
@@ -99,17 +97,7 @@ func (s *session) windowChange(payload []byte) bool {
 
 // resize sets the terminal's size to the session's; s.mu must be held.
 func (s *session) resize() error {
-	rc, err := s.pty.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	err = rc.Control(func(fd uintptr) {
-		serr = ttymodes.SetSize(int(fd), s.tty.Rows, s.tty.Cols)
-	})
-	if err == nil {
-		err = serr
-	}
+	err := s.att.Resize(s.tty.Rows, s.tty.Cols)
 	if err != nil {
 		s.log.Debug("resizing terminal", "err", err)
 	}
@@ -124,12 +112,12 @@ func (s *session) signal(payload []byte) bool {
 	}
 	sig, ok := signalByName(m.Name)
 	s.mu.Lock()
-	proc := s.proc
+	att := s.att
 	s.mu.Unlock()
-	if !ok || proc == nil {
+	if !ok || att == nil {
 		return false
 	}
-	if err := proc.Signal(sig); err != nil {
+	if err := att.Signal(sig); err != nil {
 		s.log.Debug("signalling process", "signal", m.Name, "err", err)
 		return false
 	}

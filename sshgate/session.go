@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
+	vmsession "vmhost/session"
 
 	"golang.org/x/crypto/ssh"
 
@@ -32,14 +32,13 @@ type session struct {
 	ended  sync.Once
 
 	mu       sync.Mutex
-	tty      *guest.TTY // from pty-req; nil for pipes
-	resized  bool       // window-change since the spawn request was made
-	env      []string   // accepted "env" requests, as KEY=value
-	started  bool       // a shell, exec or subsystem request was accepted
-	kind     string     // "shell", "exec" or the subsystem's name
-	agent    string     // SSH_AUTH_SOCK, when agent forwarding was asked for
-	proc     guest.Process
-	pty      *os.File // the process's terminal, readable with deadlines
+	tty      *guest.TTY          // from pty-req; nil for pipes
+	resized  bool                // window-change since the spawn request was made
+	env      []string            // accepted "env" requests, as KEY=value
+	started  bool                // a shell, exec or subsystem request was accepted
+	kind     string              // "shell", "exec" or the subsystem's name
+	agent    string              // SSH_AUTH_SOCK, when agent forwarding was asked for
+	att      *vmsession.Attached // the process, once started
 	closeOne sync.Once
 }
 
@@ -91,22 +90,22 @@ func (s *session) begin(argv []string, login bool, command string) func() {
 	if command != "" {
 		audit = audit.With("command", command)
 	}
-	proc, err := s.spawn(argv, login)
+	att, err := s.spawn(argv, login)
 	if err != nil {
 		s.conn.srv.failures.log(audit, s.conn.source, "session", "outcome", "refused", "err", err.Error())
 		return func() { s.fail(err) }
 	}
-	audit.Info("session", "outcome", "started", "tty", s.pty != nil)
+	audit.Info("session", "outcome", "started", "tty", att.TTY())
 	if s.kind == subsystemSFTP {
 		s.files = newSFTPAudit(s.conn.audit)
 	}
-	return func() { s.serve(proc, audit, start) }
+	return func() { s.serve(att, audit, start) }
 }
 
 // serve runs the session of a started process until it ends.
-func (s *session) serve(proc guest.Process, audit *slog.Logger, start time.Time) {
+func (s *session) serve(att *vmsession.Attached, audit *slog.Logger, start time.Time) {
 	defer s.end(errors.New("session ended"))
-	status, err := s.pump(proc)
+	status, err := s.pump(att)
 	if err != nil {
 		s.log.Warn("waiting for process", "err", err)
 	}
@@ -120,7 +119,7 @@ func (s *session) serve(proc guest.Process, audit *slog.Logger, start time.Time)
 }
 
 // spawn opens the guest and starts the process in it.
-func (s *session) spawn(argv []string, login bool) (guest.Process, error) {
+func (s *session) spawn(argv []string, login bool) (*vmsession.Attached, error) {
 	g, err := s.conn.openGuest(s.progressContext())
 	if err != nil {
 		return nil, err
@@ -135,11 +134,12 @@ func (s *session) spawn(argv []string, login bool) (guest.Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting %s in guest %s: %w", what(req), s.conn.guest, err)
 	}
-	if err := s.attach(proc); err != nil {
+	att, err := s.attach(proc)
+	if err != nil {
 		proc.Close()
 		return nil, err
 	}
-	return proc, nil
+	return att, nil
 }
 
 // what names the process of req for messages.
@@ -170,23 +170,21 @@ func (s *session) spawnRequest(argv []string, login bool) guest.SpawnRequest {
 	return req
 }
 
-// attach makes proc the session's process; with a terminal it also applies a
-// window size that changed while the process was starting.
-func (s *session) attach(proc guest.Process) error {
+// attach makes proc the session's process, through the session layer; with
+// a terminal it also applies a window size that changed while the process
+// was starting.
+func (s *session) attach(proc guest.Process) (*vmsession.Attached, error) {
+	att, err := vmsession.Attach(proc)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tty != nil && s.kind != subsystemSFTP {
-		f, err := pollable(proc.PTY())
-		if err != nil {
-			return fmt.Errorf("using the terminal of the process: %w", err)
-		}
-		s.pty = f
-		if s.resized {
-			s.resize()
-		}
+	s.att = att
+	if s.resized && att.TTY() {
+		s.resize()
 	}
-	s.proc = proc
-	return nil
+	return att, nil
 }
 
 // end marks the session's process as over, for cause, before the channel is
@@ -200,15 +198,10 @@ func (s *session) end(cause error) {
 // terminal, once.
 func (s *session) closeProcess() {
 	s.mu.Lock()
-	proc, pty := s.proc, s.pty
+	att := s.att
 	s.mu.Unlock()
-	if proc == nil {
+	if att == nil {
 		return
 	}
-	s.closeOne.Do(func() {
-		if pty != nil {
-			pty.Close()
-		}
-		proc.Close()
-	})
+	s.closeOne.Do(func() { att.Close() })
 }
