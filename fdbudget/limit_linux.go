@@ -6,7 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-
 // RaiseLimit raises the soft RLIMIT_NOFILE of the process to its hard limit
 // and returns the new soft limit.
 // Equivalent to: ulimit -n "$(ulimit -Hn)"
