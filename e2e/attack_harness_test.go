@@ -31,14 +31,8 @@ func buildAttacker(t testing.TB) string {
 			return
 		}
 		bin := filepath.Join(dir, "attacker")
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			goTool = "/usr/local/go/bin/go"
-		}
-		cmd := exec.Command(goTool, "build", "-buildvcs=false", "-o", bin, "vmhost/e2e/attacker")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			attackerBin.err = fmt.Errorf("building the attacker: %v\n%s", err, out)
+		if err := buildStatic(bin, "vmhost/e2e/attacker"); err != nil {
+			attackerBin.err = err
 			return
 		}
 		attackerBin.path = bin
@@ -47,6 +41,21 @@ func buildAttacker(t testing.TB) string {
 		t.Fatal(attackerBin.err)
 	}
 	return attackerBin.path
+}
+
+// buildStatic builds the package pkg into out, static, so that it runs in
+// any guest.
+func buildStatic(out, pkg string) error {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = "/usr/local/go/bin/go"
+	}
+	cmd := exec.Command(goTool, "build", "-buildvcs=false", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", pkg, err, b)
+	}
+	return nil
 }
 
 // uploadAttacker puts the attacker at attackerPath in login's guest.

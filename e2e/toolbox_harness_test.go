@@ -216,14 +216,8 @@ func (d *daemon) guestSHA256(t testing.TB, login, path string) string {
 func (d *daemon) uploadHelper(t testing.TB, login string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "guesthelper")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = "/usr/local/go/bin/go"
-	}
-	cmd := exec.Command(goTool, "build", "-buildvcs=false", "-o", bin, "vmhost/e2e/guesthelper")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building guesthelper: %v\n%s", err, out)
+	if err := buildStatic(bin, "vmhost/e2e/guesthelper"); err != nil {
+		t.Fatal(err)
 	}
 	batch := fmt.Sprintf("put %s %s\nchmod 755 %s\n", bin, guestHelperPath, guestHelperPath)
 	mustRun(t, batch, sftpPath, append(d.toolArgs(d.keyOf(t, login)), "-b", "-", login+"@127.0.0.1")...)
