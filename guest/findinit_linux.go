@@ -5,25 +5,15 @@ import (
 	"os"
 )
 
-// findInit looks for a running init of the guest st that the daemon lost
+// findInit looks among pids, the processes of the guest's cgroup, for a
+// running init of the guest st that the daemon lost
 // track of, as when it was killed between starting the init and writing
 // guest.json. It asks the kernel, never the guest: the init is the process of
 // the guest's cgroup that is PID 1 of a pid namespace one level below the
 // host's, in a user namespace that maps root to the guest's id range. A
 // guest's own processes cannot pass for it: a nested pid namespace is two
 // levels down, a nested user namespace maps root elsewhere.
-func (m *Manager) findInit(st *State) *initProc {
-	if m.opts.Cgroups == nil {
-		return nil
-	}
-	cg, err := m.opts.Cgroups.Open(st.ID())
-	if err != nil {
-		return nil
-	}
-	pids, err := cg.Procs()
-	if err != nil {
-		return nil
-	}
+func findInit(st *State, pids []int) *initProc {
 	for _, pid := range pids {
 		if !isInitOf(pid, st) {
 			continue

@@ -16,10 +16,10 @@ import (
 // only through its pidfd, so a pid that was reused after the init ended is
 // never touched.
 type initProc struct {
-	pid   int
-	start uint64 // clock ticks since boot, field 22 of /proc/PID/stat
-	fd    *os.File
-	done  chan struct{} // closed once the init has exited
+	hostPid int
+	start   uint64 // clock ticks since boot, field 22 of /proc/PID/stat
+	fd      *os.File
+	done    chan struct{} // closed once the init has exited
 }
 
 // errInitGone is returned for an init that is not (or no longer) the process
@@ -74,7 +74,7 @@ func openInit(pid int) (*initProc, error) {
 		return nil, fmt.Errorf("opening a pidfd on init %d: %w", pid, err)
 	}
 	unix.CloseOnExec(fd)
-	return &initProc{pid: pid, fd: os.NewFile(uintptr(fd), "pidfd"), done: make(chan struct{})}, nil
+	return &initProc{hostPid: pid, fd: os.NewFile(uintptr(fd), "pidfd"), done: make(chan struct{})}, nil
 }
 
 // watch closes p.done when the init exits, reaping it when it is the
@@ -103,11 +103,14 @@ func pidfdExited(fd int) bool {
 	return err == nil && n > 0
 }
 
+// pid implements initHandle.
+func (p *initProc) pid() int { return p.hostPid }
+
+// startTime implements initHandle.
+func (p *initProc) startTime() uint64 { return p.start }
+
 // alive reports whether the init still runs.
 func (p *initProc) alive() bool {
-	if p == nil {
-		return false
-	}
 	select {
 	case <-p.done:
 		return false
@@ -126,7 +129,7 @@ func (p *initProc) signal(sig unix.Signal) error {
 		if errors.Is(err, unix.ESRCH) {
 			return errInitGone
 		}
-		return fmt.Errorf("signalling init %d: %w", p.pid, err)
+		return fmt.Errorf("signalling init %d: %w", p.hostPid, err)
 	}
 	return nil
 }
@@ -158,7 +161,7 @@ func (p *initProc) stop(grace time.Duration) error {
 	if p.wait(5 * time.Second) {
 		return nil
 	}
-	return fmt.Errorf("init %d did not end", p.pid)
+	return fmt.Errorf("init %d did not end", p.hostPid)
 }
 
 // kill ends the init with SIGKILL and waits until it is gone.
@@ -171,23 +174,51 @@ func (p *initProc) kill() error {
 	if p.wait(5 * time.Second) {
 		return nil
 	}
-	return fmt.Errorf("init %d did not end", p.pid)
+	return fmt.Errorf("init %d did not end", p.hostPid)
 }
 
 // nsPath returns the path of one of the init's namespaces, such as "net".
 // The pid in it names the init for as long as alive reports true.
 func (p *initProc) nsPath(ns string) string {
-	return fmt.Sprintf("/proc/%d/ns/%s", p.pid, ns)
+	return fmt.Sprintf("/proc/%d/ns/%s", p.hostPid, ns)
 }
 
 // release closes the pidfd once the init has exited; until then the watch
 // goroutine holds it.
 func (p *initProc) release() {
-	if p == nil {
-		return
-	}
 	go func() {
 		<-p.done
 		p.fd.Close()
 	}()
+}
+
+// nsLauncher is the daemon's launcher: inits in new namespaces, known by
+// pidfds.
+type nsLauncher struct{}
+
+// start implements launcher.
+func (nsLauncher) start(spec startSpec) (initHandle, error) {
+	p, err := startInit(spec)
+	if err != nil {
+		return nil, err
+	}
+	protectInit(spec.log, p.hostPid)
+	return p, nil
+}
+
+// reattach implements launcher.
+func (nsLauncher) reattach(pid int, start uint64) (initHandle, error) {
+	p, err := reattachInit(pid, start)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// find implements launcher.
+func (nsLauncher) find(st *State, pids []int) initHandle {
+	if p := findInit(st, pids); p != nil {
+		return p
+	}
+	return nil
 }

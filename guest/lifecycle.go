@@ -103,13 +103,13 @@ func (m *Manager) stop(e *entry) error {
 // stopInit ends the init of the guest e, through its pidfd, and records it.
 func (m *Manager) stopInit(e *entry) error {
 	st := &e.state
-	if e.proc.alive() {
+	if isRunning(e.proc) {
 		if err := e.proc.stop(m.opts.StopGrace); err != nil {
 			return fmt.Errorf("stopping guest %s: %w", st.ID(), err)
 		}
 		m.log.Info("stopped guest", "guest", st.ID())
 	}
-	e.proc.release()
+	release(e.proc)
 	e.proc = nil
 	m.detach(st)
 	m.deleteCgroup(st)

@@ -76,7 +76,7 @@ func (m *Manager) Stats(id string) (Stats, error) {
 	}
 	st, proc := e.state, e.proc
 	e.mu.Unlock()
-	if !proc.alive() {
+	if !isRunning(proc) {
 		return Stats{}, nil
 	}
 	var s Stats
@@ -115,7 +115,7 @@ func (m *Manager) SetLimits(id string, l config.Limits) error {
 	if err := eff.Check(config.LocalHost()); err != nil {
 		return fmt.Errorf("limits of guest %s: %w", id, err)
 	}
-	if err := m.updateCgroup(&next, eff, e.proc.alive()); err != nil {
+	if err := m.updateCgroup(&next, eff, isRunning(e.proc)); err != nil {
 		return err
 	}
 	if err := writeState(m.guestDir(id), &next); err != nil {

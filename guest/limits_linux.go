@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -17,11 +18,11 @@ import (
 // starts back to 0.
 const initOOMScoreAdj = -999
 
-// protectInit sets the oom_score_adj of the init pid of guest id. Equivalent
-// to: `echo -999 > /proc/PID/oom_score_adj`.
-func (m *Manager) protectInit(id string, pid int) {
+// protectInit sets the oom_score_adj of the init pid. Equivalent to: `echo
+// -999 > /proc/PID/oom_score_adj`.
+func protectInit(log *slog.Logger, pid int) {
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(initOOMScoreAdj)), 0); err != nil {
-		m.log.Warn("keeping the init of guest from the OOM killer", "guest", id, "err", err)
+		log.Warn("keeping the init of guest from the OOM killer", "err", err)
 	}
 }
 

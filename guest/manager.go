@@ -51,6 +51,10 @@ type Options struct {
 	StopGrace time.Duration
 	// Trace, when set, gets the time of each phase of a guest's start.
 	Trace TraceFunc
+
+	// launcher starts inits; nil is the daemon's, nsLauncher. Tests set a
+	// fake.
+	launcher launcher
 }
 
 // Manager creates, starts, stops and finds guests. It is safe for concurrent use.
@@ -68,12 +72,12 @@ type Manager struct {
 type entry struct {
 	mu    sync.Mutex
 	state State
-	proc  *initProc // the running init; nil or exited when not running
-	gone  bool      // removed while a caller waited for mu
+	proc  initHandle // the running init; nil or exited when not running
+	gone  bool       // removed while a caller waited for mu
 
 	showMu    sync.Mutex
 	shown     State
-	shownProc *initProc
+	shownProc initHandle
 	phase     string // StatusStarting, StatusStopping or ""
 	lastErr   string // why the last start failed
 }
@@ -99,7 +103,7 @@ func (e *entry) info() Info {
 	e.showMu.Lock()
 	st, proc, phase, lastErr := e.shown, e.shownProc, e.phase, e.lastErr
 	e.showMu.Unlock()
-	in := Info{State: st, Running: proc.alive(), Status: phase, Error: lastErr}
+	in := Info{State: st, Running: isRunning(proc), Status: phase, Error: lastErr}
 	switch {
 	case phase != "":
 	case in.Running:
@@ -123,6 +127,9 @@ func NewManager(opts Options) (*Manager, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.launcher == nil {
+		opts.launcher = nsLauncher{}
 	}
 	m := &Manager{opts: opts, log: opts.Logger, guests: make(map[string]*entry), leases: make(map[netip.Addr]bool)}
 	if err := m.makeDirs(); err != nil {
@@ -190,7 +197,7 @@ func (m *Manager) load() error {
 // start time its guest.json recorded, or marks the guest stopped.
 func (m *Manager) reattach(e *entry) {
 	st := &e.state
-	if p, err := reattachInit(st.InitPid, st.InitStart); err == nil {
+	if p, err := m.opts.launcher.reattach(st.InitPid, st.InitStart); err == nil {
 		m.log.Info("reattached to guest", "guest", st.ID(), "pid", st.InitPid)
 		e.proc = p
 		e.publish("", nil)
@@ -267,10 +274,10 @@ func (m *Manager) checkQuota(owner string) error {
 
 // ensureRunning starts the guest unless its init runs. Called with e.mu held.
 func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
-	if e.proc.alive() {
+	if isRunning(e.proc) {
 		return nil
 	}
-	e.proc.release()
+	release(e.proc)
 	e.proc = nil
 	if p := m.findInit(&e.state); p != nil {
 		return m.record(e, p)
@@ -283,11 +290,11 @@ func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
 
 // record makes p the running init of e, as found in its cgroup after the
 // daemon lost track of it, and writes it down.
-func (m *Manager) record(e *entry, p *initProc) error {
+func (m *Manager) record(e *entry, p initHandle) error {
 	st := &e.state
-	m.log.Info("found running init of guest", "guest", st.ID(), "pid", p.pid)
+	m.log.Info("found running init of guest", "guest", st.ID(), "pid", p.pid())
 	e.proc = p
-	st.InitPid, st.InitStart = p.pid, p.start
+	st.InitPid, st.InitStart = p.pid(), p.startTime()
 	err := writeState(m.guestDir(st.ID()), st)
 	e.publish("", err)
 	return err
@@ -313,7 +320,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 	}
 	trace.mark("cgroup")
 	dir := m.guestDir(st.ID())
-	p, err := startInit(startSpec{
+	p, err := m.opts.launcher.start(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
 		trace: trace, cgroup: cg, stopGrace: m.opts.StopGrace, log: m.log.With("guest", st.ID()),
@@ -324,10 +331,9 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
-	m.protectInit(st.ID(), p.pid)
 	crashPoint(CrashStartAfterInit)
 	next := *st
-	next.InitPid, next.InitStart, next.Rootfs = p.pid, p.start, rootfs
+	next.InitPid, next.InitStart, next.Rootfs = p.pid(), p.startTime(), rootfs
 	if err := recordStart(m.guestDir(st.ID()), &next); err != nil {
 		// A start that cannot be recorded is undone: no init, link or
 		// cgroup is left that the daemon does not know of.
@@ -337,7 +343,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 	*st = next
 	e.proc = p
 	trace.mark("state")
-	m.log.Info("started guest", "guest", st.ID(), "pid", p.pid, "took", time.Since(t0))
+	m.log.Info("started guest", "guest", st.ID(), "pid", p.pid(), "took", time.Since(t0))
 	return nil
 }
 
@@ -347,13 +353,31 @@ var recordStart = writeState
 
 // undoStart ends the init p of the guest st, just started, and what was
 // made for it.
-func (m *Manager) undoStart(st *State, p *initProc) {
+func (m *Manager) undoStart(st *State, p initHandle) {
 	if err := p.kill(); err != nil {
 		m.log.Error("undoing the start of guest", "guest", st.ID(), "err", err)
 	}
 	p.release()
 	m.detach(st)
 	m.deleteCgroup(st)
+}
+
+// findInit asks the launcher for an init of the guest st among the
+// processes of its cgroup, as after a daemon killed between starting the
+// init and recording it; nil when there is none or no cgroups.
+func (m *Manager) findInit(st *State) initHandle {
+	if m.opts.Cgroups == nil {
+		return nil
+	}
+	cg, err := m.opts.Cgroups.Open(st.ID())
+	if err != nil {
+		return nil
+	}
+	pids, err := cg.Procs()
+	if err != nil || len(pids) == 0 {
+		return nil
+	}
+	return m.opts.launcher.find(st, pids)
 }
 
 // rootfs returns the root filesystem the guest st starts from: the image

@@ -123,7 +123,7 @@ func (m *Manager) detach(st *State) {
 
 // reattachNetwork attaches a running guest found at daemon start again: its
 // link is there, but its DNS name and published ports are the daemon's.
-func (m *Manager) reattachNetwork(st *State, p *initProc) {
+func (m *Manager) reattachNetwork(st *State, p initHandle) {
 	if m.opts.Network == nil || !st.IP.IsValid() {
 		return
 	}

@@ -105,12 +105,12 @@ func startInit(spec startSpec) (*initProc, error) {
 func setUpInit(spec startSpec, p *initProc, ours *net.UnixConn) error {
 	spec.trace.mark("clone")
 	if spec.attach != nil {
-		if err := spec.attach(p.pid); err != nil {
+		if err := spec.attach(p.hostPid); err != nil {
 			return err
 		}
 	}
 	spec.trace.mark("network")
-	if err := handOver(spec, p.pid, ours); err != nil {
+	if err := handOver(spec, p.hostPid, ours); err != nil {
 		return fmt.Errorf("setting up guest %s: %w", spec.state.ID(), err)
 	}
 	return nil
