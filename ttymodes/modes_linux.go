@@ -3,26 +3,28 @@ package ttymodes
 import (
 	"slices"
 
+	"golang.org/x/crypto/ssh"
+
 	"golang.org/x/sys/unix"
 )
 
 // controlChars maps opcodes to indexes of Termios.Cc.
 var controlChars = map[uint8]int{
-	opVINTR:    unix.VINTR,
-	opVQUIT:    unix.VQUIT,
-	opVERASE:   unix.VERASE,
-	opVKILL:    unix.VKILL,
-	opVEOF:     unix.VEOF,
-	opVEOL:     unix.VEOL,
-	opVEOL2:    unix.VEOL2,
-	opVSTART:   unix.VSTART,
-	opVSTOP:    unix.VSTOP,
-	opVSUSP:    unix.VSUSP,
-	opVREPRINT: unix.VREPRINT,
-	opVWERASE:  unix.VWERASE,
-	opVLNEXT:   unix.VLNEXT,
-	opVSWTCH:   unix.VSWTC,
-	opVDISCARD: unix.VDISCARD,
+	ssh.VINTR:    unix.VINTR,
+	ssh.VQUIT:    unix.VQUIT,
+	ssh.VERASE:   unix.VERASE,
+	ssh.VKILL:    unix.VKILL,
+	ssh.VEOF:     unix.VEOF,
+	ssh.VEOL:     unix.VEOL,
+	ssh.VEOL2:    unix.VEOL2,
+	ssh.VSTART:   unix.VSTART,
+	ssh.VSTOP:    unix.VSTOP,
+	ssh.VSUSP:    unix.VSUSP,
+	ssh.VREPRINT: unix.VREPRINT,
+	ssh.VWERASE:  unix.VWERASE,
+	ssh.VLNEXT:   unix.VLNEXT,
+	ssh.VSWTCH:   unix.VSWTC,
+	ssh.VDISCARD: unix.VDISCARD,
 }
 
 // flagField names one of the four flag words of a termios.
@@ -44,43 +46,43 @@ type flagBit struct {
 // flagBits maps opcodes to the bit they set or clear. CS7 and CS8 are not
 // here: they are a field, not bits (see applyCharSize).
 var flagBits = map[uint8]flagBit{
-	opIGNPAR:  {iflag, unix.IGNPAR},
-	opPARMRK:  {iflag, unix.PARMRK},
-	opINPCK:   {iflag, unix.INPCK},
-	opISTRIP:  {iflag, unix.ISTRIP},
-	opINLCR:   {iflag, unix.INLCR},
-	opIGNCR:   {iflag, unix.IGNCR},
-	opICRNL:   {iflag, unix.ICRNL},
-	opIUCLC:   {iflag, unix.IUCLC},
-	opIXON:    {iflag, unix.IXON},
-	opIXANY:   {iflag, unix.IXANY},
-	opIXOFF:   {iflag, unix.IXOFF},
-	opIMAXBEL: {iflag, unix.IMAXBEL},
-	opIUTF8:   {iflag, unix.IUTF8},
+	ssh.IGNPAR:  {iflag, unix.IGNPAR},
+	ssh.PARMRK:  {iflag, unix.PARMRK},
+	ssh.INPCK:   {iflag, unix.INPCK},
+	ssh.ISTRIP:  {iflag, unix.ISTRIP},
+	ssh.INLCR:   {iflag, unix.INLCR},
+	ssh.IGNCR:   {iflag, unix.IGNCR},
+	ssh.ICRNL:   {iflag, unix.ICRNL},
+	ssh.IUCLC:   {iflag, unix.IUCLC},
+	ssh.IXON:    {iflag, unix.IXON},
+	ssh.IXANY:   {iflag, unix.IXANY},
+	ssh.IXOFF:   {iflag, unix.IXOFF},
+	ssh.IMAXBEL: {iflag, unix.IMAXBEL},
+	ssh.IUTF8:   {iflag, unix.IUTF8},
 
-	opISIG:    {lflag, unix.ISIG},
-	opICANON:  {lflag, unix.ICANON},
-	opXCASE:   {lflag, unix.XCASE},
-	opECHO:    {lflag, unix.ECHO},
-	opECHOE:   {lflag, unix.ECHOE},
-	opECHOK:   {lflag, unix.ECHOK},
-	opECHONL:  {lflag, unix.ECHONL},
-	opNOFLSH:  {lflag, unix.NOFLSH},
-	opTOSTOP:  {lflag, unix.TOSTOP},
-	opIEXTEN:  {lflag, unix.IEXTEN},
-	opECHOCTL: {lflag, unix.ECHOCTL},
-	opECHOKE:  {lflag, unix.ECHOKE},
-	opPENDIN:  {lflag, unix.PENDIN},
+	ssh.ISIG:    {lflag, unix.ISIG},
+	ssh.ICANON:  {lflag, unix.ICANON},
+	ssh.XCASE:   {lflag, unix.XCASE},
+	ssh.ECHO:    {lflag, unix.ECHO},
+	ssh.ECHOE:   {lflag, unix.ECHOE},
+	ssh.ECHOK:   {lflag, unix.ECHOK},
+	ssh.ECHONL:  {lflag, unix.ECHONL},
+	ssh.NOFLSH:  {lflag, unix.NOFLSH},
+	ssh.TOSTOP:  {lflag, unix.TOSTOP},
+	ssh.IEXTEN:  {lflag, unix.IEXTEN},
+	ssh.ECHOCTL: {lflag, unix.ECHOCTL},
+	ssh.ECHOKE:  {lflag, unix.ECHOKE},
+	ssh.PENDIN:  {lflag, unix.PENDIN},
 
-	opOPOST:  {oflag, unix.OPOST},
-	opOLCUC:  {oflag, unix.OLCUC},
-	opONLCR:  {oflag, unix.ONLCR},
-	opOCRNL:  {oflag, unix.OCRNL},
-	opONOCR:  {oflag, unix.ONOCR},
-	opONLRET: {oflag, unix.ONLRET},
+	ssh.OPOST:  {oflag, unix.OPOST},
+	ssh.OLCUC:  {oflag, unix.OLCUC},
+	ssh.ONLCR:  {oflag, unix.ONLCR},
+	ssh.OCRNL:  {oflag, unix.OCRNL},
+	ssh.ONOCR:  {oflag, unix.ONOCR},
+	ssh.ONLRET: {oflag, unix.ONLRET},
 
-	opPARENB: {cflag, unix.PARENB},
-	opPARODD: {cflag, unix.PARODD},
+	ssh.PARENB: {cflag, unix.PARENB},
+	ssh.PARODD: {cflag, unix.PARODD},
 }
 
 // baudRates maps speeds in bits per second to their termios codes.
@@ -119,12 +121,12 @@ func applyMode(t *unix.Termios, op uint8, v uint32) {
 		return
 	}
 	switch op {
-	case opOSPEED:
+	case ssh.TTY_OP_OSPEED:
 		if code, ok := baudRates[v]; ok {
 			t.Cflag = t.Cflag&^unix.CBAUD | code
 			t.Ospeed = v
 		}
-	case opISPEED:
+	case ssh.TTY_OP_ISPEED:
 		if code, ok := baudRates[v]; ok {
 			t.Cflag = t.Cflag&^unix.CIBAUD | code<<unix.IBSHIFT
 			t.Ispeed = v
@@ -148,9 +150,9 @@ func applyControlChar(t *unix.Termios, i int, v uint32) {
 // are read together: CS8 wins, then CS7, else the size is left alone.
 func applyCharSize(t *unix.Termios, modes map[uint8]uint32) {
 	switch {
-	case modes[opCS8] != 0:
+	case modes[ssh.CS8] != 0:
 		t.Cflag = t.Cflag&^unix.CSIZE | unix.CS8
-	case modes[opCS7] != 0:
+	case modes[ssh.CS7] != 0:
 		t.Cflag = t.Cflag&^unix.CSIZE | unix.CS7
 	}
 }

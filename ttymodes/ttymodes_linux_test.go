@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
@@ -32,15 +34,15 @@ func getTermios(t *testing.T, f *os.File) *unix.Termios {
 func TestApplyOnPTY(t *testing.T) {
 	pts := openPTY(t)
 	modes := map[uint8]uint32{
-		opECHO:   0,
-		opICANON: 1,
-		opVINTR:  7,     // ^G instead of ^C
-		opVQUIT:  255,   // disabled
-		opONLCR:  0,     // output: no CR before NL
-		opIUTF8:  1,     // input is UTF-8
-		opOSPEED: 38400, // a standard speed
-		200:      1,     // unknown opcode: ignored
-		opVEOF:   1000,  // does not fit a byte: ignored
+		ssh.ECHO:          0,
+		ssh.ICANON:        1,
+		ssh.VINTR:         7,     // ^G instead of ^C
+		ssh.VQUIT:         255,   // disabled
+		ssh.ONLCR:         0,     // output: no CR before NL
+		ssh.IUTF8:         1,     // input is UTF-8
+		ssh.TTY_OP_OSPEED: 38400, // a standard speed
+		200:               1,     // unknown opcode: ignored
+		ssh.VEOF:          1000,  // does not fit a byte: ignored
 	}
 	before := getTermios(t, pts)
 	if err := Apply(int(pts.Fd()), modes); err != nil {
@@ -85,7 +87,7 @@ func TestApplyNotATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := Apply(int(f.Fd()), map[uint8]uint32{opECHO: 0}); err == nil {
+	if err := Apply(int(f.Fd()), map[uint8]uint32{ssh.ECHO: 0}); err == nil {
 		t.Errorf("Apply(%s) = nil, want an error", os.DevNull)
 	}
 }
@@ -97,9 +99,9 @@ func TestApplyCharSize(t *testing.T) {
 		start uint32
 		want  uint32
 	}{
-		{"OpenSSH sends CS7=0 CS8=1", map[uint8]uint32{opCS7: 0, opCS8: 1}, unix.CS7, unix.CS8},
-		{"CS7 only", map[uint8]uint32{opCS7: 1, opCS8: 0}, unix.CS8, unix.CS7},
-		{"neither", map[uint8]uint32{opCS7: 0, opCS8: 0}, unix.CS6, unix.CS6},
+		{"OpenSSH sends CS7=0 CS8=1", map[uint8]uint32{ssh.CS7: 0, ssh.CS8: 1}, unix.CS7, unix.CS8},
+		{"CS7 only", map[uint8]uint32{ssh.CS7: 1, ssh.CS8: 0}, unix.CS8, unix.CS7},
+		{"neither", map[uint8]uint32{ssh.CS7: 0, ssh.CS8: 0}, unix.CS6, unix.CS6},
 		{"absent", map[uint8]uint32{}, unix.CS8, unix.CS8},
 	}
 	for _, tt := range tests {
@@ -120,13 +122,13 @@ func TestApplyModesFlags(t *testing.T) {
 	}{
 		{
 			name:  "set and clear",
-			modes: map[uint8]uint32{opISIG: 1, opECHO: 0, opIXON: 1, opOPOST: 0, opPARENB: 1},
+			modes: map[uint8]uint32{ssh.ISIG: 1, ssh.ECHO: 0, ssh.IXON: 1, ssh.OPOST: 0, ssh.PARENB: 1},
 			start: unix.Termios{Lflag: unix.ECHO, Oflag: unix.OPOST},
 			want:  unix.Termios{Lflag: unix.ISIG, Iflag: unix.IXON, Cflag: unix.PARENB},
 		},
 		{
 			name:  "input speed",
-			modes: map[uint8]uint32{opISPEED: 9600, opOSPEED: 12345},
+			modes: map[uint8]uint32{ssh.TTY_OP_ISPEED: 9600, ssh.TTY_OP_OSPEED: 12345},
 			want:  unix.Termios{Cflag: unix.B9600 << unix.IBSHIFT, Ispeed: 9600},
 		},
 		{
