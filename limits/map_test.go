@@ -68,6 +68,7 @@ func v1Files(swap, bfq, cfq bool) []string {
 		"memory/vmhost-t/g/memory.limit_in_bytes", "memory/vmhost-t/g/cgroup.procs",
 		"cpu/vmhost-t/g/cpu.cfs_quota_us", "cpu/vmhost-t/g/cpu.cfs_period_us", "cpu/vmhost-t/g/cpu.shares",
 		"cpuacct/vmhost-t/g/cpuacct.usage", "pids/vmhost-t/g/pids.max", "blkio/vmhost-t/g/cgroup.procs",
+		"devices/vmhost-t/g/devices.list",
 	}
 	if swap {
 		files = append(files, "memory/vmhost-t/g/memory.memsw.limit_in_bytes")
@@ -133,6 +134,18 @@ func TestMappingV1(t *testing.T) {
 		if diff := cmp.Diff(tt.want, readTree(t, root)); diff != "" {
 			t.Errorf("%s: Update(%+v) wrote (-want +got):\n%s", tt.name, tt.spec, diff)
 		}
+	}
+}
+
+func TestNewV1NeedsDevices(t *testing.T) {
+	var files []string
+	for _, f := range v1Files(true, true, false) {
+		if !strings.HasPrefix(f, "devices/") {
+			files = append(files, f)
+		}
+	}
+	if _, err := NewV1(makeTree(t, files), "vmhost-t"); err == nil || !strings.Contains(err.Error(), "devices controller is not mounted") {
+		t.Errorf("NewV1 without the devices hierarchy = %v, want an error naming it", err)
 	}
 }
 

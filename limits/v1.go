@@ -13,8 +13,11 @@ import (
 )
 
 // v1Controllers are the cgroup1 controllers a guest's group uses, where the
-// host has them.
-var v1Controllers = []cgroup1.Name{cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Memory, cgroup1.Pids, cgroup1.Blkio}
+// host has them; v1Required are those it must have.
+var (
+	v1Controllers = []cgroup1.Name{cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Memory, cgroup1.Pids, cgroup1.Blkio, cgroup1.Devices}
+	v1Required    = []cgroup1.Name{cgroup1.Devices}
+)
 
 // v1 is the cgroup1 hierarchies mounted under root (/sys/fs/cgroup/cpu, ...).
 type v1 struct {
@@ -34,7 +37,23 @@ func newV1(root string) (*v1, error) {
 	if len(h.subs) == 0 {
 		return nil, fmt.Errorf("no cgroup1 controller (%s) is mounted under %s; mount them, or use a cgroup2 host", joinNames(v1Controllers), root)
 	}
+	for _, name := range v1Required {
+		if !h.has(name) {
+			return nil, fmt.Errorf("the cgroup1 %s controller is not mounted under %s: without it guests could use any device node of their images; mount it at %s",
+				name, root, filepath.Join(root, string(name)))
+		}
+	}
 	return h, nil
+}
+
+// has reports whether the controller name is mounted.
+func (h *v1) has(name cgroup1.Name) bool {
+	for _, s := range h.subs {
+		if s.Name() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // v1Subsystem returns containerd's subsystem of controller name under root.
@@ -48,6 +67,8 @@ func v1Subsystem(root string, name cgroup1.Name) cgroup1.Subsystem {
 		return cgroup1.NewMemory(root, cgroup1.OptionalSwap(), cgroup1.IgnoreModules("kmem", "kmem.tcp"))
 	case cgroup1.Pids:
 		return cgroup1.NewPids(root)
+	case cgroup1.Devices:
+		return cgroup1.NewDevices(root)
 	}
 	return cgroup1.NewBlkio(root)
 }
@@ -80,10 +101,16 @@ func (h *v1) v1Dirs(path string) v1Dirs {
 	return d
 }
 
-// create implements hierarchy. Equivalent to: `mkdir -p
-// /sys/fs/cgroup/{cpu,cpuacct,memory,pids,blkio}/PATH`.
+// create implements hierarchy: it makes the group, whose devices are those
+// of guestDevices from the start. Equivalent to: `mkdir -p
+// /sys/fs/cgroup/{cpu,cpuacct,memory,pids,blkio,devices}/PATH`, `echo a >
+// /sys/fs/cgroup/devices/PATH/devices.deny` and `echo c 1:3 rwm >
+// /sys/fs/cgroup/devices/PATH/devices.allow` for each device allowed. The
+// devices are set here only, not by apply: a group with children (should a
+// guest ever make some) cannot take "a" in devices.deny again.
 func (h *v1) create(path string) error {
-	_, err := cgroup1.New(cgroup1.StaticPath(path), &specs.LinuxResources{}, cgroup1.WithHierarchy(h.hierarchy))
+	res := &specs.LinuxResources{Devices: deviceCgroupRules()}
+	_, err := cgroup1.New(cgroup1.StaticPath(path), res, cgroup1.WithHierarchy(h.hierarchy))
 	return err
 }
 
@@ -160,7 +187,7 @@ func (h *v1) procs(path string) ([]int, error) {
 }
 
 // remove implements hierarchy. Equivalent to: `rmdir
-// /sys/fs/cgroup/{cpu,cpuacct,memory,pids,blkio}/PATH`.
+// /sys/fs/cgroup/{cpu,cpuacct,memory,pids,blkio,devices}/PATH`.
 func (h *v1) remove(path string) error {
 	cg, err := h.load(path)
 	if errors.Is(err, cgroup1.ErrCgroupDeleted) {

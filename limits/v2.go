@@ -49,16 +49,19 @@ func (h *v2) available() ([]string, error) {
 	return use, nil
 }
 
-// create implements hierarchy: it makes the group and turns its controllers
-// on in every ancestor's cgroup.subtree_control. Equivalent to: `mkdir -p
-// /sys/fs/cgroup/PATH` and `echo +cpu +memory +pids +io >
-// /sys/fs/cgroup/.../cgroup.subtree_control` down to its parent.
+// create implements hierarchy: it makes the group, turns its controllers
+// on in every ancestor's cgroup.subtree_control, and attaches to it the
+// BPF_CGROUP_DEVICE program that allows the devices of guestDevices alone.
+// Equivalent to: `mkdir -p /sys/fs/cgroup/PATH`, `echo +cpu +memory +pids
+// +io > /sys/fs/cgroup/.../cgroup.subtree_control` down to its parent, and
+// `bpftool cgroup attach /sys/fs/cgroup/PATH device PROG multi`. The program
+// is attached here only, not by apply, which would add one more each time.
 func (h *v2) create(path string) error {
 	use, err := h.available()
 	if err != nil {
 		return err
 	}
-	res := &cgroup2.Resources{}
+	res := &cgroup2.Resources{Devices: deviceCgroupRules()}
 	for _, c := range use {
 		switch c {
 		case "cpu":
