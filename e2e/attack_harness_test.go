@@ -25,11 +25,8 @@ var attackerBin struct {
 func buildAttacker(t testing.TB) string {
 	t.Helper()
 	attackerBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "vmhost-e2e-attacker-")
-		if err != nil {
-			attackerBin.err = err
-			return
-		}
+		// Beside vmhostd, in the directory TestMain removes at the end.
+		dir := filepath.Dir(daemonBin)
 		bin := filepath.Join(dir, "attacker")
 		if err := buildStatic(bin, "vmhost/e2e/attacker"); err != nil {
 			attackerBin.err = err
