@@ -32,8 +32,15 @@ const (
 const (
 	sftpDataHeader = 512
 	sftpHeaderMax  = 8 << 10
-	// sftpMaxOpen bounds the files followed at once in one session.
+	// sftpMaxOpen bounds the files followed at once in one session, and
+	// each kind of request waiting for its answer.
 	sftpMaxOpen = 1024
+	// sftpMaxHandle bounds a handle the audit keeps: the server (in the
+	// guest, and the guest's to control) makes them; longer ones are not
+	// followed. OpenSSH's are 4 bytes.
+	sftpMaxHandle = 256
+	// sftpMaxPath bounds what the audit keeps of an opened path.
+	sftpMaxPath = 1024
 )
 
 // sftpAudit follows an SFTP session from the side, without changing it, and
@@ -79,7 +86,7 @@ func (a *sftpAudit) request(typ byte, id uint32, b []byte) {
 	case fxpOpen:
 		path, rest, ok := sftpString(b)
 		if ok && len(rest) >= 4 && len(a.opening) < sftpMaxOpen {
-			a.opening[id] = sftpFile{path: path, flags: binary.BigEndian.Uint32(rest)}
+			a.opening[id] = sftpFile{path: path[:min(len(path), sftpMaxPath)], flags: binary.BigEndian.Uint32(rest)}
 		}
 	case fxpRead:
 		if h, _, ok := sftpString(b); ok && a.files[h] != nil && len(a.reads) < sftpMaxOpen {
@@ -91,7 +98,7 @@ func (a *sftpAudit) request(typ byte, id uint32, b []byte) {
 			f.written += int64(binary.BigEndian.Uint32(rest[8:]))
 		}
 	case fxpClose:
-		if h, _, ok := sftpString(b); ok && a.files[h] != nil {
+		if h, _, ok := sftpString(b); ok && a.files[h] != nil && len(a.closing) < sftpMaxOpen {
 			a.closing[id] = h
 		}
 	}
@@ -105,7 +112,7 @@ func (a *sftpAudit) reply(typ byte, id uint32, b []byte) {
 	case fxpHandle:
 		f, ok := a.opening[id]
 		h, _, okH := sftpString(b)
-		if ok && okH && len(a.files) < sftpMaxOpen {
+		if ok && okH && len(h) <= sftpMaxHandle && len(a.files) < sftpMaxOpen {
 			f.opened = time.Now()
 			a.files[h] = &f
 		}

@@ -87,3 +87,26 @@ func TestSFTPAuditGarbage(t *testing.T) {
 	}
 	a.finish() // no hang, no panic
 }
+
+func TestSFTPAuditBounded(t *testing.T) {
+	a := newSFTPAudit(slog.New(slog.DiscardHandler))
+	long := strings.Repeat("h", 8000)
+	a.request(fxpOpen, 1, append(sshString("/root/f"), 0, 0, 0, fxfRead))
+	a.reply(fxpHandle, 1, sshString(long))
+	if len(a.files) != 0 {
+		t.Errorf("a handle of %d bytes is followed; want handles over %d bytes left alone", len(long), sftpMaxHandle)
+	}
+	a.request(fxpOpen, 2, append(sshString("/root/g"), 0, 0, 0, fxfRead))
+	a.reply(fxpHandle, 2, sshString("h1"))
+	for id := uint32(3); id < 100000; id++ {
+		a.request(fxpClose, id, sshString("h1")) // never answered
+	}
+	if len(a.closing) > sftpMaxOpen {
+		t.Errorf("%d unanswered closes kept; want at most %d", len(a.closing), sftpMaxOpen)
+	}
+}
+
+// sshString encodes an SFTP string: its length, then its bytes.
+func sshString(s string) []byte {
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...)
+}
