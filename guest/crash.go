@@ -22,6 +22,9 @@ const (
 	// CrashRemoveAfterRename is in a guest's removal: its directory is
 	// renamed away, not yet deleted.
 	CrashRemoveAfterRename = "remove-after-rename"
+	// CrashResetAfterRename is in a guest's reset: its upper/ is renamed
+	// away, its work/ not yet, its state not yet written.
+	CrashResetAfterRename = "reset-after-rename"
 )
 
 // crashAt is the crash point of this process, from CrashEnv.

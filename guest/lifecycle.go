@@ -155,13 +155,7 @@ func (m *Manager) Reset(id string) error {
 	if err := m.stop(e); err != nil {
 		return err
 	}
-	for _, d := range []string{upperDir, workSubdir} {
-		if err := os.RemoveAll(filepath.Join(m.guestDir(id), d)); err != nil {
-			return fmt.Errorf("resetting guest %s: %w", id, err)
-		}
-	}
-	e.state.Rootfs = "" // the next start takes the image's current build
-	if err := writeState(m.guestDir(id), &e.state); err != nil {
+	if err := m.resetFiles(&e.state); err != nil {
 		return fmt.Errorf("resetting guest %s: %w", id, err)
 	}
 	e.publish("", nil)

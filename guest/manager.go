@@ -182,7 +182,7 @@ func (m *Manager) load() error {
 		}
 		m.guests[st.ID()] = e
 	}
-	m.removeStaleRunDirs()
+	m.sweep()
 	return nil
 }
 
