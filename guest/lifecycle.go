@@ -183,12 +183,12 @@ func (m *Manager) Exec(ctx context.Context, id string, req SpawnRequest) (Proces
 		return nil, err
 	}
 	err = m.ensureRunning(ctx, e)
-	sock := filepath.Join(m.runDir(id), controlSock)
+	sock, done := filepath.Join(m.runDir(id), controlSock), e.proc.exited()
 	e.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	return spawnVia(ctx, sock, req)
+	return spawnVia(ctx, sock, req, done)
 }
 
 // Get returns what List shows of the guest id.

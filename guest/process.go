@@ -2,6 +2,7 @@ package guest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -45,6 +46,11 @@ type ExitStatus struct {
 	Signal     syscall.Signal `json:"signal,omitempty"`
 	CoreDumped bool           `json:"core,omitempty"`
 }
+
+// ErrGuestStopped is returned by a Process's Wait when the guest stopped
+// (its init ended, which ends every process of the guest) before the
+// process's exit was told. The guest starts again on its next use.
+var ErrGuestStopped = errors.New("the guest stopped")
 
 // Process is a process running inside a guest.
 type Process interface {
