@@ -29,7 +29,7 @@ func newNetwork(cfg *config.Config, log *slog.Logger) (*netplumb.Network, error)
 	}
 	return netplumb.New(netplumb.Config{
 		Bridge: cfg.Network.Bridge, Subnet: subnet,
-		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(),
+		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(), AdoptBridge: cfg.Network.AdoptBridge,
 		Forwards: fwds, Logger: log,
 	})
 }
