@@ -113,4 +113,3 @@ func makeRemovable(dir string) {
 		return nil
 	})
 }
-
