@@ -1,9 +1,6 @@
 package config
 
-import (
-	"bytes"
-	"fmt"
-)
+import "bytes"
 
 // Bounds of a configuration file, checked before it is parsed, so that a
 // huge file is refused at once and with little memory: a YAML parser holds a
@@ -23,8 +20,8 @@ const (
 // and reports whether it is within bounds.
 func checkBounds(r *report, data []byte) bool {
 	if len(data) > MaxFileSize {
-		r.addAt(0, "", "the file is %s, more than the %s a configuration may be; is this the configuration file?",
-			humanBytes(int64(len(data))), humanBytes(MaxFileSize))
+		r.addAt(0, "", "the file is larger than %d MiB, the most a configuration may be; is this the configuration file?",
+			MaxFileSize>>20)
 		return false
 	}
 	if n := countItems(data); n > maxItems {
@@ -43,15 +40,4 @@ func countItems(data []byte) int {
 		n += bytes.Count(data, []byte{c})
 	}
 	return n
-}
-
-// humanBytes writes n as "4.0 MiB", "512 B" and the like.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

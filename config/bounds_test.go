@@ -57,7 +57,7 @@ func TestParseBounds(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"too big", "users: {}\n#" + strings.Repeat("x", MaxFileSize), `c.yaml: the file is 4.0 MiB, more than the 4.0 MiB a configuration may be`},
+		{"too big", "users: {}\n#" + strings.Repeat("x", MaxFileSize), `c.yaml: the file is larger than 4 MiB, the most a configuration may be`},
 		{"too many items", "users: [" + strings.Repeat("a,", maxItems) + "]\n", `c.yaml: the file has 100003 lines and list or map items, more than the 100000`},
 		{"too many lines", strings.Repeat("\n", maxItems) + "users: {}\n", `more than the 100000 a configuration may have`},
 		{"billion laughs", laughs(), `users.bob.keys[0]: expected a string, found a list`},
@@ -98,7 +98,7 @@ func TestLoadHugeFile(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err = testLoader.Load(path)
 	runtime.ReadMemStats(&after)
-	if err == nil || !strings.Contains(err.Error(), "more than the 4.0 MiB a configuration may be") {
+	if err == nil || !strings.Contains(err.Error(), "the file is larger than 4 MiB, the most a configuration may be") {
 		t.Errorf("Load(50 MiB file) = %v, want it refused for its size", err)
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
