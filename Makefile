@@ -2,7 +2,9 @@
 #
 #   make deps    install the Debian packages vmhostd and its tests use
 #   make build   build bin/vmhostd
-#   make test    go vet, then unit, privileged and e2e tests (as root)
+#   make test    go vet, then unit, privileged and e2e tests (as root), then
+#                each fuzz target for a few seconds
+#   make fuzz    only the fuzz targets (FUZZTIME=10m for a longer run)
 #   make run     run vmhostd with config.example.yaml; log in as alice
 #   make bench   measure vmhost against OpenSSH's sshd and plain netns (as root)
 #   make clean   remove bin/ and .run/
@@ -21,7 +23,7 @@ CONFIG       := config.example.yaml
 # SUDO is empty as root and "sudo" otherwise.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps build test run bench bench-deps clean check-sudo install uninstall
+.PHONY: deps build test fuzz run bench bench-deps clean check-sudo install uninstall
 
 # check-sudo stops with advice when root is needed and sudo is missing.
 check-sudo:
@@ -56,6 +58,21 @@ DEBOOTSTRAP_CACHE := /var/cache/vmhost-debootstrap
 test: deps
 	go vet ./...
 	$(SUDO) env PATH="$$PATH" VMHOST_DEBOOTSTRAP_CACHE=$(DEBOOTSTRAP_CACHE) go test -count=1 -timeout 45m ./...
+	$(MAKE) fuzz
+
+# The fuzz targets, as package:Target; their seed corpora also run in every
+# go test. Each runs for FUZZTIME, with short minimizing so that an input
+# found new does not hold the run up for a minute.
+FUZZ_TARGETS := config:FuzzParse images:FuzzCleanName images:FuzzExtract \
+	sshgate:FuzzSFTPStream sshgate:FuzzSFTPAudit
+FUZZTIME     := 4s
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzzing $$name of ./$$pkg for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./$$pkg/ || exit 1; \
+	done
 
 # run uses the key of the user who typed "make run" (SUDO_USER under sudo)
 # as alice's key: config.example.yaml reads it from .run/alice.pub.

@@ -20,6 +20,10 @@ type Options struct {
 	AdminUID int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// HeaderTimeout, BodyTimeout and IdleTimeout bound how long a client
+	// may take to send a request's headers and body, and stay idle between
+	// requests; zero means DefaultHeaderTimeout and the like.
+	HeaderTimeout, BodyTimeout, IdleTimeout time.Duration
 }
 
 // Server serves the API.
@@ -40,6 +44,7 @@ func New(opts Options) *Server {
 	if opts.Sessions == nil {
 		opts.Sessions = noSessions{}
 	}
+	setTimeoutDefaults(&opts)
 	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -94,7 +99,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	uid, ok := peerUID(r.Context())
 	if !ok || uid != s.opts.AdminUID {
 		s.log.Warn("admin request refused: peer is not root", "uid", uid, "known", ok)
+		w.Header().Set("Connection", "close") // and its body is not read
 		writeError(w, errf(http.StatusForbidden, "permission denied: the vmhostd admin socket is for root only; run the command as root (sudo vmhostd ...)"))
+		return
+	}
+	if err := s.readBody(w, r); err != nil {
+		s.refuseBody(w, r, err)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

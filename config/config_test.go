@@ -55,6 +55,15 @@ users:
 
 func ptr[T any](v T) *T { return &v }
 
+// bob is a users: section with one user, the least a configuration holds.
+var bob = withKeys("users:\n  bob: {keys: [\"<bob-key>\"]}\n")
+
+// withBob adds the user of bob to c.
+func withBob(c *Config) *Config {
+	c.Users = map[string]User{"bob": {Keys: []string{bobKey}}}
+	return c
+}
+
 // defaultConfig is what an empty file at path means.
 func defaultConfig(path string) *Config {
 	return &Config{
@@ -97,7 +106,7 @@ func TestParse(t *testing.T) {
 	relative.Images["custom"] = Image{Source: "tar", Path: "/etc/vmhost/rootfs.tar"}
 	relative.Users = map[string]User{"alice": {AuthorizedKeysFile: "/etc/vmhost/.run/alice.pub"}}
 
-	ownBusybox := defaultConfig(name)
+	ownBusybox := withBob(defaultConfig(name))
 	ownBusybox.Network.NAT = ptr(false)
 	ownBusybox.Images["busybox"] = Image{Source: "tar", Path: "/srv/bb.tar"}
 	ownBusybox.Defaults.MaxGuests = 1
@@ -107,15 +116,13 @@ func TestParse(t *testing.T) {
 		want *Config
 	}{
 		{designExample, full},
-		{"", defaultConfig(name)},
-		{"# nothing but a comment\n", defaultConfig(name)},
-		{"---\n", defaultConfig(name)},
-		{"~\n", defaultConfig(name)},
-		{"network:\nimages:\nusers:\n", defaultConfig(name)},
+		{bob, withBob(defaultConfig(name))},
+		{"---\n" + bob, withBob(defaultConfig(name))},
+		{"network:\nimages:\n" + bob, withBob(defaultConfig(name))},
 		{withKeys("users:\n  bob: {keys: [\"<bob-key>\"]}\nnetwork:\n  forwards: [{host_port: 53, guest: bob+dns, guest_port: 53}]\n"), withUser},
 		{"data_dir: state\nrun_dir: ../run\nimages:\n  custom: {source: tar, path: rootfs.tar}\n" +
 			"users:\n  alice: {authorized_keys_file: .run/alice.pub}\n", relative},
-		{"network: {nat: false}\nimages:\n  busybox: {source: tar, path: /srv/bb.tar}\ndefaults: {max_guests: 1}\n", ownBusybox},
+		{"network: {nat: false}\nimages:\n  busybox: {source: tar, path: /srv/bb.tar}\ndefaults: {max_guests: 1}\n" + bob, ownBusybox},
 	}
 	for _, tt := range tests {
 		got, err := testLoader.Parse(name, []byte(tt.in))
@@ -126,7 +133,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseRelativeName(t *testing.T) {
-	got, err := testLoader.Parse("config.yaml", []byte("data_dir: state\n"))
+	got, err := testLoader.Parse("config.yaml", []byte("data_dir: state\n"+bob))
 	wd, _ := os.Getwd()
 	want := filepath.Join(wd, "state")
 	if err != nil || got.DataDir != want || got.Path != filepath.Join(wd, "config.yaml") {

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// FuzzParse checks that Parse never panics and that every line of every error
-// starts with the file name.
+// FuzzParse checks that Parse never panics, that what it accepts has users,
+// and that every line of every error starts with the file name.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		designExample,
@@ -21,6 +21,9 @@ func FuzzParse(f *testing.F) {
 		"--- 1\n--- 2\n",
 		"defaults: {<<: {image: busybox}, limits: {memory: 1.5GiB}}\n",
 		"network: {forwards: [{host_port: 1, guest: a+b}, {host_port: 1}]}\n",
+		"users: {}\n",
+		"users:\n  bob: {keys: [\"<bob-key>\"]}\n",
+		"a: &a [x, x]\nb: &b [*a, *a]\nusers: {bob: {keys: *b}}\n",
 	} {
 		f.Add(withKeys(seed))
 	}
@@ -28,8 +31,8 @@ func FuzzParse(f *testing.F) {
 		const name = "fuzz.yaml"
 		c, err := testLoader.Parse(name, []byte(in))
 		if err == nil {
-			if c == nil {
-				t.Fatalf("Parse(%q) = nil, nil, want a config or an error", in)
+			if c == nil || len(c.Users) == 0 {
+				t.Fatalf("Parse(%q) = %v, nil, want a config with users or an error", in, c)
 			}
 			return
 		}

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -25,11 +27,22 @@ func Parse(name string, data []byte) (*Config, error) {
 
 // Load reads, decodes, completes and validates the configuration file at path.
 func (l Loader) Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	return l.Parse(path, data)
+}
+
+// readBounded reads the file at path, or its first MaxFileSize bytes and
+// one more, so that a huge file is not read whole to be refused.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 }
 
 // Parse decodes data strictly, applies the defaults, makes relative paths
@@ -38,6 +51,13 @@ func (l Loader) Load(path string) (*Config, error) {
 func (l Loader) Parse(name string, data []byte) (*Config, error) {
 	r := newReport(name)
 	c := &Config{Path: absPath(name)}
+	if len(bytes.TrimSpace(data)) == 0 {
+		r.addAt(0, "", "the file is empty; a configuration needs at least users: (see config.example.yaml)")
+		return nil, r.err()
+	}
+	if !checkBounds(r, data) {
+		return nil, r.err()
+	}
 	decodeFile(r, data, c)
 	if len(r.errs) > 0 {
 		return nil, r.err()

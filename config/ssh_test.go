@@ -48,10 +48,10 @@ func TestParseSSH(t *testing.T) {
 		in   string
 		want SSH
 	}{
-		{"", defaultSSHSection()},
-		{"ssh:\n", defaultSSHSection()},
+		{bob, defaultSSHSection()},
+		{"ssh:\n" + bob, defaultSSHSection()},
 		{"ssh:\n  max_sessions: 50\n  max_forwards: 4\n  max_startups: 20\n  startups_drop_rate: 50\n  max_forward_channels: 1000\n  max_connections_per_user: 2\n  keepalive_interval: 0\n  idle_timeout: 1h30m\n" +
-			"  allow_agent_forwarding: false\n  auth_penalty: {burst: 0}\n", custom},
+			"  allow_agent_forwarding: false\n  auth_penalty: {burst: 0}\n" + bob, custom},
 	}
 	for _, tt := range tests {
 		got, err := testLoader.Parse("/c.yaml", []byte(tt.in))

@@ -25,6 +25,9 @@ type Network struct {
 	NAT      *bool     `yaml:"nat"`
 	Isolate  *bool     `yaml:"isolate"`
 	Forwards []Forward `yaml:"forwards"`
+	// AdoptBridge lets vmhost take over a bridge of that name that it did
+	// not make.
+	AdoptBridge bool `yaml:"adopt_bridge"`
 }
 
 // Forward publishes a host port to a port of a guest.

@@ -172,7 +172,7 @@ listen: nowhere
 }
 
 func TestParseUnknownHost(t *testing.T) {
-	in := "defaults:\n  limits: {memory: 1TiB, cpus: 512}\n"
+	in := "defaults:\n  limits: {memory: 1TiB, cpus: 512}\n" + bob
 	if _, err := (Loader{}).Parse("c.yaml", []byte(in)); err != nil {
 		t.Errorf("Parse(%q) = %v, want no error when the host's facts are unknown", in, err)
 	}

@@ -27,6 +27,10 @@ func checkImageRef(v *validator, path, name string) {
 // checkUsers wants every user named well, with keys, and overrides that make
 // sense.
 func checkUsers(v *validator) {
+	if len(v.c.Users) == 0 {
+		v.addf("users", "no user is defined, so no one could log in; add at least one, such as "+
+			"users: {alice: {keys: [\"ssh-ed25519 AAAA... alice@laptop\"]}}")
+	}
 	for _, name := range sortedKeys(v.c.Users) {
 		path := "users." + name
 		u := v.c.Users[name]

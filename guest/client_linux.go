@@ -16,9 +16,15 @@ import (
 // dialTimeout bounds connecting to an init and getting its answer to a spawn.
 const dialTimeout = 10 * time.Second
 
+// initEndWait is how long a process whose control connection ended without
+// its exit waits to learn that the init ended: the kernel closes a dying
+// process's sockets a moment before its pidfd tells it has exited.
+const initEndWait = 2 * time.Second
+
 // spawnVia asks the init listening on sock to start req, and returns the
-// running process.
-func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, error) {
+// running process. initDone, closed when the init exits (nil if unknown),
+// tells a process that ends with its guest apart.
+func spawnVia(ctx context.Context, sock string, req SpawnRequest, initDone <-chan struct{}) (Process, error) {
 	d := net.Dialer{Timeout: dialTimeout}
 	nc, err := d.DialContext(ctx, "unixpacket", sock)
 	if err != nil {
@@ -47,7 +53,12 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest) (Process, erro
 		return nil, fmt.Errorf("spawning in guest: %w", err)
 	}
 	c.SetDeadline(time.Time{})
-	return newProcess(c, rep.Pid, fds, req.TTY != nil)
+	p, err := newProcess(c, rep.Pid, fds, req.TTY != nil)
+	if err != nil {
+		return nil, err
+	}
+	p.initDone = initDone
+	return p, nil
 }
 
 // process is a process of a guest, seen from the daemon.
@@ -59,6 +70,8 @@ type process struct {
 	once   sync.Once
 	status ExitStatus
 	err    error
+	// initDone is closed when the guest's init exits; nil if unknown.
+	initDone <-chan struct{}
 }
 
 // newProcess wraps the files of a spawned process. They are made non-blocking
@@ -116,7 +129,7 @@ func (p *process) Wait() (ExitStatus, error) {
 		protocol.CloseAll(fds)
 		switch {
 		case err != nil:
-			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: %w", p.pid, err)
+			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: %w", p.pid, p.lost(err))
 		case rep.Exit == nil:
 			p.status, p.err = ExitStatus{Code: 255}, fmt.Errorf("waiting for process %d: no exit status", p.pid)
 		case checkExit(*rep.Exit) != nil:
@@ -126,6 +139,23 @@ func (p *process) Wait() (ExitStatus, error) {
 		}
 	})
 	return p.status, p.err
+}
+
+// lost explains why the control connection ended before the process's
+// exit was told: ErrGuestStopped when the init ended, which ends every
+// process of its guest; else err.
+func (p *process) lost(err error) error {
+	if p.initDone == nil {
+		return err
+	}
+	t := time.NewTimer(initEndWait)
+	defer t.Stop()
+	select {
+	case <-p.initDone:
+		return ErrGuestStopped
+	case <-t.C:
+		return err
+	}
 }
 
 // Close implements Process.

@@ -25,6 +25,9 @@ const (
 	// CrashStartAfterInit is in a guest's start: its init runs, with its
 	// address and link, and guest.json does not say so yet.
 	CrashStartAfterInit = "start-after-init"
+	// CrashResetAfterRename is in a guest's reset: its upper/ is renamed
+	// away, its work/ not yet, its state not yet written.
+	CrashResetAfterRename = "reset-after-rename"
 )
 
 // crashAt is the crash point of this process, from CrashEnv.

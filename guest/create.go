@@ -15,6 +15,8 @@ import (
 const (
 	creatingPrefix = ".creating-"
 	removingPrefix = ".removing-"
+	// resettingPrefix names what a reset moved away; see resetFiles.
+	resettingPrefix = ".resetting-"
 )
 
 // create makes a new guest's directory and state. Called with m.mu held.
@@ -82,7 +84,8 @@ func (m *Manager) removeGuestDir(id string) error {
 }
 
 // removeLeftover deletes what a crash left under guests/: a guest being made
-// or being removed.
+// or being removed. A reset's leftover is finished once every guest is
+// loaded (see finishResets).
 func (m *Manager) removeLeftover(name string) {
 	if !strings.HasPrefix(name, creatingPrefix) && !strings.HasPrefix(name, removingPrefix) {
 		return

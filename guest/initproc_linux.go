@@ -119,6 +119,14 @@ func (p *initProc) alive() bool {
 	}
 }
 
+// exited returns a channel closed once the init has exited; nil for no init.
+func (p *initProc) exited() <-chan struct{} {
+	if p == nil {
+		return nil
+	}
+	return p.done
+}
+
 // signal sends sig to the init.
 // Equivalent to: pidfd_send_signal(PIDFD, SIG, NULL, 0)
 func (p *initProc) signal(sig unix.Signal) error {

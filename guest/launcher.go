@@ -26,6 +26,8 @@ type initHandle interface {
 	startTime() uint64
 	// alive reports whether the init still runs.
 	alive() bool
+	// exited is closed once the init has exited.
+	exited() <-chan struct{}
 	// stop asks the init to end (SIGTERM), kills it after grace, and waits.
 	stop(grace time.Duration) error
 	// kill kills the init at once and waits.
@@ -39,6 +41,15 @@ type initHandle interface {
 // isRunning reports whether h is a running init.
 func isRunning(h initHandle) bool {
 	return h != nil && h.alive()
+}
+
+// exitedOf is closed once the init h has exited; nil (never closed) for no
+// init.
+func exitedOf(h initHandle) <-chan struct{} {
+	if h == nil {
+		return nil
+	}
+	return h.exited()
 }
 
 // release lets go of h, if any.

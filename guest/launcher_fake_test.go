@@ -41,7 +41,7 @@ func (l *fakeLauncher) start(spec startSpec) (initHandle, error) {
 		}
 	}
 	l.next++
-	p := &fakeInit{l: l, hostPid: l.next, start: uint64(l.next) * 7, up: true}
+	p := &fakeInit{l: l, hostPid: l.next, start: uint64(l.next) * 7, up: true, done: make(chan struct{})}
 	l.running[p.hostPid] = p
 	return p, nil
 }
@@ -63,6 +63,7 @@ func (l *fakeLauncher) crash(pid int) {
 	defer l.mu.Unlock()
 	if p, ok := l.running[pid]; ok {
 		p.up = false
+		close(p.done)
 		delete(l.running, pid)
 	}
 }
@@ -81,7 +82,10 @@ type fakeInit struct {
 	start   uint64
 	up      bool
 	stops   int
+	done    chan struct{}
 }
+
+func (p *fakeInit) exited() <-chan struct{} { return p.done }
 
 func (p *fakeInit) pid() int          { return p.hostPid }
 func (p *fakeInit) startTime() uint64 { return p.start }
@@ -104,6 +108,7 @@ func (p *fakeInit) kill() error {
 		return errors.New("fake init: not running")
 	}
 	p.up = false
+	close(p.done)
 	p.stops++
 	delete(p.l.running, p.hostPid)
 	return nil

@@ -155,13 +155,7 @@ func (m *Manager) Reset(id string) error {
 	if err := m.stop(e); err != nil {
 		return err
 	}
-	for _, d := range []string{upperDir, workSubdir} {
-		if err := os.RemoveAll(filepath.Join(m.guestDir(id), d)); err != nil {
-			return fmt.Errorf("resetting guest %s: %w", id, err)
-		}
-	}
-	e.state.Rootfs = "" // the next start takes the image's current build
-	if err := writeState(m.guestDir(id), &e.state); err != nil {
+	if err := m.resetFiles(&e.state); err != nil {
 		return fmt.Errorf("resetting guest %s: %w", id, err)
 	}
 	e.publish("", nil)
@@ -189,12 +183,12 @@ func (m *Manager) Exec(ctx context.Context, id string, req SpawnRequest) (Proces
 		return nil, err
 	}
 	err = m.ensureRunning(ctx, e)
-	sock := filepath.Join(m.runDir(id), controlSock)
+	sock, done := filepath.Join(m.runDir(id), controlSock), exitedOf(e.proc)
 	e.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	return spawnVia(ctx, sock, req)
+	return spawnVia(ctx, sock, req, done)
 }
 
 // Get returns what List shows of the guest id.

@@ -189,7 +189,7 @@ func (m *Manager) load() error {
 		}
 		m.guests[st.ID()] = e
 	}
-	m.removeStaleRunDirs()
+	m.sweep()
 	return nil
 }
 
@@ -233,7 +233,7 @@ func (m *Manager) Open(ctx context.Context, owner, name string) (Running, error)
 		}
 		return nil, err
 	}
-	return running{sock: filepath.Join(m.runDir(e.state.ID()), controlSock)}, nil
+	return running{sock: filepath.Join(m.runDir(e.state.ID()), controlSock), initDone: exitedOf(e.proc)}, nil
 }
 
 // entryFor finds the guest, or creates it within the owner's max_guests.
@@ -405,12 +405,13 @@ func (m *Manager) runDir(id string) string {
 
 // running is a guest whose init runs, reached through its control socket.
 type running struct {
-	sock string
+	sock     string
+	initDone <-chan struct{} // closed when its init exits
 }
 
 // Spawn implements Running.
 func (r running) Spawn(ctx context.Context, req SpawnRequest) (Process, error) {
-	return spawnVia(ctx, r.sock, req)
+	return spawnVia(ctx, r.sock, req, r.initDone)
 }
 
 // Dial implements Running.

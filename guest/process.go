@@ -2,6 +2,7 @@ package guest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -19,6 +20,11 @@ type TTY = protocol.TTY
 
 // ExitStatus is how a process ended; see protocol.ExitStatus.
 type ExitStatus = protocol.ExitStatus
+
+// ErrGuestStopped is returned by a Process's Wait when the guest stopped
+// (its init ended, which ends every process of the guest) before the
+// process's exit was told. The guest starts again on its next use.
+var ErrGuestStopped = errors.New("the guest stopped")
 
 // Process is a process running inside a guest.
 type Process interface {

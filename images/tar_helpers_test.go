@@ -38,7 +38,7 @@ func hardlinkEntry(name, target string) tarEntry {
 
 // makeTar returns an uncompressed tarball of entries, in PAX format so that
 // extended attributes fit.
-func makeTar(t *testing.T, entries ...tarEntry) []byte {
+func makeTar(t testing.TB, entries ...tarEntry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := tar.NewWriter(&buf)

@@ -56,8 +56,8 @@ func findBridge(h *netlink.Handle, name string) (netlink.Link, error) {
 
 // addBridge creates the bridge with a fixed MAC address derived from its name,
 // so that the gateway's MAC does not change as guests come and go (a bridge
-// otherwise takes the lowest MAC of its ports).
-// Equivalent to: ip link add NAME address MAC type bridge
+// otherwise takes the lowest MAC of its ports), and marks it as vmhost's.
+// Equivalent to: ip link add NAME address MAC type bridge; ip link set NAME alias "vmhost guest bridge"
 func addBridge(h *netlink.Handle, name string) (netlink.Link, error) {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
@@ -69,7 +69,7 @@ func addBridge(h *netlink.Handle, name string) (netlink.Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("looking for bridge %s: %w", name, err)
 	}
-	return l, nil
+	return l, markBridge(h, l)
 }
 
 // bridgeMAC returns a locally administered unicast MAC address for name.

@@ -22,6 +22,10 @@ type Config struct {
 	NAT bool
 	// Isolate keeps guests from reaching each other (bridge port isolation).
 	Isolate bool
+	// AdoptBridge lets the network take over an existing bridge that vmhost
+	// did not make (its addresses are replaced by the gateway's); without
+	// it, Start refuses one.
+	AdoptBridge bool
 	// Forwards are the published ports.
 	Forwards []Forward
 	// ResolvConf is the host file whose nameservers get the DNS queries

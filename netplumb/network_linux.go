@@ -88,7 +88,8 @@ func (n *Network) Contains(ip netip.Addr) bool {
 // gateway. See [ResolvConf].
 func (n *Network) ResolvConf() []byte { return ResolvConf(n.Gateway()) }
 
-// Start makes the host ready for guests, in order: it checks that no
+// Start makes the host ready for guests, in order: it checks that a bridge
+// of that name is vmhost's own or adopted (Config.AdoptBridge), and that no
 // interface or route of the host but the bridge overlaps the subnet; takes the
 // published host ports (failing if one is taken) to relay guests' connections
 // to them; creates the bridge with the gateway address if it is missing; sets
@@ -111,6 +112,9 @@ func (n *Network) start() (err error) {
 		return err
 	}
 	defer h.Close()
+	if err := n.checkBridge(h); err != nil {
+		return err
+	}
 	nets, err := hostNets(h)
 	if err != nil {
 		return err
@@ -340,7 +344,7 @@ func (n *Network) Teardown() error {
 		return errors.Join(err, herr)
 	}
 	defer h.Close()
-	err = errors.Join(err, deleteBridge(h, n.cfg.Bridge))
+	err = errors.Join(err, n.removeBridge(h))
 	for id := range n.attached {
 		n.dns.removeName(id)
 	}

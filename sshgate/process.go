@@ -1,6 +1,7 @@
 package sshgate
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -71,6 +72,9 @@ func copyInput(w io.WriteCloser, ch ssh.Channel, closeOnEOF bool) {
 func (s *session) finish(status guest.ExitStatus, err error) {
 	if err != nil {
 		s.end(fmt.Errorf("waiting for the process: %w", err))
+		if errors.Is(err, guest.ErrGuestStopped) {
+			fmt.Fprint(s.ch.Stderr(), guestStoppedMessage)
+		}
 	} else {
 		s.end(fmt.Errorf("process ended: %s", describe(status)))
 		s.sendExit(status)
@@ -79,6 +83,10 @@ func (s *session) finish(status guest.ExitStatus, err error) {
 	s.ch.Close()
 	s.closeProcess()
 }
+
+// guestStoppedMessage is what a session whose guest stopped under it shows.
+const guestStoppedMessage = "\r\nvmhost: the guest stopped (its init ended), and this session with it; " +
+	"log in again to start it, files intact.\r\n"
 
 // fail reports err on the channel's stderr and ends the session with exit
 // status 1; nothing was started.

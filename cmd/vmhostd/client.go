@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,9 +100,12 @@ func printJSON(v any) error {
 // being edited, with an error elsewhere, still finds its daemon (to be told
 // of that error by vmhostd reload).
 func socketPath(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readHead(path, config.MaxFileSize+1)
 	if err != nil {
 		return "", fmt.Errorf("reading config to find the daemon's run_dir: %w", err)
+	}
+	if len(data) > config.MaxFileSize {
+		return "", fmt.Errorf("%s is larger than %d MiB, the most a configuration may be; is this the configuration file?", path, config.MaxFileSize>>20)
 	}
 	var c struct {
 		RunDir string `yaml:"run_dir"`
@@ -121,6 +125,16 @@ func socketPath(path string) (string, error) {
 		dir = filepath.Join(filepath.Dir(abs), dir)
 	}
 	return filepath.Join(dir, admin.SocketName), nil
+}
+
+// readHead reads at most n bytes of the file at path.
+func readHead(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
 }
 
 // isNoDaemon reports whether err says that no daemon answers.

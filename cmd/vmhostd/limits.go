@@ -78,3 +78,6 @@ func (c guestCgroup) Stats() (guest.Stats, error) {
 	}
 	return guest.Stats{MemoryBytes: st.MemoryBytes, CPU: st.CPU, Processes: st.Processes}, nil
 }
+
+// List implements guest.CgroupLister.
+func (g guestCgroups) List() ([]string, error) { return g.c.List() }

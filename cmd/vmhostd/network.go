@@ -31,7 +31,7 @@ func newNetwork(cfg *config.Config, log *slog.Logger, budget *fdbudget.Budget) (
 	}
 	return netplumb.New(netplumb.Config{
 		Bridge: cfg.Network.Bridge, Subnet: subnet,
-		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(),
+		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(), AdoptBridge: cfg.Network.AdoptBridge,
 		Forwards: fwds, Logger: log, Budget: budget,
 	})
 }
