@@ -115,7 +115,7 @@ func (m *Manager) finishResets() {
 // reports whether away may be deleted.
 func (m *Manager) finishReset(e *entry, away string) bool {
 	st, dir := &e.state, m.guestDir(e.state.ID())
-	if e.proc.alive() {
+	if isRunning(e.proc) {
 		m.log.Error("a reset was interrupted, but the guest runs; its files are kept", "guest", st.ID())
 		moveBack(dir, away, []string{upperDir, workSubdir})
 		return false

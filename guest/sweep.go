@@ -16,7 +16,7 @@ func (m *Manager) sweep() {
 	m.finishResets()
 	for _, e := range m.guests {
 		m.removeStateTemps(&e.state)
-		if !e.proc.alive() {
+		if !isRunning(e.proc) {
 			m.sweepStopped(&e.state)
 		}
 	}
