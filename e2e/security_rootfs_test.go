@@ -29,6 +29,7 @@ func TestSecurityRootfsOddFiles(t *testing.T) {
 	t.Parallel()
 	d := newDaemon(t, daemonOptions{})
 	host := makeTempDir(t, "", "vmhost-e2e-host-")
+	t.Cleanup(func() { os.RemoveAll(host) })
 	if err := os.Chmod(host, 0o777); err != nil { // writable by the guest's root, if it ever got there
 		t.Fatal(err)
 	}
