@@ -77,7 +77,7 @@ func (m *Manager) removeGuestDir(id string) error {
 	}
 	crashPoint(CrashRemoveAfterRename)
 	os.RemoveAll(m.runDir(id))
-	if err := os.RemoveAll(away); err != nil {
+	if err := removeTree(away); err != nil {
 		return fmt.Errorf("removing guest %s: %w", id, err)
 	}
 	return nil
@@ -91,7 +91,7 @@ func (m *Manager) removeLeftover(name string) {
 		return
 	}
 	m.log.Info("removing leftover of an interrupted create or remove", "dir", name)
-	if err := os.RemoveAll(filepath.Join(m.opts.DataDir, "guests", name)); err != nil {
+	if err := removeTree(filepath.Join(m.opts.DataDir, "guests", name)); err != nil {
 		m.log.Error("removing leftover", "dir", name, "err", err)
 	}
 }

@@ -36,7 +36,7 @@ func (m *Manager) resetFiles(st *State) error {
 		moveBack(dir, away, moved)
 		return err
 	}
-	if err := os.RemoveAll(away); err != nil {
+	if err := removeTree(away); err != nil {
 		m.log.Error("deleting the files of a reset guest; the next start retries", "guest", st.ID(), "dir", away, "err", err)
 	}
 	return nil
@@ -105,7 +105,7 @@ func (m *Manager) finishResets() {
 		if e := m.guests[id]; e != nil && !m.finishReset(e, away) {
 			continue
 		}
-		if err := os.RemoveAll(away); err != nil {
+		if err := removeTree(away); err != nil {
 			m.log.Error("removing the leftover of an interrupted reset", "dir", away, "err", err)
 		}
 	}
@@ -122,7 +122,7 @@ func (m *Manager) finishReset(e *entry, away string) bool {
 	}
 	m.log.Info("finishing the reset a crash interrupted", "guest", st.ID())
 	for _, d := range []string{upperDir, workSubdir} {
-		if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
+		if err := removeTree(filepath.Join(dir, d)); err != nil {
 			m.log.Error("finishing the reset of guest", "guest", st.ID(), "err", err)
 		}
 	}
