@@ -166,7 +166,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 		return fmt.Errorf("waiting for the init: %w (its log is in the daemon's)", err)
 	}
 	if ready.Error != "" {
-		return errors.New(ready.Error)
+		return errors.New(guestText(ready.Error))
 	}
 	spec.trace.mark("init")
 	return nil

@@ -49,6 +49,7 @@ type dnsServer struct {
 	upstreams func() []string // host:port of the resolvers to forward to
 	forwards  *quota          // queries being forwarded, one descriptor each
 	conns     *quota          // TCP connections, one descriptor each
+	rate      *rateLimiter    // answers per source address
 
 	mu    sync.RWMutex
 	names map[string]netip.Addr // FQDN → address
@@ -65,6 +66,7 @@ func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []stri
 		log: log, subnet: subnet, upstreams: upstreams,
 		forwards: newQuota(log, "forwarded DNS queries", dnsForwardsPerSource, maxForwards, 1, budget),
 		conns:    newQuota(log, "DNS connections", dnsTCPPerSource, dnsTCPTotal, 1, budget),
+		rate:     newRateLimiter(log, "DNS answers", dnsRate, dnsBurst, time.Now),
 		names:    make(map[string]netip.Addr),
 		ptrs:     make(map[string]string),
 	}
@@ -103,6 +105,9 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	src := sourceOf(w.RemoteAddr())
 	if !s.subnet.Contains(src) && !src.IsLoopback() {
 		s.log.Debug("ignoring a DNS query from outside the guest network", "from", w.RemoteAddr())
+		return
+	}
+	if !s.rate.allow(src) {
 		return
 	}
 	var resp *dns.Msg
