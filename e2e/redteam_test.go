@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"archive/tar"
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Red team attacks from inside a guest as its root, found after the first
+// round of issue 14's work. A test that still fails is skipped with the
+// finding named, so the branch stays green until the lead fixes it.
+
+// TestRedTeamImageDeviceNode gives bob an image from a tarball holding a
+// device node, as `docker export` or an LXC rootfs may, and has bob's root
+// reach it past the guest's private /dev: through a bind mount of / (which
+// shows the image's own /dev) and after `umount -l /dev`. The node is the
+// host's /dev/kmsg: a line written there lands in the host's kernel log.
+// Neither path may open it.
+func TestRedTeamImageDeviceNode(t *testing.T) {
+	t.Skip("red team finding, not fixed yet: a device node of a tar image opens the host's device from inside the guest (root overlay not nodev, no device cgroup)")
+	t.Parallel()
+	d := prepareDaemon(t, daemonOptions{})
+	tarball := filepath.Join(d.baseDir, "devnode.tar.gz")
+	entries := busyboxEntries(t)
+	for _, applet := range []string{"mkdir", "mount", "umount", "printf"} {
+		entries = append(entries, tarEntry{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox"}})
+	}
+	entries = append(entries,
+		tarEntry{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "dev/", Mode: 0o755}},
+		tarEntry{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "mnt/", Mode: 0o755}},
+		tarEntry{hdr: tar.Header{Typeflag: tar.TypeChar, Name: "dev/kmsg", Devmajor: 1, Devminor: 11, Mode: 0o600}},
+	)
+	writeTarball(t, tarball, entries)
+	d.writeConfig(t, withImage(t, d.cfg.yaml(), "devnode", fmt.Sprintf("{source: tar, path: %q}", tarball), "bob"))
+	d.start(t)
+
+	tag := fmt.Sprintf("vmhost-red-%06x", rand.IntN(1<<24))
+	script := fmt.Sprintf(`mkdir -p /mnt/r && mount --bind / /mnt/r && printf '%s-bind\n' > /mnt/r/dev/kmsg && echo bind=ok
+umount -l /dev && printf '%s-umount\n' > /dev/kmsg && echo umount=ok
+true`, tag, tag)
+	out, errOut, code := d.ssh(t, "bob", script)
+	t.Logf("guest: exit %d, stdout %q, stderr %q", code, out, errOut)
+	dmesg, err := exec.Command("dmesg").Output()
+	if err != nil {
+		t.Fatalf("reading the host's kernel log: %v", err)
+	}
+	for _, way := range []string{"bind", "umount"} {
+		if strings.Contains(string(dmesg), tag+"-"+way) {
+			t.Errorf("guest root wrote into the host's kernel log through the image's /dev/kmsg (%s): a device node of an image opens the host's device", way)
+		}
+	}
+}
+
+// TestRedTeamInitLimits changes the guest's init without ptrace, as any
+// process with its uid may: prlimit(2) on PID 1 (RLIMIT_NOFILE to 4 leaves
+// the init unable to accept the daemon's connections, and every login to
+// the guest then fails after the daemon's 10 s timeout until an admin stops
+// the guest), setpriority and oom_score_adj. The daemon and other guests
+// are not affected; the guest's own init is.
+func TestRedTeamInitLimits(t *testing.T) {
+	t.Skip("red team finding, not fixed yet: guest root can prlimit, renice and raise oom_score_adj of its init (same uid, no ptrace check)")
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.uploadAttacker(t, "alice")
+	facts := d.attack(t, "alice", "red-init-limits")
+	for _, k := range []string{"prlimit_nofile", "setpriority", "oom_score_adj"} {
+		if v := facts[k]; v == "ok" {
+			t.Errorf("from inside the guest, %s on PID 1 worked; want it refused (all facts: %v)", k, facts)
+		}
+	}
+}
+
+// TestRedTeamInitReach tries the ways into PID 1's memory and descriptors
+// that init-tamper does not: process_vm_readv, /proc/1/task/*/fd,
+// /proc/1/{root,cwd,exe,map_files,maps,stack,syscall}, kcmp, and ptrace and
+// pidfd_getfd from a nested user namespace holding every capability there.
+// All are refused today; this keeps them so.
+func TestRedTeamInitReach(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.uploadAttacker(t, "alice")
+	facts := d.attack(t, "alice", "red-init-reach")
+	for k, v := range d.attack(t, "alice", "red-init-nested") {
+		facts[k] = v
+	}
+	keys := []string{"process_vm_readv", "task_fd_open", "readlink_root", "readlink_cwd", "readlink_exe",
+		"map_files", "maps", "stack", "syscall", "kcmp", "nested_ptrace", "nested_getfd"}
+	for _, k := range keys {
+		if v, ok := facts[k]; !ok || v == "ok" {
+			t.Errorf("from inside the guest, %s on PID 1 = %q, want it refused (all facts: %v)", k, v, facts)
+		}
+	}
+	if facts["nested_caps"] == "" || facts["nested_caps"] == "0000000000000000" {
+		t.Errorf("the nested user namespace had no capabilities (%q): the attack did not run as meant", facts["nested_caps"])
+	}
+}
+
+// TestRedTeamSpawnRace races the init's forks: while the daemon starts
+// sessions in alice's guest, guest root opens a pidfd on every new process
+// as soon as it shows and takes its descriptors. A child between fork and
+// exec still shares the init's (non-dumpable) memory, so none of the
+// init's sockets or its sealed binary may come out.
+func TestRedTeamSpawnRace(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.uploadAttacker(t, "alice")
+	res := d.attackInBackground(t, "alice", "red-spawn-race", "8")
+	for range 30 {
+		d.mustSSH(t, "alice", "true")
+	}
+	facts := <-res
+	if facts["seen"] == "" || facts["seen"] == "0" {
+		t.Fatalf("the race saw no new process (facts: %v)", facts)
+	}
+	for k, v := range facts {
+		if strings.HasPrefix(k, "took_") {
+			t.Errorf("guest root took %s descriptors of the init's children %s times", strings.TrimPrefix(k, "took_"), v)
+		}
+	}
+}
