@@ -6,13 +6,19 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // Red team attacks from inside a guest as its root, found after the first
@@ -275,4 +281,97 @@ func sftpRequest(typ byte, id uint32, body []byte) []byte {
 // sshString is s as an SSH string: its length, then its bytes.
 func sshString(s string) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...)
+}
+
+// TestRedTeamOutsideReachesGuest plays a neighbour on the host's network
+// that routes the guest subnet through the host (one `ip route add` on any
+// machine of the LAN) and connects straight to a port bob's guest serves but
+// never published. With nat: true (the default) the forward chain drops
+// what comes towards the bridge unless it is a reply or a published port,
+// so it must fail. (With nat: false the chain accepts it by design: the
+// guest subnet is routed.)
+func TestRedTeamOutsideReachesGuest(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	bob := d.guestAddr(t, "bob")
+	ns, hostAddr := newRouterNetns(t)
+	subnet := netip.MustParsePrefix(d.cfg.subnet)
+	inNetns(t, ns, func() {
+		if err := netlink.RouteAdd(&netlink.Route{Dst: prefixNet(subnet), Gw: hostAddr.AsSlice()}); err != nil {
+			t.Fatalf("routing %v through the host from the neighbour: %v", subnet, err)
+		}
+	})
+	go d.ssh(t, "bob", "timeout 15 nc -l -p 7777 -e echo unpublished-bob")
+	time.Sleep(time.Second)
+	var got string
+	inNetns(t, ns, func() {
+		for range 5 {
+			c, err := net.DialTimeout("tcp4", netip.AddrPortFrom(bob, 7777).String(), 2*time.Second)
+			if err != nil {
+				t.Logf("neighbour dialing bob: %v", err)
+				time.Sleep(500 * time.Millisecond)
+				continue
+			}
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			b, _ := io.ReadAll(c)
+			c.Close()
+			got = string(b)
+			return
+		}
+	})
+	if strings.Contains(got, "unpublished-bob") {
+		t.Errorf("a neighbour routing %v through the host reached bob's unpublished port 7777: %q", subnet, got)
+	}
+}
+
+// newRouterNetns makes a network namespace joined to the host by a veth
+// pair in a random 198.51.100.0/30, and returns it with the host's address
+// on the pair.
+func newRouterNetns(t *testing.T) (netns.NsHandle, netip.Addr) {
+	t.Helper()
+	base := 4 * rand.IntN(64)
+	hostAddr := netip.AddrFrom4([4]byte{198, 51, 100, byte(base + 1)})
+	addr := netip.AddrFrom4([4]byte{198, 51, 100, byte(base + 2)})
+	suffix := fmt.Sprintf("%06x", rand.IntN(1<<24))
+	ns := newNamedNetns(t, "vmtred"+suffix)
+	hostEnd, peer := "vmr"+suffix, "vmq"+suffix
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: hostEnd}, PeerName: peer, PeerNamespace: netlink.NsFd(ns)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		t.Fatalf("adding veth %s: %v", hostEnd, err)
+	}
+	t.Cleanup(func() { removeLink(t, hostEnd) })
+	setUpLink(t, nil, hostEnd, hostAddr)
+	nh, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nh.Close()
+	setUpLink(t, nh, peer, addr)
+	return ns, hostAddr
+}
+
+// inNetns runs fn on a thread moved into ns.
+func inNetns(t *testing.T, ns netns.NsHandle, fn func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	if err := netns.Set(ns); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := netns.Set(orig); err != nil {
+			panic("returning to the test's netns: " + err.Error())
+		}
+	}()
+	fn()
+}
+
+// prefixNet converts p.
+func prefixNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
