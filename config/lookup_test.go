@@ -90,7 +90,7 @@ func TestLimitsCheck(t *testing.T) {
 		{Limits{Disk: 10 * GiB, Inodes: 100000}, ""},
 		{Limits{Disk: MiB}, "disk: 1MiB is too little; a guest's disk needs at least 16MiB"},
 		{Limits{Disk: -1}, "disk: -1 is not a disk size"},
-		{Limits{Inodes: 10}, "inodes: 10 is too few inodes; write 1024 or more"},
+		{Limits{Inodes: 10, Disk: GiB}, "inodes: 10 is too few inodes; write 1024 or more"},
 		{Limits{Pids: -1, CPUs: -2}, "cpus: -2 is not a number of CPUs; write one above 0, like 1.5, or leave it out for no limit\npids: -1 is not a number of processes"},
 	}
 	for _, tt := range tests {

@@ -36,8 +36,12 @@ func checkLimits(v *validator) {
 // eff once the defaults fill what own leaves out.
 func checkLimitSet(v *validator, path string, own, eff Limits) {
 	written := func(key string) bool { return v.has(path + "." + key) }
-	for _, p := range limitProblems(own, eff, v.host, written) {
+	ps := limitProblems(own, eff, v.host, written)
+	for _, p := range ps {
 		v.addf(path+"."+p.key, "%s", p.msg)
+	}
+	if own.Inodes != 0 && eff.Disk == 0 && !hasKey(ps, "inodes") {
+		v.addf(path+".inodes", "inodes count on a guest's own disk, which only a disk limit gives it; set disk too")
 	}
 }
 

@@ -142,6 +142,7 @@ func TestParseErrors(t *testing.T) {
 		{"defaults:\n  limits:\n    disk: lots\n", `c.yaml:3: defaults.limits.disk: "lots" is not a size`},
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      disk: 1MiB\n", `c.yaml:5: users.alice.limits.disk: 1MiB is too little; a guest's disk needs at least 16MiB`},
 		{"defaults:\n  limits:\n    inodes: 0\n", `c.yaml:3: defaults.limits.inodes: 0 is too few inodes; write 1024 or more`},
+		{"defaults:\n  limits:\n    inodes: 5000\n", `c.yaml:3: defaults.limits.inodes: inodes count on a guest's own disk, which only a disk limit gives it; set disk too`},
 	}
 	for _, tt := range tests {
 		in := withKeys(tt.in)
