@@ -116,7 +116,7 @@ func (m *Manager) SetLimits(id string, l config.Limits) error {
 	if err := eff.Check(config.LocalHost()); err != nil {
 		return fmt.Errorf("limits of guest %s: %w", id, err)
 	}
-	if err := m.resizeDisk(&next, eff); err != nil {
+	if err := m.resizeDisk(&next, eff, l.Disk != 0); err != nil {
 		return err
 	}
 	if err := m.updateCgroup(&next, eff, e.proc.alive()); err != nil {

@@ -88,13 +88,21 @@ func (m *Manager) removeDisk(id string) error {
 	return nil
 }
 
-// resizeDisk gives the disk of guest st, if it has one, the disk limit of l.
-func (m *Manager) resizeDisk(st *State, l config.Limits) error {
+// resizeDisk gives the disk of guest st, if it has one, the disk limit of
+// l. A failure is an error when the disk limit is the guest's own, and is
+// only logged when it comes from the configuration (a reload that lowers
+// it leaves the disks as they are).
+func (m *Manager) resizeDisk(st *State, l config.Limits, own bool) error {
 	if m.opts.Storage == nil {
 		return nil
 	}
-	if err := m.opts.Storage.Resize(st.ID(), l); err != nil {
+	err := m.opts.Storage.Resize(st.ID(), l)
+	switch {
+	case err == nil:
+	case own:
 		return fmt.Errorf("changing the disk limit of guest %s: %w", st.ID(), err)
+	default:
+		m.log.Warn("keeping the disk of guest as it is", "guest", st.ID(), "err", err)
 	}
 	return nil
 }

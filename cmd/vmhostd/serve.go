@@ -76,10 +76,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer cgroups.removeParent(log)
+	storage, err := newStorage(cfg, log)
+	if err != nil {
+		return err
+	}
 	mgr, err := guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
-		Network: nw, Cgroups: cgroups,
+		Network: nw, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
 		},
