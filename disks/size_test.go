@@ -12,8 +12,8 @@ func TestMkfsArgs(t *testing.T) {
 		l    Limits
 		want string
 	}{
-		{Limits{Bytes: 64 << 20}, "-q -F -t ext4 -b 4096 -m 0 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 f.img 18432"},
-		{Limits{Bytes: 64 << 20, Inodes: 5000}, "-q -F -t ext4 -b 4096 -m 0 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 -N 5000 f.img 18432"},
+		{Limits{Bytes: 64 << 20}, "-q -F -t ext4 -b 4096 -m 0 -E lazy_journal_init=1 f.img 18432"},
+		{Limits{Bytes: 64 << 20, Inodes: 5000}, "-q -F -t ext4 -b 4096 -m 0 -E lazy_journal_init=1 -N 5000 f.img 18432"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(mkfsArgs("f.img", 18432, tt.l), " "); got != tt.want {

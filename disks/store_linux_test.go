@@ -324,3 +324,18 @@ func TestDiskStillInUseIsMountedFromItsOwnLoopDevice(t *testing.T) {
 		t.Errorf("a file written through the new mount is not in the old one: %v", err)
 	}
 }
+
+func TestNewDiskIsSparse(t *testing.T) {
+	requireDisks(t)
+	s := newTestStore(t, "gina")
+	if _, err := s.Attach("gina", Limits{Bytes: 1 << 30}); err != nil {
+		t.Fatalf("Attach = %v", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(s.Image("gina"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if used := st.Blocks * 512; used > 16<<20 {
+		t.Errorf("a new 1GiB disk takes %d bytes of the host, want a few MiB", used)
+	}
+}
