@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 
 	"vmhost/config"
 	"vmhost/disks"
@@ -16,7 +18,7 @@ import (
 func newStorage(cfg *config.Config, log *slog.Logger) (guestStorage, error) {
 	if key := diskLimitKey(cfg); key != "" {
 		if err := disks.Check(); err != nil {
-			return guestStorage{}, fmt.Errorf("%s is set, but this host cannot give guests disks of their own: %w; install what is missing, or leave out disk and inodes", key, err)
+			return guestStorage{}, fmt.Errorf("%s sets a disk limit, but this host cannot give guests disks of their own: %w; install what is missing, or leave out disk and inodes", key, err)
 		}
 	}
 	s, err := disks.New(filepath.Join(cfg.DataDir, "disks"), log)
@@ -26,15 +28,15 @@ func newStorage(cfg *config.Config, log *slog.Logger) (guestStorage, error) {
 	return guestStorage{s}, nil
 }
 
-// diskLimitKey names the first limits key of cfg that sets disk or inodes,
-// or is empty.
+// diskLimitKey names the first limits: mapping of cfg that sets disk or
+// inodes, or is empty.
 func diskLimitKey(cfg *config.Config) string {
 	if l := cfg.Defaults.Limits; l.Disk != 0 || l.Inodes != 0 {
-		return "defaults.limits.disk"
+		return "defaults.limits"
 	}
-	for name, u := range cfg.Users {
-		if u.Limits.Disk != 0 || u.Limits.Inodes != 0 {
-			return "users." + name + ".limits.disk"
+	for _, name := range slices.Sorted(maps.Keys(cfg.Users)) {
+		if l := cfg.Users[name].Limits; l.Disk != 0 || l.Inodes != 0 {
+			return "users." + name + ".limits"
 		}
 	}
 	return ""
