@@ -167,3 +167,27 @@ func TestGuestDiskLimit(t *testing.T) {
 		t.Errorf("alice's disk after guest rm: %v, want gone", err)
 	}
 }
+
+func TestDiskLimitWithoutToolsStopsTheDaemon(t *testing.T) {
+	requireDisks(t)
+	d := prepareDaemon(t, daemonOptions{})
+	d.writeConfig(t, withConfigLines(t, d.cfg.yaml(), "defaults:\n", "  limits: {disk: 1GiB}\n"))
+	cmd := exec.Command(daemonBin, "serve", "--config", d.configPath)
+	// No sbin on PATH: no mkfs.ext4 (Debian's /bin is /usr/bin).
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("vmhostd with a disk limit and no mkfs.ext4 still runs after 20s:\n%s", out)
+	}
+	want := "defaults.limits sets a disk limit, but this host cannot give guests disks of their own: guests' disk limits need mkfs.ext4 (apt-get install e2fsprogs)"
+	if err == nil || !strings.Contains(string(out), want) {
+		t.Errorf("vmhostd with a disk limit and no mkfs.ext4: %v\n%s\nwant it stopped with %q", err, out, want)
+	}
+}

@@ -63,6 +63,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	defer exe.Close()
 	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), log)
+	storage, err := newStorage(cfg, log)
+	if err != nil {
+		return err
+	}
 	nw, err := newNetwork(cfg, log)
 	if err != nil {
 		return err
@@ -76,10 +80,6 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer cgroups.removeParent(log)
-	storage, err := newStorage(cfg, log)
-	if err != nil {
-		return err
-	}
 	mgr, err := guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
