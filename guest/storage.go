@@ -55,7 +55,7 @@ func (m *Manager) layersDir(st *State) (string, error) {
 		if l.Disk == 0 {
 			return dir, nil
 		}
-		if _, err := os.Lstat(filepath.Join(dir, upperDir)); err == nil {
+		if m.filesInDataDir(st.ID()) {
 			m.log.Warn("guest keeps its files in data_dir with no disk limit, as it was made before one; reset it to give it a disk", "guest", st.ID())
 			return dir, nil
 		}
@@ -65,6 +65,13 @@ func (m *Manager) layersDir(st *State) (string, error) {
 		return "", fmt.Errorf("attaching the disk of guest %s: %w", st.ID(), err)
 	}
 	return layers, nil
+}
+
+// filesInDataDir reports whether guest id has files of its own in its
+// directory under data_dir, made before it had a disk limit.
+func (m *Manager) filesInDataDir(id string) bool {
+	_, err := os.Lstat(filepath.Join(m.guestDir(id), upperDir))
+	return err == nil
 }
 
 // detachDisk unmounts the disk of a guest whose init has ended.
@@ -95,6 +102,10 @@ func (m *Manager) removeDisk(id string) error {
 func (m *Manager) resizeDisk(st *State, l config.Limits, own bool) error {
 	if m.opts.Storage == nil {
 		return nil
+	}
+	if own && !m.opts.Storage.Has(st.ID()) && m.filesInDataDir(st.ID()) {
+		return fmt.Errorf("guest %s keeps its files in data_dir with no disk of its own, as it was made before it had a disk limit; reset it (vmhostd guest reset %s --yes, which drops its files), then set its disk limit",
+			st.ID(), st.ID())
 	}
 	err := m.opts.Storage.Resize(st.ID(), l)
 	switch {

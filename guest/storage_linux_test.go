@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -139,5 +140,21 @@ func TestGuestMadeBeforeDiskLimitKeepsItsFiles(t *testing.T) {
 	}
 	if got := fs.takeCalls(); slices.Contains(got, "attach bob") {
 		t.Errorf("storage calls = %q, want no attach", got)
+	}
+	err = m.SetLimits("bob", config.Limits{Disk: 128 * config.MiB})
+	if err == nil || !strings.Contains(err.Error(), "reset it (vmhostd guest reset bob --yes") {
+		t.Errorf("SetLimits(disk) of a guest with files in data_dir = %v, want advice to reset it", err)
+	}
+	if err := m.SetLimits("bob", config.Limits{Pids: 100}); err != nil {
+		t.Errorf("SetLimits(pids) of a guest with files in data_dir = %v", err)
+	}
+	if err := m.Reset("bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(context.Background(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.takeCalls(); !slices.Contains(got, "attach bob") {
+		t.Errorf("storage calls after reset = %q, want an attach", got)
 	}
 }
