@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // tools are the programs of e2fsprogs a store runs.
@@ -53,6 +54,14 @@ func (s *Store) Attach(id string, l Limits) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if on && s.growthPending(img, l.Bytes) && !canGrowOnline() {
+		// Still mounted from a run the daemon did not see end: mounted
+		// again, it grows on the way.
+		if err := unmount(dir); err != nil {
+			return "", err
+		}
+		on = false
+	}
 	if !on {
 		if err := s.mount(id, l.Bytes); err != nil {
 			return "", err
@@ -64,11 +73,39 @@ func (s *Store) Attach(id string, l Limits) (string, error) {
 	return dir, nil
 }
 
+// growthPending reports whether the disk in img is to grow to want bytes.
+func (s *Store) growthPending(img string, want int64) bool {
+	now, err := recordedLimit(img)
+	return err == nil && want > now
+}
+
+// lingerPolls and lingerPoll bound the wait for the loop device of a disk
+// just unmounted to go away.
+const (
+	lingerPolls = 100
+	lingerPoll  = 20 * time.Millisecond
+)
+
+// lingeringLoop returns the loop device img is still attached to, open, or
+// nil: it waits a moment for one that is going away, and returns it if it
+// stays, its file system still in use somewhere.
+func lingeringLoop(img string) (*os.File, error) {
+	for i := 0; ; i++ {
+		dev, err := findLoop(img)
+		if err != nil || dev == nil || i == lingerPolls {
+			return dev, err
+		}
+		dev.Close()
+		time.Sleep(lingerPoll)
+	}
+}
+
 // mount mounts the disk of guest id, grown to want bytes first when no loop
-// device holds it.
+// device holds it: a disk whose file system is still in use somewhere is
+// mounted again from its loop device, never from a second one.
 func (s *Store) mount(id string, want int64) error {
 	img := s.Image(id)
-	dev, err := findLoop(img)
+	dev, err := lingeringLoop(img)
 	if err != nil {
 		return err
 	}

@@ -339,3 +339,17 @@ func TestNewDiskIsSparse(t *testing.T) {
 		t.Errorf("a new 1GiB disk takes %d bytes of the host, want a few MiB", used)
 	}
 }
+
+func TestDiskStillMountedGrowsAtAttach(t *testing.T) {
+	requireDisks(t)
+	s := newTestStore(t, "hugo")
+	if _, err := s.Attach("hugo", Limits{Bytes: 20 << 20}); err != nil {
+		t.Fatalf("Attach = %v", err)
+	}
+	// The guest stopped without the store unmounting its disk (its init
+	// ended on its own), and its limit went up meanwhile.
+	if _, err := s.Attach("hugo", Limits{Bytes: 60 << 20}); err != nil {
+		t.Fatalf("Attach(60MiB) of a mounted disk = %v", err)
+	}
+	checkSize(t, s, "hugo", 60<<20)
+}
