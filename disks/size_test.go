@@ -92,3 +92,18 @@ func TestParseDumpe2fs(t *testing.T) {
 		t.Errorf("usable = %d, want %d", got, 6169*blockSize)
 	}
 }
+
+func TestCheckID(t *testing.T) {
+	tests := []struct {
+		id string
+		ok bool
+	}{
+		{"alice", true}, {"alice+web", true}, {"", false}, {"..", false}, {".creating-x", false},
+		{"a/b", false}, {"a\x00b", false},
+	}
+	for _, tt := range tests {
+		if err := checkID(tt.id); (err == nil) != tt.ok {
+			t.Errorf("checkID(%q) = %v, want ok %v", tt.id, err, tt.ok)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Limits are what one guest's disk holds: bytes of its own files and
@@ -54,6 +55,15 @@ func (s *Store) MountDir(id string) string {
 func (s *Store) Has(id string) bool {
 	_, err := os.Stat(s.Image(id))
 	return err == nil
+}
+
+// checkID refuses a guest id that is not one name in the store's
+// directory: empty, with a slash or NUL, or starting with a dot.
+func checkID(id string) error {
+	if id == "" || strings.ContainsAny(id, "/\x00") || strings.HasPrefix(id, ".") {
+		return fmt.Errorf("%q is not a guest id", id)
+	}
+	return nil
 }
 
 // ErrNoDisk is returned for a guest without a disk of its own.

@@ -40,6 +40,9 @@ func Check() error {
 // does not shrink), and so does a failure to grow it: both are logged, and
 // the guest starts.
 func (s *Store) Attach(id string, l Limits) (string, error) {
+	if err := checkID(id); err != nil {
+		return "", err
+	}
 	img, dir := s.Image(id), s.MountDir(id)
 	if !s.Has(id) {
 		if l.Bytes <= 0 {
@@ -226,6 +229,9 @@ func (s *Store) Detach(id string) error {
 
 // Remove unmounts the disk of guest id and deletes it with its files.
 func (s *Store) Remove(id string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
 	dir := s.MountDir(id)
 	if err := s.Detach(id); err != nil {
 		return err
