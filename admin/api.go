@@ -48,6 +48,13 @@ type GuestStats struct {
 	Processes   int64   `json:"processes"`
 	NetRxBytes  uint64  `json:"net_rx_bytes"`
 	NetTxBytes  uint64  `json:"net_tx_bytes"`
+	// DiskBytes and DiskLimitBytes are what the guest's own files take and
+	// may take on its own disk, Inodes and InodesLimit their inodes; the
+	// limits are zero for a guest without a disk of its own.
+	DiskBytes      int64 `json:"disk_bytes"`
+	DiskLimitBytes int64 `json:"disk_limit_bytes"`
+	Inodes         int64 `json:"inodes"`
+	InodesLimit    int64 `json:"inodes_limit"`
 }
 
 // Limits are a change of a guest's own limits: zero fields are left as they
@@ -56,13 +63,20 @@ type Limits struct {
 	MemoryBytes int64   `json:"memory_bytes,omitempty"`
 	CPUs        float64 `json:"cpus,omitempty"`
 	Pids        int64   `json:"pids,omitempty"`
+	// DiskBytes is the most its own files may take; a disk grows, never
+	// shrinks.
+	DiskBytes int64 `json:"disk_bytes,omitempty"`
+	// Inodes is the most inodes its own files may take, counted when its
+	// disk is made.
+	Inodes int64 `json:"inodes,omitempty"`
 	// Reset drops the guest's own limits: it gets its owner's again.
 	Reset bool `json:"reset,omitempty"`
 }
 
 // config returns l as config.Limits.
 func (l Limits) config() config.Limits {
-	return config.Limits{Memory: config.Size(l.MemoryBytes), CPUs: l.CPUs, Pids: l.Pids}
+	return config.Limits{Memory: config.Size(l.MemoryBytes), CPUs: l.CPUs, Pids: l.Pids,
+		Disk: config.Size(l.DiskBytes), Inodes: l.Inodes}
 }
 
 // Image is a built image.

@@ -132,7 +132,8 @@ func (f *fakeGuests) Stats(id string) (guest.Stats, error) {
 	if _, err := f.Get(id); err != nil {
 		return guest.Stats{}, err
 	}
-	return guest.Stats{MemoryBytes: 5 << 20, CPU: 1500 * time.Millisecond, Processes: 3, NetRxBytes: 10, NetTxBytes: 20}, nil
+	return guest.Stats{MemoryBytes: 5 << 20, CPU: 1500 * time.Millisecond, Processes: 3, NetRxBytes: 10, NetTxBytes: 20,
+		Disk: guest.DiskUsage{Bytes: 7 << 20, LimitBytes: 50 << 20, Inodes: 40, LimitInodes: 12800}}, nil
 }
 
 func (f *fakeGuests) SetLimits(id string, l config.Limits) error {

@@ -240,7 +240,8 @@ func TestStatsAndLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []GuestStats{{ID: "alice", State: "running", MemoryBytes: 5 << 20, CPUSeconds: 1.5, Processes: 3, NetRxBytes: 10, NetTxBytes: 20}}
+	want := []GuestStats{{ID: "alice", State: "running", MemoryBytes: 5 << 20, CPUSeconds: 1.5, Processes: 3, NetRxBytes: 10, NetTxBytes: 20,
+		DiskBytes: 7 << 20, DiskLimitBytes: 50 << 20, Inodes: 40, InodesLimit: 12800}}
 	if diff := cmp.Diff(want, all); diff != "" {
 		t.Errorf("Stats() mismatch (-want +got):\n%s", diff)
 	}
@@ -260,6 +261,12 @@ func TestStatsAndLimits(t *testing.T) {
 	if got, want := a.guests.limits["alice"], (config.Limits{Memory: 256 << 20, CPUs: 1, Pids: 64}); got != want {
 		t.Errorf("limits of alice after a change of cpus = %+v, want %+v: the others kept", got, want)
 	}
+	if err := a.client.SetLimits(ctx, "alice", Limits{DiskBytes: 5 << 30, Inodes: 100000}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.guests.limits["alice"], (config.Limits{Memory: 256 << 20, CPUs: 1, Pids: 64, Disk: 5 << 30, Inodes: 100000}); got != want {
+		t.Errorf("limits of alice after a change of disk and inodes = %+v, want %+v", got, want)
+	}
 	if err := a.client.SetLimits(ctx, "alice", Limits{Reset: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -268,8 +275,10 @@ func TestStatsAndLimits(t *testing.T) {
 	}
 	wantAPIError(t, "reset and more", a.client.SetLimits(ctx, "alice", Limits{Reset: true, Pids: 3}), http.StatusBadRequest, "give it alone")
 	wantAPIError(t, "more cpus than the host", a.client.SetLimits(ctx, "alice", Limits{CPUs: 100000}), http.StatusBadRequest, "limits of guest alice: ")
-	wantAPIError(t, "no limits", a.client.SetLimits(ctx, "alice", Limits{}), http.StatusBadRequest, "give --memory, --cpus or --pids")
+	wantAPIError(t, "no limits", a.client.SetLimits(ctx, "alice", Limits{}), http.StatusBadRequest, "give --memory, --cpus, --pids, --disk or --inodes")
 	wantAPIError(t, "tiny memory", a.client.SetLimits(ctx, "alice", Limits{MemoryBytes: 1000}), http.StatusBadRequest, "too little")
+	wantAPIError(t, "tiny disk", a.client.SetLimits(ctx, "alice", Limits{DiskBytes: 1000}), http.StatusBadRequest, "disk: 1000 is too little")
+	wantAPIError(t, "negative inodes", a.client.SetLimits(ctx, "alice", Limits{Inodes: -1}), http.StatusBadRequest, "limits must be positive")
 	wantAPIError(t, "unknown guest", a.client.SetLimits(ctx, "zed", Limits{Pids: 5}), http.StatusNotFound, "no such guest")
 }
 

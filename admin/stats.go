@@ -55,6 +55,8 @@ func statsView(in guest.Info, st guest.Stats) GuestStats {
 		ID: in.ID(), State: in.Status, MemoryBytes: st.MemoryBytes,
 		CPUSeconds: float64(st.CPU) / float64(time.Second), Processes: st.Processes,
 		NetRxBytes: st.NetRxBytes, NetTxBytes: st.NetTxBytes,
+		DiskBytes: st.Disk.Bytes, DiskLimitBytes: st.Disk.LimitBytes,
+		Inodes: st.Disk.Inodes, InodesLimit: st.Disk.LimitInodes,
 	}
 }
 
@@ -88,7 +90,8 @@ func (s *Server) setLimits(r *http.Request) (any, error) {
 	if err := s.opts.Limits.SetLimits(id, next); err != nil {
 		return nil, err
 	}
-	s.log.Info("admin changed guest limits", "guest", id, "memory", l.MemoryBytes, "cpus", l.CPUs, "pids", l.Pids)
+	s.log.Info("admin changed guest limits", "guest", id, "memory", l.MemoryBytes, "cpus", l.CPUs, "pids", l.Pids,
+		"disk", l.DiskBytes, "inodes", l.Inodes)
 	return l, nil
 }
 
@@ -98,8 +101,8 @@ func checkLimits(l Limits) error {
 	case l.Reset && l != (Limits{Reset: true}):
 		return errf(http.StatusBadRequest, "--reset goes back to the owner's limits; give it alone")
 	case l == Limits{}:
-		return errf(http.StatusBadRequest, "no limit to change; give --memory, --cpus or --pids, or --reset")
-	case l.MemoryBytes < 0 || l.CPUs < 0 || l.Pids < 0:
+		return errf(http.StatusBadRequest, "no limit to change; give --memory, --cpus, --pids, --disk or --inodes, or --reset")
+	case l.MemoryBytes < 0 || l.CPUs < 0 || l.Pids < 0 || l.DiskBytes < 0 || l.Inodes < 0:
 		return errf(http.StatusBadRequest, "limits must be positive")
 	case l.MemoryBytes != 0 && l.MemoryBytes < 4<<20:
 		return errf(http.StatusBadRequest, "memory %d bytes is too little; a guest needs at least 4MiB", l.MemoryBytes)

@@ -21,7 +21,8 @@ func (s *Server) listUsers(r *http.Request) (any, error) {
 		view := User{
 			Name: name, Image: cfg.ImageFor(name), MaxGuests: cfg.MaxGuestsFor(name),
 			Keys: len(u.Keys), KeysFile: u.AuthorizedKeysFile,
-			Limits:    Limits{MemoryBytes: int64(l.Memory), CPUs: l.CPUs, Pids: l.Pids},
+			Limits: Limits{MemoryBytes: int64(l.Memory), CPUs: l.CPUs, Pids: l.Pids,
+				DiskBytes: int64(l.Disk), Inodes: l.Inodes},
 			Autostart: cfg.AutostartFor(name), Guests: guests[name],
 		}
 		if d := cfg.IdleStopFor(name); d > 0 {

@@ -38,6 +38,8 @@ func (l Limits) Override(o Limits) Limits {
 	set(&l.CPUWeight, o.CPUWeight)
 	set(&l.Pids, o.Pids)
 	set(&l.IOWeight, o.IOWeight)
+	set(&l.Disk, o.Disk)
+	set(&l.Inodes, o.Inodes)
 	return l
 }
 

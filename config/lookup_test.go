@@ -9,7 +9,7 @@ import (
 
 func TestLookups(t *testing.T) {
 	c, err := testLoader.Parse("/etc/vmhost/config.yaml", []byte(designExample+
-		"  bob:\n    keys: [\""+bobKey+"\"]\n    max_guests: 5\n    limits: {cpus: 0.5, pids: 64, swap: 1GiB, cpu_weight: 50, io_weight: 200}\n"))
+		"  bob:\n    keys: [\""+bobKey+"\"]\n    max_guests: 5\n    limits: {cpus: 0.5, pids: 64, swap: 1GiB, cpu_weight: 50, io_weight: 200, disk: 5GiB, inodes: 100000}\n"))
 	if err != nil {
 		t.Fatalf("Parse(designExample) = %v", err)
 	}
@@ -24,7 +24,7 @@ func TestLookups(t *testing.T) {
 		want result
 	}{
 		{"alice", result{true, "debian", 3, Limits{Memory: GiB, CPUs: 1.5, Pids: 512}}},
-		{"bob", result{true, "busybox", 5, Limits{Memory: 512 * MiB, Swap: GiB, CPUs: 0.5, CPUWeight: 50, Pids: 64, IOWeight: 200}}},
+		{"bob", result{true, "busybox", 5, Limits{Memory: 512 * MiB, Swap: GiB, CPUs: 0.5, CPUWeight: 50, Pids: 64, IOWeight: 200, Disk: 5 * GiB, Inodes: 100000}}},
 		{"carol", result{false, "busybox", 3, Limits{Memory: 512 * MiB, CPUs: 1.5, Pids: 512}}},
 	}
 	for _, tt := range tests {
@@ -87,6 +87,10 @@ func TestLimitsCheck(t *testing.T) {
 		{Limits{CPUs: 5}, "cpus: 5 is more than this host's 4 CPUs"},
 		{Limits{CPUWeight: 10001}, "cpu_weight: 10001 is not a weight; write one from 1 to 10000"},
 		{Limits{IOWeight: -3}, "io_weight: -3 is not a weight"},
+		{Limits{Disk: 10 * GiB, Inodes: 100000}, ""},
+		{Limits{Disk: MiB}, "disk: 1MiB is too little; a guest's disk needs at least 16MiB"},
+		{Limits{Disk: -1}, "disk: -1 is not a disk size"},
+		{Limits{Inodes: 10, Disk: GiB}, "inodes: 10 is too few inodes; write 1024 or more"},
 		{Limits{Pids: -1, CPUs: -2}, "cpus: -2 is not a number of CPUs; write one above 0, like 1.5, or leave it out for no limit\npids: -1 is not a number of processes"},
 	}
 	for _, tt := range tests {

@@ -90,6 +90,12 @@ type Limits struct {
 	// IOWeight is the guest's share of block I/O against other guests, from
 	// 1 to 10000 (cgroup2's io.weight; the default is 100).
 	IOWeight int `yaml:"io_weight" json:"io_weight,omitempty"`
+	// Disk is the bytes the guest's own files may take (its overlay's upper
+	// layer), written as a size such as 10GiB.
+	Disk Size `yaml:"disk" json:"disk,omitempty"`
+	// Inodes is how many files, directories and links the guest's own files
+	// may count.
+	Inodes int64 `yaml:"inodes" json:"inodes,omitempty"`
 }
 
 // Size is a number of bytes, written in the file as "512MiB", "1GiB", "100M" or

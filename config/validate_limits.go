@@ -10,6 +10,13 @@ import (
 // minMemory is the least memory limit a guest can boot with.
 const minMemory = 4 * MiB
 
+// MinDisk and MinInodes are the least disk and inodes a guest's own files may
+// be limited to: room for a small file system with its journal.
+const (
+	MinDisk   = 16 * MiB
+	MinInodes = 1024
+)
+
 // Bounds of cpu_weight and io_weight: those of cgroup2's cpu.weight and
 // io.weight, whose default is 100.
 const (
@@ -29,8 +36,12 @@ func checkLimits(v *validator) {
 // eff once the defaults fill what own leaves out.
 func checkLimitSet(v *validator, path string, own, eff Limits) {
 	written := func(key string) bool { return v.has(path + "." + key) }
-	for _, p := range limitProblems(own, eff, v.host, written) {
+	ps := limitProblems(own, eff, v.host, written)
+	for _, p := range ps {
 		v.addf(path+"."+p.key, "%s", p.msg)
+	}
+	if own.Inodes != 0 && eff.Disk == 0 && !hasKey(ps, "inodes") {
+		v.addf(path+".inodes", "inodes count on a guest's own disk, which only a disk limit gives it; set disk too")
 	}
 }
 
@@ -68,6 +79,8 @@ func limitProblems(own, eff Limits, h Host, written func(key string) bool) []lim
 	check("cpu_weight", own.CPUWeight != 0, func() string { return weightProblem(own.CPUWeight, "CPU time") })
 	check("pids", own.Pids != 0, func() string { return pidsProblem(own.Pids) })
 	check("io_weight", own.IOWeight != 0, func() string { return weightProblem(own.IOWeight, "block I/O") })
+	check("disk", own.Disk != 0, func() string { return diskProblem(own.Disk) })
+	check("inodes", own.Inodes != 0, func() string { return inodesProblem(own.Inodes) })
 	if p, ok := swapPairProblem(own, eff); ok && !hasKey(ps, "memory", "swap") {
 		ps = append(ps, p)
 	}
@@ -152,6 +165,25 @@ func weightProblem(w int, what string) string {
 func pidsProblem(p int64) string {
 	if p <= 0 {
 		return fmt.Sprintf("%d is not a number of processes; write 1 or more, like 512, or leave it out for no limit", p)
+	}
+	return ""
+}
+
+// diskProblem wants a disk limit of at least MinDisk.
+func diskProblem(d Size) string {
+	switch {
+	case d <= 0:
+		return fmt.Sprintf("%s is not a disk size; write one like 10GiB, or leave it out for no limit", d)
+	case d < MinDisk:
+		return fmt.Sprintf("%s is too little; a guest's disk needs at least %s", d, MinDisk)
+	}
+	return ""
+}
+
+// inodesProblem wants an inode limit of at least MinInodes.
+func inodesProblem(n int64) string {
+	if n < MinInodes {
+		return fmt.Sprintf("%d is too few inodes; write %d or more, like 100000, or leave it out", n, MinInodes)
 	}
 	return ""
 }

@@ -138,6 +138,11 @@ func TestParseErrors(t *testing.T) {
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      cpus: 8\n", `c.yaml:5: users.alice.limits.cpus: 8 is more than this host's 4 CPUs`},
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      memory: 9GiB\n", `c.yaml:5: users.alice.limits.memory: 9GiB is more than this host's memory (8GiB)`},
 		{"defaults:\n  limits:\n    io_weight: 1.5\n", `c.yaml:3: defaults.limits.io_weight: "1.5" is not a whole number`},
+		{"defaults:\n  limits:\n    disk: 0\n", `c.yaml:3: defaults.limits.disk: 0 is not a disk size; write one like 10GiB, or leave it out for no limit`},
+		{"defaults:\n  limits:\n    disk: lots\n", `c.yaml:3: defaults.limits.disk: "lots" is not a size`},
+		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    limits:\n      disk: 1MiB\n", `c.yaml:5: users.alice.limits.disk: 1MiB is too little; a guest's disk needs at least 16MiB`},
+		{"defaults:\n  limits:\n    inodes: 0\n", `c.yaml:3: defaults.limits.inodes: 0 is too few inodes; write 1024 or more`},
+		{"defaults:\n  limits:\n    inodes: 5000\n", `c.yaml:3: defaults.limits.inodes: inodes count on a guest's own disk, which only a disk limit gives it; set disk too`},
 	}
 	for _, tt := range tests {
 		in := withKeys(tt.in)

@@ -118,7 +118,7 @@ func TestAdminGuestStatsAndLimits(t *testing.T) {
 	d := newDaemon(t, daemonOptions{})
 	d.mustSSH(t, "alice", "true")
 	out := d.mustAdmin(t, "guest", "stats")
-	if !regexp.MustCompile(`(?m)^GUEST\s+STATE\s+MEMORY\s+CPU\s+PROCESSES\s+NET RX\s+NET TX\n^alice\s+running\s+\S+\s+\S+s\s+\d+\s+`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^GUEST\s+STATE\s+MEMORY\s+CPU\s+PROCESSES\s+NET RX\s+NET TX\s+DISK\n^alice\s+running\s+\S+\s+\S+s\s+\d+\s+`).MatchString(out) {
 		t.Errorf("guest stats =\n%s", out)
 	}
 	var stats []struct {

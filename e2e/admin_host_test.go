@@ -25,7 +25,7 @@ func TestAdminImagesAndUsers(t *testing.T) {
 	d.wantAdminError(t, 1, `image "nope" is not defined`, "image", "build", "nope")
 
 	users := d.mustAdmin(t, "user", "ls")
-	if !regexp.MustCompile(`(?m)^alice\s+busybox\s+2\s+1\s+-\s+-\s+-\s+false\s+-\s+alice$`).MatchString(users) ||
+	if !regexp.MustCompile(`(?m)^alice\s+busybox\s+2\s+1\s+-\s+-\s+-\s+-\s+false\s+-\s+alice$`).MatchString(users) ||
 		!regexp.MustCompile(`(?m)^bob\s+busybox\s+2\s+1\s+.*\s+-$`).MatchString(users) {
 		t.Errorf("user ls =\n%s", users)
 	}

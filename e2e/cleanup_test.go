@@ -25,6 +25,7 @@ func (d *daemon) cleanup(t testing.TB) {
 	d.stop(t)
 	if d.dataDir != "" {
 		d.killGuests(t)
+		unmountDisks(t, d.dataDir)
 	}
 	removeCgroupParent(t, d.cfg.bridge)
 	d.teardownNetwork(t)

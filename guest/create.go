@@ -45,6 +45,9 @@ func (m *Manager) forget(e *entry) {
 	m.mu.Unlock()
 	e.gone = true
 	m.release(&e.state)
+	if err := m.removeDisk(e.state.ID()); err != nil {
+		m.log.Error("forgetting guest", "guest", e.state.ID(), "err", err)
+	}
 	if err := m.removeGuestDir(e.state.ID()); err != nil {
 		m.log.Error("forgetting guest", "guest", e.state.ID(), "err", err)
 	}

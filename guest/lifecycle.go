@@ -35,6 +35,8 @@ type Stats struct {
 	Processes   int64         `json:"processes"`
 	NetRxBytes  uint64        `json:"net_rx_bytes"`
 	NetTxBytes  uint64        `json:"net_tx_bytes"`
+	// Disk is what the guest's own files take on its own disk.
+	Disk DiskUsage `json:"disk"`
 }
 
 // List returns every guest, sorted by ID.
@@ -113,6 +115,7 @@ func (m *Manager) stopInit(e *entry) error {
 	e.proc = nil
 	m.detach(st)
 	m.deleteCgroup(st)
+	m.detachDisk(st)
 	if st.InitPid == 0 {
 		return nil
 	}
@@ -129,6 +132,9 @@ func (m *Manager) Remove(id string) error {
 	}
 	defer e.mu.Unlock()
 	if err := m.stop(e); err != nil {
+		return err
+	}
+	if err := m.removeDisk(id); err != nil {
 		return err
 	}
 	if err := m.removeGuestDir(id); err != nil {
@@ -154,6 +160,9 @@ func (m *Manager) Reset(id string) error {
 	defer e.mu.Unlock()
 	if err := m.stop(e); err != nil {
 		return err
+	}
+	if err := m.removeDisk(id); err != nil {
+		return fmt.Errorf("resetting guest %s: %w", id, err)
 	}
 	if err := m.resetFiles(&e.state); err != nil {
 		return fmt.Errorf("resetting guest %s: %w", id, err)

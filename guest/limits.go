@@ -93,6 +93,7 @@ func (m *Manager) Stats(id string) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("reading the network use of guest %s: %w", id, err)
 	}
+	s.Disk = m.diskUsage(id)
 	return s, nil
 }
 
@@ -114,6 +115,9 @@ func (m *Manager) SetLimits(id string, l config.Limits) error {
 	eff := m.limitsOf(&next)
 	if err := eff.Check(config.LocalHost()); err != nil {
 		return fmt.Errorf("limits of guest %s: %w", id, err)
+	}
+	if err := m.resizeDisk(&next, eff, l.Disk != 0); err != nil {
+		return err
 	}
 	if err := m.updateCgroup(&next, eff, isRunning(e.proc)); err != nil {
 		return err

@@ -45,6 +45,9 @@ type Options struct {
 	// Cgroups puts each guest in a cgroup with its limits; nil means no
 	// limits.
 	Cgroups Cgroups
+	// Storage keeps guests' own files on disks of their own, held to their
+	// disk limits; nil keeps them in their directories with no limit.
+	Storage Storage
 	Exe     *SealedExe // the binary every init runs
 	Logger  *slog.Logger
 	// StopGrace is how long a stopping guest gets before it is killed.
@@ -207,6 +210,7 @@ func (m *Manager) reattach(e *entry) {
 	if st.InitPid != 0 {
 		m.log.Info("guest is not running; it starts on next use", "guest", st.ID())
 		m.deleteCgroup(st)
+		m.detachDisk(st)
 		st.InitPid, st.InitStart = 0, 0
 		e.publish("", nil)
 		if err := writeState(m.guestDir(st.ID()), st); err != nil {
@@ -319,7 +323,11 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
 	trace.mark("cgroup")
-	dir := m.guestDir(st.ID())
+	dir, err := m.layersDir(st)
+	if err != nil {
+		m.deleteCgroup(st)
+		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
+	}
 	p, err := m.opts.launcher.start(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
@@ -328,6 +336,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 	if err != nil {
 		m.detach(st)
 		m.deleteCgroup(st)
+		m.detachDisk(st)
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}

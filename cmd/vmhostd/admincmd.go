@@ -146,16 +146,17 @@ func userLs(args []string) int {
 			return firstErr(err, func() error { return printJSON(users) })
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "USER\tIMAGE\tMAX\tKEYS\tMEMORY\tCPUS\tPIDS\tAUTOSTART\tIDLE STOP\tGUESTS")
+		fmt.Fprintln(w, "USER\tIMAGE\tMAX\tKEYS\tMEMORY\tCPUS\tPIDS\tDISK\tAUTOSTART\tIDLE STOP\tGUESTS")
 		for _, u := range users {
 			keys := fmt.Sprint(u.Keys)
 			if u.KeysFile != "" {
 				keys += "+file"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%v\t%s\t%s\n", u.Name, u.Image, u.MaxGuests, keys,
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%v\t%s\t%s\n", u.Name, u.Image, u.MaxGuests, keys,
 				limitString(u.Limits.MemoryBytes != 0, humanBytes(u.Limits.MemoryBytes)),
 				limitString(u.Limits.CPUs != 0, fmt.Sprint(u.Limits.CPUs)),
 				limitString(u.Limits.Pids != 0, fmt.Sprint(u.Limits.Pids)),
+				limitString(u.Limits.DiskBytes != 0, humanBytes(u.Limits.DiskBytes)),
 				u.Autostart, orDash(u.IdleStop), orDash(strings.Join(u.Guests, ",")))
 		}
 		return w.Flush()

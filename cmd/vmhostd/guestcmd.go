@@ -26,8 +26,9 @@ Commands:
   reset NAME --yes               back to its image: every file it changed is lost
   rm NAME                        remove it: processes, cgroup, address and files
   exec NAME [-t] -- CMD ARGS     run CMD in it; its exit status is kept (-t: a terminal)
-  stats [NAME] [--json]          memory, CPU time, processes, network bytes
-  limits NAME [--memory SIZE] [--cpus N] [--pids N] [--reset]   change its limits live
+  stats [NAME] [--json]          memory, CPU time, processes, network bytes, disk
+  limits NAME [--memory SIZE] [--cpus N] [--pids N] [--disk SIZE] [--inodes N] [--reset]
+                                 change its limits live
   autostart NAME on|off|default  start it with the daemon or not; default: as its owner's
 
 Stop, restart, reset and rm refuse a guest with SSH connections open unless
@@ -210,7 +211,7 @@ func guestRm(args []string) int {
 // guestStats runs `vmhostd guest stats [NAME]`.
 func guestStats(args []string) int {
 	c := newAdminCommand("guest stats", "vmhostd guest stats [NAME] [--json] --config FILE",
-		"Shows what guests use now: memory, CPU time, processes and network bytes;\nevery running guest without NAME.\n", true)
+		"Shows what guests use now: memory, CPU time, processes, network bytes and\ntheir own files on their disks (used/limit); every running guest without NAME.\n", true)
 	if code := c.parse(args, 0, 1); code >= 0 {
 		return code
 	}
@@ -220,10 +221,10 @@ func guestStats(args []string) int {
 			return firstErr(err, func() error { return printJSON(stats) })
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "GUEST\tSTATE\tMEMORY\tCPU\tPROCESSES\tNET RX\tNET TX")
+		fmt.Fprintln(w, "GUEST\tSTATE\tMEMORY\tCPU\tPROCESSES\tNET RX\tNET TX\tDISK")
 		for _, s := range stats {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%.2fs\t%d\t%s\t%s\n", s.ID, s.State, humanBytes(s.MemoryBytes),
-				s.CPUSeconds, s.Processes, humanBytes(int64(s.NetRxBytes)), humanBytes(int64(s.NetTxBytes)))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%.2fs\t%d\t%s\t%s\t%s\n", s.ID, s.State, humanBytes(s.MemoryBytes),
+				s.CPUSeconds, s.Processes, humanBytes(int64(s.NetRxBytes)), humanBytes(int64(s.NetTxBytes)), diskString(s))
 		}
 		return w.Flush()
 	})
@@ -231,23 +232,31 @@ func guestStats(args []string) int {
 
 // guestLimits runs `vmhostd guest limits NAME --memory ... --cpus ... --pids ...`.
 func guestLimits(args []string) int {
-	c := newAdminCommand("guest limits", "vmhostd guest limits NAME [--memory SIZE] [--cpus N] [--pids N] [--reset] --config FILE",
-		"Changes the guest's own limits, at once if it runs, and keeps them in its\nguest.json. Limits not given stay as they are; those the guest never had\nof its own are its owner's from the config. --reset goes back to the owner's.\n", false)
+	c := newAdminCommand("guest limits", "vmhostd guest limits NAME [--memory SIZE] [--cpus N] [--pids N] [--disk SIZE] [--inodes N] [--reset] --config FILE",
+		"Changes the guest's own limits, at once if it runs, and keeps them in its\nguest.json. Limits not given stay as they are; those the guest never had\nof its own are its owner's from the config. --reset goes back to the owner's.\nA disk grows, never shrinks; its inodes are counted when it is made.\n", false)
 	mem := c.fs.String("memory", "", "memory `SIZE`, such as 512MiB or 1GiB")
 	cpus := c.fs.Float64("cpus", 0, "host cores, such as 1.5")
 	pids := c.fs.Int64("pids", 0, "most processes")
+	disk := c.fs.String("disk", "", "most bytes of its own files, `SIZE` such as 10GiB")
+	inodes := c.fs.Int64("inodes", 0, "most inodes of its own files")
 	reset := c.fs.Bool("reset", false, "drop the guest's own limits")
 	if code := c.parse(args, 1, 1); code >= 0 {
 		return code
 	}
-	l := admin.Limits{CPUs: *cpus, Pids: *pids, Reset: *reset}
-	if *mem != "" {
-		size, err := config.ParseSize(*mem)
+	l := admin.Limits{CPUs: *cpus, Pids: *pids, Inodes: *inodes, Reset: *reset}
+	for _, f := range []struct {
+		flag, value string
+		dst         *int64
+	}{{"memory", *mem, &l.MemoryBytes}, {"disk", *disk, &l.DiskBytes}} {
+		if f.value == "" {
+			continue
+		}
+		size, err := config.ParseSize(f.value)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "vmhostd: --memory: %v\n", err)
+			fmt.Fprintf(os.Stderr, "vmhostd: --%s: %v\n", f.flag, err)
 			return 2
 		}
-		l.MemoryBytes = int64(size)
+		*f.dst = int64(size)
 	}
 	return c.run(func(ctx context.Context, cl *admin.Client) error {
 		err := cl.SetLimits(ctx, c.args[0], l)
@@ -256,4 +265,13 @@ func guestLimits(args []string) int {
 		}
 		return err
 	})
+}
+
+// diskString shows a guest's disk use as used/limit, or only used without a
+// disk of its own.
+func diskString(s admin.GuestStats) string {
+	if s.DiskLimitBytes == 0 {
+		return "-"
+	}
+	return humanBytes(s.DiskBytes) + "/" + humanBytes(s.DiskLimitBytes)
 }

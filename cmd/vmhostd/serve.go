@@ -68,6 +68,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	defer exe.Close()
 	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), log)
+	storage, err := newStorage(cfg, log)
+	if err != nil {
+		return err
+	}
 	nw, err := newNetwork(cfg, log, fdb)
 	if err != nil {
 		return err
@@ -84,7 +88,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	mgr, err := guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
-		Network: nw, Cgroups: cgroups,
+		Network: nw, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
 		},
