@@ -159,7 +159,7 @@ func TestLoadExampleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := defaultConfig(path)
-	want.Defaults.Limits = Limits{Memory: 512 * MiB, CPUs: 1, Pids: 512}
+	want.Defaults.Limits = Limits{Memory: 512 * MiB, CPUs: 1, Pids: 512, Disk: 10 * GiB}
 	want.Network.Forwards = []Forward{}
 	want.Users = map[string]User{"alice": {AuthorizedKeysFile: filepath.Join(dir, ".run", "alice.pub")}}
 	got, err := testLoader.Load(path)
