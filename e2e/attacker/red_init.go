@@ -19,7 +19,6 @@ import (
 func init() {
 	register("red-init-reach", redInitReach)
 	register("red-init-nested", redInitNested)
-	register("red-init-limits", redInitLimits)
 	register("red-spawn-race", redSpawnRace)
 }
 
@@ -92,34 +91,6 @@ func capEff() string {
 		}
 	}
 	return ""
-}
-
-// redInitLimits changes PID 1 without ptrace, as its own uid may: its
-// resource limits (prlimit), its nice value, its CPU affinity, its
-// oom_score_adj. Each is put back when it worked, unless args[0] is "keep".
-func redInitLimits(args []string) error {
-	keep := len(args) > 0 && args[0] == "keep"
-	var old unix.Rlimit
-	err := unix.Prlimit(1, unix.RLIMIT_NOFILE, nil, &old)
-	report("prlimit_read", errName(err))
-	low := unix.Rlimit{Cur: 4, Max: old.Max}
-	err = unix.Prlimit(1, unix.RLIMIT_NOFILE, &low, nil)
-	report("prlimit_nofile", errName(err))
-	if err == nil && !keep {
-		unix.Prlimit(1, unix.RLIMIT_NOFILE, &old, nil)
-	}
-	prio, _ := unix.Getpriority(unix.PRIO_PROCESS, 1)
-	err = unix.Setpriority(unix.PRIO_PROCESS, 1, 19)
-	report("setpriority", errName(err))
-	if err == nil && !keep {
-		unix.Setpriority(unix.PRIO_PROCESS, 1, 20-prio)
-	}
-	err = os.WriteFile("/proc/1/oom_score_adj", []byte("1000"), 0)
-	report("oom_score_adj", errName(err))
-	if !keep {
-		os.WriteFile("/proc/1/oom_score_adj", []byte("-1000"), 0)
-	}
-	return nil
 }
 
 // redSpawnRace watches for new children of PID 1 for SECONDS and tries, as
