@@ -46,5 +46,6 @@
 // any other audit architecture get ENOSYS, so x32 binaries do not run. On
 // i386 socket(2) arrives through socketcall(2), whose arguments seccomp
 // cannot see: AF_VSOCK and AF_ALG stay reachable to 32-bit programs, as in
-// Docker. Syscall numbers come from github.com/elastic/go-seccomp-bpf/arch.
+// Docker. Syscall numbers come from github.com/elastic/go-seccomp-bpf/arch,
+// copied into tables_gen.go as static data by go generate.
 package syscallfilter

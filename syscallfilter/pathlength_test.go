@@ -76,19 +76,19 @@ func TestFilterPathLength(t *testing.T) {
 		abis, _ := abisFor(goarch)
 		for _, a := range abis {
 			longest, longestName := 0, ""
-			for name := range a.info.SyscallNames {
-				c := abiCall(t, a.info, name, 0x7654320, 0x7654320)
+			for name := range archInfo(a).SyscallNames {
+				c := abiCall(t, archInfo(a), name, 0x7654320, 0x7654320)
 				verdict, n := steps(t, prog, c)
 				if want := decide(t, vm, c); verdict != want {
-					t.Errorf("%s %s: stepped verdict %#x, VM %#x", a.info.Name, name, verdict, want)
+					t.Errorf("%s %s: stepped verdict %#x, VM %#x", archInfo(a).Name, name, verdict, want)
 				}
 				if n > longest {
 					longest, longestName = n, name
 				}
 			}
-			t.Logf("%s filter, %s: longest path %d instructions (%s)", goarch, a.info.Name, longest, longestName)
+			t.Logf("%s filter, %s: longest path %d instructions (%s)", goarch, archInfo(a).Name, longest, longestName)
 			if longest > bound {
-				t.Errorf("%s filter, %s %s runs %d instructions, want at most %d", goarch, a.info.Name, longestName, longest, bound)
+				t.Errorf("%s filter, %s %s runs %d instructions, want at most %d", goarch, archInfo(a).Name, longestName, longest, bound)
 			}
 		}
 	}

@@ -64,7 +64,7 @@ func link(abis []abi, bodies [][]bpf.Instruction) []bpf.Instruction {
 	for i, a := range abis {
 		at := len(prog)
 		prog = append(prog,
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(a.info.ID), SkipFalse: 1},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: a.table.id, SkipFalse: 1},
 			bpf.Jump{Skip: uint32(start - (at + 2))})
 		start += len(bodies[i])
 	}
@@ -91,7 +91,7 @@ func assembleABI(a abi, rules []rule) ([]bpf.Instruction, error) {
 		for _, nr := range nrs {
 			block, err := testBlock(nr, *r.test, r.errno)
 			if err != nil {
-				return nil, fmt.Errorf("assembling the rule for %v on %s: %w", r.names, a.info.Name, err)
+				return nil, fmt.Errorf("assembling the rule for %v on %s: %w", r.names, a.table.name, err)
 			}
 			body = append(body, block...)
 		}

@@ -97,39 +97,39 @@ func TestFilterDecides(t *testing.T) {
 				c    call
 				want uint32
 			}{
-				{"keyctl", abiCall(t, a.info, "keyctl"), eperm},
-				{"getpid", abiCall(t, a.info, "getpid"), allow},
-				{"personality(0)", abiCall(t, a.info, "personality", 0), allow},
-				{"personality(query)", abiCall(t, a.info, "personality", 0xffffffff), allow},
-				{"personality(ADDR_NO_RANDOMIZE)", abiCall(t, a.info, "personality", 0x40000), allow},
-				{"personality(PER_LINUX32)", abiCall(t, a.info, "personality", 0x8), allow},
-				{"personality(UNAME26|ADDR_NO_RANDOMIZE|PER_LINUX32)", abiCall(t, a.info, "personality", 0x60008), allow},
-				{"personality(ADDR_COMPAT_LAYOUT)", abiCall(t, a.info, "personality", 0x200000), eperm},
-				{"personality(READ_IMPLIES_EXEC)", abiCall(t, a.info, "personality", 0x400000), eperm},
-				{"personality(MMAP_PAGE_ZERO)", abiCall(t, a.info, "personality", 0x100000), eperm},
-				{"personality(high half, 0)", abiCall(t, a.info, "personality", hi), allow},
-				{"personality(high half, READ_IMPLIES_EXEC)", abiCall(t, a.info, "personality", hi|0x400000), eperm},
-				{"userfaultfd(0)", abiCall(t, a.info, "userfaultfd", 0), eperm},
-				{"userfaultfd(O_CLOEXEC)", abiCall(t, a.info, "userfaultfd", 0x80000), eperm},
-				{"userfaultfd(UFFD_USER_MODE_ONLY)", abiCall(t, a.info, "userfaultfd", 1), allow},
-				{"userfaultfd(UFFD_USER_MODE_ONLY|O_CLOEXEC)", abiCall(t, a.info, "userfaultfd", 0x80001), allow},
-				{"umount2(MNT_DETACH)", abiCall(t, a.info, "umount2", 0, 2), allow},
-				{"umount2(MNT_FORCE)", abiCall(t, a.info, "umount2", 0, 1), eperm},
-				{"umount2(MNT_FORCE|MNT_DETACH)", abiCall(t, a.info, "umount2", 0, 3), eperm},
-				{"umount2(high half only)", abiCall(t, a.info, "umount2", 0, hi), allow},
-				{"socket(AF_INET)", abiCall(t, a.info, "socket", 2, 1), allow},
-				{"socket(AF_UNIX)", abiCall(t, a.info, "socket", 1, 1), allow},
-				{"socket(AF_VSOCK)", abiCall(t, a.info, "socket", afVSOCK, 1), eperm},
-				{"socket(high half, AF_VSOCK)", abiCall(t, a.info, "socket", hi|afVSOCK, 1), eperm},
-				{"socket(AF_ALG)", abiCall(t, a.info, "socket", afALG, 5), eperm},
+				{"keyctl", abiCall(t, archInfo(a), "keyctl"), eperm},
+				{"getpid", abiCall(t, archInfo(a), "getpid"), allow},
+				{"personality(0)", abiCall(t, archInfo(a), "personality", 0), allow},
+				{"personality(query)", abiCall(t, archInfo(a), "personality", 0xffffffff), allow},
+				{"personality(ADDR_NO_RANDOMIZE)", abiCall(t, archInfo(a), "personality", 0x40000), allow},
+				{"personality(PER_LINUX32)", abiCall(t, archInfo(a), "personality", 0x8), allow},
+				{"personality(UNAME26|ADDR_NO_RANDOMIZE|PER_LINUX32)", abiCall(t, archInfo(a), "personality", 0x60008), allow},
+				{"personality(ADDR_COMPAT_LAYOUT)", abiCall(t, archInfo(a), "personality", 0x200000), eperm},
+				{"personality(READ_IMPLIES_EXEC)", abiCall(t, archInfo(a), "personality", 0x400000), eperm},
+				{"personality(MMAP_PAGE_ZERO)", abiCall(t, archInfo(a), "personality", 0x100000), eperm},
+				{"personality(high half, 0)", abiCall(t, archInfo(a), "personality", hi), allow},
+				{"personality(high half, READ_IMPLIES_EXEC)", abiCall(t, archInfo(a), "personality", hi|0x400000), eperm},
+				{"userfaultfd(0)", abiCall(t, archInfo(a), "userfaultfd", 0), eperm},
+				{"userfaultfd(O_CLOEXEC)", abiCall(t, archInfo(a), "userfaultfd", 0x80000), eperm},
+				{"userfaultfd(UFFD_USER_MODE_ONLY)", abiCall(t, archInfo(a), "userfaultfd", 1), allow},
+				{"userfaultfd(UFFD_USER_MODE_ONLY|O_CLOEXEC)", abiCall(t, archInfo(a), "userfaultfd", 0x80001), allow},
+				{"umount2(MNT_DETACH)", abiCall(t, archInfo(a), "umount2", 0, 2), allow},
+				{"umount2(MNT_FORCE)", abiCall(t, archInfo(a), "umount2", 0, 1), eperm},
+				{"umount2(MNT_FORCE|MNT_DETACH)", abiCall(t, archInfo(a), "umount2", 0, 3), eperm},
+				{"umount2(high half only)", abiCall(t, archInfo(a), "umount2", 0, hi), allow},
+				{"socket(AF_INET)", abiCall(t, archInfo(a), "socket", 2, 1), allow},
+				{"socket(AF_UNIX)", abiCall(t, archInfo(a), "socket", 1, 1), allow},
+				{"socket(AF_VSOCK)", abiCall(t, archInfo(a), "socket", afVSOCK, 1), eperm},
+				{"socket(high half, AF_VSOCK)", abiCall(t, archInfo(a), "socket", hi|afVSOCK, 1), eperm},
+				{"socket(AF_ALG)", abiCall(t, archInfo(a), "socket", afALG, 5), eperm},
 				// A number whose argument equals a denied call's number must
 				// not be taken for that call once the argument is loaded.
-				{"personality(keyctl's number)", abiCall(t, a.info, "personality", uint64(a.info.SyscallNames["keyctl"])), eperm},
-				{"umount2(flags = getpid's number)", abiCall(t, a.info, "umount2", 0, uint64(a.info.SyscallNames["getpid"]&^1)), allow},
+				{"personality(keyctl's number)", abiCall(t, archInfo(a), "personality", uint64(archInfo(a).SyscallNames["keyctl"])), eperm},
+				{"umount2(flags = getpid's number)", abiCall(t, archInfo(a), "umount2", 0, uint64(archInfo(a).SyscallNames["getpid"]&^1)), allow},
 			}
 			for _, tt := range tests {
 				if got := decide(t, vm, tt.c); got != tt.want {
-					t.Errorf("%s filter, %s %s = %#x, want %#x", goarch, a.info.Name, tt.name, got, tt.want)
+					t.Errorf("%s filter, %s %s = %#x, want %#x", goarch, archInfo(a).Name, tt.name, got, tt.want)
 				}
 			}
 		}
@@ -151,12 +151,12 @@ func TestFilterAllowsWhatAGuestNeeds(t *testing.T) {
 		for _, name := range needed {
 			found := false
 			for _, a := range abis {
-				if _, ok := a.info.SyscallNames[name]; !ok {
+				if _, ok := archInfo(a).SyscallNames[name]; !ok {
 					continue
 				}
 				found = true
-				if got := decide(t, vm, abiCall(t, a.info, name)); got != allow {
-					t.Errorf("%s filter, %s %s = %#x, want allow", goarch, a.info.Name, name, got)
+				if got := decide(t, vm, abiCall(t, archInfo(a), name)); got != allow {
+					t.Errorf("%s filter, %s %s = %#x, want allow", goarch, archInfo(a).Name, name, got)
 				}
 			}
 			if !found && goarch == "amd64" {
@@ -173,14 +173,14 @@ func TestFilterDeniesEveryListedCall(t *testing.T) {
 		abis, _ := abisFor(goarch)
 		for _, a := range abis {
 			for _, name := range deniedCalls {
-				if _, ok := a.info.SyscallNames[name]; !ok {
+				if _, ok := archInfo(a).SyscallNames[name]; !ok {
 					continue
 				}
 				seen[name] = true
 				// An argument no conditional allow accepts.
-				c := abiCall(t, a.info, name, 0x7654320)
+				c := abiCall(t, archInfo(a), name, 0x7654320)
 				if got := decide(t, vm, c); got != eperm {
-					t.Errorf("%s filter, %s %s = %#x, want EPERM", goarch, a.info.Name, name, got)
+					t.Errorf("%s filter, %s %s = %#x, want EPERM", goarch, archInfo(a).Name, name, got)
 				}
 			}
 		}
