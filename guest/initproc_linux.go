@@ -109,14 +109,23 @@ func (p *initProc) pid() int { return p.hostPid }
 // startTime implements initHandle.
 func (p *initProc) startTime() uint64 { return p.start }
 
-// alive reports whether the init still runs.
+// alive reports whether the init still runs. It asks the pidfd itself, so
+// an init that has just exited counts as gone before the watch has seen it.
 func (p *initProc) alive() bool {
 	select {
 	case <-p.done:
 		return false
 	default:
-		return true
 	}
+	rc, err := p.fd.SyscallConn()
+	if err != nil {
+		return false
+	}
+	exited := false
+	if err := rc.Control(func(fd uintptr) { exited = pidfdExited(int(fd)) }); err != nil {
+		return false
+	}
+	return !exited
 }
 
 // exited returns a channel closed once the init has exited; nil for no init.
