@@ -41,6 +41,7 @@ func applyDefaults(c *Config, r *report) {
 	c.Network.Isolate = orTrue(c.Network.Isolate)
 	defaultImages(c)
 	defaultSSH(c, r)
+	defaultGuestBounds(c, r)
 }
 
 // defaultImages adds the busybox image unless the file defines its own.

@@ -28,6 +28,8 @@ type Network struct {
 	// AdoptBridge lets vmhost take over a bridge of that name that it did
 	// not make.
 	AdoptBridge bool `yaml:"adopt_bridge"`
+	// Bounds bound what one guest's address may make the daemon hold.
+	Bounds GuestBounds `yaml:"bounds"`
 }
 
 // Forward publishes a host port to a port of a guest.

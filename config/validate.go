@@ -28,6 +28,7 @@ var checks = []func(*validator){
 	checkLimits,
 	checkLifecycle,
 	checkForwards,
+	checkGuestBounds,
 	checkSSH,
 }
 

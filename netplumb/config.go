@@ -40,6 +40,9 @@ type Config struct {
 	// open (relayed connections and exchanges, DNS connections and
 	// forwarded queries); nil allows all.
 	Budget *fdbudget.Budget
+	// Bounds bound what one guest address may make the daemon hold; zero
+	// fields take their defaults.
+	Bounds Bounds
 	// Logger gets what the network does; nil means slog.Default().
 	Logger *slog.Logger
 }

@@ -61,12 +61,13 @@ type dnsServer struct {
 // newDNSServer returns a server for the guests of subnet that forwards to the
 // resolvers upstreams returns, and takes the descriptors of its connections
 // and forwarded queries from budget.
-func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []string, budget *fdbudget.Budget) *dnsServer {
+func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []string, budget *fdbudget.Budget, b Bounds) *dnsServer {
+	b = b.withDefaults()
 	return &dnsServer{
 		log: log, subnet: subnet, upstreams: upstreams,
-		forwards: newQuota(log, "forwarded DNS queries", dnsForwardsPerSource, maxForwards, 1, budget),
-		conns:    newQuota(log, "DNS connections", dnsTCPPerSource, dnsTCPTotal, 1, budget),
-		rate:     newRateLimiter(log, "DNS answers", dnsRate, dnsBurst, time.Now),
+		forwards: newQuota(log, "forwarded DNS queries", b.DNSQueries, maxForwards, 1, budget),
+		conns:    newQuota(log, "DNS connections", b.DNSConns, dnsTCPTotal, 1, budget),
+		rate:     newRateLimiter(log, "DNS answers", float64(b.DNSRate), float64(2*b.DNSRate), time.Now),
 		names:    make(map[string]netip.Addr),
 		ptrs:     make(map[string]string),
 	}

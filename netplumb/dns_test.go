@@ -31,7 +31,7 @@ func resultOf(m *dns.Msg) result {
 }
 
 func testDNS(upstreams ...string) *dnsServer {
-	s := newDNSServer(slog.New(slog.DiscardHandler), testSubnet, func() []string { return upstreams }, nil)
+	s := newDNSServer(slog.New(slog.DiscardHandler), testSubnet, func() []string { return upstreams }, nil, Bounds{})
 	s.setName("alice", netip.MustParseAddr("10.250.9.2"))
 	s.setName("alice+web", netip.MustParseAddr("10.250.9.3"))
 	s.setName("bob+db", netip.MustParseAddr("10.250.9.4"))

@@ -48,10 +48,10 @@ func New(cfg Config) (*Network, error) {
 	up := &hostResolvers{path: cfg.ResolvConf, exclude: Gateway(cfg.Subnet)}
 	n := &Network{
 		cfg: cfg, log: log,
-		dns:      newDNSServer(log, cfg.Subnet, up.list, cfg.Budget),
+		dns:      newDNSServer(log, cfg.Subnet, up.list, cfg.Budget, cfg.Bounds),
 		attached: make(map[string]netip.Addr),
 	}
-	n.relay = newRelay(log, n.address, cfg.Budget)
+	n.relay = newRelay(log, n.address, cfg.Budget, cfg.Bounds)
 	filter := cfg.Filter
 	if filter == nil {
 		filter = nfTables{}

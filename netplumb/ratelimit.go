@@ -8,12 +8,12 @@ import (
 )
 
 // Response rate limiting of the DNS server: each source address gets at most
-// dnsRate answers a second, dnsBurst at once; past that its queries get no
-// answer (its resolver asks again), so a guest flooding the gateway with
-// queries costs the daemon little and slows no one else down.
+// dnsRate answers a second (Bounds.DNSRate), twice as many at once; past that
+// its queries get no answer (its resolver asks again), so a guest flooding
+// the gateway with queries costs the daemon little and slows no one else
+// down.
 const (
-	dnsRate  = 100
-	dnsBurst = 200
+	dnsRate = 100
 	// maxRateSources bounds the addresses the limiter follows; past it, it
 	// forgets the ones with full buckets.
 	maxRateSources = 4096

@@ -41,3 +41,11 @@ func TestRateLimiter(t *testing.T) {
 		t.Errorf("%d sources followed, want at most %d", len(r.buckets), maxRateSources)
 	}
 }
+
+func TestBoundsDefaults(t *testing.T) {
+	got := Bounds{RelayTCP: 5}.withDefaults()
+	want := Bounds{RelayTCP: 5, RelayUDP: relayUDPPerSource, DNSConns: dnsTCPPerSource, DNSQueries: dnsForwardsPerSource, DNSRate: dnsRate}
+	if got != want {
+		t.Errorf("withDefaults = %+v, want %+v", got, want)
+	}
+}

@@ -40,6 +40,8 @@ type relay struct {
 	target func(guestID string) (netip.Addr, bool) // the address of an attached guest
 	budget *fdbudget.Budget
 	tcp    *quota // relayed TCP connections, two descriptors each
+	// udpPerSource bounds one address's exchanges with a published UDP port.
+	udpPerSource int
 
 	mu   sync.Mutex
 	open map[io.Closer]bool // listeners and relayed connections
@@ -47,10 +49,11 @@ type relay struct {
 
 // newRelay returns a relay that finds guests with target and takes the
 // descriptors of what it relays from budget.
-func newRelay(log *slog.Logger, target func(string) (netip.Addr, bool), budget *fdbudget.Budget) *relay {
+func newRelay(log *slog.Logger, target func(string) (netip.Addr, bool), budget *fdbudget.Budget, b Bounds) *relay {
+	b = b.withDefaults()
 	return &relay{
-		log: log, target: target, budget: budget,
-		tcp:  newQuota(log, "relayed connections to published TCP ports", relayTCPPerSource, maxRelays, 2, budget),
+		log: log, target: target, budget: budget, udpPerSource: b.RelayUDP,
+		tcp:  newQuota(log, "relayed connections to published TCP ports", b.RelayTCP, maxRelays, 2, budget),
 		open: make(map[io.Closer]bool),
 	}
 }
@@ -187,7 +190,7 @@ type udpExchange struct {
 // the port's bounds (relayUDPPerSource, relayUDPPerPort) are dropped.
 func (r *relay) serveUDP(p *ipv4.PacketConn, f Forward) {
 	q := newQuota(r.log, fmt.Sprintf("relayed exchanges with published UDP port %d", f.HostPort),
-		relayUDPPerSource, relayUDPPerPort, 1, r.budget)
+		r.udpPerSource, relayUDPPerPort, 1, r.budget)
 	var mu sync.Mutex
 	exchanges := make(map[string]*udpExchange)
 	buf := make([]byte, 64<<10)

@@ -52,7 +52,7 @@ func TestRelay(t *testing.T) {
 		ip, ok := guests[id]
 		return ip, ok
 	}
-	r := newRelay(slog.New(slog.DiscardHandler), target, nil)
+	r := newRelay(slog.New(slog.DiscardHandler), target, nil, Bounds{})
 	fs := []Forward{
 		{Guest: "alice+web", Proto: "tcp", HostPort: hostPort, GuestPort: guestPort},
 		{Guest: "alice+web", Proto: "udp", HostPort: hostPort, GuestPort: guestPort},
@@ -62,7 +62,7 @@ func TestRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.close)
-	if err := newRelay(slog.New(slog.DiscardHandler), target, nil).start(fs[:1]); err == nil {
+	if err := newRelay(slog.New(slog.DiscardHandler), target, nil, Bounds{}).start(fs[:1]); err == nil {
 		t.Errorf("starting a second relay on %d/tcp succeeded, want the port taken", hostPort)
 	}
 
@@ -146,7 +146,7 @@ func TestRelayBounds(t *testing.T) {
 	}
 	target := func(string) (netip.Addr, bool) { return netip.MustParseAddr("127.0.0.1"), true }
 	budget := fdbudget.New(10000)
-	r := newRelay(slog.New(slog.DiscardHandler), target, budget)
+	r := newRelay(slog.New(slog.DiscardHandler), target, budget, Bounds{})
 	if err := r.start([]Forward{
 		{Guest: "alice", Proto: "udp", HostPort: udpPort, GuestPort: echoPort},
 		{Guest: "alice", Proto: "tcp", HostPort: tcpPort, GuestPort: holdPort},

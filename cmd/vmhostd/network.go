@@ -32,7 +32,7 @@ func newNetwork(cfg *config.Config, log *slog.Logger, budget *fdbudget.Budget) (
 	return netplumb.New(netplumb.Config{
 		Bridge: cfg.Network.Bridge, Subnet: subnet,
 		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(), AdoptBridge: cfg.Network.AdoptBridge,
-		Forwards: fwds, Logger: log, Budget: budget,
+		Forwards: fwds, Logger: log, Budget: budget, Bounds: netBounds(cfg.Network.Bounds),
 	})
 }
 
@@ -86,4 +86,12 @@ func teardown(cfg *config.Config) error {
 		return err
 	}
 	return n.Teardown()
+}
+
+// netBounds turns network.bounds into netplumb's.
+func netBounds(b config.GuestBounds) netplumb.Bounds {
+	return netplumb.Bounds{
+		RelayTCP: b.RelayConnections, RelayUDP: b.UDPExchanges,
+		DNSConns: b.DNSConnections, DNSQueries: b.DNSQueries, DNSRate: b.DNSAnswersPerSecond,
+	}
 }
