@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"vmhost/config"
@@ -237,7 +238,8 @@ func (m *Manager) Open(ctx context.Context, owner, name string) (Running, error)
 		}
 		return nil, err
 	}
-	return running{sock: filepath.Join(m.runDir(e.state.ID()), controlSock), initDone: exitedOf(e.proc)}, nil
+	return running{sock: filepath.Join(m.runDir(e.state.ID()), controlSock), initDone: exitedOf(e.proc),
+		reopen: func(ctx context.Context) (Running, error) { return m.Open(ctx, owner, name) }}, nil
 }
 
 // entryFor finds the guest, or creates it within the owner's max_guests.
@@ -416,21 +418,67 @@ func (m *Manager) runDir(id string) string {
 type running struct {
 	sock     string
 	initDone <-chan struct{} // closed when its init exits
+	// reopen opens the guest again, starting it, for a request that found
+	// its init on the way out; nil once that was tried.
+	reopen func(ctx context.Context) (Running, error)
 }
+
+// initExitWait is how long a request that found the init's socket closed
+// waits for the init to be gone before it starts the guest again: a dying
+// init's sockets close before its namespaces are torn down (which can take
+// a while with much to write back) and before its pidfd says it exited.
+const initExitWait = 10 * time.Second
 
 // Spawn implements Running.
 func (r running) Spawn(ctx context.Context, req SpawnRequest) (Process, error) {
-	return spawnVia(ctx, r.sock, req, r.initDone)
+	p, err := spawnVia(ctx, r.sock, req, r.initDone)
+	if again, ok := r.again(ctx, err); ok {
+		return again.Spawn(ctx, req)
+	}
+	return p, err
 }
 
 // Dial implements Running.
 func (r running) Dial(ctx context.Context, network, address string) (net.Conn, error) {
-	return dialVia(ctx, r.sock, network, address)
+	c, err := dialVia(ctx, r.sock, network, address)
+	if again, ok := r.again(ctx, err); ok {
+		return again.Dial(ctx, network, address)
+	}
+	return c, err
 }
 
 // Listen implements Running.
 func (r running) Listen(ctx context.Context, network, address string) (net.Listener, error) {
-	return listenVia(ctx, r.sock, network, address)
+	ln, err := listenVia(ctx, r.sock, network, address)
+	if again, ok := r.again(ctx, err); ok {
+		return again.Listen(ctx, network, address)
+	}
+	return ln, err
+}
+
+// again returns the guest started anew when err says that its init's
+// socket was gone (the guest was stopping, as after `reboot` inside): once
+// the init has exited, the guest is opened again, once.
+func (r running) again(ctx context.Context, err error) (running, bool) {
+	if err == nil || r.reopen == nil || !(errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)) {
+		return running{}, false
+	}
+	t := time.NewTimer(initExitWait)
+	defer t.Stop()
+	select {
+	case <-r.initDone:
+	case <-t.C:
+		return running{}, false
+	case <-ctx.Done():
+		return running{}, false
+	}
+	g, err := r.reopen(ctx)
+	next, ok := g.(running)
+	if err != nil || !ok {
+		return running{}, false
+	}
+	next.reopen = nil
+	return next, true
 }
 
 // SetPolicy replaces the policy for guests made from now on, as after a
