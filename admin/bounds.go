@@ -11,14 +11,20 @@ import (
 
 // Bounds of a request on the admin socket, so that a client that stalls,
 // or sends more than a request needs, holds nothing for long: its headers
-// must come within HeaderTimeout, its body (at most maxBody bytes) within
-// BodyTimeout, and a connection idle between requests for IdleTimeout is
-// closed. An exec's stream, once switched to, has no deadline.
+// must come within Options.HeaderTimeout, its body (at most maxBody bytes)
+// within Options.BodyTimeout, and a connection idle between requests for
+// Options.IdleTimeout is closed. An exec's stream, once switched to, has no
+// deadline.
 const (
+	// DefaultHeaderTimeout is how long a request's headers may take.
 	DefaultHeaderTimeout = 10 * time.Second
-	DefaultBodyTimeout   = 10 * time.Second
-	DefaultIdleTimeout   = 60 * time.Second
-	maxHeaderBytes       = 64 << 10
+	// DefaultBodyTimeout is how long a request's body may take.
+	DefaultBodyTimeout = 10 * time.Second
+	// DefaultIdleTimeout is how long a connection may wait for its next
+	// request.
+	DefaultIdleTimeout = 60 * time.Second
+	// maxHeaderBytes bounds a request's headers.
+	maxHeaderBytes = 64 << 10
 )
 
 // setTimeoutDefaults fills the timeouts of opts left at zero.

@@ -28,6 +28,10 @@
 // Stop, restart, reset and remove refuse (409) a guest with SSH sessions
 // open unless ?force=yes is given.
 //
+// A request's headers and its body (at most 1 MiB) must each come within 10
+// seconds, or the answer is 408 (413 for a body too big) and the connection
+// is closed; a connection idle for a minute between requests is closed.
+//
 // # Exec
 //
 // An exec request is a POST with the headers "Connection: Upgrade" and
