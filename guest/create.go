@@ -30,8 +30,18 @@ func (m *Manager) create(owner, name string) (*entry, error) {
 		return nil, err
 	}
 	st := State{Owner: owner, Name: name, Image: m.opts.Policy.ImageFor(owner), IDBase: base, IDSize: IDSize, Created: time.Now().UTC()}
+	// The address is in the first guest.json already: no second write at
+	// the first start, and no init ever holds an address not on disk.
+	if n := m.opts.Network; n != nil {
+		if st.IP, err = n.Allocate(m.leases); err != nil {
+			return nil, fmt.Errorf("guest %s: %w", st.ID(), err)
+		}
+	}
 	if err := m.makeGuestDir(&st); err != nil {
 		return nil, err
+	}
+	if st.IP.IsValid() {
+		m.leases[st.IP] = true
 	}
 	m.log.Info("created guest", "guest", st.ID(), "image", st.Image, "id_base", base)
 	return newEntry(st), nil

@@ -47,10 +47,14 @@ func relayInitLog(r io.ReadCloser, log *slog.Logger) {
 func readLine(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	out := bytes.Clone(bytes.TrimRight(line, "\n"))
+	cut := 0
 	for err == bufio.ErrBufferFull {
 		var more []byte
 		more, err = br.ReadSlice('\n')
-		out = append(out[:min(len(out), initLogLine)], []byte(" [cut: "+strconv.Itoa(len(more))+" more bytes]")...)
+		cut += len(bytes.TrimRight(more, "\n"))
+	}
+	if cut > 0 {
+		out = append(out, " [cut: "+strconv.Itoa(cut)+" more bytes]"...)
 	}
 	return out, err
 }
