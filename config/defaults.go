@@ -66,6 +66,9 @@ func orTrue(b *bool) *bool {
 func resolvePaths(c *Config, dir string) {
 	c.DataDir = resolvePath(dir, c.DataDir)
 	c.RunDir = resolvePath(dir, c.RunDir)
+	for i, p := range c.SSH.HostCertificates {
+		c.SSH.HostCertificates[i] = resolvePath(dir, p)
+	}
 	for name, im := range c.Images {
 		im.Path = resolvePath(dir, im.Path)
 		c.Images[name] = im

@@ -54,6 +54,10 @@ type SSH struct {
 	AllowAgentForwarding *bool `yaml:"allow_agent_forwarding"`
 	// AuthPenalty slows down sources that fail to log in.
 	AuthPenalty AuthPenalty `yaml:"auth_penalty"`
+	// HostCertificates are host certificate files (ssh-keygen -h) offered
+	// with the host keys they certify (sshd's HostCertificate); relative
+	// paths are against the config file's directory. Read at start.
+	HostCertificates []string `yaml:"host_certificates"`
 }
 
 // AuthPenalty limits failed logins per source address, like OpenSSH's

@@ -79,6 +79,7 @@ func prepareDaemon(t testing.TB, opts daemonOptions) *daemon {
 	t.Cleanup(func() { d.cleanup(t) })
 	d.runDir = makeTempDir(t, "/tmp", "vmh")
 	d.dataDir = filepath.Join(d.baseDir, "data")
+	seedHostKeys(t, d.dataDir)
 	d.configPath = filepath.Join(d.baseDir, "vmhostd.yaml")
 	d.logPath = filepath.Join(d.baseDir, "vmhostd.log")
 	d.cfg = daemonConfig{

@@ -39,6 +39,10 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if err := makeHostKeys(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
 	daemonBin = filepath.Join(dir, "vmhostd")
 	if err := buildDaemon(daemonBin); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)

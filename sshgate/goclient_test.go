@@ -266,7 +266,7 @@ func TestLoginGraceTime(t *testing.T) {
 }
 
 func TestNewRequiresUsersAndGuests(t *testing.T) {
-	if _, err := New(Options{HostKeyPath: t.TempDir() + "/key"}); err == nil {
+	if _, err := New(Options{HostKeyDir: t.TempDir()}); err == nil {
 		t.Errorf("New without Users and Guests = nil error, want one")
 	}
 }

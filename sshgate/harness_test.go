@@ -68,7 +68,7 @@ func startServer(t *testing.T, users map[string]config.User, tweak ...func(*Opti
 	log := newTestLogger(t)
 	ts := &testServer{guests: &fakeGuests{}, dir: dir}
 	opts := Options{
-		HostKeyPath: filepath.Join(dir, "ssh_host_ed25519_key"),
+		HostKeyDir:  seedHostKeys(t, dir),
 		Users:       NewKeyStore(users, log),
 		Guests:      ts.guests,
 		Logger:      log,

@@ -53,9 +53,13 @@ var errServerStopped = errors.New("server stopped")
 
 // Options configure a Server.
 type Options struct {
-	// HostKeyPath is the ed25519 host key file, created on first start (see
-	// LoadOrCreateHostKey).
-	HostKeyPath string
+	// HostKeyDir holds the host keys, one per HostKeyFiles, each created on
+	// first start (see LoadOrCreateHostKeys).
+	HostKeyDir string
+	// HostCertificates are host certificate files to offer with the host
+	// keys they certify, as sshd's HostCertificate (see
+	// LoadHostCertificates).
+	HostCertificates []string
 	// Users decides which keys may log in as which user.
 	Users Users
 	// Guests opens the guest that a login goes to.
@@ -155,7 +159,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Users == nil || opts.Guests == nil {
 		return nil, errors.New("creating ssh server: Options.Users and Options.Guests are required")
 	}
-	signer, err := LoadOrCreateHostKey(opts.HostKeyPath)
+	hostKeys, err := loadHostKeys(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +186,7 @@ func New(opts Options) (*Server, error) {
 	if s.grace <= 0 {
 		s.grace = DefaultLoginGraceTime
 	}
-	s.config = s.serverConfig(signer, opts.MaxAuthTries)
+	s.config = s.serverConfig(hostKeys, opts.MaxAuthTries)
 	return s, nil
 }
 
@@ -195,18 +199,37 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
+// loadHostKeys returns the host keys of opts and the host certificates for
+// them.
+func loadHostKeys(opts Options) ([]ssh.Signer, error) {
+	keys, err := LoadOrCreateHostKeys(opts.HostKeyDir)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := LoadHostCertificates(opts.HostCertificates, keys)
+	if err != nil {
+		return nil, err
+	}
+	return append(certs, keys...), nil
+}
+
 // serverConfig returns the ssh configuration: public key authentication only,
-// with the per-connection callbacks of authAttempt.config added.
-func (s *Server) serverConfig(hostKey ssh.Signer, maxTries int) *ssh.ServerConfig {
+// with the per-connection callbacks of authAttempt.config added. It offers
+// every key exchange x/crypto/ssh holds safe, OpenSSH 9's
+// diffie-hellman-group16-sha512 and group-exchange-sha256 included.
+func (s *Server) serverConfig(hostKeys []ssh.Signer, maxTries int) *ssh.ServerConfig {
 	if maxTries == 0 {
 		maxTries = DefaultMaxAuthTries
 	}
 	c := &ssh.ServerConfig{
+		Config:                    ssh.Config{KeyExchanges: ssh.SupportedAlgorithms().KeyExchanges},
 		MaxAuthTries:              maxTries,
 		VerifiedPublicKeyCallback: s.keyVerified,
 		ServerVersion:             "SSH-2.0-vmhost",
 	}
-	c.AddHostKey(hostKey)
+	for _, k := range hostKeys {
+		c.AddHostKey(k)
+	}
 	return c
 }
 

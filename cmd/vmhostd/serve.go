@@ -97,12 +97,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
-		HostKeyPath: filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"),
-		Users:       live,
-		Tracker:     live.conns,
-		Guests:      managerGuests{mgr},
-		Logger:      log,
-		Budget:      fdb,
+		HostKeyDir: cfg.DataDir,
+		Users:      live,
+		Tracker:    live.conns,
+		Guests:     managerGuests{mgr},
+		Logger:     log,
+		Budget:     fdb,
 	}, cfg.SSH))
 	if err != nil {
 		return err

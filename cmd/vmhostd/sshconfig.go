@@ -9,6 +9,7 @@ import (
 
 // withSSHConfig returns opts with the settings of the config's ssh: section.
 func withSSHConfig(opts sshgate.Options, c config.SSH) sshgate.Options {
+	opts.HostCertificates = c.HostCertificates
 	opts.MaxSessions = c.MaxSessions
 	opts.MaxStartups = c.MaxStartups
 	opts.PerSourceMaxStartups = c.PerSourceMaxStartups
