@@ -68,10 +68,10 @@ func startServer(t *testing.T, users map[string]config.User, tweak ...func(*Opti
 	log := newTestLogger(t)
 	ts := &testServer{guests: &fakeGuests{}, dir: dir}
 	opts := Options{
-		HostKeyDir:  seedHostKeys(t, dir),
-		Users:       NewKeyStore(users, log),
-		Guests:      ts.guests,
-		Logger:      log,
+		HostKeyDir: seedHostKeys(t, dir),
+		Users:      NewKeyStore(users, log),
+		Guests:     ts.guests,
+		Logger:     log,
 	}
 	for _, f := range tweak {
 		f(&opts)
