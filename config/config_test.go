@@ -131,11 +131,17 @@ func TestParse(t *testing.T) {
 	ownBusybox.Images["busybox"] = Image{Source: "tar", Path: "/srv/bb.tar"}
 	ownBusybox.Defaults.MaxGuests = 1
 
+	certOnly := defaultConfig(name)
+	certOnly.Users = map[string]User{"carol": {}}
+	certOnly.SSH.TrustedUserCAKeys = "/etc/vmhost/user_ca.pub"
+	certOnly.SSH.HostCertificates = []string{"/etc/vmhost/host-cert.pub"}
+
 	tests := []struct {
 		in   string
 		want *Config
 	}{
 		{designExample, full},
+		{"ssh: {trusted_user_ca_keys: user_ca.pub, host_certificates: [host-cert.pub]}\nusers:\n  carol: {}\n", certOnly},
 		{bob, withBob(defaultConfig(name))},
 		{"---\n" + bob, withBob(defaultConfig(name))},
 		{"network:\nimages:\n" + bob, withBob(defaultConfig(name))},

@@ -66,6 +66,7 @@ func orTrue(b *bool) *bool {
 func resolvePaths(c *Config, dir string) {
 	c.DataDir = resolvePath(dir, c.DataDir)
 	c.RunDir = resolvePath(dir, c.RunDir)
+	c.SSH.TrustedUserCAKeys = resolvePath(dir, c.SSH.TrustedUserCAKeys)
 	for i, p := range c.SSH.HostCertificates {
 		c.SSH.HostCertificates[i] = resolvePath(dir, p)
 	}

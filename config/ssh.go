@@ -58,6 +58,10 @@ type SSH struct {
 	// with the host keys they certify (sshd's HostCertificate); relative
 	// paths are against the config file's directory. Read at start.
 	HostCertificates []string `yaml:"host_certificates"`
+	// TrustedUserCAKeys is a file of CA public keys, one per line (sshd's
+	// TrustedUserCAKeys): a user certificate signed by one of them logs in
+	// as a user its principals name. Read at each login.
+	TrustedUserCAKeys string `yaml:"trusted_user_ca_keys"`
 }
 
 // AuthPenalty limits failed logins per source address, like OpenSSH's

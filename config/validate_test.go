@@ -110,6 +110,8 @@ func TestParseErrors(t *testing.T) {
 		{"users:\n  alice:\n    keys: [\"<alice-key>\\n<bob-key>\"]\n", `c.yaml:3: users.alice.keys[0]: holds more than one line`},
 		{"users:\n  alice:\n    image: busybox\n", `c.yaml:2: users.alice: has no way to log in; add keys:`},
 		{"users:\n  alice:\n", `c.yaml:2: users.alice: has no way to log in`},
+		{"users:\n  alice:\n    keys: ['tunnel=\"1\" <alice-key>']\n", `c.yaml:3: users.alice.keys[0]: unsupported option "tunnel"`},
+		{"users:\n  alice:\n    keys: ['from=\"10.0.0.0/99\" <alice-key>']\n", `c.yaml:3: users.alice.keys[0]: option from=: "10.0.0.0/99" is not an address prefix`},
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    image: debian\n", `c.yaml:4: users.alice.image: no image named "debian"`},
 		{"users:\n  alice:\n    keys: [\"<alice-key>\"]\n    max_guests: -1\n", `c.yaml:4: users.alice.max_guests: -1 is negative; write 1 or more, or leave it out for defaults.max_guests (3)`},
 

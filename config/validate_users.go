@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"vmhost/authkeys"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -49,11 +50,12 @@ func checkUsers(v *validator) {
 	}
 }
 
-// checkKeys wants a user to have keys, each a valid authorized_keys line.
+// checkKeys wants a user to have keys, each a valid authorized_keys line,
+// unless certificates from ssh.trusted_user_ca_keys are their way in.
 func checkKeys(v *validator, name string, u User) {
 	path := "users." + name
-	if len(u.Keys) == 0 && u.AuthorizedKeysFile == "" {
-		v.addf(path, "has no way to log in; add keys: [\"ssh-ed25519 AAAA... you@laptop\"] or authorized_keys_file: /home/%s/.ssh/authorized_keys",
+	if len(u.Keys) == 0 && u.AuthorizedKeysFile == "" && v.c.SSH.TrustedUserCAKeys == "" {
+		v.addf(path, "has no way to log in; add keys: [\"ssh-ed25519 AAAA... you@laptop\"] or authorized_keys_file: /home/%s/.ssh/authorized_keys, or set ssh.trusted_user_ca_keys to log in with certificates",
 			name)
 	}
 	for i, line := range u.Keys {
@@ -75,6 +77,9 @@ func keyProblem(line string) string {
 	}
 	if len(bytes.TrimSpace(rest)) > 0 {
 		return "holds more than one line; give each key its own list item"
+	}
+	if _, err := authkeys.ParseLine(line); err != nil {
+		return oneLine(err.Error())
 	}
 	return ""
 }

@@ -26,6 +26,10 @@ func (s *session) agentRequest() bool {
 		s.conn.refused("forward listen", "kind", "agent", "outcome", "refused", "reason", "ssh.allow_agent_forwarding is off")
 		return false
 	}
+	if s.conn.grant.NoAgentForwarding {
+		s.conn.refused("forward listen", "kind", "agent", "outcome", "refused", "reason", "the key does not allow agent forwarding (no-agent-forwarding)")
+		return false
+	}
 	sock, err := s.conn.agentSocket()
 	if err != nil {
 		s.conn.refused("forward listen", "kind", "agent", "outcome", "refused", "err", err.Error())

@@ -8,19 +8,37 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
+
+	"vmhost/authkeys"
 )
 
-// Users decides which public keys may log in as which user.
+// Users decides which public keys may log in as which user, and what such
+// a login may do.
 type Users interface {
-	// Authorized reports whether key may log in as user, an owner name.
-	Authorized(user string, key ssh.PublicKey) bool
+	// Authorize returns what key may do logged in as user, an owner name,
+	// from source; or an error wrapping errNotAuthorized that says why it
+	// may not log in, for the log (the client is told nothing).
+	Authorize(user string, key ssh.PublicKey, source netip.Addr) (Grant, error)
 }
+
+// Grant is what an accepted key allows its connection: the restrictions of
+// its authorized_keys options or certificate, and where it was found.
+type Grant struct {
+	authkeys.Restrictions
+	// Via says which line or certificate admitted the key, for the audit
+	// log.
+	Via string
+}
+
+// grantKey is the key of a connection's Grant in ssh.Permissions.ExtraData.
+type grantKey struct{}
 
 // Permission extensions set by authentication for the connection.
 const (
 	extOwner = "vmhost-owner"
 	extGuest = "vmhost-guest"
 	extKey   = "vmhost-key-fingerprint"
+	extVia   = "vmhost-key-via"
 )
 
 // errNotAuthorized refuses a key without saying whether the user exists.
@@ -57,8 +75,9 @@ func (a *authAttempt) config() *ssh.ServerConfig {
 func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	fp := ssh.FingerprintSHA256(key)
 	owner, name, err := ParseLogin(meta.User())
-	if err == nil && !a.srv.users.Authorized(owner, key) {
-		err = errNotAuthorized
+	var grant Grant
+	if err == nil {
+		grant, err = a.srv.users.Authorize(owner, key, a.source)
 	}
 	if err != nil {
 		a.srv.failures.log(a.srv.audit, a.source, "login", "outcome", "refused", "user", meta.User(),
@@ -66,11 +85,10 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 		return nil, err
 	}
 	a.keyOK.Store(true)
-	return &ssh.Permissions{Extensions: map[string]string{
-		extOwner: owner,
-		extGuest: name,
-		extKey:   fp,
-	}}, nil
+	return &ssh.Permissions{
+		Extensions: map[string]string{extOwner: owner, extGuest: name, extKey: fp, extVia: grant.Via},
+		ExtraData:  map[any]any{grantKey{}: grant},
+	}, nil
 }
 
 // keyVerified is the VerifiedPublicKeyCallback: the client proved it holds the
@@ -78,7 +96,7 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 func (s *Server) keyVerified(meta ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
 	s.audit.Info("login", "outcome", "accepted", "user", meta.User(),
 		"owner", perms.Extensions[extOwner], "guest", perms.Extensions[extGuest],
-		"remote", meta.RemoteAddr().String(), "key", perms.Extensions[extKey])
+		"remote", meta.RemoteAddr().String(), "key", perms.Extensions[extKey], "via", perms.Extensions[extVia])
 	return perms, nil
 }
 

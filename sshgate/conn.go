@@ -46,6 +46,7 @@ type conn struct {
 	owner  string     // the guest's owner, from the login name
 	guest  string     // the guest's name, from the login name
 	source netip.Addr // the client's address, for failure lines
+	grant  Grant      // what the login's key allows
 	log    *slog.Logger
 	audit  *slog.Logger // log with audit=true
 	ctx    context.Context
@@ -131,8 +132,9 @@ func (s *Server) handshake(nc net.Conn, config *ssh.ServerConfig) (*ssh.ServerCo
 // permissions given by the authentication callbacks.
 func (s *Server) newConn(ctx context.Context, cancel context.CancelCauseFunc, sc *ssh.ServerConn) *conn {
 	ext := sc.Permissions.Extensions
+	grant, _ := sc.Permissions.ExtraData[grantKey{}].(Grant)
 	c := &conn{srv: s, sc: sc, id: s.connIDs.Add(1), owner: ext[extOwner], guest: ext[extGuest],
-		source: sourceOf(sc.RemoteAddr()), ctx: ctx, cancel: cancel,
+		source: sourceOf(sc.RemoteAddr()), grant: grant, ctx: ctx, cancel: cancel,
 		listeners: newCounter(s.limits.maxForwards), channels: newCounter(s.limits.maxChannels),
 		remote: make(map[forwardKey]*remoteForward)}
 	attrs := []any{"user", sc.User(), "owner", c.owner, "guest", c.guest, "remote", sc.RemoteAddr().String()}

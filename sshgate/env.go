@@ -28,6 +28,9 @@ func (s *session) environ() []string {
 	if s.agent != "" {
 		env = append(env, "SSH_AUTH_SOCK="+s.agent)
 	}
+	if s.original != "" {
+		env = append(env, "SSH_ORIGINAL_COMMAND="+s.original)
+	}
 	if s.tty != nil && s.tty.Term != "" {
 		env = append(env, "TERM="+s.tty.Term)
 	}

@@ -48,6 +48,10 @@ func (c *conn) directTCPIP(nch ssh.NewChannel) {
 		c.refuseForward(nch, audit, ssh.Prohibited, "TCP forwarding is turned off on this server (ssh.allow_tcp_forwarding)")
 		return
 	}
+	if !c.grant.AllowsOpen(m.Host, m.Port) {
+		c.refuseForward(nch, audit, ssh.Prohibited, "the key does not allow forwarding to "+target+" (no-port-forwarding, permitopen)")
+		return
+	}
 	c.dialForward(nch, audit, "tcp", target)
 }
 
@@ -62,6 +66,10 @@ func (c *conn) directStreamlocal(nch ssh.NewChannel) {
 	audit := c.audit.With("kind", "direct-streamlocal", "target", m.Path)
 	if c.srv.limits.fwd.NoStreamlocal {
 		c.refuseForward(nch, audit, ssh.Prohibited, "Unix socket forwarding is turned off on this server (ssh.allow_streamlocal_forwarding)")
+		return
+	}
+	if c.grant.NoPortForwarding {
+		c.refuseForward(nch, audit, ssh.Prohibited, "the key does not allow forwarding (no-port-forwarding)")
 		return
 	}
 	c.dialForward(nch, audit, "unix", m.Path)

@@ -69,7 +69,7 @@ func startServer(t *testing.T, users map[string]config.User, tweak ...func(*Opti
 	ts := &testServer{guests: &fakeGuests{}, dir: dir}
 	opts := Options{
 		HostKeyDir: seedHostKeys(t, dir),
-		Users:      NewKeyStore(users, log),
+		Users:      NewKeyStore(users, "", log),
 		Guests:     ts.guests,
 		Logger:     log,
 	}

@@ -7,114 +7,142 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"vmhost/authkeys"
 	"vmhost/config"
 )
 
 // maxAuthorizedKeysSize bounds how much of an authorized_keys file is read.
 const maxAuthorizedKeysSize = 1 << 20
 
-// errKeyOptions marks an authorized_keys line with options, which is skipped.
-var errKeyOptions = errors.New("key options (from=, command=, ...) are not supported")
-
 // KeyStore is the Users of a configuration: a user may log in with the keys
-// listed in their config.User.Keys and in their AuthorizedKeysFile.
+// listed in their config.User.Keys and in their AuthorizedKeysFile, and with
+// user certificates signed by a CA listed there with cert-authority or in
+// the server's trusted user CA file.
 //
-// The file is read at each authentication, so edits apply at once; a missing
+// Files are read at each authentication, so edits apply at once; a missing
 // or unreadable file is logged and counts as no keys. Lines are in OpenSSH's
-// authorized_keys format; a line with options (from="...", command="...",
-// cert-authority, ...) is skipped with a warning rather than accepted without
-// its restrictions. Keys are compared by their wire encoding. A KeyStore is
+// authorized_keys format, with the options of package authkeys honoured; a
+// line with an option that cannot be honoured admits nothing and is logged
+// with the reason. Keys are compared by their wire encoding. A KeyStore is
 // safe for concurrent use.
 type KeyStore struct {
-	users map[string]keyUser
-	log   *slog.Logger
+	users  map[string]keyUser
+	caFile string // trusted user CA keys, "" for none
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 // keyUser is the keys of one user.
 type keyUser struct {
-	keys [][]byte // marshalled public keys from the configuration
-	file string   // authorized_keys file, "" for none
+	lines []keyLine // from the configuration
+	file  string    // authorized_keys file, "" for none
 }
 
-// NewKeyStore returns a KeyStore for users. Configured keys that do not parse
-// are logged and ignored. A nil log discards logs.
-func NewKeyStore(users map[string]config.User, log *slog.Logger) *KeyStore {
+// keyLine is one parsed authorized_keys line and where it came from.
+type keyLine struct {
+	authkeys.Line
+	via string // "keys[0]", "FILE:LINE", for the audit log
+}
+
+// NewKeyStore returns a KeyStore for users, trusting the user CA keys in
+// caFile ("" for none). Configured keys that do not parse are logged and
+// ignored. A nil log discards logs.
+func NewKeyStore(users map[string]config.User, caFile string, log *slog.Logger) *KeyStore {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	k := &KeyStore{users: make(map[string]keyUser, len(users)), log: log}
+	k := &KeyStore{users: make(map[string]keyUser, len(users)), caFile: caFile, log: log, now: time.Now}
 	for name, u := range users {
 		ku := keyUser{file: u.AuthorizedKeysFile}
-		for i, line := range u.Keys {
-			key, err := parseKeyLine(line)
+		for i, text := range u.Keys {
+			line, err := authkeys.ParseLine(text)
 			if err != nil {
 				log.Warn("ignoring configured key", "user", name, "index", i, "err", err)
 				continue
 			}
-			ku.keys = append(ku.keys, key.Marshal())
+			ku.lines = append(ku.lines, keyLine{line, fmt.Sprintf("keys[%d]", i)})
 		}
 		k.users[name] = ku
 	}
 	return k
 }
 
-// Authorized reports whether key may log in as user.
-func (k *KeyStore) Authorized(user string, key ssh.PublicKey) bool {
+// Authorize implements Users.
+func (k *KeyStore) Authorize(user string, key ssh.PublicKey, source netip.Addr) (Grant, error) {
 	u, ok := k.users[user]
 	if !ok {
-		return false
+		return Grant{}, errNotAuthorized
+	}
+	lines := u.lines
+	if u.file != "" {
+		lines = append(lines[:len(lines):len(lines)], k.readLines(user, u.file)...)
+	}
+	if cert, ok := key.(*ssh.Certificate); ok {
+		return k.authorizeCert(user, cert, lines, source)
 	}
 	want := key.Marshal()
-	for _, have := range u.keys {
-		if bytes.Equal(have, want) {
-			return true
+	var refusals []error
+	for _, l := range lines {
+		if l.Options.CertAuthority || !bytes.Equal(l.Key.Marshal(), want) {
+			continue
 		}
+		if err := l.Options.Admits(source, k.now()); err != nil {
+			refusals = append(refusals, fmt.Errorf("%s: %w", l.via, err))
+			continue
+		}
+		return Grant{Restrictions: l.Options.Restrict, Via: l.via}, nil
 	}
-	return u.file != "" && k.inFile(user, u.file, want)
+	return Grant{}, refused(refusals)
 }
 
-// inFile reports whether the marshalled key want is in the authorized_keys
-// file path.
-func (k *KeyStore) inFile(user, path string, want []byte) bool {
+// refused is the error of a refused key, with the reasons of the lines
+// that listed it but did not admit it.
+func refused(reasons []error) error {
+	if len(reasons) == 0 {
+		return errNotAuthorized
+	}
+	return fmt.Errorf("%w: %w", errNotAuthorized, errors.Join(reasons...))
+}
+
+// readLines returns the lines of the authorized_keys file path that parse,
+// logging those that do not.
+func (k *KeyStore) readLines(user, path string) []keyLine {
 	data, err := readBounded(path, maxAuthorizedKeysSize)
 	if err != nil {
 		k.log.Warn("reading authorized keys; treating as no keys", "user", user, "err", err)
-		return false
+		return nil
 	}
+	return parseKeyFile(data, path, func(n int, err error) {
+		k.log.Warn("skipping authorized keys line", "user", user, "file", path, "line", n, "err", err)
+	})
+}
+
+// parseKeyFile parses the lines of an authorized_keys file named name,
+// telling skip about each that does not parse.
+func parseKeyFile(data []byte, name string, skip func(line int, err error)) []keyLine {
+	var lines []keyLine
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), maxAuthorizedKeysSize)
 	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || text[0] == '#' {
 			continue
 		}
-		key, err := parseKeyLine(line)
+		line, err := authkeys.ParseLine(text)
 		if err != nil {
-			k.log.Warn("skipping authorized keys line", "user", user, "file", path, "line", n, "err", err)
+			skip(n, err)
 			continue
 		}
-		if bytes.Equal(key.Marshal(), want) {
-			return true
-		}
+		lines = append(lines, keyLine{line, fmt.Sprintf("%s:%d", name, n)})
 	}
-	return false
-}
-
-// parseKeyLine parses one authorized_keys line without options.
-func parseKeyLine(line string) (ssh.PublicKey, error) {
-	key, _, options, _, err := ssh.ParseAuthorizedKey([]byte(line))
-	if err != nil {
-		return nil, fmt.Errorf("parsing public key: %w", err)
-	}
-	if len(options) > 0 {
-		return nil, errKeyOptions
-	}
-	return key, nil
+	return lines
 }
 
 // readBounded reads at most limit bytes of the file path.

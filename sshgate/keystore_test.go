@@ -3,6 +3,7 @@ package sshgate
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ func TestKeyStore(t *testing.T) {
 		"alice": {Keys: []string{configLine + " alice@desk", "garbage"}, AuthorizedKeysFile: authFile},
 		"bob":   {AuthorizedKeysFile: filepath.Join(dir, "missing")},
 		"carol": {},
-	}, nil)
+	}, "", nil)
 
 	tests := []struct {
 		user string
@@ -56,7 +57,7 @@ func TestKeyStore(t *testing.T) {
 	}{
 		{"alice", configKey, true},
 		{"alice", fileKey, true},
-		{"alice", optionKey, false}, // option lines are skipped
+		{"alice", optionKey, false}, // from= does not match 192.0.2.1
 		{"alice", strangerKey, false},
 		{"alice", laterKey, false},
 		{"bob", configKey, false}, // missing file: no keys
@@ -65,25 +66,35 @@ func TestKeyStore(t *testing.T) {
 		{"", configKey, false},
 	}
 	for _, tt := range tests {
-		if got := store.Authorized(tt.user, tt.key); got != tt.want {
-			t.Errorf("Authorized(%q, %s) = %v, want %v", tt.user, ssh.FingerprintSHA256(tt.key), got, tt.want)
+		if got := authorized(store, tt.user, tt.key); got != tt.want {
+			t.Errorf("Authorize(%q, %s) = %v, want %v", tt.user, ssh.FingerprintSHA256(tt.key), got, tt.want)
 		}
+	}
+	g, err := store.Authorize("alice", optionKey, netip.MustParseAddr("10.1.2.3"))
+	if err != nil || !g.NoPTY || g.Via != authFile+":5" {
+		t.Errorf("Authorize(alice, from= key, 10.1.2.3) = %+v, %v; want no-pty via %s:5", g, err, authFile)
 	}
 
 	// The file is read at each authentication: an added key works at once.
 	if err := os.WriteFile(authFile, []byte(content+laterLine+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if !store.Authorized("alice", laterKey) {
-		t.Errorf("Authorized(alice, key added to the file) = false, want true")
+	if !authorized(store, "alice", laterKey) {
+		t.Errorf("Authorize(alice, key added to the file) = false, want true")
 	}
 	if err := os.Remove(authFile); err != nil {
 		t.Fatal(err)
 	}
-	if store.Authorized("alice", fileKey) {
-		t.Errorf("Authorized(alice, key of a removed file) = true, want false")
+	if authorized(store, "alice", fileKey) {
+		t.Errorf("Authorize(alice, key of a removed file) = true, want false")
 	}
-	if !store.Authorized("alice", configKey) {
-		t.Errorf("Authorized(alice, configured key) = false after the file went away, want true")
+	if !authorized(store, "alice", configKey) {
+		t.Errorf("Authorize(alice, configured key) = false after the file went away, want true")
 	}
+}
+
+// authorized reports whether store admits key as user from 192.0.2.1.
+func authorized(store *KeyStore, user string, key ssh.PublicKey) bool {
+	_, err := store.Authorize(user, key, netip.MustParseAddr("192.0.2.1"))
+	return err == nil
 }

@@ -113,6 +113,10 @@ func (c *conn) tcpipForward(payload []byte) (bool, []byte) {
 		c.refuseListen("tcpip-forward", addr, errors.New("ssh.allow_tcp_forwarding is off"))
 		return false, nil
 	}
+	if !c.grant.AllowsListen(m.Addr, m.Port) {
+		c.refuseListen("tcpip-forward", addr, errors.New("the key does not allow this listen (no-port-forwarding, permitlisten)"))
+		return false, nil
+	}
 	var bound uint32
 	g, ln, err := c.listenForward("tcp", addr, func(ln net.Listener) (err error) {
 		bound, err = listenerPort(ln, m.Port)
@@ -156,6 +160,10 @@ func (c *conn) streamlocalForward(payload []byte) bool {
 	audit := c.audit.With("kind", "streamlocal-forward", "listen", m.Path)
 	if c.srv.limits.fwd.NoStreamlocal {
 		c.refuseListen("streamlocal-forward", m.Path, errors.New("ssh.allow_streamlocal_forwarding is off"))
+		return false
+	}
+	if c.grant.NoPortForwarding {
+		c.refuseListen("streamlocal-forward", m.Path, errors.New("the key does not allow forwarding (no-port-forwarding)"))
 		return false
 	}
 	g, ln, err := c.listenForward("unix", m.Path, func(ln net.Listener) error { return checkListener(ln, "unix") })

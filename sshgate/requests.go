@@ -45,6 +45,10 @@ func (s *session) dispatch(req *ssh.Request) (ok bool, run func()) {
 
 // ptyReq records the terminal asked for; at most one, before the process.
 func (s *session) ptyReq(payload []byte) bool {
+	if s.conn.grant.NoPTY {
+		s.conn.refused("session", "kind", "pty", "outcome", "refused", "reason", "the key does not allow a terminal (no-pty)")
+		return false
+	}
 	tty, err := parsePTYReq(payload)
 	if err != nil {
 		s.log.Info("refusing pty-req", "err", err)
@@ -132,6 +136,9 @@ func (s *session) shell() (bool, func()) {
 	if !s.markStarted("shell") {
 		return false, nil
 	}
+	if s.conn.grant.Command != "" {
+		return true, s.beginForced("")
+	}
 	return true, s.begin(nil, true, "")
 }
 
@@ -140,6 +147,9 @@ func (s *session) exec(payload []byte) (bool, func()) {
 	var m struct{ Command string }
 	if err := ssh.Unmarshal(payload, &m); err != nil || !s.markStarted("exec") {
 		return false, nil
+	}
+	if s.conn.grant.Command != "" {
+		return true, s.beginForced(m.Command)
 	}
 	argv := []string{"/bin/sh", "-c", m.Command}
 	return true, s.begin(argv, false, m.Command)
@@ -158,6 +168,10 @@ func (s *session) subsystem(payload []byte) (bool, func()) {
 	}
 	if !s.markStarted(subsystemSFTP) {
 		return false, nil
+	}
+	if fc := s.conn.grant.Command; fc != "" && fc != internalSFTP {
+		s.setKind("exec")
+		return true, s.beginForced(m.Name)
 	}
 	return true, s.begin(nil, false, "")
 }

@@ -38,6 +38,7 @@ type session struct {
 	started  bool                // a shell, exec or subsystem request was accepted
 	kind     string              // "shell", "exec" or the subsystem's name
 	agent    string              // SSH_AUTH_SOCK, when agent forwarding was asked for
+	original string              // the client's command, under a forced command
 	att      *vmsession.Attached // the process, once started
 	closeOne sync.Once
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,17 +41,17 @@ func newLiveConfig(cfg *config.Config, log *slog.Logger) *liveConfig {
 	l := &liveConfig{log: log, hup: make(chan os.Signal, 1), conns: newConnCount()}
 	signal.Notify(l.hup, syscall.SIGHUP)
 	l.cur.Store(cfg)
-	l.keys.Store(sshgate.NewKeyStore(cfg.Users, log))
+	l.keys.Store(sshgate.NewKeyStore(cfg.Users, cfg.SSH.TrustedUserCAKeys, log))
 	return l
 }
 
 // Config implements admin.Daemon.
 func (l *liveConfig) Config() *config.Config { return l.cur.Load() }
 
-// Authorized implements sshgate.Users with the keys of the configuration in
+// Authorize implements sshgate.Users with the keys of the configuration in
 // use.
-func (l *liveConfig) Authorized(user string, key ssh.PublicKey) bool {
-	return l.keys.Load().Authorized(user, key)
+func (l *liveConfig) Authorize(user string, key ssh.PublicKey, source netip.Addr) (sshgate.Grant, error) {
+	return l.keys.Load().Authorize(user, key, source)
 }
 
 // Reload implements admin.Daemon: it reads the file again and applies it; a
@@ -64,7 +65,7 @@ func (l *liveConfig) Reload() (admin.Reloaded, error) {
 		l.log.Error("reloading the configuration: refused, the one in use is kept", "err", err)
 		return admin.Reloaded{}, err
 	}
-	l.keys.Store(sshgate.NewKeyStore(cfg.Users, l.log))
+	l.keys.Store(sshgate.NewKeyStore(cfg.Users, cfg.SSH.TrustedUserCAKeys, l.log))
 	l.cur.Store(cfg)
 	if l.mgr != nil {
 		l.mgr.SetPolicy(cfg)
