@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -103,4 +104,24 @@ func (d *daemon) serveUntilExit(t *testing.T, timeout time.Duration) (stderr str
 		t.Fatalf("running vmhostd: %v", err)
 	}
 	return errOut.String(), cmd.ProcessState.ExitCode()
+}
+
+// TestRunDirBelowPrivateDir checks that a run_dir inside a directory others
+// cannot search (guests' inits could not reach their root there) stops the
+// daemon at start with the path and what to do, instead of failing every
+// login.
+func TestRunDirBelowPrivateDir(t *testing.T) {
+	t.Parallel()
+	d := prepareDaemon(t, daemonOptions{})
+	private := makeTempDir(t, "/tmp", "vmh-private-")
+	t.Cleanup(func() { os.RemoveAll(private) })
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d.cfg.runDir = filepath.Join(private, "run")
+	d.writeConfig(t, d.cfg.yaml())
+	stderr, code := d.serveUntilExit(t, 10*time.Second)
+	if code == 0 || !strings.Contains(stderr, "chmod o+x "+private) {
+		t.Errorf("vmhostd serve with run_dir under a 0700 directory: exit %d, stderr %q; want a refusal naming %s", code, stderr, private)
+	}
 }

@@ -50,6 +50,9 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("making data_dir: %w", err)
 	}
+	if err := checkSearchable("run_dir", cfg.RunDir); err != nil {
+		return err
+	}
 	unlock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return err
