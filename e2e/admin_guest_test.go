@@ -99,10 +99,11 @@ func TestAdminGuestBusyAndRemove(t *testing.T) {
 	term := d.sshPTY(t, "alice", 24, 80)
 	term.run("echo ready")
 	poll(t, 10*time.Second, "the session counted", func() bool { return d.adminGuests(t)["alice"].Sessions == 1 })
-	d.wantAdminError(t, 1, "guest alice is busy: 1 SSH connection(s) open; ask its user to log out, or remove it anyway with --force", "guest", "rm", "alice")
+	d.wantAdminError(t, 2, "removing guest alice deletes it with all its files; confirm with --yes", "guest", "rm", "alice", "--force")
+	d.wantAdminError(t, 1, "guest alice is busy: 1 SSH connection(s) open; ask its user to log out, or remove it anyway with --force", "guest", "rm", "alice", "--yes")
 	d.wantAdminError(t, 1, "stop it anyway with --force", "guest", "stop", "alice")
 	st := d.initOf(t, "alice")
-	d.mustAdmin(t, "guest", "rm", "alice", "--force")
+	d.mustAdmin(t, "guest", "rm", "alice", "--yes", "--force")
 	term.wait(10 * time.Second)
 	if st.running() {
 		t.Errorf("the init of alice runs after guest rm")
@@ -111,7 +112,7 @@ func TestAdminGuestBusyAndRemove(t *testing.T) {
 	if _, ok := d.adminGuests(t)["alice"]; ok {
 		t.Errorf("guest ls lists alice after guest rm")
 	}
-	d.wantAdminError(t, 1, "no such guest", "guest", "rm", "alice")
+	d.wantAdminError(t, 1, "no such guest", "guest", "rm", "alice", "--yes")
 }
 
 func TestAdminGuestStatsAndLimits(t *testing.T) {

@@ -30,7 +30,7 @@ func TestAdminImagesAndUsers(t *testing.T) {
 		t.Errorf("user ls =\n%s", users)
 	}
 
-	d.mustAdmin(t, "guest", "rm", "alice")
+	d.mustAdmin(t, "guest", "rm", "alice", "--yes")
 	d.mustAdmin(t, "image", "rm", "busybox")
 	if _, err := os.Stat(filepath.Join(d.dataDir, "images", "busybox")); !os.IsNotExist(err) {
 		t.Errorf("image busybox is still on disk after image rm (%v)", err)
@@ -137,7 +137,7 @@ func TestAdminCrashInRemove(t *testing.T) {
 	st := d.initOf(t, "alice")
 	d.stop(t)
 	d.startCrashing(t, "remove-after-rename")
-	if res := d.admin(t, "", "guest", "rm", "alice"); res.code == 0 {
+	if res := d.admin(t, "", "guest", "rm", "alice", "--yes"); res.code == 0 {
 		t.Fatalf("guest rm succeeded: the daemon did not crash in the remove: %+v", res)
 	}
 	d.waitCrashed(t)

@@ -162,7 +162,7 @@ func TestGuestDiskLimit(t *testing.T) {
 	d.stop(t)
 	d.start(t)
 	wantDfSize(t, d, "alice", 100)
-	d.mustAdmin(t, "guest", "rm", "alice", "--force")
+	d.mustAdmin(t, "guest", "rm", "alice", "--yes", "--force")
 	if _, err := os.Stat(filepath.Join(d.dataDir, "disks", "alice.img")); !os.IsNotExist(err) {
 		t.Errorf("alice's disk after guest rm: %v, want gone", err)
 	}

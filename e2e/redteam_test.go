@@ -166,7 +166,7 @@ func TestRedTeamDeepTree(t *testing.T) {
 	}
 	d.uploadAttacker(t, "alice")
 	d.attack(t, "alice", "red-deep-dirs", "/deep", depth)
-	if r := d.admin(t, "", "guest", "rm", "alice", "--force"); r.code != 0 {
+	if r := d.admin(t, "", "guest", "rm", "alice", "--yes", "--force"); r.code != 0 {
 		t.Errorf("guest rm of a guest with a %s-deep directory chain: exit %d, stderr %d bytes: %.300s", depth, r.code, len(r.stderr), r.stderr)
 	}
 	if left, _ := filepath.Glob(filepath.Join(d.dataDir, "guests", "*alice*")); len(left) > 0 {

@@ -24,7 +24,7 @@ Commands:
   show NAME [--json]             one guest, with the error that broke it
   start|stop|restart NAME        stop: SIGTERM to its init, SIGKILL after a grace period; files kept
   reset NAME --yes               back to its image: every file it changed is lost
-  rm NAME                        remove it: processes, cgroup, address and files
+  rm NAME --yes                  remove it: processes, cgroup, address and files
   exec NAME [-t] -- CMD ARGS     run CMD in it; its exit status is kept (-t: a terminal)
   stats [NAME] [--json]          memory, CPU time, processes, network bytes, disk
   limits NAME [--memory SIZE] [--cpus N] [--pids N] [--disk SIZE] [--inodes N] [--reset]
@@ -32,7 +32,7 @@ Commands:
   autostart NAME on|off|default  start it with the daemon or not; default: as its owner's
 
 Stop, restart, reset and rm refuse a guest with SSH connections open unless
---force is given. Run vmhostd guest COMMAND --help for a command's flags.
+--force is given; reset and rm, which lose files, also want --yes. Run vmhostd guest COMMAND --help for a command's flags.
 `
 
 // guestCmd runs `vmhostd guest ...`.
@@ -173,13 +173,12 @@ func forceFlag(c *adminCommand, op string) *bool {
 func guestReset(args []string) int {
 	c := newAdminCommand("guest reset", "vmhostd guest reset NAME --yes [--force] --config FILE",
 		"Brings the guest back to the current build of its image, as new: it is\nstopped and every file it changed is dropped. Its name, address and id range\nstay. --yes confirms.\n", false)
-	yes := c.fs.Bool("yes", false, "confirm that every file the guest changed is lost")
+	yes := yesFlag(c, "every file the guest changed is lost")
 	force := forceFlag(c, "reset")
 	if code := c.parse(args, 1, 1); code >= 0 {
 		return code
 	}
-	if !*yes {
-		fmt.Fprintf(os.Stderr, "vmhostd: resetting guest %s drops every file it changed; confirm with --yes\n", c.args[0])
+	if !confirmed(*yes, "resetting guest "+c.args[0]+" drops every file it changed") {
 		return 2
 	}
 	return c.run(func(ctx context.Context, cl *admin.Client) error {
@@ -191,13 +190,17 @@ func guestReset(args []string) int {
 	})
 }
 
-// guestRm runs `vmhostd guest rm NAME`.
+// guestRm runs `vmhostd guest rm NAME --yes`.
 func guestRm(args []string) int {
-	c := newAdminCommand("guest rm", "vmhostd guest rm NAME [--force] --config FILE",
-		"Removes the guest: its processes, mounts, cgroup, network interface and\naddress, and its files. Nothing else is touched.\n", false)
+	c := newAdminCommand("guest rm", "vmhostd guest rm NAME --yes [--force] --config FILE",
+		"Removes the guest: its processes, mounts, cgroup, network interface and\naddress, and its files. Nothing else is touched. --yes confirms.\n", false)
+	yes := yesFlag(c, "the guest and all its files are gone")
 	force := forceFlag(c, "remove")
 	if code := c.parse(args, 1, 1); code >= 0 {
 		return code
+	}
+	if !confirmed(*yes, "removing guest "+c.args[0]+" deletes it with all its files") {
+		return 2
 	}
 	return c.run(func(ctx context.Context, cl *admin.Client) error {
 		err := cl.Remove(ctx, c.args[0], *force)
@@ -274,4 +277,19 @@ func diskString(s admin.GuestStats) string {
 		return "-"
 	}
 	return humanBytes(s.DiskBytes) + "/" + humanBytes(s.DiskLimitBytes)
+}
+
+// yesFlag adds --yes, the confirmation of a command that loses what the
+// text says.
+func yesFlag(c *adminCommand, loses string) *bool {
+	return c.fs.Bool("yes", false, "confirm: "+loses)
+}
+
+// confirmed reports whether a destructive command may go on; without
+// --yes it says what would be lost and how to confirm.
+func confirmed(yes bool, what string) bool {
+	if !yes {
+		fmt.Fprintf(os.Stderr, "vmhostd: %s; confirm with --yes\n", what)
+	}
+	return yes
 }
