@@ -52,6 +52,9 @@ type SSH struct {
 	AllowStreamlocalForwarding *bool `yaml:"allow_streamlocal_forwarding"`
 	// AllowAgentForwarding allows ssh -A.
 	AllowAgentForwarding *bool `yaml:"allow_agent_forwarding"`
+	// GuestAuthorizedKeys lets the keys in a guest's own
+	// /root/.ssh/authorized_keys log in to that guest (ssh-copy-id).
+	GuestAuthorizedKeys *bool `yaml:"guest_authorized_keys"`
 	// AuthPenalty slows down sources that fail to log in.
 	AuthPenalty AuthPenalty `yaml:"auth_penalty"`
 	// HostCertificates are host certificate files (ssh-keygen -h) offered
@@ -136,6 +139,7 @@ func defaultSSH(c *Config, r *report) {
 	s.AllowTCPForwarding = orTrue(s.AllowTCPForwarding)
 	s.AllowStreamlocalForwarding = orTrue(s.AllowStreamlocalForwarding)
 	s.AllowAgentForwarding = orTrue(s.AllowAgentForwarding)
+	s.GuestAuthorizedKeys = orTrue(s.GuestAuthorizedKeys)
 }
 
 // checkSSH wants the ssh: section's numbers and durations in range.

@@ -25,6 +25,7 @@ func defaultSSHSection() SSH {
 		AllowTCPForwarding:         ptr(true),
 		AllowStreamlocalForwarding: ptr(true),
 		AllowAgentForwarding:       ptr(true),
+		GuestAuthorizedKeys:        ptr(true),
 		AuthPenalty:                AuthPenalty{Burst: 10, Refill: Duration(6 * time.Second), Delay: Duration(2 * time.Second)},
 	}
 }

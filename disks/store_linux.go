@@ -243,3 +243,14 @@ func (s *Store) Remove(id string) error {
 	}
 	return nil
 }
+
+// Mounted returns the directory where the disk of guest id is mounted, if
+// it is.
+func (s *Store) Mounted(id string) (string, bool) {
+	if checkID(id) != nil {
+		return "", false
+	}
+	dir := s.MountDir(id)
+	on, err := mounted(dir)
+	return dir, err == nil && on
+}

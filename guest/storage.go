@@ -20,6 +20,9 @@ type Storage interface {
 	Attach(id string, l config.Limits) (string, error)
 	// Detach unmounts the disk of guest id, once the guest has stopped.
 	Detach(id string) error
+	// Mounted returns the directory that holds the upper/ and work/ of
+	// guest id while its disk is mounted.
+	Mounted(id string) (string, bool)
 	// Resize gives the disk of guest id the disk limit of l, at once when it
 	// can and else at its next Attach; a smaller one is refused.
 	Resize(id string, l config.Limits) error
@@ -78,6 +81,9 @@ func (m *Manager) filesInDataDir(id string) bool {
 func (m *Manager) detachDisk(st *State) {
 	if m.opts.Storage == nil {
 		return
+	}
+	if dir, ok := m.opts.Storage.Mounted(st.ID()); ok {
+		m.snapshotKeys(st, dir)
 	}
 	if err := m.opts.Storage.Detach(st.ID()); err != nil {
 		m.log.Error("unmounting the disk of guest", "guest", st.ID(), "err", err)

@@ -46,6 +46,8 @@ func (f *fakeStorage) Attach(id string, l config.Limits) (string, error) {
 
 func (f *fakeStorage) Detach(id string) error { f.record("detach", id); return nil }
 
+func (f *fakeStorage) Mounted(id string) (string, bool) { return "", false }
+
 func (f *fakeStorage) Resize(id string, l config.Limits) error {
 	f.record("resize", id)
 	f.sizes[id] = l.Disk

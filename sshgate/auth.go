@@ -3,6 +3,7 @@ package sshgate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -44,6 +45,10 @@ const (
 // errNotAuthorized refuses a key without saying whether the user exists.
 var errNotAuthorized = errors.New("unknown user or key")
 
+// ErrUnknownUser is the refusal of a user Users does not know; it is an
+// errNotAuthorized, so the client is not told the difference.
+var ErrUnknownUser = fmt.Errorf("%w: no such user", errNotAuthorized)
+
 // authAttempt is the authentication of one connection: the ssh callbacks
 // with what they need to penalize its failures.
 type authAttempt struct {
@@ -78,6 +83,9 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 	var grant Grant
 	if err == nil {
 		grant, err = a.srv.users.Authorize(owner, key, a.source)
+		if err != nil && !errors.Is(err, ErrUnknownUser) && a.srv.guestKeys != nil {
+			grant, err = a.srv.guestKeyGrant(owner, name, key, a.source, err)
+		}
 	}
 	if err != nil {
 		a.srv.failures.log(a.srv.audit, a.source, "login", "outcome", "refused", "user", meta.User(),

@@ -78,14 +78,20 @@ func NewKeyStore(users map[string]config.User, caFile string, log *slog.Logger) 
 func (k *KeyStore) Authorize(user string, key ssh.PublicKey, source netip.Addr) (Grant, error) {
 	u, ok := k.users[user]
 	if !ok {
-		return Grant{}, errNotAuthorized
+		return Grant{}, ErrUnknownUser
 	}
 	lines := u.lines
 	if u.file != "" {
 		lines = append(lines[:len(lines):len(lines)], k.readLines(user, u.file)...)
 	}
+	return k.match(user, key, lines, k.trustedCAs, source)
+}
+
+// match finds key among lines, or the CA of a certificate key among lines
+// and those cas returns.
+func (k *KeyStore) match(user string, key ssh.PublicKey, lines []keyLine, cas func() []keyLine, source netip.Addr) (Grant, error) {
 	if cert, ok := key.(*ssh.Certificate); ok {
-		return k.authorizeCert(user, cert, lines, source)
+		return k.authorizeCert(user, cert, lines, cas, source)
 	}
 	want := key.Marshal()
 	var refusals []error

@@ -62,6 +62,9 @@ type Options struct {
 	HostCertificates []string
 	// Users decides which keys may log in as which user.
 	Users Users
+	// GuestKeys, when set, also admits to a guest of a known user the keys
+	// in that guest's own /root/.ssh/authorized_keys.
+	GuestKeys GuestKeys
 	// Guests opens the guest that a login goes to.
 	Guests Guests
 	// Logger receives authentication, connection and session logs; nil
@@ -138,6 +141,7 @@ type Forwarding struct {
 // Server is an SSH server whose sessions run inside guests.
 type Server struct {
 	users     Users
+	guestKeys GuestKeys
 	guests    Guests
 	log       *slog.Logger
 	audit     *slog.Logger // log with audit=true
@@ -164,11 +168,12 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		users:  opts.Users,
-		guests: opts.Guests,
-		log:    opts.Logger,
-		grace:  opts.LoginGraceTime,
-		limits: newConnLimits(opts),
+		users:     opts.Users,
+		guestKeys: opts.GuestKeys,
+		guests:    opts.Guests,
+		log:       opts.Logger,
+		grace:     opts.LoginGraceTime,
+		limits:    newConnLimits(opts),
 		startups: newStartups(StartupsOptions{Max: opts.MaxStartups, PerSource: opts.PerSourceMaxStartups,
 			DropStart: opts.StartupsDropStart, DropRate: opts.StartupsDropRate}),
 		penalties: newPenalties(opts.Penalty, time.Now),

@@ -17,11 +17,11 @@ import (
 // valid now, name an accepted principal, and come from an address its
 // source-address allows. Its extensions and force-command restrict the
 // login, together with the CA line's options.
-func (k *KeyStore) authorizeCert(user string, cert *ssh.Certificate, lines []keyLine, source netip.Addr) (Grant, error) {
+func (k *KeyStore) authorizeCert(user string, cert *ssh.Certificate, lines []keyLine, trusted func() []keyLine, source netip.Addr) (Grant, error) {
 	if cert.CertType != ssh.UserCert {
 		return Grant{}, fmt.Errorf("%w: a host certificate offered as a user's", errNotAuthorized)
 	}
-	cas := append(lines[:len(lines):len(lines)], k.trustedCAs()...)
+	cas := append(lines[:len(lines):len(lines)], trusted()...)
 	var refusals []error
 	for _, ca := range cas {
 		if !ca.Options.CertAuthority || !bytes.Equal(ca.Key.Marshal(), cert.SignatureKey.Marshal()) {

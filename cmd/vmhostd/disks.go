@@ -58,6 +58,9 @@ func (g guestStorage) Attach(id string, l config.Limits) (string, error) {
 	return g.s.Attach(id, diskLimits(l))
 }
 
+// Mounted implements guest.Storage.
+func (g guestStorage) Mounted(id string) (string, bool) { return g.s.Mounted(id) }
+
 // Detach implements guest.Storage.
 func (g guestStorage) Detach(id string) error { return g.s.Detach(id) }
 

@@ -106,6 +106,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		Guests:     managerGuests{mgr},
 		Logger:     log,
 		Budget:     fdb,
+		GuestKeys:  guestKeysOf(mgr, cfg.SSH),
 	}, cfg.SSH))
 	if err != nil {
 		return err

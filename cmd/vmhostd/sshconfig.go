@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"vmhost/config"
+	"vmhost/guest"
 	"vmhost/sshgate"
 )
 
@@ -40,4 +41,13 @@ func withSSHConfig(opts sshgate.Options, c config.SSH) sshgate.Options {
 // which only a config not from Load has, counts as true, the default.
 func isTrue(b *bool) bool {
 	return b == nil || *b
+}
+
+// guestKeysOf returns what reads guests' own authorized keys, or nil when
+// ssh.guest_authorized_keys is off.
+func guestKeysOf(m *guest.Manager, c config.SSH) sshgate.GuestKeys {
+	if !isTrue(c.GuestAuthorizedKeys) {
+		return nil
+	}
+	return m
 }
