@@ -25,6 +25,7 @@ type Network struct {
 	relay *relay
 
 	pf *portFilter
+	cs *connShares
 
 	mu       sync.Mutex
 	fw       *firewall
@@ -57,6 +58,7 @@ func New(cfg Config) (*Network, error) {
 		filter = nfTables{}
 	}
 	n.pf = &portFilter{f: filter, table: filterTable(cfg.Bridge)}
+	n.cs = newConnShares(cfg)
 	return n, nil
 }
 
@@ -138,6 +140,9 @@ func (n *Network) start() (err error) {
 	}
 	linkExists := func(name string) bool { _, err := h.LinkByName(name); return !isNotFound(err) }
 	if err := n.pf.prune(linkExists); err != nil {
+		return err
+	}
+	if err := n.cs.setup(); err != nil {
 		return err
 	}
 	if err := n.setSysctls(); err != nil {
@@ -326,8 +331,8 @@ func (n *Network) Close() error {
 }
 
 // Teardown removes everything the daemon added to the host's network: the
-// jumps to its chains, the chains, the bridge filter table, every guest's veth
-// pair and the bridge. It
+// jumps to its chains, the chains, the bridge filter table, the conntrack
+// share table, every guest's veth pair and the bridge. It
 // leaves net.ipv4.ip_forward as it is, since other software may rely on it.
 // It needs no Start and is a no-op when everything is gone already.
 func (n *Network) Teardown() error {
@@ -338,7 +343,7 @@ func (n *Network) Teardown() error {
 	if err == nil {
 		err = fw.teardown()
 	}
-	err = errors.Join(err, n.pf.teardown())
+	err = errors.Join(err, n.pf.teardown(), n.cs.teardown())
 	h, herr := hostHandle()
 	if herr != nil {
 		return errors.Join(err, herr)
