@@ -57,11 +57,31 @@ const (
 // not counted.
 var connShareHooks = []string{"forward", "input"}
 
-// rule returns the rule of each chain of the table, as nft writes it. It is
-// kept with the rule (as its comment) to tell whether a table holds s.
-func (s connShare) rule() string {
-	return fmt.Sprintf("iifname %q ct state new add @%s { ether saddr ct count over %d } drop", s.Bridge, connShareSet, s.Max)
+// closedTCPTimeout is how long, in seconds, the host keeps tracking a
+// guest's TCP connection once it is closed (TIME_WAIT, after FIN) or reset
+// (CLOSE), instead of the kernel's 120 and 10. A ct count does not count
+// closed connections, so without it a guest that opens and closes
+// connections in a loop would fill the table with closed ones. A late
+// segment of a connection gone from the table is dropped by the firewall.
+const closedTCPTimeout = 5
+
+// rules returns the rules of each chain of the table, as nft writes them:
+// drop a new connection from the bridge once its guest holds more than
+// s.Max, then give the guest's new TCP connections the short timeouts of
+// closed ones (a ct timeout object per IP version, named after the timeout).
+// They are kept with the rules (as comments) to tell whether a table holds s.
+func (s connShare) rules() []string {
+	rules := []string{fmt.Sprintf("iifname %q ct state new add @%s { ether saddr ct count over %d } drop", s.Bridge, connShareSet, s.Max)}
+	for _, v := range []string{"ipv4", "ipv6"} {
+		rules = append(rules, fmt.Sprintf("iifname %q ct state new meta nfproto %s meta l4proto tcp ct timeout set %q",
+			s.Bridge, v, closedTCPObject(v)))
+	}
+	return rules
 }
+
+// closedTCPObject names the ct timeout object of the guests' TCP
+// connections of IP version v ("ipv4", "ipv6").
+func closedTCPObject(v string) string { return fmt.Sprintf("tcp-%s-closed-%ds", v, closedTCPTimeout) }
 
 // connShareTable names the conntrack share table of bridge, in the inet
 // family: VMHOST-CT-<bridge>, like the iptables chains and the port filter

@@ -5,16 +5,18 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/nftables"
 )
 
-// TestConnShareBoundsGuest has alice open many more connections than her
-// share of the host's conntrack table, through the host (UDP and TCP to the
-// outside) and to it (UDP to the DNS server): the host tracks no more of
-// hers than the share, while bob still reaches the outside and the DNS
-// server. A restart keeps the table and alice's count; teardown removes the
-// table.
+// TestConnShareBoundsGuest has alice open and close TCP connections in a
+// loop, then open many more connections than her share of the host's
+// conntrack table, through the host (UDP and TCP to the outside) and to it
+// (UDP to the DNS server): the host tracks no more open ones of hers than
+// the share, and her closed ones are gone after closedTCPTimeout, while bob
+// still reaches the outside and the DNS server. A restart keeps the table
+// and alice's count; teardown removes the table.
 func TestConnShareBoundsGuest(t *testing.T) {
 	h := newTestHost(t)
 	if h == nil {
@@ -28,6 +30,12 @@ func TestConnShareBoundsGuest(t *testing.T) {
 	n := h.start(cfg)
 	a := h.attach(n, "alice")
 	b := h.attach(n, "bob", a)
+	closing := time.Now()
+	for range 4 * share {
+		if _, err := dialReport(a.ns, "tcp4", "198.51.100.2:7000", reachable); err != nil {
+			t.Fatalf("alice connecting to the outside and closing in a loop: %v", err)
+		}
+	}
 	flows := []string{"198.51.100.2:7000", netip.AddrPortFrom(n.Gateway(), 53).String()}
 	for _, to := range flows {
 		if err := sendFromPorts(a.ns, to, 4*share); err != nil {
@@ -37,8 +45,8 @@ func TestConnShareBoundsGuest(t *testing.T) {
 	if got, err := dialReport(a.ns, "tcp4", "198.51.100.2:7000", unreachable); err == nil {
 		t.Errorf("alice, over her share, connected over TCP to the outside (it saw %q)", got)
 	}
-	if got := trackedFrom(t, a.ip); got != share {
-		t.Errorf("after %d UDP flows and a TCP connection from alice, the host tracks %d of hers; want her share, %d", 8*share, got, share)
+	if open, _ := trackedFrom(t, a.ip); open != share {
+		t.Errorf("after %d UDP flows and a TCP connection from alice, the host tracks %d open ones of hers; want her share, %d", 8*share, open, share)
 	}
 	for _, proto := range []string{"tcp4", "udp4"} {
 		if got, err := dialReport(b.ns, proto, "198.51.100.2:7000", reachable); err != nil || got != "198.51.100.1" {
@@ -55,8 +63,10 @@ func TestConnShareBoundsGuest(t *testing.T) {
 	if got, err := dialReport(a.ns, "udp4", "198.51.100.2:7000", unreachable); err == nil {
 		t.Errorf("after a restart, alice, over her share, reached the outside (it saw %q)", got)
 	}
-	if got := trackedFrom(t, a.ip); got != share {
-		t.Errorf("after a restart, the host tracks %d connections of alice; want %d", got, share)
+	time.Sleep(time.Until(closing.Add((closedTCPTimeout + 1) * time.Second)))
+	if open, closed := trackedFrom(t, a.ip); open != share || closed != 0 {
+		t.Errorf("after a restart and %ds, the host tracks %d open and %d closed connections of alice; want %d and none",
+			closedTCPTimeout+1, open, closed, share)
 	}
 	if err := n.Teardown(); err != nil {
 		t.Fatal(err)
@@ -88,17 +98,21 @@ func sendFromPorts(ns, addr string, count int) error {
 }
 
 // trackedFrom returns how many entries of the host's conntrack table have
-// ip as their original source.
-// Equivalent to: conntrack -L -s IP | wc -l
-func trackedFrom(t *testing.T, ip netip.Addr) int {
+// ip as their original source: open ones, and closed TCP connections
+// (TIME_WAIT, CLOSE), which a ct count does not count.
+// Equivalent to: conntrack -L -s IP
+func trackedFrom(t *testing.T, ip netip.Addr) (open, closed int) {
 	t.Helper()
-	n := 0
 	for _, line := range strings.Split(run(t, "", "cat", "/proc/net/nf_conntrack"), "\n") {
-		if firstSource(line) == ip.String() {
-			n++
+		switch {
+		case firstSource(line) != ip.String():
+		case strings.Contains(line, " TIME_WAIT ") || strings.Contains(line, " CLOSE "):
+			closed++
+		default:
+			open++
 		}
 	}
-	return n
+	return open, closed
 }
 
 // firstSource returns the original source address of a line of

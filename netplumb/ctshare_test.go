@@ -3,6 +3,7 @@ package netplumb
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +17,9 @@ import (
 // already (and the counts in it) and makes it again otherwise.
 type fakeConnShares struct {
 	mu     sync.Mutex
-	tables map[string]string // table → the rule of its chains
-	made   int               // tables made
-	err    error             // what Set returns
+	tables map[string][]string // table → the rules of its chains
+	made   int                 // tables made
+	err    error               // what Set returns
 }
 
 func (f *fakeConnShares) Set(table string, s connShare) error {
@@ -27,8 +28,8 @@ func (f *fakeConnShares) Set(table string, s connShare) error {
 	if f.err != nil {
 		return f.err
 	}
-	if f.tables[table] != s.rule() {
-		f.tables[table] = s.rule()
+	if !slices.Equal(f.tables[table], s.rules()) {
+		f.tables[table] = s.rules()
 		f.made++
 	}
 	return nil
@@ -41,18 +42,26 @@ func (f *fakeConnShares) Teardown(table string) error {
 	return nil
 }
 
-func TestConnShareRule(t *testing.T) {
+func TestConnShareRules(t *testing.T) {
 	tests := []struct {
 		cfg  Config
-		want string
+		want []string
 	}{
-		{Config{Bridge: "vmhost0"}, `iifname "vmhost0" ct state new add @guests { ether saddr ct count over 4096 } drop`},
-		{Config{Bridge: "vmt1", Bounds: Bounds{Conntrack: 16}}, `iifname "vmt1" ct state new add @guests { ether saddr ct count over 16 } drop`},
+		{Config{Bridge: "vmhost0"}, []string{
+			`iifname "vmhost0" ct state new add @guests { ether saddr ct count over 4096 } drop`,
+			`iifname "vmhost0" ct state new meta nfproto ipv4 meta l4proto tcp ct timeout set "tcp-ipv4-closed-5s"`,
+			`iifname "vmhost0" ct state new meta nfproto ipv6 meta l4proto tcp ct timeout set "tcp-ipv6-closed-5s"`,
+		}},
+		{Config{Bridge: "vmt1", Bounds: Bounds{Conntrack: 16}}, []string{
+			`iifname "vmt1" ct state new add @guests { ether saddr ct count over 16 } drop`,
+			`iifname "vmt1" ct state new meta nfproto ipv4 meta l4proto tcp ct timeout set "tcp-ipv4-closed-5s"`,
+			`iifname "vmt1" ct state new meta nfproto ipv6 meta l4proto tcp ct timeout set "tcp-ipv6-closed-5s"`,
+		}},
 	}
 	for _, tt := range tests {
 		c := newConnShares(tt.cfg)
-		if got := c.share.rule(); got != tt.want {
-			t.Errorf("rule of %+v = %q, want %q", tt.cfg.Bounds, got, tt.want)
+		if diff := cmp.Diff(tt.want, c.share.rules()); diff != "" {
+			t.Errorf("rules of bridge %s, bounds %+v differ (-want +got):\n%s", tt.cfg.Bridge, tt.cfg.Bounds, diff)
 		}
 		if want := "VMHOST-CT-" + tt.cfg.Bridge; c.table != want {
 			t.Errorf("table of bridge %s = %q, want %q", tt.cfg.Bridge, c.table, want)
@@ -64,21 +73,21 @@ func TestConnShareRule(t *testing.T) {
 // up twice (a restart) makes it once, a new share makes it again, teardown
 // removes it, twice is fine.
 func TestConnSharesLifetime(t *testing.T) {
-	f := &fakeConnShares{tables: map[string]string{}}
+	f := &fakeConnShares{tables: map[string][]string{}}
 	c := newConnShares(Config{Bridge: "vmt0", ConnShares: f, Bounds: Bounds{Conntrack: 8}})
-	rule8 := `iifname "vmt0" ct state new add @guests { ether saddr ct count over 8 } drop`
-	rule9 := strings.Replace(rule8, "over 8", "over 9", 1)
+	rules8 := connShare{Bridge: "vmt0", Max: 8}.rules()
+	rules9 := connShare{Bridge: "vmt0", Max: 9}.rules()
 	steps := []struct {
 		name string
 		do   func() error
-		want map[string]string
+		want map[string][]string
 		made int
 	}{
-		{"setup", c.setup, map[string]string{"VMHOST-CT-vmt0": rule8}, 1},
-		{"setup after a restart", c.setup, map[string]string{"VMHOST-CT-vmt0": rule8}, 1},
-		{"setup with a new share", func() error { c.share.Max = 9; return c.setup() }, map[string]string{"VMHOST-CT-vmt0": rule9}, 2},
-		{"teardown", c.teardown, map[string]string{}, 2},
-		{"teardown again", c.teardown, map[string]string{}, 2},
+		{"setup", c.setup, map[string][]string{"VMHOST-CT-vmt0": rules8}, 1},
+		{"setup after a restart", c.setup, map[string][]string{"VMHOST-CT-vmt0": rules8}, 1},
+		{"setup with a new share", func() error { c.share.Max = 9; return c.setup() }, map[string][]string{"VMHOST-CT-vmt0": rules9}, 2},
+		{"teardown", c.teardown, map[string][]string{}, 2},
+		{"teardown again", c.teardown, map[string][]string{}, 2},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
