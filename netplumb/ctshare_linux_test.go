@@ -30,12 +30,12 @@ func TestConnShareBoundsGuest(t *testing.T) {
 	n := h.start(cfg)
 	a := h.attach(n, "alice")
 	b := h.attach(n, "bob", a)
-	closing := time.Now()
 	for range 4 * share {
 		if _, err := dialReport(a.ns, "tcp4", "198.51.100.2:7000", reachable); err != nil {
 			t.Fatalf("alice connecting to the outside and closing in a loop: %v", err)
 		}
 	}
+	lastClose := time.Now()
 	flows := []string{"198.51.100.2:7000", netip.AddrPortFrom(n.Gateway(), 53).String()}
 	for _, to := range flows {
 		if err := sendFromPorts(a.ns, to, 4*share); err != nil {
@@ -63,10 +63,10 @@ func TestConnShareBoundsGuest(t *testing.T) {
 	if got, err := dialReport(a.ns, "udp4", "198.51.100.2:7000", unreachable); err == nil {
 		t.Errorf("after a restart, alice, over her share, reached the outside (it saw %q)", got)
 	}
-	time.Sleep(time.Until(closing.Add((closedTCPTimeout + 1) * time.Second)))
+	time.Sleep(time.Until(lastClose.Add((closedTCPTimeout + 2) * time.Second)))
 	if open, closed := trackedFrom(t, a.ip); open != share || closed != 0 {
 		t.Errorf("after a restart and %ds, the host tracks %d open and %d closed connections of alice; want %d and none",
-			closedTCPTimeout+1, open, closed, share)
+			closedTCPTimeout+2, open, closed, share)
 	}
 	if err := n.Teardown(); err != nil {
 		t.Fatal(err)
