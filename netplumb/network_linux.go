@@ -24,8 +24,9 @@ type Network struct {
 	dns   *dnsServer
 	relay *relay
 
-	pf *portFilter
-	cs *connShares
+	pf    *portFilter
+	cs    *connShares
+	slots *portSlots // the bridge's ports guests hold
 
 	mu       sync.Mutex
 	fw       *firewall
@@ -59,6 +60,7 @@ func New(cfg Config) (*Network, error) {
 	}
 	n.pf = &portFilter{f: filter, table: filterTable(cfg.Bridge)}
 	n.cs = newConnShares(cfg)
+	n.slots = newPortSlots(MaxGuests)
 	return n, nil
 }
 
@@ -188,8 +190,10 @@ func (n *Network) setSysctls() error {
 // namespace, is the guest's eth0 with address ip, lo up, a default route via
 // the gateway, the guest's DNS name and its published ports. Attaching a guest
 // that is attached already, as a restarted daemon does, repairs what is
-// missing and keeps the guest's connections. Past [MaxGuests] it fails with
-// [ErrBridgeFull].
+// missing and keeps the guest's connections. A guest past [MaxGuests]
+// attached ones fails with [ErrBridgeFull] before anything is made for it;
+// so does one the kernel finds no free port for (an adopted bridge may hold
+// ports of others), once its veth pair is removed again.
 func (n *Network) Attach(guestID string, ip netip.Addr, nsPath string) error {
 	if err := n.attach(guestID, ip, nsPath); err != nil {
 		return fmt.Errorf("attaching guest %s to %s: %w", guestID, n.cfg.Bridge, err)
@@ -197,10 +201,19 @@ func (n *Network) Attach(guestID string, ip netip.Addr, nsPath string) error {
 	return nil
 }
 
-func (n *Network) attach(guestID string, ip netip.Addr, nsPath string) error {
+func (n *Network) attach(guestID string, ip netip.Addr, nsPath string) (err error) {
 	if err := checkGuestAddr(n.cfg.Subnet, ip); err != nil {
 		return err
 	}
+	fresh, err := n.slots.take(guestID)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && fresh {
+			n.slots.give(guestID)
+		}
+	}()
 	if err := n.pf.admit(vethName(n.cfg.Bridge, guestID), ip); err != nil {
 		return err
 	}
@@ -317,7 +330,11 @@ func (n *Network) detach(guestID string) error {
 	}
 	defer h.Close()
 	name := vethName(n.cfg.Bridge, guestID)
-	return errors.Join(err, deleteLink(h, name), n.pf.forget(name))
+	linkErr := deleteLink(h, name)
+	if linkErr == nil {
+		n.slots.give(guestID) // its port is gone
+	}
+	return errors.Join(err, linkErr, n.pf.forget(name))
 }
 
 // Close stops the DNS server and the relay of published ports. The bridge, the
@@ -354,6 +371,7 @@ func (n *Network) Teardown() error {
 		n.dns.removeName(id)
 	}
 	clear(n.attached)
+	n.slots.giveAll()
 	if err != nil {
 		return fmt.Errorf("removing guest network %s: %w", n.cfg.Bridge, err)
 	}
