@@ -80,9 +80,15 @@ func (nfConnShares) Set(table string, s connShare) error {
 var closedTCPL3 = map[string]uint8{"ipv4": unix.NFPROTO_IPV4, "ipv6": unix.NFPROTO_IPV6}
 
 // closedTCPPolicy returns the ct timeout object of TCP connections of l3:
-// the kernel's timeouts but for closed connections. (expr.CtTimeout merges
-// the policy into its package's default map, so Set runs one at a time.)
+// the timeouts of closed connections, and the host's own for the other
+// states, which the kernel fills in for the states an object leaves out.
+//
+// expr.CtTimeout sends its package's default map for the states a policy
+// leaves out, and those differ from the kernel's (12 hours for an
+// established connection instead of 5 days), so the map is emptied first;
+// it merges the policy into that map, so Set runs one at a time.
 func closedTCPPolicy(l3 uint8) *expr.CtTimeout {
+	expr.CtStateTCPTimeoutDefaults = expr.CtStatePolicyTimeout{}
 	return &expr.CtTimeout{L3Proto: uint16(l3), L4Proto: unix.IPPROTO_TCP, Policy: expr.CtStatePolicyTimeout{
 		expr.CtStateTCPTIMEWAIT: closedTCPTimeout, expr.CtStateTCPCLOSE: closedTCPTimeout,
 	}}

@@ -3,11 +3,14 @@ package netplumb
 import (
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 )
 
 // TestConnShareBoundsGuest has alice open and close TCP connections in a
@@ -124,4 +127,73 @@ func firstSource(line string) string {
 		}
 	}
 	return ""
+}
+
+// TestConnShareTableReplaced sets the table up, again unchanged, then with
+// another share: the table holds the rules of the last share, once, and ct
+// timeout objects that shorten closed TCP connections only.
+func TestConnShareTableReplaced(t *testing.T) {
+	if h := newTestHost(t); h == nil {
+		return
+	}
+	const table = "VMHOST-CT-vmtest"
+	var s ConnShares = nfConnShares{}
+	t.Cleanup(func() { s.Teardown(table) })
+	for _, max := range []int{8, 8, 9} {
+		if err := s.Set(table, connShare{Bridge: "vmtest", Max: max}); err != nil {
+			t.Fatalf("Set with share %d: %v", max, err)
+		}
+	}
+	c, err := nftables.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, exists, err := holdsShare(c, inetTable(table), connShare{Bridge: "vmtest", Max: 9})
+	if err != nil || !same || !exists {
+		t.Errorf("after Set with share 9: holds it %v, exists %v, %v; want both", same, exists, err)
+	}
+	checkClosedTCPPolicy(t, c, inetTable(table))
+	if err := s.Teardown(table); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListTableOfFamily(table, nftables.TableFamilyINet); err == nil {
+		t.Errorf("Teardown left table inet %s", table)
+	}
+}
+
+// checkClosedTCPPolicy wants the ct timeout objects of table to give closed
+// TCP connections closedTCPTimeout and established ones the host's own
+// timeout (nf_conntrack_tcp_timeout_established).
+func checkClosedTCPPolicy(t *testing.T, c *nftables.Conn, table *nftables.Table) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established")
+	if err != nil {
+		t.Fatal(err)
+	}
+	established, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := c.GetNamedObjects(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 2 {
+		t.Errorf("table inet %s has %d objects, want 2 ct timeouts", table.Name, len(objs))
+	}
+	for _, o := range objs {
+		named, ok := o.(*nftables.NamedObj)
+		ct, isCt := named.Obj.(*expr.CtTimeout)
+		if !ok || !isCt {
+			t.Errorf("object %v of table inet %s is not a ct timeout", o, table.Name)
+			continue
+		}
+		want := map[uint16]uint32{expr.CtStateTCPTIMEWAIT: closedTCPTimeout, expr.CtStateTCPCLOSE: closedTCPTimeout,
+			expr.CtStateTCPESTABLISHED: uint32(established)}
+		for state, v := range want {
+			if ct.Policy[state] != v {
+				t.Errorf("ct timeout %s: state %d has %d s, want %d", named.Name, state, ct.Policy[state], v)
+			}
+		}
+	}
 }
