@@ -79,22 +79,27 @@ func defaultConfig(path string) *Config {
 }
 
 // defaultBounds is network.bounds left out.
-var defaultBounds = GuestBounds{RelayConnections: 64, UDPExchanges: 32, DNSConnections: 8, DNSQueries: 16, DNSAnswersPerSecond: 100}
+var defaultBounds = GuestBounds{RelayConnections: 64, UDPExchanges: 32, DNSConnections: 8, DNSQueries: 16, DNSAnswersPerSecond: 100,
+	ConntrackPerGuest: 4096}
 
 func TestParseGuestBounds(t *testing.T) {
 	const users = "users: {bob: {keys: [\"" + "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEU3mISydPQCjEogYKKmOjYIhONMRSnjC7VazlDy6qby bob@desk" + "\"]}}\n"
-	c, err := testLoader.Parse("/c.yaml", []byte("network:\n  bounds: {relay_connections: 5, dns_answers_per_second: 7}\n"+users))
+	c, err := testLoader.Parse("/c.yaml", []byte("network:\n  bounds: {relay_connections: 5, dns_answers_per_second: 7, conntrack_per_guest: 64}\n"+users))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := defaultBounds
-	want.RelayConnections, want.DNSAnswersPerSecond = 5, 7
+	want.RelayConnections, want.DNSAnswersPerSecond, want.ConntrackPerGuest = 5, 7, 64
 	if c.Network.Bounds != want {
 		t.Errorf("network.bounds = %+v, want %+v", c.Network.Bounds, want)
 	}
 	_, err = testLoader.Parse("/c.yaml", []byte("network:\n  bounds:\n    dns_queries: 0\n"+users))
 	if want := "c.yaml:3: network.bounds.dns_queries: 0 is out of range; write 1 to 100000 (default 16)"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("dns_queries: 0 = %v, want %q", err, want)
+	}
+	_, err = testLoader.Parse("/c.yaml", []byte("network:\n  bounds:\n    conntrack_per_guest: 0\n"+users))
+	if want := "c.yaml:3: network.bounds.conntrack_per_guest: 0 is out of range; write 1 to 4194304 (default 4096)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("conntrack_per_guest: 0 = %v, want %q", err, want)
 	}
 }
 

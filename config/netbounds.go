@@ -18,6 +18,11 @@ type GuestBounds struct {
 	// DNSAnswersPerSecond bounds the DNS answers one address gets a second
 	// (twice as many at once).
 	DNSAnswersPerSecond int `yaml:"dns_answers_per_second"`
+	// ConntrackPerGuest bounds the connections of one guest (its MAC, so
+	// IPv4 and IPv6 together) the host's connection tracking holds at once:
+	// its share of nf_conntrack_max. Past it, the guest's new connections
+	// are dropped until some of its own end.
+	ConntrackPerGuest int `yaml:"conntrack_per_guest"`
 }
 
 // Defaults of network.bounds.
@@ -27,7 +32,14 @@ const (
 	DefaultDNSConnections      = 8
 	DefaultDNSQueries          = 16
 	DefaultDNSAnswersPerSecond = 100
+	// DefaultConntrackPerGuest is 1/64 of the 262,144 entries of
+	// nf_conntrack_max on a host with 4 GiB of memory or more.
+	DefaultConntrackPerGuest = 4096
 )
+
+// maxConntrackPerGuest is the most network.bounds.conntrack_per_guest may
+// be; nf_conntrack_max is rarely more.
+const maxConntrackPerGuest = 1 << 22
 
 // maxGuestBound is the most any of network.bounds may be.
 const maxGuestBound = 100000
@@ -45,9 +57,11 @@ func defaultGuestBounds(c *Config, r *report) {
 	def("dns_connections", &b.DNSConnections, DefaultDNSConnections)
 	def("dns_queries", &b.DNSQueries, DefaultDNSQueries)
 	def("dns_answers_per_second", &b.DNSAnswersPerSecond, DefaultDNSAnswersPerSecond)
+	def("conntrack_per_guest", &b.ConntrackPerGuest, DefaultConntrackPerGuest)
 }
 
-// checkGuestBounds wants each of network.bounds from 1 to maxGuestBound.
+// checkGuestBounds wants each of network.bounds from 1 to maxGuestBound
+// (conntrack_per_guest to maxConntrackPerGuest).
 func checkGuestBounds(v *validator) {
 	b := v.c.Network.Bounds
 	checkRange(v, "network.bounds.relay_connections", b.RelayConnections, maxGuestBound, DefaultRelayConnections)
@@ -55,4 +69,5 @@ func checkGuestBounds(v *validator) {
 	checkRange(v, "network.bounds.dns_connections", b.DNSConnections, maxGuestBound, DefaultDNSConnections)
 	checkRange(v, "network.bounds.dns_queries", b.DNSQueries, maxGuestBound, DefaultDNSQueries)
 	checkRange(v, "network.bounds.dns_answers_per_second", b.DNSAnswersPerSecond, maxGuestBound, DefaultDNSAnswersPerSecond)
+	checkRange(v, "network.bounds.conntrack_per_guest", b.ConntrackPerGuest, maxConntrackPerGuest, DefaultConntrackPerGuest)
 }

@@ -291,8 +291,10 @@ func checkNoChains(t testing.TB, bridge string) {
 	}
 }
 
-// checkNoFilterTable fails the test if the nf_tables table of the bridge's
-// port filters (bridge family, VMHOST-<bridge>) is left, and removes it.
+// checkNoFilterTable fails the test if an nf_tables table named after the
+// bridge (VMHOST-<bridge>, VMHOST-CT-<bridge>, of any family) is left after
+// teardown, and removes it.
+// Equivalent to: nft list tables
 func checkNoFilterTable(t testing.TB, bridge string) {
 	if bridge == "" {
 		return
@@ -302,13 +304,19 @@ func checkNoFilterTable(t testing.TB, bridge string) {
 		t.Logf("opening nf_tables: %v", err)
 		return
 	}
-	name := "VMHOST-" + bridge
-	if _, err := c.ListTableOfFamily(name, nftables.TableFamilyBridge); err != nil {
+	tables, err := c.ListTables()
+	if err != nil {
+		t.Logf("listing nf_tables tables: %v", err)
 		return
 	}
-	t.Errorf("left in nf_tables: table bridge %s", name)
-	c.DelTable(&nftables.Table{Name: name, Family: nftables.TableFamilyBridge})
-	if err := c.Flush(); err != nil {
-		t.Logf("deleting table bridge %s: %v", name, err)
+	for _, table := range tables {
+		if !strings.HasSuffix(table.Name, "-"+bridge) {
+			continue
+		}
+		t.Errorf("left in nf_tables: table %s (family %d)", table.Name, table.Family)
+		c.DelTable(table)
+		if err := c.Flush(); err != nil {
+			t.Logf("deleting table %s: %v", table.Name, err)
+		}
 	}
 }

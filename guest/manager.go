@@ -309,6 +309,9 @@ func (m *Manager) record(e *entry, p initHandle) error {
 // start starts the init of the guest e and records it.
 func (m *Manager) start(ctx context.Context, e *entry) error {
 	st := &e.state
+	if err := m.checkRoom(st); err != nil {
+		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
+	}
 	trace := newTracer(m.opts.Trace, st.ID())
 	rootfs, err := m.rootfs(ctx, st)
 	if err != nil {

@@ -100,6 +100,23 @@ func (m *Manager) release(st *State) {
 	m.mu.Unlock()
 }
 
+// roomChecker is a Network that can tell whether it has room for a guest
+// before anything is made for it; *netplumb.Network does (a port of its
+// bridge, which holds at most 1,023 guests).
+type roomChecker interface {
+	// Room fails when the guest id would find no room at its Attach.
+	Room(id string) error
+}
+
+// checkRoom fails when the network has no room for the guest st, so that
+// its start makes nothing (image, cgroup, init) only to undo it.
+func (m *Manager) checkRoom(st *State) error {
+	if rc, ok := m.opts.Network.(roomChecker); ok {
+		return rc.Room(st.ID())
+	}
+	return nil
+}
+
 // attachFunc returns what plugs the new init of st into the network, before
 // it runs any guest code; nil without a Network.
 func (m *Manager) attachFunc(st *State) func(pid int) error {

@@ -8,7 +8,13 @@ type Bounds struct {
 	DNSConns   int // DNS-over-TCP connections held open
 	DNSQueries int // DNS queries being forwarded at once
 	DNSRate    int // DNS answers a second, twice as many at once
+	Conntrack  int // connections tracked by the host at once (see [ConnShares])
 }
+
+// connsPerGuest is the default of Bounds.Conntrack: 1/64 of the 262,144
+// entries nf_conntrack_max has by default on a host with 4 GiB of memory or
+// more, so that one guest holds at most that of the host's table.
+const connsPerGuest = 4096
 
 // withDefaults fills the fields left zero with the defaults.
 func (b Bounds) withDefaults() Bounds {
@@ -22,5 +28,6 @@ func (b Bounds) withDefaults() Bounds {
 	def(&b.DNSConns, dnsTCPPerSource)
 	def(&b.DNSQueries, dnsForwardsPerSource)
 	def(&b.DNSRate, dnsRate)
+	def(&b.Conntrack, connsPerGuest)
 	return b
 }

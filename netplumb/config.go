@@ -36,6 +36,9 @@ type Config struct {
 	// Filter is the seam over the bridge's port filters; nil means
 	// nf_tables over netlink.
 	Filter PortFilter
+	// ConnShares is the seam over the table of the guests' shares of the
+	// host's conntrack table; nil means nf_tables over netlink.
+	ConnShares ConnShares
 	// Budget is the daemon's budget of descriptors that guests can make it
 	// open (relayed connections and exchanges, DNS connections and
 	// forwarded queries); nil allows all.

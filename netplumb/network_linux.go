@@ -24,7 +24,9 @@ type Network struct {
 	dns   *dnsServer
 	relay *relay
 
-	pf *portFilter
+	pf    *portFilter
+	cs    *connShares
+	slots *portSlots // the bridge's ports guests hold
 
 	mu       sync.Mutex
 	fw       *firewall
@@ -57,6 +59,8 @@ func New(cfg Config) (*Network, error) {
 		filter = nfTables{}
 	}
 	n.pf = &portFilter{f: filter, table: filterTable(cfg.Bridge)}
+	n.cs = newConnShares(cfg)
+	n.slots = newPortSlots(MaxGuests)
 	return n, nil
 }
 
@@ -140,6 +144,9 @@ func (n *Network) start() (err error) {
 	if err := n.pf.prune(linkExists); err != nil {
 		return err
 	}
+	if err := n.cs.setup(); err != nil {
+		return err
+	}
 	if err := n.setSysctls(); err != nil {
 		return err
 	}
@@ -183,8 +190,10 @@ func (n *Network) setSysctls() error {
 // namespace, is the guest's eth0 with address ip, lo up, a default route via
 // the gateway, the guest's DNS name and its published ports. Attaching a guest
 // that is attached already, as a restarted daemon does, repairs what is
-// missing and keeps the guest's connections. Past [MaxGuests] it fails with
-// [ErrBridgeFull].
+// missing and keeps the guest's connections. A guest past [MaxGuests]
+// attached ones fails with [ErrBridgeFull] before anything is made for it;
+// so does one the kernel finds no free port for (an adopted bridge may hold
+// ports of others), once its veth pair is removed again.
 func (n *Network) Attach(guestID string, ip netip.Addr, nsPath string) error {
 	if err := n.attach(guestID, ip, nsPath); err != nil {
 		return fmt.Errorf("attaching guest %s to %s: %w", guestID, n.cfg.Bridge, err)
@@ -192,10 +201,19 @@ func (n *Network) Attach(guestID string, ip netip.Addr, nsPath string) error {
 	return nil
 }
 
-func (n *Network) attach(guestID string, ip netip.Addr, nsPath string) error {
+func (n *Network) attach(guestID string, ip netip.Addr, nsPath string) (err error) {
 	if err := checkGuestAddr(n.cfg.Subnet, ip); err != nil {
 		return err
 	}
+	fresh, err := n.slots.take(guestID)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && fresh {
+			n.slots.give(guestID)
+		}
+	}()
 	if err := n.pf.admit(vethName(n.cfg.Bridge, guestID), ip); err != nil {
 		return err
 	}
@@ -312,7 +330,11 @@ func (n *Network) detach(guestID string) error {
 	}
 	defer h.Close()
 	name := vethName(n.cfg.Bridge, guestID)
-	return errors.Join(err, deleteLink(h, name), n.pf.forget(name))
+	linkErr := deleteLink(h, name)
+	if linkErr == nil {
+		n.slots.give(guestID) // its port is gone
+	}
+	return errors.Join(err, linkErr, n.pf.forget(name))
 }
 
 // Close stops the DNS server and the relay of published ports. The bridge, the
@@ -326,8 +348,8 @@ func (n *Network) Close() error {
 }
 
 // Teardown removes everything the daemon added to the host's network: the
-// jumps to its chains, the chains, the bridge filter table, every guest's veth
-// pair and the bridge. It
+// jumps to its chains, the chains, the bridge filter table, the conntrack
+// share table, every guest's veth pair and the bridge. It
 // leaves net.ipv4.ip_forward as it is, since other software may rely on it.
 // It needs no Start and is a no-op when everything is gone already.
 func (n *Network) Teardown() error {
@@ -338,7 +360,7 @@ func (n *Network) Teardown() error {
 	if err == nil {
 		err = fw.teardown()
 	}
-	err = errors.Join(err, n.pf.teardown())
+	err = errors.Join(err, n.pf.teardown(), n.cs.teardown())
 	h, herr := hostHandle()
 	if herr != nil {
 		return errors.Join(err, herr)
@@ -349,6 +371,7 @@ func (n *Network) Teardown() error {
 		n.dns.removeName(id)
 	}
 	clear(n.attached)
+	n.slots.giveAll()
 	if err != nil {
 		return fmt.Errorf("removing guest network %s: %w", n.cfg.Bridge, err)
 	}

@@ -44,7 +44,8 @@ func TestRateLimiter(t *testing.T) {
 
 func TestBoundsDefaults(t *testing.T) {
 	got := Bounds{RelayTCP: 5}.withDefaults()
-	want := Bounds{RelayTCP: 5, RelayUDP: relayUDPPerSource, DNSConns: dnsTCPPerSource, DNSQueries: dnsForwardsPerSource, DNSRate: dnsRate}
+	want := Bounds{RelayTCP: 5, RelayUDP: relayUDPPerSource, DNSConns: dnsTCPPerSource, DNSQueries: dnsForwardsPerSource, DNSRate: dnsRate,
+		Conntrack: connsPerGuest}
 	if got != want {
 		t.Errorf("withDefaults = %+v, want %+v", got, want)
 	}

@@ -13,16 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MaxGuests is the most guests one bridge holds: a Linux bridge has at most
-// 1024 ports and port 0 is reserved (BR_MAX_PORTS). Past it, [Network.Attach]
-// fails with [ErrBridgeFull] and the guest does not start until another
-// guest stops; a larger host needs a second daemon with a bridge of its own.
-const MaxGuests = 1023
-
-// ErrBridgeFull is returned by [Network.Attach] when the bridge holds
-// [MaxGuests] guests already.
-var ErrBridgeFull = errors.New("bridge full")
-
 // plugGuest makes the guest's veth pair exist, with its host end named name
 // on br, isolated or not, and up, and its other end the guest's eth0 with MAC
 // address mac. A pair that is already so is kept as is, so a restarted daemon
@@ -103,8 +93,7 @@ func setPort(h *netlink.Handle, br, host netlink.Link, isolate bool) error {
 	if host.Attrs().MasterIndex != br.Attrs().Index {
 		err := h.LinkSetMasterByIndex(host, br.Attrs().Index)
 		if errors.Is(err, unix.EXFULL) {
-			return fmt.Errorf("plugging %s into %s: the bridge holds %d guests, the most a Linux bridge can: %w",
-				name, br.Attrs().Name, MaxGuests, ErrBridgeFull)
+			return fmt.Errorf("plugging %s into %s, whose ports are all taken: %w", name, br.Attrs().Name, ErrBridgeFull)
 		} else if err != nil {
 			return fmt.Errorf("plugging %s into %s: %w", name, br.Attrs().Name, err)
 		}

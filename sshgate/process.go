@@ -88,14 +88,26 @@ func (s *session) finish(status guest.ExitStatus, err error) {
 const guestStoppedMessage = "\r\nvmhost: the guest stopped (its init ended), and this session with it; " +
 	"log in again to start it, files intact.\r\n"
 
-// fail reports err on the channel's stderr and ends the session with exit
-// status 1; nothing was started.
+// fail reports err on the channel's stderr (see [userMessage]) and ends the
+// session with exit status 1; nothing was started.
 func (s *session) fail(err error) {
 	s.end(fmt.Errorf("starting the session: %w", err))
-	fmt.Fprintf(s.ch.Stderr(), "vmhost: %v\r\n", err)
+	fmt.Fprintf(s.ch.Stderr(), "vmhost: %s\r\n", userMessage(err))
 	s.sendExit(guest.ExitStatus{Code: 1})
 	s.ch.CloseWrite()
 	s.ch.Close()
+}
+
+// userMessage is what the client is told of err: the UserMessage of the
+// first error in its chain that has one for users, such as
+// netplumb.ErrBridgeFull's (what is wrong and what to do, with none of the
+// host's names and paths), else err itself.
+func userMessage(err error) string {
+	var u interface{ UserMessage() string }
+	if errors.As(err, &u) {
+		return u.UserMessage()
+	}
+	return err.Error()
 }
 
 // sendExit sends exit-signal when the process was killed by a signal, else

@@ -63,14 +63,15 @@ func network(args []string) int {
 		fmt.Fprintf(os.Stderr, "vmhostd: %v\n", err)
 		return 1
 	}
-	fmt.Printf("removed bridge %s, its iptables chains and its nf_tables table\n", cfg.Network.Bridge)
+	fmt.Printf("removed bridge %s, its iptables chains and its nf_tables tables\n", cfg.Network.Bridge)
 	return 0
 }
 
 const teardownHelp = `Removes everything vmhostd added to the host's network for this config:
 the bridge, every guest's veth pair, the iptables chains named after the
-bridge with the jumps to them, and the bridge family nf_tables table of the
-guests' port filters (VMHOST-<bridge>). Running guests lose their network until the
+bridge with the jumps to them, the bridge family nf_tables table of the
+guests' port filters (VMHOST-<bridge>) and the inet family one of their
+shares of connection tracking (VMHOST-CT-<bridge>). Running guests lose their network until the
 daemon starts again and reattaches them. The daemon must be stopped.
 `
 
@@ -93,5 +94,6 @@ func netBounds(b config.GuestBounds) netplumb.Bounds {
 	return netplumb.Bounds{
 		RelayTCP: b.RelayConnections, RelayUDP: b.UDPExchanges,
 		DNSConns: b.DNSConnections, DNSQueries: b.DNSQueries, DNSRate: b.DNSAnswersPerSecond,
+		Conntrack: b.ConntrackPerGuest,
 	}
 }
