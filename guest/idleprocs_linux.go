@@ -3,7 +3,6 @@ package guest
 import (
 	"fmt"
 	"os"
-	"strconv"
 )
 
 // ProcessesBeyondInit counts, for each pid of inits (host pids of guest
@@ -12,31 +11,37 @@ import (
 // (/proc/PID/ns/pid); zombies, whose namespaces are gone, do not count. An
 // init that is gone is left out of the answer.
 func ProcessesBeyondInit(inits []int) (map[int]int, error) {
+	fs, err := hostProc()
+	if err != nil {
+		return nil, fmt.Errorf("reading /proc: %w", err)
+	}
 	nsOf := map[string]int{} // namespace -> init pid
 	for _, pid := range inits {
-		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err == nil {
+		if ns, err := pidNamespace(pid); err == nil {
 			nsOf[ns] = pid
 		}
 	}
-	entries, err := os.ReadDir("/proc")
+	procs, err := fs.AllProcs()
 	if err != nil {
-		return nil, fmt.Errorf("reading /proc: %w", err)
+		return nil, fmt.Errorf("listing processes: %w", err)
 	}
 	out := make(map[int]int, len(nsOf))
 	for _, pid := range nsOf {
 		out[pid] = 0
 	}
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		ns, err := os.Readlink("/proc/" + e.Name() + "/ns/pid")
-		if err != nil {
-			continue
-		}
-		if init, ok := nsOf[ns]; ok && e.Name() != strconv.Itoa(init) {
+	for _, p := range procs {
+		ns, err := pidNamespace(p.PID)
+		if init, ok := nsOf[ns]; err == nil && ok && p.PID != init {
 			out[init]++
 		}
 	}
 	return out, nil
+}
+
+// pidNamespace names the pid namespace of pid, as "pid:[INODE]". procfs
+// reads every namespace of a process; this is the one link needed, read
+// for every process of the host at each idle check. Equivalent to:
+// `readlink /proc/PID/ns/pid`.
+func pidNamespace(pid int) (string, error) {
+	return os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
 }
