@@ -96,12 +96,11 @@ func (m *Manager) changeLimits(e *entry, next *State) error {
 	}
 	running := isRunning(e.proc)
 	if err := m.updateCgroup(next, eff, running); err != nil {
+		m.restoreCgroup(e, running)
 		return err
 	}
 	if err := recordLimits(m.guestDir(id), next); err != nil {
-		if errBack := m.updateCgroup(&e.state, m.limitsOf(&e.state), running); errBack != nil {
-			m.log.Error("giving guest its limits back", "guest", id, "err", errBack)
-		}
+		m.restoreCgroup(e, running)
 		return fmt.Errorf("recording the limits of guest %s: %w", id, err)
 	}
 	e.state = *next
@@ -110,6 +109,14 @@ func (m *Manager) changeLimits(e *entry, next *State) error {
 	e.showMu.Unlock()
 	m.log.Info("set the limits of guest", "guest", id, "limits", fmt.Sprintf("%+v", eff))
 	return nil
+}
+
+// restoreCgroup gives the guest e, if it runs, the limits it had before a
+// change that failed half-way. Called with e.mu held.
+func (m *Manager) restoreCgroup(e *entry, running bool) {
+	if err := m.updateCgroup(&e.state, m.limitsOf(&e.state), running); err != nil {
+		m.log.Error("giving guest its limits back", "guest", e.state.ID(), "err", err)
+	}
 }
 
 // recordLimits writes the state of a guest whose limits changed; tests

@@ -95,6 +95,15 @@ func TestChangeLimitsNotRecordedIsUndone(t *testing.T) {
 		t.Errorf("the cgroup's limits after the change failed = %+v, want the old ones back", live)
 	}
 	checkLimitsRecorded(t, m, config.Limits{Pids: 50})
+	recordLimits = writeState
+	cg.failOnce = errors.New("writing pids.max: device or resource busy")
+	if _, err := m.ChangeLimits("alice", LimitsChange{Set: config.Limits{Pids: 10}}); err == nil {
+		t.Errorf("a change the cgroup refused half-way = nil error, want one")
+	}
+	if live := cg.updated["alice"]; live != (config.Limits{Pids: 50}) {
+		t.Errorf("the cgroup's limits after it refused the change = %+v, want the old ones back", live)
+	}
+	checkLimitsRecorded(t, m, config.Limits{Pids: 50})
 }
 
 func TestChangeLimitsConcurrent(t *testing.T) {
