@@ -4,24 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-
-	"vmhost/guest"
 )
-
-// autostarts reports whether the guest in starts when the daemon starts:
-// its own setting when it has one, else its owner's (ownerAutostart).
-func autostarts(in guest.Info, ownerAutostart func(owner string) bool) (on, own bool) {
-	if in.Autostart != nil {
-		return *in.Autostart, true
-	}
-	return ownerAutostart(in.Owner), false
-}
-
-// ownerAutostart reports whether the owner's guests autostart under the
-// configuration in use.
-func (s *Server) ownerAutostart(owner string) bool {
-	return s.opts.Daemon.Config().AutostartFor(owner)
-}
 
 // setAutostart answers PUT /v1/guests/{id}/autostart with an
 // AutostartChange body, and with the guest afterwards.

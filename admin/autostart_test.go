@@ -5,37 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
-
-	"vmhost/guest"
 )
-
-func TestAutostartOwnOverridesOwner(t *testing.T) {
-	g := newFakeGuests() // alice runs; bob+web and carol do not
-	g.guests["dave"] = withAutostart(g.guests["carol"], "dave", nil)
-	g.guests["erin"] = withAutostart(g.guests["carol"], "erin", new(true))
-	g.guests["bob+web"] = withAutostart(g.guests["bob+web"], "bob", new(false))
-	owners := map[string]bool{"bob": true, "carol": true} // dave and erin: false
-	Autostart(context.Background(), g, func(owner string) bool { return owners[owner] }, slog.New(slog.DiscardHandler))
-	// bob+web is off of its own though bob's are on; erin is on of its own
-	// though hers are off; carol and dave follow their owners.
-	if diff := cmp.Diff([]string{"start carol", "start erin"}, g.calls); diff != "" {
-		t.Errorf("calls mismatch (-want +got):\n%s", diff)
-	}
-}
-
-// withAutostart returns a stopped copy of in, owned by owner, with its own
-// autostart on (nil: none).
-func withAutostart(in guest.Info, owner string, on *bool) guest.Info {
-	in.Owner, in.Name, in.Autostart, in.Error, in.Status = owner, owner, on, "", "stopped"
-	return in
-}
 
 func TestSetAutostart(t *testing.T) {
 	a := newTestAPI(t, nil) // alice's guests autostart by the config; bob's do not

@@ -24,11 +24,14 @@ type Guests interface {
 	SetAutostart(id string, on *bool) error
 }
 
-// Limiter reads and changes what running guests use; guest.Manager
-// implements it.
+// Limiter reads what running guests use and changes their limits;
+// guest.Manager implements it.
 type Limiter interface {
 	Stats(id string) (guest.Stats, error)
-	SetLimits(id string, l config.Limits) error
+	// ChangeLimits changes the guest's own limits, checked, applied and
+	// recorded at once, and returns them; it refuses limits that make no
+	// sense with guest.ErrBadLimits.
+	ChangeLimits(id string, c guest.LimitsChange) (config.Limits, error)
 }
 
 // Images is what the API needs of images.Store.

@@ -24,7 +24,7 @@ func errf(code int, format string, args ...any) error {
 }
 
 // statusOf returns the HTTP status of err: its own, 404 for an unknown guest
-// or an image not built, 500 otherwise.
+// or an image not built, 400 for bad limits, 500 otherwise.
 func statusOf(err error) int {
 	var he *httpError
 	switch {
@@ -32,6 +32,8 @@ func statusOf(err error) int {
 		return he.code
 	case errors.Is(err, guest.ErrUnknownGuest), errors.Is(err, images.ErrNotBuilt):
 		return http.StatusNotFound
+	case errors.Is(err, guest.ErrBadLimits):
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }

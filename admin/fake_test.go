@@ -136,17 +136,27 @@ func (f *fakeGuests) Stats(id string) (guest.Stats, error) {
 		Disk: guest.DiskUsage{Bytes: 7 << 20, LimitBytes: 50 << 20, Inodes: 40, LimitInodes: 12800}}, nil
 }
 
-func (f *fakeGuests) SetLimits(id string, l config.Limits) error {
-	if _, err := f.record("limits", id); err != nil {
-		return err
+// ChangeLimits applies c as the Manager does, and checks the result alone
+// (the fake's owners have no limits).
+func (f *fakeGuests) ChangeLimits(id string, c guest.LimitsChange) (config.Limits, error) {
+	in, err := f.record("limits", id)
+	if err != nil {
+		return config.Limits{}, err
+	}
+	next := config.Limits{}
+	if own := c.Apply(in.Limits); own != nil {
+		next = *own
+	}
+	if err := config.ValidateLimits(next, next, config.LocalHost()); err != nil {
+		return config.Limits{}, fmt.Errorf("limits of guest %s: %w: %w", id, guest.ErrBadLimits, err)
 	}
 	f.mu.Lock()
-	f.limits[id] = l
-	in := f.guests[id]
-	in.Limits = &l
+	f.limits[id] = next
+	in = f.guests[id]
+	in.Limits = &next
 	f.guests[id] = in
 	f.mu.Unlock()
-	return nil
+	return next, nil
 }
 
 func (f *fakeGuests) SetAutostart(id string, on *bool) error {

@@ -50,7 +50,7 @@ func (s *Server) view(in guest.Info) Guest {
 		State: in.Status, Error: in.Error, Created: in.Created, Rootfs: in.Rootfs,
 		Sessions: s.opts.Sessions.Sessions(in.ID()),
 	}
-	g.Autostart, g.AutostartOwn = autostarts(in, s.ownerAutostart)
+	g.Autostart, g.AutostartOwn = guest.Autostarts(in, s.opts.Daemon.Config())
 	if in.IP.IsValid() {
 		g.Address = in.IP.String()
 	}

@@ -278,7 +278,7 @@ func TestStatsAndLimits(t *testing.T) {
 	wantAPIError(t, "no limits", a.client.SetLimits(ctx, "alice", Limits{}), http.StatusBadRequest, "give --memory, --cpus, --pids, --disk or --inodes")
 	wantAPIError(t, "tiny memory", a.client.SetLimits(ctx, "alice", Limits{MemoryBytes: 1000}), http.StatusBadRequest, "too little")
 	wantAPIError(t, "tiny disk", a.client.SetLimits(ctx, "alice", Limits{DiskBytes: 1000}), http.StatusBadRequest, "disk: 1000 is too little")
-	wantAPIError(t, "negative inodes", a.client.SetLimits(ctx, "alice", Limits{Inodes: -1}), http.StatusBadRequest, "limits must be positive")
+	wantAPIError(t, "negative inodes", a.client.SetLimits(ctx, "alice", Limits{Inodes: -1}), http.StatusBadRequest, "inodes: -1 is too few inodes")
 	wantAPIError(t, "unknown guest", a.client.SetLimits(ctx, "zed", Limits{Pids: 5}), http.StatusNotFound, "no such guest")
 }
 

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"vmhost/config"
 	"vmhost/guest"
 )
 
@@ -70,24 +69,10 @@ func (s *Server) setLimits(r *http.Request) (any, error) {
 	if err := decodeBody(r, &l); err != nil {
 		return nil, err
 	}
-	if err := checkLimits(l); err != nil {
+	if err := checkLimitsChange(l); err != nil {
 		return nil, err
 	}
-	in, err := s.opts.Guests.Get(id)
-	if err != nil {
-		return nil, err
-	}
-	next := config.Limits{}
-	if !l.Reset {
-		if in.Limits != nil {
-			next = *in.Limits
-		}
-		next = next.Override(l.config())
-	}
-	if err := next.Check(config.LocalHost()); err != nil {
-		return nil, errf(http.StatusBadRequest, "limits of guest %s: %v", id, err)
-	}
-	if err := s.opts.Limits.SetLimits(id, next); err != nil {
+	if _, err := s.opts.Limits.ChangeLimits(id, guest.LimitsChange{Reset: l.Reset, Set: l.config()}); err != nil {
 		return nil, err
 	}
 	s.log.Info("admin changed guest limits", "guest", id, "memory", l.MemoryBytes, "cpus", l.CPUs, "pids", l.Pids,
@@ -95,17 +80,14 @@ func (s *Server) setLimits(r *http.Request) (any, error) {
 	return l, nil
 }
 
-// checkLimits refuses an empty change and negative values.
-func checkLimits(l Limits) error {
+// checkLimitsChange refuses an empty change, and a reset with more; the
+// values are the guest layer's to check.
+func checkLimitsChange(l Limits) error {
 	switch {
 	case l.Reset && l != (Limits{Reset: true}):
 		return errf(http.StatusBadRequest, "--reset goes back to the owner's limits; give it alone")
 	case l == Limits{}:
 		return errf(http.StatusBadRequest, "no limit to change; give --memory, --cpus, --pids, --disk or --inodes, or --reset")
-	case l.MemoryBytes < 0 || l.CPUs < 0 || l.Pids < 0 || l.DiskBytes < 0 || l.Inodes < 0:
-		return errf(http.StatusBadRequest, "limits must be positive")
-	case l.MemoryBytes != 0 && l.MemoryBytes < 4<<20:
-		return errf(http.StatusBadRequest, "memory %d bytes is too little; a guest needs at least 4MiB", l.MemoryBytes)
 	}
 	return nil
 }

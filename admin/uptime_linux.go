@@ -1,11 +1,10 @@
 package admin
 
 import (
-	"bufio"
-	"os"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat start times:
@@ -15,26 +14,23 @@ const clockTicks = 100
 // startTime turns a process start time, in clock ticks since boot, into a
 // time; false when the boot time cannot be read.
 func startTime(ticks uint64) (time.Time, bool) {
-	boot, ok := bootTime()
-	if !ok || ticks == 0 {
+	boot, err := bootTime()
+	if err != nil || ticks == 0 {
 		return time.Time{}, false
 	}
 	return boot.Add(time.Duration(ticks) * time.Second / clockTicks), true
 }
 
-// bootTime reads the boot time, btime of /proc/stat.
-func bootTime() (time.Time, bool) {
-	f, err := os.Open("/proc/stat")
+// bootTime reads the boot time (btime of /proc/stat) once: it does not
+// change while the daemon runs.
+var bootTime = sync.OnceValues(func() (time.Time, error) {
+	st, err := procfs.NewDefaultFS()
 	if err != nil {
-		return time.Time{}, false
+		return time.Time{}, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "btime "); ok {
-			sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			return time.Unix(sec, 0), err == nil
-		}
+	stat, err := st.Stat()
+	if err != nil {
+		return time.Time{}, err
 	}
-	return time.Time{}, false
-}
+	return time.Unix(int64(stat.BootTime), 0), nil
+})

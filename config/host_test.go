@@ -1,25 +1,34 @@
 package config
 
 import (
-	"strings"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 )
 
-func TestParseMemTotal(t *testing.T) {
+func TestHostMeminfo(t *testing.T) {
 	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
+		meminfo string // "" for no file
+		mem     int64
+		swap    int64
 	}{
-		{"MemTotal:       16318196 kB\nMemFree:         1000 kB\n", 16318196 * 1024, false},
-		{"MemFree: 1 kB\nMemTotal: 2048 kB\n", 2048 * 1024, false},
-		{"MemFree: 1 kB\n", 0, true},
-		{"MemTotal: lots kB\n", 0, true},
+		{"MemTotal:       16318196 kB\nMemFree:         1000 kB\nSwapTotal:       1024 kB\n", 16318196 * 1024, 1024 * 1024},
+		{"MemFree: 1 kB\nMemTotal: 2048 kB\n", 2048 * 1024, 0},
+		{"MemFree: 1 kB\n", 0, 0},
+		{"MemTotal: lots kB\n", 0, 0},
+		{"", 0, 0},
 	}
 	for _, tt := range tests {
-		got, err := parseMemTotal(strings.NewReader(tt.in))
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("parseMemTotal(%q) = %v, %v, want %v (error: %v)", tt.in, got, err, tt.want, tt.wantErr)
+		proc := t.TempDir()
+		if tt.meminfo != "" {
+			if err := os.WriteFile(filepath.Join(proc, "meminfo"), []byte(tt.meminfo), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := Host{MemTotal: tt.mem, SwapTotal: tt.swap, CPUs: runtime.NumCPU()}
+		if got := hostIn(proc); got != want {
+			t.Errorf("hostIn with meminfo %q = %+v, want %+v", tt.meminfo, got, want)
 		}
 	}
 }
@@ -27,12 +36,5 @@ func TestParseMemTotal(t *testing.T) {
 func TestLocalHost(t *testing.T) {
 	if h := LocalHost(); h.CPUs < 1 {
 		t.Errorf("LocalHost() = %+v, want at least 1 CPU", h)
-	}
-}
-
-func TestMeminfoSwapTotal(t *testing.T) {
-	in := "MemTotal: 2048 kB\nSwapTotal:       1024 kB\n"
-	if got, err := meminfoField(strings.NewReader(in), "SwapTotal"); got != 1024*1024 || err != nil {
-		t.Errorf("meminfoField(%q, SwapTotal) = %v, %v, want %v", in, got, err, 1024*1024)
 	}
 }

@@ -24,6 +24,16 @@ func (c *Config) IdleStopFor(user string) time.Duration {
 	return time.Duration(c.Defaults.IdleStop)
 }
 
+// IdleStops lists every idle_stop of the configuration: that of the
+// defaults and that of every user.
+func (c *Config) IdleStops() []time.Duration {
+	out := []time.Duration{time.Duration(c.Defaults.IdleStop)}
+	for name := range c.Users {
+		out = append(out, c.IdleStopFor(name))
+	}
+	return out
+}
+
 // checkLifecycle wants every idle_stop that is set to be 0 or at least
 // MinIdleStop.
 func checkLifecycle(v *validator) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,10 @@ func TestLifecycleLookups(t *testing.T) {
 		if got := c.IdleStopFor(tt.user); got != tt.idle {
 			t.Errorf("IdleStopFor(%q) = %v, want %v", tt.user, got, tt.idle)
 		}
+	}
+	got := c.IdleStops()
+	slices.Sort(got)
+	if want := []time.Duration{0, 30 * time.Minute, 30 * time.Minute, 2 * time.Hour}; !slices.Equal(got, want) {
+		t.Errorf("IdleStops() = %v, want %v", got, want)
 	}
 }

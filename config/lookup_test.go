@@ -100,3 +100,25 @@ func TestLimitsCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateLimitsOverOwner(t *testing.T) {
+	host := Host{MemTotal: int64(8 * GiB), CPUs: 4, SwapTotal: int64(GiB)}
+	owner := Limits{Memory: GiB, Swap: 2 * GiB, CPUs: 2}
+	tests := []struct {
+		own  Limits
+		want string // "" for no error
+	}{
+		{Limits{}, ""},
+		{Limits{Pids: 10}, ""},
+		{Limits{Memory: 4 * GiB}, "memory: 4GiB is more than swap (2GiB), the ceiling of memory plus swap of defaults.limits; set swap too"},
+		{Limits{Memory: 4 * GiB, Swap: 4 * GiB}, ""},
+		{Limits{Swap: 512 * MiB}, "swap: 512MiB is less than memory (1GiB)"},
+		{Limits{CPUs: 8}, "cpus: 8 is more than this host's 4 CPUs"},
+	}
+	for _, tt := range tests {
+		err := ValidateLimits(tt.own, owner.Override(tt.own), host)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("ValidateLimits(%+v over %+v) = %v, want %q", tt.own, owner, err, tt.want)
+		}
+	}
+}

@@ -49,8 +49,18 @@ func checkLimitSet(v *validator, path string, own, eff Limits) {
 // API gives them: every field that is not zero must make sense on host h.
 // Each problem names its key.
 func (l Limits) Check(h Host) error {
+	return ValidateLimits(l, l, h)
+}
+
+// ValidateLimits reports what is wrong with own, a guest's own limits given
+// outside a file (as a live change gives them), which over its owner's make
+// eff: every field of own that is not zero must make sense on host h, and
+// swap must go with a memory limit no higher than it. It is the one check of
+// limits: the configuration's limits: mappings go through it too. Each
+// problem names its key.
+func ValidateLimits(own, eff Limits, h Host) error {
 	var errs []error
-	for _, p := range limitProblems(l, l, h, func(string) bool { return false }) {
+	for _, p := range limitProblems(own, eff, h, func(string) bool { return false }) {
 		errs = append(errs, fmt.Errorf("%s: %s", p.key, p.msg))
 	}
 	return errors.Join(errs...)

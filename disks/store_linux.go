@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"vmhost/poll"
 )
 
 // tools are the programs of e2fsprogs a store runs.
@@ -82,25 +84,31 @@ func (s *Store) growthPending(img string, want int64) bool {
 	return err == nil && want > now
 }
 
-// lingerPolls and lingerPoll bound the wait for the loop device of a disk
-// just unmounted to go away.
+// lingerWait and lingerPoll bound the wait for the loop device of a disk
+// just unmounted to go away, and the most time between two looks: the
+// kernel gives no event for it.
 const (
-	lingerPolls = 100
-	lingerPoll  = 20 * time.Millisecond
+	lingerWait = 2 * time.Second
+	lingerPoll = 20 * time.Millisecond
 )
 
 // lingeringLoop returns the loop device img is still attached to, open, or
 // nil: it waits a moment for one that is going away, and returns it if it
 // stays, its file system still in use somewhere.
 func lingeringLoop(img string) (*os.File, error) {
-	for i := 0; ; i++ {
-		dev, err := findLoop(img)
-		if err != nil || dev == nil || i == lingerPolls {
-			return dev, err
+	var dev *os.File
+	err := poll.Until(lingerWait, lingerPoll, func() (bool, error) {
+		if dev != nil {
+			dev.Close()
 		}
-		dev.Close()
-		time.Sleep(lingerPoll)
+		var err error
+		dev, err = findLoop(img)
+		return dev == nil, err
+	})
+	if errors.Is(err, poll.ErrTimeout) {
+		return dev, nil
 	}
+	return dev, err
 }
 
 // mount mounts the disk of guest id, grown to want bytes first when no loop

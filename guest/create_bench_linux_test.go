@@ -9,16 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"vmhost/config"
 	"vmhost/netplumb"
 )
 
 // manyPolicy lets one owner have many guests.
-type manyPolicy struct{}
+type manyPolicy struct{ testPolicy }
 
-func (manyPolicy) ImageFor(string) string         { return "test" }
-func (manyPolicy) MaxGuestsFor(string) int        { return 1 << 20 }
-func (manyPolicy) LimitsFor(string) config.Limits { return config.Limits{} }
+func (manyPolicy) MaxGuestsFor(string) int { return 1 << 20 }
 
 // phaseTimes sums the phases a TraceFunc reports.
 type phaseTimes struct {

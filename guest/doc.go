@@ -1,7 +1,12 @@
 // Package guest is the host's side of a guest: the Manager that creates,
 // starts, stops, resets and removes guests, keeps their state on disk
 // (guest.json), reattaches to the ones still running after a daemon restart,
-// and reaches each one's init over its control socket.
+// and reaches each one's init over its control socket. It also holds the
+// lifecycle policy: which guests start with the daemon (Autostart), which
+// idle ones stop (IdleStopper; a guest is busy while an SSH connection is
+// open or a process other than its init runs), and live changes of a
+// guest's limits (ChangeLimits), checked, applied and recorded at once. The
+// admin API and the command only call it.
 //
 // A guest is one long-lived init (package guestinit), this very binary
 // started again as PID 1 of new user, pid, mount, uts, ipc, net and cgroup

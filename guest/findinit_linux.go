@@ -3,6 +3,8 @@ package guest
 import (
 	"fmt"
 	"os"
+
+	"github.com/prometheus/procfs"
 )
 
 // findInit looks among pids, the processes of the guest's cgroup, for a
@@ -31,10 +33,22 @@ func findInit(st *State, pids []int) *initProc {
 
 // isInitOf reports whether the host process pid is the init of the guest st.
 func isInitOf(pid int, st *State) bool {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil || !isNamespaceInit(status) {
+	fs, err := hostProc()
+	if err != nil || !isNamespaceInitIn(fs, pid) {
 		return false
 	}
 	uidMap, err := os.ReadFile(fmt.Sprintf("/proc/%d/uid_map", pid))
 	return err == nil && mapsRootTo(uidMap, st.IDBase, st.IDSize)
+}
+
+// isNamespaceInitIn reports whether the process pid of the proc file system
+// fs is PID 1 of a pid namespace just below the reader's: its status says
+// "NSpid: HOSTPID 1".
+func isNamespaceInitIn(fs procfs.FS, pid int) bool {
+	p, err := fs.Proc(pid)
+	if err != nil {
+		return false
+	}
+	status, err := p.NewStatus()
+	return err == nil && isNamespaceInit(status.NSpids)
 }

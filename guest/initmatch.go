@@ -1,23 +1,15 @@
 package guest
 
 import (
-	"bufio"
-	"bytes"
 	"strconv"
 	"strings"
 )
 
-// isNamespaceInit reports whether a /proc/PID/status says the process is PID 1
-// of a pid namespace just below the reader's: "NSpid: HOSTPID 1".
-func isNamespaceInit(status []byte) bool {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "NSpid:"); ok {
-			f := strings.Fields(rest)
-			return len(f) == 2 && f[1] == "1"
-		}
-	}
-	return false
+// isNamespaceInit reports whether the pids a process has in the pid
+// namespaces it is in (NSpid of /proc/PID/status), from the reader's down,
+// make it PID 1 of a pid namespace just below the reader's: HOSTPID 1.
+func isNamespaceInit(nspids []uint64) bool {
+	return len(nspids) == 2 && nspids[1] == 1
 }
 
 // mapsRootTo reports whether a uid_map is exactly the one line that maps ids

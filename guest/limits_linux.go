@@ -31,7 +31,9 @@ func protectInit(log *slog.Logger, pid int) {
 const maxNetDev = 2 << 20
 
 // netDevBytes sums the bytes received and sent by the interfaces of the
-// network namespace of pid, loopback aside, from /proc/PID/net/dev.
+// network namespace of pid, loopback aside, from /proc/PID/net/dev. Not
+// through procfs's NetDev, which reads all of a file whose length the guest
+// decides (a line per interface it makes).
 func netDevBytes(pid int) (rx, tx uint64, err error) {
 	// The guest decides how many interfaces it has: read a bounded part.
 	f, err := os.Open(fmt.Sprintf("/proc/%d/net/dev", pid))

@@ -26,6 +26,9 @@ type fakeCgroups struct {
 	deleted []string
 	starts  int
 	pids    map[string][]int // started, by guest
+	// failOnce, when set, fails the next Update after it wrote its limits,
+	// as a change that stopped half-way.
+	failOnce error
 }
 
 func newFakeCgroups() *fakeCgroups {
@@ -78,7 +81,9 @@ func (c fakeCgroup) Update(l config.Limits) error {
 	c.f.mu.Lock()
 	defer c.f.mu.Unlock()
 	c.f.updated[c.id] = l
-	return nil
+	err := c.f.failOnce
+	c.f.failOnce = nil
+	return err
 }
 
 func (c fakeCgroup) Stats() (Stats, error) { return fakeStats, nil }

@@ -33,6 +33,7 @@ type Policy interface {
 	MaxGuestsFor(owner string) int
 	// LimitsFor is the resource limits of the owner's guests.
 	LimitsFor(owner string) config.Limits
+	Lifecycle
 }
 
 // Options configure a Manager.
@@ -482,14 +483,6 @@ func (r running) again(ctx context.Context, err error) (running, bool) {
 	}
 	next.reopen = nil
 	return next, true
-}
-
-// SetPolicy replaces the policy for guests made from now on, as after a
-// configuration reload; existing guests keep their image.
-func (m *Manager) SetPolicy(p Policy) {
-	m.mu.Lock()
-	m.opts.Policy = p
-	m.mu.Unlock()
 }
 
 // errString is err's message, or "" for nil.

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,12 +50,20 @@ type testImage struct{ rootfs string }
 
 func (i testImage) Rootfs(ctx context.Context, name string) (string, error) { return i.rootfs, nil }
 
-// testPolicy gives every owner the same image and quota.
-type testPolicy struct{ max int }
+// testPolicy gives every owner the same image and quota; the owners in
+// autostart autostart, those in idle stop after their idle_stop.
+type testPolicy struct {
+	max       int
+	autostart map[string]bool
+	idle      map[string]time.Duration
+}
 
-func (p testPolicy) ImageFor(string) string         { return "test" }
-func (p testPolicy) MaxGuestsFor(string) int        { return p.max }
-func (p testPolicy) LimitsFor(string) config.Limits { return config.Limits{} }
+func (p testPolicy) ImageFor(string) string                 { return "test" }
+func (p testPolicy) MaxGuestsFor(string) int                { return p.max }
+func (p testPolicy) LimitsFor(string) config.Limits         { return config.Limits{} }
+func (p testPolicy) AutostartFor(owner string) bool         { return p.autostart[owner] }
+func (p testPolicy) IdleStopFor(owner string) time.Duration { return p.idle[owner] }
+func (p testPolicy) IdleStops() []time.Duration             { return slices.Collect(maps.Values(p.idle)) }
 
 // makeRootfs builds a minimal busybox root filesystem in dir.
 func makeRootfs(t testing.TB, busybox, dir string) {

@@ -196,20 +196,7 @@ func (g *Group) removeLeftover() error {
 // waitEmpty waits up to timeout for the group to have no processes; a group
 // that is gone has none.
 func (g *Group) waitEmpty(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		pids, err := g.h.procs(g.path)
-		if err != nil {
-			return err
-		}
-		if len(pids) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("still has processes %v", pids)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return g.h.waitEmpty(g.path, timeout)
 }
 
 // ErrNotExist is wrapped by errors about a group that does not exist.

@@ -2,6 +2,7 @@ package limits
 
 import (
 	"os/exec"
+	"time"
 )
 
 // hierarchy is one cgroup version's way of doing what a Group does, for the
@@ -18,6 +19,9 @@ type hierarchy interface {
 	stats(path string) (Stats, error)
 	// procs returns the processes in the group, or none when it is gone.
 	procs(path string) ([]int, error)
+	// waitEmpty waits up to timeout for the group to have no processes; a
+	// group that is gone has none.
+	waitEmpty(path string, timeout time.Duration) error
 	// remove removes the group's directories; a group that is gone is no
 	// error.
 	remove(path string) error

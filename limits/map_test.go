@@ -1,6 +1,8 @@
 package limits
 
 import (
+	"bufio"
+	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/procfs"
 
 	"vmhost/config"
 )
@@ -298,6 +301,33 @@ func TestOpenRefusesPaths(t *testing.T) {
 			t.Errorf("NewV2(parent %q) = nil error, want one", parent)
 		}
 	}
+}
+
+func TestCgroupPaths(t *testing.T) {
+	in := []procfs.Cgroup{{HierarchyID: 9, Controllers: []string{"name=systemd"}, Path: "/"},
+		{HierarchyID: 2, Controllers: []string{"cpu", "cpuacct"}, Path: "/a"}, {HierarchyID: 0, Path: "/d"}}
+	want := map[string]string{"name=systemd": "/", "cpu": "/a", "cpuacct": "/a", "": "/d"}
+	if got := cgroupPaths(in); !cmp.Equal(got, want) {
+		t.Errorf("cgroupPaths(%v) = %v, want %v", in, got, want)
+	}
+}
+
+// parseCgroupFile reads a /proc/PID/cgroup file, as the tests get them: the path of each cgroup1
+// controller ("cpu", "cpuacct" for a "cpu,cpuacct" line) and of cgroup2
+// (under the key "").
+func parseCgroupFile(b []byte) map[string]string {
+	paths := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.SplitN(sc.Text(), ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(f[1], ",") {
+			paths[c] = f[2]
+		}
+	}
+	return paths
 }
 
 func TestParseCgroupFile(t *testing.T) {

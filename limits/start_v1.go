@@ -1,15 +1,12 @@
 package limits
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 
+	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,27 +68,30 @@ func (h *v1) moveThread(dirs map[string]string) ([]string, error) {
 // threadCgroups reads the cgroup1 paths of thread tid of this process, by
 // controller, from /proc/self/task/TID/cgroup.
 func threadCgroups(tid int) (map[string]string, error) {
-	p := fmt.Sprintf("/proc/self/task/%d/cgroup", tid)
-	b, err := os.ReadFile(p)
+	self, err := procfs.Self()
+	var cgs []procfs.Cgroup
+	if err == nil {
+		var thread procfs.Proc
+		if thread, err = self.Thread(tid); err == nil {
+			cgs, err = thread.Cgroups()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the cgroups of the starting thread: %w", err)
 	}
-	return parseCgroupFile(b), nil
+	return cgroupPaths(cgs), nil
 }
 
-// parseCgroupFile reads a /proc/PID/cgroup file: the path of each cgroup1
-// controller ("cpu", "cpuacct" for a "cpu,cpuacct" line) and of cgroup2
-// (under the key "").
-func parseCgroupFile(b []byte) map[string]string {
+// cgroupPaths returns the path of each cgroup1 controller of cgs ("cpu",
+// "cpuacct" for a "cpu,cpuacct" line) and of cgroup2 (under the key "").
+func cgroupPaths(cgs []procfs.Cgroup) map[string]string {
 	paths := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), ":", 3)
-		if len(f) != 3 {
-			continue
+	for _, cg := range cgs {
+		if len(cg.Controllers) == 0 {
+			paths[""] = cg.Path
 		}
-		for _, c := range strings.Split(f[1], ",") {
-			paths[c] = f[2]
+		for _, c := range cg.Controllers {
+			paths[c] = cg.Path
 		}
 	}
 	return paths

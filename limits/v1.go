@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -227,4 +228,10 @@ func joinNames(names []cgroup1.Name) string {
 		s[i] = string(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// waitEmpty implements hierarchy; cgroup1 has no event for an empty group,
+// so its processes are looked at again and again.
+func (h *v1) waitEmpty(path string, timeout time.Duration) error {
+	return pollEmpty(h, path, timeout)
 }

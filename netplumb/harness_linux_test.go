@@ -180,10 +180,10 @@ func (h *testHost) outside() string {
 	run(h.t, "", "ip", "link", "set", up, "up")
 	run(h.t, ns, "ip", "addr", "add", "198.51.100.2/24", "dev", "eth0")
 	run(h.t, ns, "ip", "link", "set", "eth0", "up")
-	if err := waitOperUp(netlinkHandle(h.t, ""), up); err != nil {
+	if err := waitOperUp(netlinkHandle(h.t, ""), netns.None(), up); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := waitOperUp(netlinkHandle(h.t, ns), "eth0"); err != nil {
+	if err := waitOperUp(netlinkHandle(h.t, ns), namedNetns(h.t, ns), "eth0"); err != nil {
 		h.t.Fatal(err)
 	}
 	return ns

@@ -260,7 +260,11 @@ func (n *Network) plug(guestID string, ip netip.Addr, nsPath string) error {
 	if err != nil {
 		return err
 	}
-	if err := configureGuest(gh, ip, n.cfg.Subnet); err != nil {
+	err = configureGuest(gh, ip, n.cfg.Subnet)
+	if err == nil {
+		err = waitOperUp(gh, ns, guestIface)
+	}
+	if err != nil {
 		if created {
 			deleteLink(h, name)
 		}

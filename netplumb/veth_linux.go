@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -145,32 +144,7 @@ func configureGuest(gh *netlink.Handle, ip netip.Addr, subnet netip.Prefix) erro
 	if err := gh.RouteReplace(route); err != nil {
 		return fmt.Errorf("adding the guest's default route via %s: %w", Gateway(subnet), err)
 	}
-	return waitOperUp(gh, guestIface)
-}
-
-// operUpTimeout bounds the wait for a link the kernel has not yet marked as
-// running.
-const operUpTimeout = 2 * time.Second
-
-// waitOperUp waits until the kernel has made the link called name
-// operational: until then (a few milliseconds after it comes up) the link
-// drops what it is given to send, such as a guest's first packets.
-// Equivalent to: ip link show NAME, until it says state UP
-func waitOperUp(h *netlink.Handle, name string) error {
-	deadline := time.Now().Add(operUpTimeout)
-	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		l, err := h.LinkByName(name)
-		if err != nil {
-			return fmt.Errorf("looking for %s: %w", name, err)
-		}
-		if l.Attrs().OperState == netlink.OperUp {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is not up after %v (state %s)", name, operUpTimeout, l.Attrs().OperState)
-		}
-		time.Sleep(delay)
-	}
+	return nil
 }
 
 // deleteLink deletes the link called name; a missing link is not an error.

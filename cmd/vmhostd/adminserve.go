@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -32,13 +31,13 @@ type liveConfig struct {
 	keys  atomic.Pointer[sshgate.KeyStore]
 	mu    sync.Mutex // serializes reloads
 	mgr   *guest.Manager
-	conns *connCount
+	conns *guest.Connections
 }
 
 // newLiveConfig starts with cfg. It takes SIGHUP over at once, so that a
 // reload asked for while the daemon starts does not kill it.
 func newLiveConfig(cfg *config.Config, log *slog.Logger) *liveConfig {
-	l := &liveConfig{log: log, hup: make(chan os.Signal, 1), conns: newConnCount()}
+	l := &liveConfig{log: log, hup: make(chan os.Signal, 1), conns: guest.NewConnections()}
 	signal.Notify(l.hup, syscall.SIGHUP)
 	l.cur.Store(cfg)
 	l.keys.Store(sshgate.NewKeyStore(cfg.Users, cfg.SSH.TrustedUserCAKeys, log))
@@ -69,28 +68,10 @@ func (l *liveConfig) Reload() (admin.Reloaded, error) {
 	l.cur.Store(cfg)
 	if l.mgr != nil {
 		l.mgr.SetPolicy(cfg)
-		l.applyLimits()
 	}
 	res := admin.Reloaded{Config: cfg.Path, Restart: restartOnly(old, cfg)}
 	l.log.Info("reloaded the configuration", "config", cfg.Path, "needs_restart", res.Restart)
 	return res, nil
-}
-
-// applyLimits gives every running guest its limits under the configuration
-// in use: its owner's, with its own over them.
-func (l *liveConfig) applyLimits() {
-	for _, in := range l.mgr.List() {
-		if !in.Running {
-			continue
-		}
-		own := config.Limits{}
-		if in.Limits != nil {
-			own = *in.Limits
-		}
-		if err := l.mgr.SetLimits(in.ID(), own); err != nil {
-			l.log.Error("applying reloaded limits", "guest", in.ID(), "err", err)
-		}
-	}
 }
 
 // restartOnly lists the settings that changed from old to cfg but are read
@@ -114,39 +95,6 @@ func restartOnly(old, cfg *config.Config) []string {
 	return keys
 }
 
-// connCount counts the SSH connections of each guest: an sshgate.Tracker
-// and an admin.Sessions.
-type connCount struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func newConnCount() *connCount { return &connCount{n: map[string]int{}} }
-
-// Opened implements sshgate.Tracker.
-func (c *connCount) Opened(owner, name string) {
-	c.mu.Lock()
-	c.n[guest.GuestID(owner, name)]++
-	c.mu.Unlock()
-}
-
-// Closed implements sshgate.Tracker.
-func (c *connCount) Closed(owner, name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := guest.GuestID(owner, name)
-	if c.n[id]--; c.n[id] <= 0 {
-		delete(c.n, id)
-	}
-}
-
-// Sessions implements admin.Sessions.
-func (c *connCount) Sessions(id string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[id]
-}
-
 // startAdmin serves the admin API on <run_dir>/vmhostd.sock, reloads on
 // SIGHUP, starts the autostart guests and stops idle ones, until ctx ends
 // or the returned function is called.
@@ -166,8 +114,8 @@ func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store
 		}
 	})
 	wg.Go(func() { live.reloadOnHUP(ctx) })
-	wg.Go(func() { admin.Autostart(ctx, mgr, func(o string) bool { return live.Config().AutostartFor(o) }, log) })
-	wg.Go(func() { live.stopIdle(ctx, mgr) })
+	wg.Go(func() { mgr.Autostart(ctx) })
+	wg.Go(func() { mgr.NewIdleStopper(guest.IdleOptions{Sessions: live.conns}).Run(ctx) })
 	log.Info("admin API listening", "socket", ln.Addr().String())
 	return func() { cancel(); wg.Wait() }, nil
 }
@@ -184,23 +132,4 @@ func (l *liveConfig) reloadOnHUP(ctx context.Context) {
 			l.Reload()
 		}
 	}
-}
-
-// stopIdle stops the guests idle for their owner's idle_stop until ctx ends.
-func (l *liveConfig) stopIdle(ctx context.Context, mgr *guest.Manager) {
-	s := admin.NewIdleStopper(admin.IdleOptions{
-		Guests: mgr, Sessions: l.conns, Logger: l.log,
-		IdleStopFor: func(owner string) time.Duration { return l.Config().IdleStopFor(owner) },
-	})
-	s.Run(ctx, func() time.Duration { return admin.CheckInterval(l.idleStops()) })
-}
-
-// idleStops lists idle_stop of the defaults and of every user.
-func (l *liveConfig) idleStops() []time.Duration {
-	cfg := l.Config()
-	out := []time.Duration{time.Duration(cfg.Defaults.IdleStop)}
-	for name := range cfg.Users {
-		out = append(out, cfg.IdleStopFor(name))
-	}
-	return out
 }

@@ -75,14 +75,3 @@ func TestRestartOnly(t *testing.T) {
 		t.Errorf("restartOnly = %q, want [network]", got)
 	}
 }
-
-func TestConnCount(t *testing.T) {
-	c := newConnCount()
-	c.Opened("alice", "web")
-	c.Opened("alice", "web")
-	c.Opened("alice", "alice")
-	c.Closed("alice", "web")
-	if c.Sessions("alice+web") != 1 || c.Sessions("alice") != 1 || c.Sessions("bob") != 0 {
-		t.Errorf("sessions = %v", c.n)
-	}
-}

@@ -8,16 +8,21 @@ func TestIsNamespaceInit(t *testing.T) {
 		want   bool
 	}{
 		{"Name:\tvmhost-init\nNSpid:\t4242\t1\n", true},
-		{"NSpid:\t4242\n", false},              // a host process
-		{"NSpid:\t4242\t17\n", false},          // a guest process
-		{"NSpid:\t4242\t17\t1\n", false},       // init of a nested pid namespace
-		{"Name:\tx\nPid:\t1\n", false},         // no NSpid line
-		{"NSpid:\t4242\t1\nNSpid:\t1\n", true}, // the first line counts
+		{"NSpid:\t4242\n", false},        // a host process
+		{"NSpid:\t4242\t17\n", false},    // a guest process
+		{"NSpid:\t4242\t17\t1\n", false}, // init of a nested pid namespace
+		{"Name:\tx\nPid:\t1\n", false},   // no NSpid line
+		// The kernel writes one NSpid line, and escapes a name's newlines.
+		{"Name:\tx\\nNSpid:\t4242\t1\nNSpid:\t4242\t17\n", false},
 	}
 	for _, tt := range tests {
-		if got := isNamespaceInit([]byte(tt.status)); got != tt.want {
-			t.Errorf("isNamespaceInit(%q) = %v, want %v", tt.status, got, tt.want)
+		fs := fakeProc(t, "status", map[int]string{4242: tt.status})
+		if got := isNamespaceInitIn(fs, 4242); got != tt.want {
+			t.Errorf("isNamespaceInit of status %q = %v, want %v", tt.status, got, tt.want)
 		}
+	}
+	if isNamespaceInitIn(fakeProc(t, "status", nil), 4242) {
+		t.Errorf("isNamespaceInit of a process that is gone = true, want false")
 	}
 }
 
