@@ -40,6 +40,23 @@ func TestToolboxFileTransfer(t *testing.T) {
 			t.Errorf("sftp mkdir, rename, ls, pwd: stdout %q, want the renamed directory listed and /root as working directory", res.stdout)
 		}
 	})
+	t.Run("SFTPAsSSHD", func(t *testing.T) {
+		// As against sshd: cp (copy-data), a relative symlink kept as
+		// given, put -f (fsync), df, and ls -l with owners' names.
+		local := filepath.Join(dir, "small")
+		writeRandomFile(t, local, 1000)
+		batch := "mkdir /root/d\ncd /root/d\nput " + local + " full.bin\n" +
+			"cp full.bin copy.bin\nln -s full.bin full.link\nput -f " + local + " synced\n" +
+			"df -h\nls -l\n"
+		res := mustRun(t, batch, sftpPath, append(d.toolArgs(key), "-b", "-", "alice@127.0.0.1")...)
+		if !strings.Contains(res.stdout, "Avail") || !strings.Contains(res.stdout, " root ") {
+			t.Errorf("sftp df, ls -l: stdout %q, want sizes and owners' names", res.stdout)
+		}
+		out := d.mustSSH(t, "alice", "cd /root/d && readlink full.link && ls copy.bin synced")
+		if out != "full.bin\ncopy.bin\nsynced\n" {
+			t.Errorf("after sftp cp and ln -s: %q, want the link to full.bin as given and the copy", out)
+		}
+	})
 	t.Run("SCP", func(t *testing.T) {
 		// OpenSSH 9's scp speaks SFTP unless told -O.
 		local := filepath.Join(dir, "scp")

@@ -1,17 +1,15 @@
 package guestinit
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
-
-	"github.com/pkg/sftp"
+	"vmhost/protocol"
+	"vmhost/sftpserve"
 )
 
-// RunSFTP serves SFTP on stdin and stdout until the client is done. It never
-// returns.
+// RunSFTP serves SFTP on stdin and stdout until the client is done, with
+// package sftpserve. It never returns.
 func RunSFTP() {
 	home := "/root"
 	if fi, err := os.Stat(home); err != nil || !fi.IsDir() {
@@ -20,21 +18,14 @@ func RunSFTP() {
 	// A transfer allocates a packet buffer per 32 KiB: reuse them
 	// (WithAllocator) and collect garbage less often, for less CPU per byte.
 	debug.SetGCPercent(400)
-	srv, err := sftp.NewServer(stdio{os.Stdin, os.Stdout}, sftp.WithServerWorkingDirectory(home), sftp.WithAllocator())
+	err := sftpserve.Serve(os.Stdin, os.Stdout, sftpserve.Options{
+		Home:       home,
+		Login:      os.Getenv(protocol.SFTPLoginEnv),
+		RFCSymlink: sftpserve.RFCSymlinkClient(os.Getenv(protocol.SFTPClientVersionEnv)),
+	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "vmhost-sftp: %v\n", err)
 		os.Exit(1)
 	}
-	err = srv.Serve()
-	if err != nil && !errors.Is(err, io.EOF) {
-		fmt.Fprintf(os.Stderr, "vmhost-sftp: %v\n", err)
-		os.Exit(1)
-	}
 	os.Exit(0)
-}
-
-// stdio is the SFTP channel: the process's stdin and stdout.
-type stdio struct {
-	io.Reader
-	io.WriteCloser
 }

@@ -11,6 +11,15 @@ const InitName = "vmhost-init"
 // subsystem, in every namespace of the guest and as its root.
 const SFTPName = "vmhost-sftp"
 
+// Environment variables the daemon gives the SFTP role: the SSH client's
+// version string (to tell which order of SSH_FXP_SYMLINK's paths the client
+// means) and the name the user logged in with (which ~NAME expands to
+// /root, as on a VM where that user is root).
+const (
+	SFTPClientVersionEnv = "VMHOST_SSH_CLIENT_VERSION"
+	SFTPLoginEnv         = "VMHOST_LOGIN"
+)
+
 // The descriptors a guest's init is started with, after stdin, stdout and stderr.
 const (
 	InitSyncFD    = 3 // SOCK_SEQPACKET to the daemon: config and root in, "ready" out

@@ -57,3 +57,14 @@ func sshAddrEnv(remote, local net.Addr) []string {
 		"SSH_CONNECTION=" + rhost + " " + rport + " " + lhost + " " + lport,
 	}
 }
+
+// printableASCII is s with every byte that is not printable ASCII dropped,
+// for values the client chose that go into an environment.
+func printableASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+}

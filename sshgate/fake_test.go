@@ -8,13 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/creack/pty"
-	"github.com/pkg/sftp"
 
 	"vmhost/guest"
+	"vmhost/protocol"
+	"vmhost/sftpserve"
 	"vmhost/ttymodes"
 )
 
@@ -102,7 +104,7 @@ func (g hostGuest) Spawn(ctx context.Context, req guest.SpawnRequest) (guest.Pro
 		g.f.mu.Lock()
 		g.f.spawns = append(g.f.spawns, req)
 		g.f.mu.Unlock()
-		return startSFTP()
+		return startSFTP(req.Env)
 	}
 	argv := req.Argv
 	if len(argv) == 0 {
@@ -272,8 +274,9 @@ type sftpProcess struct {
 	err    error
 }
 
-// startSFTP starts an SFTP server on new pipes.
-func startSFTP() (*sftpProcess, error) {
+// startSFTP starts an SFTP server on new pipes, vmhost's own (package
+// sftpserve) with the environment a spawn request gives it.
+func startSFTP(env []string) (*sftpProcess, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -282,16 +285,14 @@ func startSFTP() (*sftpProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := sftp.NewServer(struct {
-		io.Reader
-		io.WriteCloser
-	}{inR, outW}, sftp.WithServerWorkingDirectory("/"))
-	if err != nil {
-		return nil, err
+	opts := sftpserve.Options{
+		Home:       "/",
+		Login:      envValue(env, protocol.SFTPLoginEnv),
+		RFCSymlink: sftpserve.RFCSymlinkClient(envValue(env, protocol.SFTPClientVersionEnv)),
 	}
 	p := &sftpProcess{stdin: inW, stdout: outR, done: make(chan struct{})}
 	go func() {
-		p.err = srv.Serve()
+		p.err = sftpserve.Serve(inR, outW, opts)
 		inR.Close()
 		outW.Close()
 		close(p.done)
@@ -317,4 +318,14 @@ func (p *sftpProcess) Close() error {
 	p.stdin.Close()
 	p.stdout.Close()
 	return nil
+}
+
+// envValue returns the value of key in env, "" when unset.
+func envValue(env []string, key string) string {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
 }

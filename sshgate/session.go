@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"vmhost/protocol"
 	vmsession "vmhost/session"
 
 	"golang.org/x/crypto/ssh"
@@ -161,6 +162,8 @@ func (s *session) spawnRequest(argv []string, login bool) guest.SpawnRequest {
 	req := guest.SpawnRequest{Argv: argv, Login: login, Env: s.environ()}
 	if s.kind == subsystemSFTP {
 		req.Subsystem = subsystemSFTP
+		req.Env = append(req.Env, protocol.SFTPClientVersionEnv+"="+printableASCII(string(s.conn.sc.ClientVersion())),
+			protocol.SFTPLoginEnv+"="+s.conn.owner)
 		return req
 	}
 	if s.tty != nil {
