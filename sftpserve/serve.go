@@ -100,14 +100,17 @@ func (f *front) write(p []byte) error {
 
 // relayClient reads the client's packets until it is done.
 func (f *front) relayClient(in io.Reader, toSrv io.Writer) error {
+	var buf []byte
 	for {
-		t, body, err := readPacket(in)
+		raw, err := readRaw(in, buf)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("reading from the client: %w", err)
 		}
+		buf = raw
+		t, body := raw[4], raw[5:]
 		answer, ok := f.handle(t, body)
 		if ok {
 			if err := f.write(answer); err != nil {
@@ -116,7 +119,7 @@ func (f *front) relayClient(in io.Reader, toSrv io.Writer) error {
 			continue
 		}
 		f.follow(t, body)
-		if _, err := toSrv.Write(frame(t, body)); err != nil {
+		if _, err := toSrv.Write(raw); err != nil {
 			return fmt.Errorf("writing to the server: %w", err)
 		}
 	}
@@ -178,21 +181,23 @@ func (f *front) follow(t byte, body []byte) {
 // relayServer copies pkg/sftp's answers to the client, adding the front's
 // extensions to its version and noting the handles of opens.
 func (f *front) relayServer(fromSrv io.Reader) error {
+	var buf []byte
 	for {
-		t, body, err := readPacket(fromSrv)
+		raw, err := readRaw(fromSrv, buf)
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("reading from the server: %w", err)
 		}
-		switch t {
+		buf = raw
+		switch t, body := raw[4], raw[5:]; t {
 		case fxpVersion:
-			body = withExtensions(body)
+			raw = frame(t, withExtensions(body))
 		case fxpHandle, fxpStatus:
 			f.noteAnswer(t, body)
 		}
-		if err := f.write(frame(t, body)); err != nil {
+		if err := f.write(raw); err != nil {
 			return err
 		}
 	}

@@ -40,19 +40,34 @@ var errBadPacket = errors.New("malformed SFTP packet")
 
 // readPacket reads one packet: its type and the rest.
 func readPacket(r io.Reader) (byte, []byte, error) {
+	raw, err := readRaw(r, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	return raw[4], raw[5:], nil
+}
+
+// readRaw reads one packet whole, its length included, into buf (grown as
+// needed) and returns it. A relay reuses its buffer for every packet: the
+// packet's bytes are written on before the next is read.
+func readRaw(r io.Reader, buf []byte) ([]byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
 	if n == 0 || n > maxPacket {
-		return 0, nil, fmt.Errorf("SFTP packet of %d bytes: %w", n, errBadPacket)
+		return nil, fmt.Errorf("SFTP packet of %d bytes: %w", n, errBadPacket)
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return 0, nil, err
+	if cap(buf) < int(n)+4 {
+		buf = make([]byte, int(n)+4, max(int(n)+4, 64<<10))
 	}
-	return buf[0], buf[1:], nil
+	buf = buf[:int(n)+4]
+	copy(buf, hdr[:])
+	if _, err := io.ReadFull(r, buf[4:]); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 // packet builds a packet.
