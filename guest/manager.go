@@ -194,6 +194,7 @@ func (m *Manager) load() error {
 		m.guests[st.ID()] = e
 	}
 	m.sweep()
+	m.finishStops()
 	return nil
 }
 
@@ -208,11 +209,10 @@ func (m *Manager) reattach(e *entry) {
 		m.reattachNetwork(st, p)
 		return
 	}
-	if st.InitPid != 0 {
+	if st.InitPid != 0 || st.Stopping {
 		m.log.Info("guest is not running; it starts on next use", "guest", st.ID())
-		m.deleteCgroup(st)
-		m.detachDisk(st)
-		st.InitPid, st.InitStart = 0, 0
+		m.cleanStopped(st)
+		st.InitPid, st.InitStart, st.Stopping = 0, 0, false
 		e.publish("", nil)
 		if err := writeState(m.guestDir(st.ID()), st); err != nil {
 			m.log.Error("recording stopped guest", "guest", st.ID(), "err", err)
@@ -344,7 +344,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 	}
 	crashPoint(CrashStartAfterInit)
 	next := *st
-	next.InitPid, next.InitStart, next.Rootfs = p.pid(), p.startTime(), rootfs
+	next.InitPid, next.InitStart, next.Rootfs, next.Stopping = p.pid(), p.startTime(), rootfs, false
 	if err := recordStart(m.guestDir(st.ID()), &next); err != nil {
 		// A start that cannot be recorded is undone: no init, link or
 		// cgroup is left that the daemon does not know of.
