@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vmhost/config"
+	"vmhost/crashpoint"
 )
 
 // build builds image name from spec in a temporary directory inside the store
@@ -56,6 +57,7 @@ func (s *Store) fill(ctx context.Context, tmp, name string, spec config.Image, s
 	if err := src.Build(ctx, rootfs, progress); err != nil {
 		return fmt.Errorf("building image %q: %w", name, err)
 	}
+	crashpoint.At(CrashAfterExtract)
 	if err := checkBuilt(rootfs, src); err != nil {
 		return fmt.Errorf("image %q %w", name, err)
 	}

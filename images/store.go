@@ -32,8 +32,9 @@ type Store struct {
 }
 
 // NewStore returns the store of images in dir, <data_dir>/images, creating dir
-// if needed. It removes the temporary directories of builds that a crash
-// interrupted. A nil log discards the logs.
+// if needed. It repairs what a crash left of builds: temporary directories
+// are removed, and a complete build not yet made current is made current.
+// A nil log discards the logs.
 func NewStore(dir string, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -43,6 +44,7 @@ func NewStore(dir string, log *slog.Logger) *Store {
 		log.Warn("creating the image store", "dir", dir, "err", err)
 	}
 	s.removeStaleBuilds()
+	s.finishBuilds()
 	return s
 }
 
