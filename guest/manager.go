@@ -59,6 +59,9 @@ type Options struct {
 	// launcher starts inits; nil is the daemon's, nsLauncher. Tests set a
 	// fake.
 	launcher launcher
+	// statfs tells what data_dir has free; nil is statfsSpace. Tests set
+	// a fake.
+	statfs func(path string) (Space, error)
 }
 
 // Manager creates, starts, stops and finds guests. It is safe for concurrent use.
@@ -134,6 +137,9 @@ func NewManager(opts Options) (*Manager, error) {
 	}
 	if opts.launcher == nil {
 		opts.launcher = nsLauncher{}
+	}
+	if opts.statfs == nil {
+		opts.statfs = statfsSpace
 	}
 	m := &Manager{opts: opts, log: opts.Logger, guests: make(map[string]*entry), leases: make(map[netip.Addr]bool)}
 	if err := m.makeDirs(); err != nil {
@@ -235,6 +241,7 @@ func (m *Manager) Open(ctx context.Context, owner, name string) (Running, error)
 	if err := m.ensureRunning(ctx, e); err != nil {
 		if created {
 			m.forget(e)
+			err = m.diskFull(e.state.ID(), err)
 		}
 		return nil, err
 	}
