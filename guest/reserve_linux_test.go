@@ -76,7 +76,9 @@ func TestManagerKeepsDiskReserve(t *testing.T) {
 func TestManagerFullDiskOnCreate(t *testing.T) {
 	opts, l, _ := fakeOptions(t)
 	m := fakeManager(t, opts)
-	recordStart = func(string, *State) error { return &os.PathError{Op: "write", Path: opts.DataDir + "/x", Err: errNoSpace} }
+	recordStart = func(string, *State) error {
+		return &os.PathError{Op: "write", Path: opts.DataDir + "/x", Err: errNoSpace}
+	}
 	defer func() { recordStart = writeState }()
 	_, err := m.Open(context.Background(), "alice", "alice")
 	if !errors.Is(err, ErrHostDiskFull) || strings.Contains(err.Error(), opts.DataDir) {
