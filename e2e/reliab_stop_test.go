@@ -8,17 +8,37 @@ import (
 	"time"
 )
 
-// TestReliabCrashInStop kills the daemon in the middle of `guest stop`:
-// after the init got SIGTERM, and after the init ended but before anything
-// of it was cleaned up. After a restart the stop is done: guest ls says
-// alice is stopped, and no init, link, cgroup, control socket, run
+// TestReliabCrashInStop kills the daemon in the middle of `guest stop` (of
+// a guest with its files in data_dir, or on a disk of its own): after the
+// init got SIGTERM, and after the init ended but before anything of it was
+// cleaned up. After a restart the stop is done: guest ls says alice is
+// stopped, and no init, link, cgroup, mounted disk, control socket, run
 // directory or temporary file of hers is left, also when her init was
-// still stopping as the daemon came back; bob runs on, and alice's
-// files are all there when she logs in again.
+// still stopping as the daemon came back; bob runs on, and alice's files
+// are all there when she logs in again.
 func TestReliabCrashInStop(t *testing.T) {
-	for _, point := range []string{"stop-after-signal", "stop-after-exit"} {
-		t.Run(point, func(t *testing.T) {
-			d := newDaemon(t, daemonOptions{})
+	for _, tt := range []struct {
+		point string
+		disk  bool // alice has a disk of her own, mounted while she runs
+	}{
+		{"stop-after-signal", false},
+		{"stop-after-exit", false},
+		{"stop-after-exit", true},
+	} {
+		name := tt.point
+		if tt.disk {
+			name += "/disk"
+		}
+		t.Run(name, func(t *testing.T) {
+			point := tt.point
+			d := prepareDaemon(t, daemonOptions{})
+			if tt.disk {
+				requireDisks(t)
+				d.writeConfig(t, withConfigLines(t, d.cfg.yaml(), "users:\n  alice:\n", "    limits: {disk: 64MiB}\n"))
+			} else {
+				d.writeConfig(t, d.cfg.yaml())
+			}
+			d.start(t)
 			// A process that ignores SIGTERM keeps her init stopping for
 			// its grace period, past the daemon's restart.
 			d.mustSSH(t, "alice", "echo mine > /root/kept && nohup sh -c \"trap '' TERM; sleep 1000\" >/dev/null 2>&1 &")
@@ -39,6 +59,7 @@ func TestReliabCrashInStop(t *testing.T) {
 				t.Errorf("alice's init %d runs, with guest ls saying she is stopped", st.InitPID)
 			}
 			d.checkStoppedClean(t, "alice", cgroups)
+			checkUnmounted(t, filepath.Join(d.dataDir, "disks", "alice"))
 			poll(t, 10*time.Second, "one port on the bridge, bob's", func() bool { return len(bridgePorts(t, d.cfg.bridge)) == 1 })
 			if g := d.adminGuests(t)["bob"]; g.State != "running" {
 				t.Errorf("bob after the restart: %+v, want running", g)
