@@ -19,11 +19,11 @@ type Storage struct {
 	ReserveInodes Amount `yaml:"reserve_inodes"`
 }
 
-// Defaults of the storage section.
-var (
-	DefaultReserve       = 256 * MiB
-	DefaultReserveInodes = Amount{Percent: 1}
-)
+// DefaultReserve is storage.reserve left out.
+const DefaultReserve = 256 * MiB
+
+// DefaultReserveInodes is storage.reserve_inodes left out.
+var DefaultReserveInodes = Amount{Percent: 1}
 
 // Amount is a number of things, or a percentage of a total, written in the
 // file as "10000" or "1%".
