@@ -32,9 +32,10 @@ func mountSmallTmpfs(t *testing.T, size int64) string {
 // TestReliabFullDataDir puts data_dir on a 128 MiB tmpfs and has alice's
 // guest, which has no disk limit, fill it from inside. A new guest of bob's
 // is refused with a clear message, naming no host path, first by the
-// daemon's reserve (storage.reserve) and then, with no reserve, by the full
-// disk itself, and either way nothing of it is left: no init, link, cgroup,
-// address, state or temporary file. alice's guest keeps working (and, below
+// daemon's reserve (storage.reserve), then, with no reserve, by the full
+// disk itself, and with one page free, in its first start (its init runs,
+// recording it fails); each time nothing of it is left: no init, link,
+// cgroup, address, state or temporary file. alice's guest keeps working (and, below
 // the reserve, stopping and starting), and once her files are deleted bob's
 // guest is made.
 func TestReliabFullDataDir(t *testing.T) {
@@ -80,6 +81,19 @@ func TestReliabFullDataDir(t *testing.T) {
 	if !strings.Contains(d.log(), "making a new guest: data_dir is full") {
 		t.Errorf("with no reserve, the daemon's log does not say that a write failed on the full disk")
 	}
+	// One page free: bob's guest.json takes it, and his first start fails.
+	d.mustSSH(t, "alice", "n=$(stat -c %s /root/fill2); truncate -s $((n - 4096)) /root/fill2")
+	_, stderr, code := d.ssh(t, "bob", "true")
+	if code == 0 || strings.Contains(stderr, d.dataDir) {
+		t.Errorf("bob's first start with one page free: exit %d, stderr %q; want it refused, naming no host path", code, stderr)
+	}
+	if !strings.Contains(d.log(), `msg="created guest" guest=bob`) {
+		t.Errorf("with one page free, bob's guest was not created: the test wants its first start to fail")
+	}
+	if _, ok := d.adminGuests(t)["bob"]; ok {
+		t.Errorf("guest ls shows bob after his first start failed")
+	}
+	d.checkGuestGone(t, "bob", 1)
 	if out := d.mustSSH(t, "alice", "cat /root/kept; rm /root/fill /root/fill2"); out != "mine\n" {
 		t.Errorf("alice with data_dir full = %q, want her file", out)
 	}
