@@ -32,12 +32,12 @@ func mountSmallTmpfs(t *testing.T, size int64) string {
 // TestReliabFullDataDir puts data_dir on a 128 MiB tmpfs and has alice's
 // guest, which has no disk limit, fill it from inside. A new guest of bob's
 // is refused with a clear message, naming no host path, first by the
-// daemon's reserve (storage.reserve), then, with no reserve, by the full
-// disk itself, and with one page free, in its first start (its init runs,
-// recording it fails); each time nothing of it is left: no init, link,
-// cgroup, address, state or temporary file. alice's guest keeps working (and, below
-// the reserve, stopping and starting), and once her files are deleted bob's
-// guest is made.
+// daemon's reserve (storage.reserve), as is an image build, then, with no
+// reserve, by the full disk itself, and with one page free, in its first
+// start (its init runs, recording it fails); each time nothing of it is
+// left: no init, link, cgroup, address, state or temporary file. alice's
+// guest keeps working (and, below the reserve, stopping and starting), and
+// once her files are deleted bob's guest is made.
 func TestReliabFullDataDir(t *testing.T) {
 	// data_dir below the mount point: checkGuestGone wants nothing mounted
 	// at or under data_dir.
@@ -64,6 +64,10 @@ func TestReliabFullDataDir(t *testing.T) {
 	d.wantNewGuestRefused(t, "bob", 1)
 	if !strings.Contains(d.log(), "refusing a new guest: data_dir is nearly full") {
 		t.Errorf("the daemon's log does not say that data_dir is below its reserve")
+	}
+	d.wantAdminError(t, 1, "below the reserve kept for the daemon's own state", "image", "build", "busybox", "--rebuild")
+	if temps := globs(t, filepath.Join(dataDir, "images", ".build-*")); len(temps) > 0 {
+		t.Errorf("an image build refused below the reserve left %v", temps)
 	}
 	d.mustAdmin(t, "guest", "stop", "alice")
 	if out := d.mustSSH(t, "alice", "cat /root/kept; echo more > /root/more; cat /root/more"); out != "mine\nmore\n" {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"vmhost/config"
+	"vmhost/reserve"
 )
 
 // Images gives guests the root filesystems of their images, building them on
@@ -59,9 +60,9 @@ type Options struct {
 	// launcher starts inits; nil is the daemon's, nsLauncher. Tests set a
 	// fake.
 	launcher launcher
-	// statfs tells what data_dir has free; nil is statfsSpace. Tests set
-	// a fake.
-	statfs func(path string) (Space, error)
+	// statfs tells what data_dir has free; nil is reserve.Statfs. Tests
+	// set a fake.
+	statfs func(path string) (reserve.Space, error)
 }
 
 // Manager creates, starts, stops and finds guests. It is safe for concurrent use.
@@ -139,7 +140,7 @@ func NewManager(opts Options) (*Manager, error) {
 		opts.launcher = nsLauncher{}
 	}
 	if opts.statfs == nil {
-		opts.statfs = statfsSpace
+		opts.statfs = reserve.Statfs
 	}
 	m := &Manager{opts: opts, log: opts.Logger, guests: make(map[string]*entry), leases: make(map[netip.Addr]bool)}
 	if err := m.makeDirs(); err != nil {

@@ -2,10 +2,10 @@ package guest
 
 import (
 	"errors"
-	"fmt"
 	"syscall"
 
 	"vmhost/config"
+	"vmhost/reserve"
 )
 
 // ErrHostDiskFull is wrapped by the error of making a new guest while
@@ -19,30 +19,6 @@ var ErrHostDiskFull = errors.New("the host is short of disk space: no new guest 
 type ReservePolicy interface {
 	// StorageReserve is the free space and inodes kept.
 	StorageReserve() config.Storage
-}
-
-// Space is what a file system has free, as statfs tells.
-type Space struct {
-	// FreeBytes is the space an unprivileged writer may still take.
-	FreeBytes uint64
-	// FreeInodes and Inodes are the free and total inodes; both are zero
-	// on a file system without a fixed number of them.
-	FreeInodes, Inodes uint64
-}
-
-// belowReserve describes how sp falls below the reserve r, or is "" when
-// it does not.
-func belowReserve(sp Space, r config.Storage) string {
-	if want := uint64(r.Reserve); sp.FreeBytes < want {
-		return fmt.Sprintf("%d bytes free, below the reserve of %s (storage.reserve)", sp.FreeBytes, r.Reserve)
-	}
-	if sp.Inodes == 0 {
-		return ""
-	}
-	if want := r.ReserveInodes.Of(sp.Inodes); sp.FreeInodes < want {
-		return fmt.Sprintf("%d inodes free, below the reserve of %d (storage.reserve_inodes %s)", sp.FreeInodes, want, r.ReserveInodes)
-	}
-	return ""
 }
 
 // checkReserve refuses a new guest while data_dir's file system is below
@@ -59,7 +35,7 @@ func (m *Manager) checkReserve() error {
 		m.log.Warn("reading the free space of data_dir", "err", err)
 		return nil
 	}
-	if why := belowReserve(sp, rp.StorageReserve()); why != "" {
+	if why := reserve.Below(sp, rp.StorageReserve()); why != "" {
 		m.log.Warn("refusing a new guest: data_dir is nearly full", "data_dir", m.opts.DataDir, "why", why)
 		return ErrHostDiskFull
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"vmhost/config"
+	"vmhost/reserve"
 )
 
 // reservePolicy is testPolicy with a storage reserve.
@@ -30,8 +31,8 @@ func TestManagerKeepsDiskReserve(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Policy = reservePolicy{testPolicy{max: 2}, config.Storage{Reserve: 100 * config.MiB, ReserveInodes: config.Amount{Percent: 1}}}
-	space := Space{FreeBytes: 1 << 30, FreeInodes: 1000, Inodes: 10000}
-	opts.statfs = func(path string) (Space, error) {
+	space := reserve.Space{FreeBytes: 1 << 30, FreeInodes: 1000, Inodes: 10000}
+	opts.statfs = func(path string) (reserve.Space, error) {
 		if path != opts.DataDir {
 			t.Errorf("statfs(%q), want data_dir %q", path, opts.DataDir)
 		}
@@ -42,7 +43,7 @@ func TestManagerKeepsDiskReserve(t *testing.T) {
 	if _, err := m.Open(ctx, "alice", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	for _, short := range []Space{
+	for _, short := range []reserve.Space{
 		{FreeBytes: 50 << 20, FreeInodes: 1000, Inodes: 10000},
 		{FreeBytes: 1 << 30, FreeInodes: 50, Inodes: 10000},
 	} {
@@ -64,7 +65,7 @@ func TestManagerKeepsDiskReserve(t *testing.T) {
 	if dirs, _ := os.ReadDir(filepath.Join(opts.DataDir, "guests")); len(dirs) != 1 {
 		t.Errorf("guests/ holds %v, want alice's only", dirs)
 	}
-	space = Space{FreeBytes: 1 << 30, FreeInodes: 1000, Inodes: 10000}
+	space = reserve.Space{FreeBytes: 1 << 30, FreeInodes: 1000, Inodes: 10000}
 	if _, err := m.Open(ctx, "bob", "bob"); err != nil {
 		t.Errorf("a new guest with room again: %v", err)
 	}

@@ -22,6 +22,11 @@ func (s *Store) build(ctx context.Context, name string, spec config.Image, progr
 	if err != nil {
 		return Image{}, fmt.Errorf("building image %q: %w", name, err)
 	}
+	if s.reserve != nil {
+		if err := s.reserve(); err != nil {
+			return Image{}, fmt.Errorf("building image %q: %w; free some space first", name, err)
+		}
+	}
 	s.removeBuilds(name)
 	tmp, err := os.MkdirTemp(s.dir, buildPrefix+name+"-")
 	if err != nil {

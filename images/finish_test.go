@@ -2,6 +2,7 @@ package images
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,5 +81,24 @@ func mustSetCurrent(t *testing.T, s *Store, id string) {
 	t.Helper()
 	if err := s.setCurrent("img", id); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBuildRefusedBelowReserve checks that no build starts while the
+// store's reserve check says no, and that nothing is left of it.
+func TestBuildRefusedBelowReserve(t *testing.T) {
+	src := &fakeSource{}
+	s := newFakeStore(t, src)
+	short := errors.New("the file system is nearly full")
+	s.SetReserve(func() error { return short })
+	if _, err := s.Ensure(context.Background(), "img", busyboxSpec, nil); !errors.Is(err, short) {
+		t.Errorf("Ensure below the reserve = %v, want the reserve's error", err)
+	}
+	if n := src.builds.Load(); n != 0 || len(storeEntries(t, s)) != 0 {
+		t.Errorf("below the reserve: %d builds, store holds %v; want none", n, storeEntries(t, s))
+	}
+	s.SetReserve(func() error { return nil })
+	if _, err := s.Ensure(context.Background(), "img", busyboxSpec, nil); err != nil {
+		t.Errorf("Ensure with room = %v", err)
 	}
 }

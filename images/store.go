@@ -29,6 +29,17 @@ type Store struct {
 
 	mu    sync.Mutex
 	locks map[string]chan struct{} // per image name, see lock
+	// reserve, when set, says why no build may start now, such as data_dir
+	// being below the daemon's reserve; see SetReserve.
+	reserve func() error
+}
+
+// SetReserve makes every build first ask check, which returns an error
+// when the store's file system is too full for a build to start, such as
+// reserve.Check with the configuration's storage reserve. Call it before
+// the store is used.
+func (s *Store) SetReserve(check func() error) {
+	s.reserve = check
 }
 
 // NewStore returns the store of images in dir, <data_dir>/images, creating dir

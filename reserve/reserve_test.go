@@ -1,6 +1,8 @@
-package guest
+package reserve
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"vmhost/config"
@@ -24,8 +26,21 @@ func TestBelowReserve(t *testing.T) {
 			config.Storage{ReserveInodes: config.Amount{N: 500}}, true},
 		{"no reserve", Space{}, config.Storage{}, false},
 	} {
-		if got := belowReserve(tt.sp, tt.r); (got != "") != tt.below {
-			t.Errorf("%s: belowReserve(%+v, %+v) = %q, want below %v", tt.name, tt.sp, tt.r, got, tt.below)
+		if got := Below(tt.sp, tt.r); (got != "") != tt.below {
+			t.Errorf("%s: Below(%+v, %+v) = %q, want below %v", tt.name, tt.sp, tt.r, got, tt.below)
 		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	if err := Check(dir, config.Storage{Reserve: 1 << 62}); !errors.Is(err, ErrShort) || !strings.Contains(err.Error(), "storage.reserve") {
+		t.Errorf("Check(%s) with a reserve of 4 EiB = %v, want ErrShort naming storage.reserve", dir, err)
+	}
+	if err := Check(dir, config.Storage{Reserve: 1, ReserveInodes: config.Amount{N: 1}}); err != nil {
+		t.Errorf("Check(%s) with a reserve of a byte and an inode = %v, want nil", dir, err)
+	}
+	if err := Check(dir+"/missing", config.Storage{Reserve: 1 << 62}); err != nil {
+		t.Errorf("Check of a path that cannot be asked = %v, want nil", err)
 	}
 }

@@ -1,4 +1,4 @@
-package guest
+package reserve
 
 import (
 	"fmt"
@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// statfsSpace returns what the file system of path has free.
+// Statfs returns what the file system of path has free.
 // Equivalent to: df --output=avail,iavail,itotal PATH
-func statfsSpace(path string) (Space, error) {
+func Statfs(path string) (Space, error) {
 	var fs unix.Statfs_t
 	if err := unix.Statfs(path, &fs); err != nil {
 		return Space{}, fmt.Errorf("reading the free space of %s: %w", path, err)
