@@ -9,8 +9,9 @@ import (
 )
 
 // Storage is what the daemon keeps of data_dir's file system for its own
-// state (the storage section): below either reserve no new guest is made,
-// and the guests that exist keep starting and being written down.
+// state (the storage section): below either reserve no new guest is made
+// and no image build starts, and the guests that exist keep starting and
+// being written down.
 type Storage struct {
 	// Reserve is the free space, in bytes, kept for the daemon.
 	Reserve Size `yaml:"reserve"`
