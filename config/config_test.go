@@ -75,6 +75,7 @@ func defaultConfig(path string) *Config {
 		Images:   map[string]Image{"busybox": {Source: "busybox"}},
 		Defaults: Defaults{Image: "busybox", MaxGuests: 3},
 		SSH:      defaultSSHSection(),
+		Storage:  Storage{Reserve: 256 * MiB, ReserveInodes: Amount{Percent: 1}},
 	}
 }
 

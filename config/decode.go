@@ -77,7 +77,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		d.alias(n, v, path)
 	case isNull(n):
 		// Absent and null are alike: the zero value, then the defaults.
-	case v.Type() == sizeType:
+	case v.Type() == sizeType || v.Type() == amountType:
 		d.scalar(n, v, path)
 	default:
 		d.byKind(n, v, path)
@@ -249,6 +249,7 @@ func kindName(n *yaml.Node) string {
 
 var (
 	sizeType     = reflect.TypeFor[Size]()
+	amountType   = reflect.TypeFor[Amount]()
 	durationType = reflect.TypeFor[Duration]()
 )
 
@@ -259,6 +260,8 @@ func describeType(t reflect.Type) string {
 		return "a size such as 512MiB"
 	case t == durationType:
 		return "a duration such as 30s"
+	case t == amountType:
+		return "a number or a percentage such as 1%"
 	case t.Kind() == reflect.String:
 		return "a string"
 	case t.Kind() == reflect.Bool:

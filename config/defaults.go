@@ -42,6 +42,7 @@ func applyDefaults(c *Config, r *report) {
 	defaultImages(c)
 	defaultSSH(c, r)
 	defaultGuestBounds(c, r)
+	defaultStorage(c, r)
 }
 
 // defaultImages adds the busybox image unless the file defines its own.

@@ -16,6 +16,7 @@ type Config struct {
 	Defaults Defaults         `yaml:"defaults"`
 	Users    map[string]User  `yaml:"users"`
 	SSH      SSH              `yaml:"ssh"`
+	Storage  Storage          `yaml:"storage"`
 }
 
 // Network is the guest network: one bridge, one subnet, NAT and published ports.

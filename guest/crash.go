@@ -3,16 +3,12 @@ package guest
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
+	"vmhost/crashpoint"
 )
 
-// CrashEnv names the environment variable of the test-only crash points.
-// When the daemon starts with it set to the name of a point, such as
-// "create-after-state" or "remove-after-rename", the daemon kills itself
-// with SIGKILL on reaching that point, as a power cut or kill -9 would, so
-// that tests can check that the next start repairs what it left. It is read
-// once, at start; it is meant for tests only.
-const CrashEnv = "VMHOST_TEST_CRASH"
+// CrashEnv names the environment variable of the test-only crash points;
+// see package crashpoint. It is meant for tests only.
+const CrashEnv = crashpoint.Env
 
 // Crash points.
 const (
@@ -28,18 +24,16 @@ const (
 	// CrashResetAfterRename is in a guest's reset: its upper/ is renamed
 	// away, its work/ not yet, its state not yet written.
 	CrashResetAfterRename = "reset-after-rename"
+	// CrashStopAfterSignal is in a guest's stop: guest.json says it is
+	// stopping and its init got SIGTERM, which it may not have acted on.
+	CrashStopAfterSignal = "stop-after-signal"
+	// CrashStopAfterExit is in a guest's stop: its init has ended, and its
+	// link, cgroup, disk, control socket and guest.json are as they were.
+	CrashStopAfterExit = "stop-after-exit"
 )
 
-// crashAt is the crash point of this process, from CrashEnv.
-var crashAt = os.Getenv(CrashEnv)
-
 // crashPoint kills this process with SIGKILL when point is its crash point.
-func crashPoint(point string) {
-	if crashAt == point {
-		unix.Kill(os.Getpid(), unix.SIGKILL)
-		select {} // the signal is on its way
-	}
-}
+func crashPoint(point string) { crashpoint.At(point) }
 
 // removeStaleRunDirs removes the run directories of guests that do not
 // exist, as a crash in the middle of a remove leaves: an empty mount point

@@ -21,6 +21,9 @@ const (
 
 // create makes a new guest's directory and state. Called with m.mu held.
 func (m *Manager) create(owner, name string) (*entry, error) {
+	if err := m.checkReserve(); err != nil {
+		return nil, err
+	}
 	used := make(map[uint32]bool)
 	for _, e := range m.guests {
 		used[e.state.IDBase] = true
@@ -38,7 +41,7 @@ func (m *Manager) create(owner, name string) (*entry, error) {
 		}
 	}
 	if err := m.makeGuestDir(&st); err != nil {
-		return nil, err
+		return nil, m.diskFull(st.ID(), err)
 	}
 	if st.IP.IsValid() {
 		m.leases[st.IP] = true

@@ -169,6 +169,7 @@ func (p *initProc) stop(grace time.Duration) error {
 	if err := p.signal(unix.SIGTERM); errors.Is(err, errInitGone) {
 		return nil
 	}
+	crashPoint(CrashStopAfterSignal)
 	if p.wait(grace) {
 		return nil
 	}

@@ -20,6 +20,8 @@ type fakeLauncher struct {
 	failing error             // start fails with this, when set
 	starts  int
 	onDisk  []string // the guest.json each start found, in order
+	// beforeStop, when set, runs as an init is asked to stop.
+	beforeStop func()
 }
 
 func newFakeLauncher() *fakeLauncher {
@@ -99,7 +101,12 @@ func (p *fakeInit) nsPath(ns string) string {
 }
 func (p *fakeInit) release() {}
 
-func (p *fakeInit) stop(time.Duration) error { return p.kill() }
+func (p *fakeInit) stop(time.Duration) error {
+	if f := p.l.beforeStop; f != nil {
+		f()
+	}
+	return p.kill()
+}
 
 func (p *fakeInit) kill() error {
 	p.l.mu.Lock()

@@ -3,7 +3,6 @@ package guest
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -106,9 +105,11 @@ func (m *Manager) stop(e *entry) error {
 func (m *Manager) stopInit(e *entry) error {
 	st := &e.state
 	if isRunning(e.proc) {
+		m.markStopping(st)
 		if err := e.proc.stop(m.opts.StopGrace); err != nil {
 			return fmt.Errorf("stopping guest %s: %w", st.ID(), err)
 		}
+		crashPoint(CrashStopAfterExit)
 		m.log.Info("stopped guest", "guest", st.ID())
 	}
 	release(e.proc)
@@ -116,11 +117,11 @@ func (m *Manager) stopInit(e *entry) error {
 	m.detach(st)
 	m.deleteCgroup(st)
 	m.detachDisk(st)
-	if st.InitPid == 0 {
+	if st.InitPid == 0 && !st.Stopping {
 		return nil
 	}
-	st.InitPid, st.InitStart = 0, 0
-	os.Remove(filepath.Join(m.runDir(st.ID()), controlSock))
+	st.InitPid, st.InitStart, st.Stopping = 0, 0, false
+	m.removeRunDir(st.ID())
 	return writeState(m.guestDir(st.ID()), st)
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"vmhost/config"
+	"vmhost/reserve"
 )
 
 // Images gives guests the root filesystems of their images, building them on
@@ -60,6 +61,9 @@ type Options struct {
 	// launcher starts inits; nil is the daemon's, nsLauncher. Tests set a
 	// fake.
 	launcher launcher
+	// statfs tells what data_dir has free; nil is reserve.Statfs. Tests
+	// set a fake.
+	statfs func(path string) (reserve.Space, error)
 }
 
 // Manager creates, starts, stops and finds guests. It is safe for concurrent use.
@@ -136,6 +140,9 @@ func NewManager(opts Options) (*Manager, error) {
 	if opts.launcher == nil {
 		opts.launcher = nsLauncher{}
 	}
+	if opts.statfs == nil {
+		opts.statfs = reserve.Statfs
+	}
 	m := &Manager{opts: opts, log: opts.Logger, guests: make(map[string]*entry), leases: make(map[netip.Addr]bool)}
 	if err := m.makeDirs(); err != nil {
 		return nil, err
@@ -195,6 +202,7 @@ func (m *Manager) load() error {
 		m.guests[st.ID()] = e
 	}
 	m.sweep()
+	m.finishStops()
 	return nil
 }
 
@@ -209,11 +217,10 @@ func (m *Manager) reattach(e *entry) {
 		m.reattachNetwork(st, p)
 		return
 	}
-	if st.InitPid != 0 {
+	if st.InitPid != 0 || st.Stopping {
 		m.log.Info("guest is not running; it starts on next use", "guest", st.ID())
-		m.deleteCgroup(st)
-		m.detachDisk(st)
-		st.InitPid, st.InitStart = 0, 0
+		m.cleanStopped(st)
+		st.InitPid, st.InitStart, st.Stopping = 0, 0, false
 		e.publish("", nil)
 		if err := writeState(m.guestDir(st.ID()), st); err != nil {
 			m.log.Error("recording stopped guest", "guest", st.ID(), "err", err)
@@ -236,6 +243,7 @@ func (m *Manager) Open(ctx context.Context, owner, name string) (Running, error)
 	if err := m.ensureRunning(ctx, e); err != nil {
 		if created {
 			m.forget(e)
+			err = m.diskFull(e.state.ID(), err)
 		}
 		return nil, err
 	}
@@ -348,7 +356,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 	}
 	crashPoint(CrashStartAfterInit)
 	next := *st
-	next.InitPid, next.InitStart, next.Rootfs = p.pid(), p.startTime(), rootfs
+	next.InitPid, next.InitStart, next.Rootfs, next.Stopping = p.pid(), p.startTime(), rootfs, false
 	if err := recordStart(m.guestDir(st.ID()), &next); err != nil {
 		// A start that cannot be recorded is undone: no init, link or
 		// cgroup is left that the daemon does not know of.

@@ -41,6 +41,10 @@ type State struct {
 	// it starts when the daemon starts. Nil takes the owner's from the
 	// configuration.
 	Autostart *bool `json:"autostart,omitempty"`
+	// Stopping is set while a stop of the guest is under way: a daemon
+	// killed before the stop is done finds it at its next start and
+	// finishes the stop.
+	Stopping bool `json:"stopping,omitempty"`
 }
 
 // stateFile is the name of a guest's state file in its directory.

@@ -53,12 +53,19 @@ func (m *Manager) sweepStopped(st *State) {
 			m.log.Error("removing the cgroup of a stopped guest", "guest", st.ID(), "err", err)
 		}
 	}
-	dir := m.runDir(st.ID())
-	if err := os.Remove(filepath.Join(dir, controlSock)); err == nil {
+	if m.removeRunDir(st.ID()) {
 		m.log.Info("removed the control socket of a stopped guest", "guest", st.ID())
 	}
+}
+
+// removeRunDir removes the control socket and run directory of the stopped
+// guest id, and reports whether there was a socket.
+func (m *Manager) removeRunDir(id string) bool {
+	dir := m.runDir(id)
+	err := os.Remove(filepath.Join(dir, controlSock))
 	os.Remove(filepath.Join(dir, "rootfs")) // an empty mount point; anything else stays
 	os.Remove(dir)
+	return err == nil
 }
 
 // CgroupLister is what Cgroups may also do: list the guests that have a

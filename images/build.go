@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vmhost/config"
+	"vmhost/crashpoint"
 )
 
 // build builds image name from spec in a temporary directory inside the store
@@ -20,6 +21,11 @@ func (s *Store) build(ctx context.Context, name string, spec config.Image, progr
 	src, err := s.newSource(spec)
 	if err != nil {
 		return Image{}, fmt.Errorf("building image %q: %w", name, err)
+	}
+	if s.reserve != nil {
+		if err := s.reserve(); err != nil {
+			return Image{}, fmt.Errorf("building image %q: %w; free some space first", name, err)
+		}
 	}
 	s.removeBuilds(name)
 	tmp, err := os.MkdirTemp(s.dir, buildPrefix+name+"-")
@@ -56,6 +62,7 @@ func (s *Store) fill(ctx context.Context, tmp, name string, spec config.Image, s
 	if err := src.Build(ctx, rootfs, progress); err != nil {
 		return fmt.Errorf("building image %q: %w", name, err)
 	}
+	crashpoint.At(CrashAfterExtract)
 	if err := checkBuilt(rootfs, src); err != nil {
 		return fmt.Errorf("image %q %w", name, err)
 	}

@@ -21,7 +21,9 @@
 // that becomes a build only when it is complete and checked: an executable
 // /bin/sh, and /usr/bin/apt-get for debootstrap. A failed or interrupted build
 // leaves nothing behind; mounts a killed debootstrap left inside are detached
-// before anything is removed.
+// before anything is removed. A build is done once its complete directory is
+// renamed into builds/: a process killed before it made that build current
+// has it made current by the next NewStore.
 //
 // # Sources
 //

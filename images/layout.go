@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"vmhost/crashpoint"
 )
 
 // The layout of one image, <dir>/<name>:
@@ -111,6 +113,7 @@ func (s *Store) commit(name, tmp string) (string, error) {
 	if err := syncDir(builds); err != nil {
 		s.log.Warn("syncing the image store", "dir", builds, "err", err)
 	}
+	crashpoint.At(CrashAfterRename)
 	return id, s.setCurrent(name, id)
 }
 
@@ -119,7 +122,7 @@ func (s *Store) commit(name, tmp string) (string, error) {
 // `ln -sfT builds/ID/rootfs DIR/NAME/rootfs` done with a rename.
 func (s *Store) setCurrent(name, id string) error {
 	dir := s.imageDir(name)
-	tmp := filepath.Join(dir, ".rootfs.new")
+	tmp := filepath.Join(dir, newLink)
 	os.Remove(tmp) // left by a crash
 	if err := os.Symlink(linkTarget(id), tmp); err != nil {
 		return fmt.Errorf("making build %s current: %w", id, err)

@@ -29,11 +29,23 @@ type Store struct {
 
 	mu    sync.Mutex
 	locks map[string]chan struct{} // per image name, see lock
+	// reserve, when set, says why no build may start now, such as data_dir
+	// being below the daemon's reserve; see SetReserve.
+	reserve func() error
+}
+
+// SetReserve makes every build first ask check, which returns an error
+// when the store's file system is too full for a build to start, such as
+// reserve.Check with the configuration's storage reserve. Call it before
+// the store is used.
+func (s *Store) SetReserve(check func() error) {
+	s.reserve = check
 }
 
 // NewStore returns the store of images in dir, <data_dir>/images, creating dir
-// if needed. It removes the temporary directories of builds that a crash
-// interrupted. A nil log discards the logs.
+// if needed. It repairs what a crash left of builds: temporary directories
+// are removed, and a complete build not yet made current is made current.
+// A nil log discards the logs.
 func NewStore(dir string, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -43,6 +55,7 @@ func NewStore(dir string, log *slog.Logger) *Store {
 		log.Warn("creating the image store", "dir", dir, "err", err)
 	}
 	s.removeStaleBuilds()
+	s.finishBuilds()
 	return s
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"vmhost/admin"
 	"vmhost/images"
+	"vmhost/reserve"
 )
 
 // imageHelp is the help of `vmhostd image`.
@@ -94,6 +95,7 @@ func buildHere(ctx context.Context, path, name string, rebuild bool) error {
 		return fmt.Errorf("image %q is not defined in %s", name, cfg.Path)
 	}
 	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	store.SetReserve(func() error { return reserve.Check(cfg.DataDir, cfg.Storage) })
 	build := store.Ensure
 	if rebuild {
 		build = store.Rebuild

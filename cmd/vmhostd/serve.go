@@ -18,6 +18,7 @@ import (
 	"vmhost/fdbudget"
 	"vmhost/guest"
 	"vmhost/images"
+	"vmhost/reserve"
 	"vmhost/sshgate"
 )
 
@@ -71,6 +72,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	defer exe.Close()
 	store := images.NewStore(filepath.Join(cfg.DataDir, "images"), log)
+	store.SetReserve(func() error { return reserve.Check(cfg.DataDir, live.Config().Storage) })
 	storage, err := newStorage(cfg, log)
 	if err != nil {
 		return err
