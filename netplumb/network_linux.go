@@ -27,7 +27,7 @@ type Network struct {
 	pf *portFilter
 
 	mu       sync.Mutex
-	fw       *firewall
+	fw, fw6  *firewall
 	attached map[string]netip.Addr // guest ID → address
 }
 
@@ -48,7 +48,7 @@ func New(cfg Config) (*Network, error) {
 	up := &hostResolvers{path: cfg.ResolvConf, exclude: Gateway(cfg.Subnet)}
 	n := &Network{
 		cfg: cfg, log: log,
-		dns:      newDNSServer(log, cfg.Subnet, up.list, cfg.Budget, cfg.Bounds),
+		dns:      newDNSServer(log, cfg.Subnet, cfg.Subnet6, up.list, cfg.Budget, cfg.Bounds),
 		attached: make(map[string]netip.Addr),
 	}
 	n.relay = newRelay(log, n.address, cfg.Budget, cfg.Bounds)
@@ -122,6 +122,9 @@ func (n *Network) start() (err error) {
 	if err := checkOverlap(n.cfg.Subnet, nets, n.cfg.Bridge); err != nil {
 		return err
 	}
+	if err := n.checkOverlap6(nets); err != nil {
+		return err
+	}
 	if err := n.relay.start(n.cfg.Forwards); err != nil {
 		return err
 	}
@@ -130,7 +133,7 @@ func (n *Network) start() (err error) {
 			n.relay.close()
 		}
 	}()
-	if _, err := ensureBridge(h, n.cfg.Bridge, n.cfg.Subnet); err != nil {
+	if _, err := ensureBridge(h, n.cfg.Bridge, n.cfg.Subnet, n.cfg.Subnet6); err != nil {
 		return err
 	}
 	if err := n.pf.setup(); err != nil {
@@ -146,7 +149,10 @@ func (n *Network) start() (err error) {
 	if err := n.setupFirewall(); err != nil {
 		return err
 	}
-	return n.dns.start(netip.AddrPortFrom(n.Gateway(), 53))
+	if err := n.start6(); err != nil {
+		return err
+	}
+	return n.dns.start(n.Gateway(), n.Gateway6())
 }
 
 // setupFirewall rebuilds the daemon's chains.
@@ -196,7 +202,7 @@ func (n *Network) attach(guestID string, ip netip.Addr, nsPath string) error {
 	if err := checkGuestAddr(n.cfg.Subnet, ip); err != nil {
 		return err
 	}
-	if err := n.pf.admit(vethName(n.cfg.Bridge, guestID), ip); err != nil {
+	if err := n.pf.admit(vethName(n.cfg.Bridge, guestID), ip, n.Address6(ip)); err != nil {
 		return err
 	}
 	if err := n.plug(guestID, ip, nsPath); err != nil {
@@ -242,7 +248,7 @@ func (n *Network) plug(guestID string, ip netip.Addr, nsPath string) error {
 	if err != nil {
 		return err
 	}
-	if err := configureGuest(gh, ip, n.cfg.Subnet); err != nil {
+	if err := configureGuest(gh, ip, n.cfg.Subnet, n.cfg.Subnet6); err != nil {
 		if created {
 			deleteLink(h, name)
 		}
@@ -283,7 +289,7 @@ func (n *Network) eachForward(guestID string, ip netip.Addr, verb string, op fun
 			return fmt.Errorf("%s port %d/%s: %w", verb, f.HostPort, f.Proto, err)
 		}
 	}
-	return nil
+	return n.eachForward6(fs, ip, verb, op)
 }
 
 // Detach removes the guest's network: its published ports, its DNS name, its
@@ -338,7 +344,7 @@ func (n *Network) Teardown() error {
 	if err == nil {
 		err = fw.teardown()
 	}
-	err = errors.Join(err, n.pf.teardown())
+	err = errors.Join(err, n.teardown6(), n.pf.teardown())
 	h, herr := hostHandle()
 	if herr != nil {
 		return errors.Join(err, herr)
