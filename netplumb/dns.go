@@ -46,7 +46,7 @@ const (
 type dnsServer struct {
 	log       *slog.Logger
 	subnet    netip.Prefix
-	subnet6   netip.Prefix // the zero Prefix without IPv6
+	subnet6   netip.Prefix    // the zero Prefix without IPv6
 	upstreams func() []string // host:port of the resolvers to forward to
 	forwards  *quota          // queries being forwarded, one descriptor each
 	conns     *quota          // TCP connections, one descriptor each

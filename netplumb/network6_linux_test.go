@@ -68,6 +68,9 @@ func TestNetwork6(t *testing.T) {
 	if got := addrs6(t, a.ns); !strings.Contains(got, a6.String()+"/64") || !strings.Contains(got, LinkLocal(GuestMAC(a.ip)).String()+"/64") {
 		t.Errorf("alice's IPv6 addresses = %s; want %s/64 and %s/64", got, a6, LinkLocal(GuestMAC(a.ip)))
 	}
+	if err := n.Attach("alice", a.ip, "/run/netns/"+a.ns); err != nil { // as a restarted daemon does
+		t.Fatalf("attaching alice again: %v", err)
+	}
 	if !h.ping(a.ns, gw6) || !h.ping("", b6) {
 		t.Fatalf("alice cannot ping the gateway %s, or the host bob %s", gw6, b6)
 	}

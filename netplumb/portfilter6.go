@@ -55,7 +55,9 @@ func portRules6(mac net.HardwareAddr, ip6 netip.Addr) []portRule {
 	ipv6 := eq(etherType, u16(ethIPv6))
 	ll := LinkLocal(mac)
 	own := []netip.Addr{ip6, ll}
-	icmp := func(typ byte) []match { return []match{ipv6, eq(l4Proto, []byte{protoICMPv6}), eq(icmp6Type, []byte{typ})} }
+	icmp := func(typ byte) []match {
+		return []match{ipv6, eq(l4Proto, []byte{protoICMPv6}), eq(icmp6Type, []byte{typ})}
+	}
 	with := func(ms []match, more ...match) []match { return append(slices.Clone(ms), more...) }
 	rs := []portRule{
 		{[]match{ipv6, neq(ip6Saddr, ip6.AsSlice()), neq(ip6Saddr, ll.AsSlice()), neq(ip6Saddr, make([]byte, 16))}, "drop"},
