@@ -141,6 +141,18 @@ func listenHost6(t testing.TB) uint16 {
 	return uint16(ln.Addr().(*net.TCPAddr).Port)
 }
 
+// TestNetwork6IsolateOff checks that with isolate: false guests reach each
+// other over IPv6 by name, as over IPv4.
+func TestNetwork6IsolateOff(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{network: "  isolate: false\n"})
+	d.uploadAttacker(t, "bob")
+	d.serveWWW(t, "alice+web", 8080, "web-page6")
+	if f := d.attack(t, "bob", "tcp6-ask", "web.alice.vmhost:8080", "5"); !strings.HasPrefix(f["answer"], "HTTP/1") {
+		t.Errorf("bob to web.alice.vmhost:8080 over IPv6 with isolation off: %v, want an HTTP answer", f)
+	}
+}
+
 // sameNet64 reports whether a and b share their first 64 bits.
 func sameNet64(a, b netip.Addr) bool {
 	p, _ := a.Prefix(64)

@@ -23,8 +23,9 @@ func init() {
 }
 
 // tcp6Ask connects to [ADDR]:PORT over IPv6 (a name is looked up with the
-// guest's resolver), waiting at most SECONDS, and reports the first line the
-// server sends (answer=LINE) or why there was none (error=...).
+// guest's resolver), waiting at most SECONDS, sends an HTTP request line,
+// and reports the first line the server sends (answer=LINE) or why there was
+// none (error=...).
 //
 //	tcp6-ask HOST:PORT [SECONDS]
 func tcp6Ask(args []string) error {
@@ -38,7 +39,8 @@ func tcp6Ask(args []string) error {
 		return nil
 	}
 	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(patience))
+	c.SetDeadline(time.Now().Add(patience))
+	c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil && line == "" {
 		report("error", err)
