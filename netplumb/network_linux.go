@@ -95,14 +95,16 @@ func (n *Network) ResolvConf() []byte { return ResolvConf(n.Gateway()) }
 // to them; creates the bridge with the gateway address if it is missing; sets
 // up the port filter table, keeping the chains of ports that still exist; turns
 // on IPv4 forwarding if NAT is on or ports are published; rebuilds the
-// firewall chains; and serves DNS on the gateway.
+// firewall chains; does the same for IPv6 with Subnet6;
+// and serves DNS on the gateway (and PREFIX::1).
 // Running it again, as a restarted daemon does, duplicates nothing. The
 // published ports of running guests come back when they are attached again.
 func (n *Network) Start() error {
 	if err := n.start(); err != nil {
 		return fmt.Errorf("starting guest network on %s: %w", n.cfg.Bridge, err)
 	}
-	n.log.Info("guest network ready", "subnet", n.cfg.Subnet, "gateway", n.Gateway(), "nat", n.cfg.NAT, "isolate", n.cfg.Isolate)
+	n.log.Info("guest network ready", "subnet", n.cfg.Subnet, "gateway", n.Gateway(), "nat", n.cfg.NAT, "isolate", n.cfg.Isolate,
+		"subnet6", n.cfg.Subnet6, "nat6", n.cfg.NAT6)
 	return nil
 }
 
@@ -186,8 +188,8 @@ func (n *Network) setSysctls() error {
 // Attach gives the guest whose network namespace is at nsPath (such as
 // /proc/PID/ns/net of its init) its network: a veth pair whose host end is a
 // port of the bridge and whose other end, created directly in the guest's
-// namespace, is the guest's eth0 with address ip, lo up, a default route via
-// the gateway, the guest's DNS name and its published ports. Attaching a guest
+// namespace, is the guest's eth0 with address ip (and its IPv6 address, see
+// [Address6]), lo up, default routes via the gateway, the guest's DNS name and its published ports. Attaching a guest
 // that is attached already, as a restarted daemon does, repairs what is
 // missing and keeps the guest's connections. Past [MaxGuests] it fails with
 // [ErrBridgeFull].
