@@ -258,7 +258,7 @@ func (s *dnsServer) listen(addr netip.AddrPort) error {
 	}
 	s.serve(&dns.Server{PacketConn: pc, Handler: s})
 	s.serve(&dns.Server{
-		Listener: quotaListener{Listener: l, q: s.conns}, Handler: s,
+		Listener: quotaListener{Listener: l, q: s.conns, key: s.source}, Handler: s,
 		ReadTimeout: dnsReadTimeout, WriteTimeout: dnsWriteTimeout,
 		IdleTimeout: func() time.Duration { return dnsIdleTimeout },
 	})

@@ -1,7 +1,10 @@
 package netplumb
 
 import (
+	"log/slog"
+	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -113,5 +116,53 @@ func TestDNSSource(t *testing.T) {
 		if got := s.source(netip.MustParseAddr(tt.src)); got.String() != tt.want {
 			t.Errorf("source(%s) = %s, want %s", tt.src, got, tt.want)
 		}
+	}
+}
+
+// fakeListener hands out connections from the given remote addresses.
+type fakeListener struct {
+	net.Listener
+	from []string
+}
+
+func (l *fakeListener) Accept() (net.Conn, error) {
+	if len(l.from) == 0 {
+		return nil, net.ErrClosed
+	}
+	a, b := net.Pipe()
+	b.Close()
+	c := remoteConn{Conn: a, remote: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(l.from[0]))}
+	l.from = l.from[1:]
+	return c, nil
+}
+
+// remoteConn is a connection from remote.
+type remoteConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c remoteConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestDNSConnsPerGuest checks that the DNS server's TCP connections count
+// against one share per guest, whether they come from its IPv4 address, its
+// IPv6 address or its link-local one.
+func TestDNSConnsPerGuest(t *testing.T) {
+	s := testDNS()
+	q := newQuota(slog.New(slog.DiscardHandler), "DNS connections", 2, 100, 1, nil)
+	l := quotaListener{Listener: &fakeListener{from: []string{
+		"10.250.9.2:1000", "[fd00:db8:9::2]:1000", "[fe80::76:aff:fefa:902]:1000", "10.250.9.3:1000",
+	}}, q: q, key: s.source}
+	var got []string
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			break
+		}
+		got = append(got, c.RemoteAddr().String())
+	}
+	want := []string{"10.250.9.2:1000", "[fd00:db8:9::2]:1000", "10.250.9.3:1000"}
+	if !slices.Equal(got, want) {
+		t.Errorf("with 2 connections a guest, accepted %v, want %v", got, want)
 	}
 }
