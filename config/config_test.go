@@ -67,11 +67,12 @@ func withBob(c *Config) *Config {
 // defaultConfig is what an empty file at path means.
 func defaultConfig(path string) *Config {
 	return &Config{
-		Path:     path,
-		Listen:   "0.0.0.0:2222",
-		DataDir:  "/var/lib/vmhost",
-		RunDir:   "/run/vmhost",
-		Network:  Network{Bridge: "vmhost0", Subnet: "10.213.0.0/16", NAT: ptr(true), Isolate: ptr(true), Bounds: defaultBounds},
+		Path:    path,
+		Listen:  "0.0.0.0:2222",
+		DataDir: "/var/lib/vmhost",
+		RunDir:  "/run/vmhost",
+		Network: Network{Bridge: "vmhost0", Subnet: "10.213.0.0/16", Subnet6: DefaultSubnet6("vmhost0", "10.213.0.0/16"),
+			NAT: ptr(true), NAT6: ptr(true), Isolate: ptr(true), Bounds: defaultBounds},
 		Images:   map[string]Image{"busybox": {Source: "busybox"}},
 		Defaults: Defaults{Image: "busybox", MaxGuests: 3},
 		SSH:      defaultSSHSection(),
@@ -211,5 +212,31 @@ func TestLoadMissing(t *testing.T) {
 	_, err := Load(path)
 	if err == nil || !strings.Contains(err.Error(), "reading config") || !strings.Contains(err.Error(), path) {
 		t.Errorf("Load(%q) = %v, want an error reading %s", path, err, path)
+	}
+}
+
+func TestSubnet6(t *testing.T) {
+	tests := []struct{ in, want6 string }{
+		{"", DefaultSubnet6("vmhost0", "10.213.0.0/16")},
+		{"network: {bridge: vmhost1}\n", DefaultSubnet6("vmhost1", "10.213.0.0/16")},
+		{"network: {subnet6: \"2001:db8:1:2::/64\", nat6: false}\n", "2001:db8:1:2::/64"},
+		{"network: {subnet6: none}\n", ""},
+	}
+	for _, tt := range tests {
+		c, err := testLoader.Parse("/c.yaml", []byte(tt.in+bob))
+		if err != nil {
+			t.Fatalf("Parse(%q) = %v", tt.in, err)
+		}
+		got := ""
+		if p := c.Subnet6Prefix(); p.IsValid() {
+			got = p.String()
+		}
+		if got != tt.want6 || c.NAT6Enabled() != !strings.Contains(tt.in, "nat6: false") {
+			t.Errorf("Parse(%q): subnet6 %q, nat6 %v; want %q", tt.in, got, c.NAT6Enabled(), tt.want6)
+		}
+	}
+	a, b := DefaultSubnet6("vmhost0", "10.213.0.0/16"), DefaultSubnet6("vmhost0", "10.214.0.0/16")
+	if a == b || !strings.HasPrefix(a, "fd") || !strings.HasSuffix(a, "::/64") || a != DefaultSubnet6("vmhost0", "10.213.0.0/16") {
+		t.Errorf("DefaultSubnet6 = %s and %s; want two stable, different fdXX:...::/64", a, b)
 	}
 }

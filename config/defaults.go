@@ -30,6 +30,7 @@ func applyDefaults(c *Config, r *report) {
 	def("run_dir", &c.RunDir, DefaultRunDir)
 	def("network.bridge", &c.Network.Bridge, DefaultBridge)
 	def("network.subnet", &c.Network.Subnet, DefaultSubnet)
+	def("network.subnet6", &c.Network.Subnet6, DefaultSubnet6(c.Network.Bridge, c.Network.Subnet))
 	def("defaults.image", &c.Defaults.Image, DefaultImage)
 	for i := range c.Network.Forwards {
 		def("network.forwards["+strconv.Itoa(i)+"].proto", &c.Network.Forwards[i].Proto, DefaultProto)
@@ -38,6 +39,7 @@ func applyDefaults(c *Config, r *report) {
 		c.Defaults.MaxGuests = DefaultMaxGuests
 	}
 	c.Network.NAT = orTrue(c.Network.NAT)
+	c.Network.NAT6 = orTrue(c.Network.NAT6)
 	c.Network.Isolate = orTrue(c.Network.Isolate)
 	defaultImages(c)
 	defaultSSH(c, r)

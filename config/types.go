@@ -21,9 +21,14 @@ type Config struct {
 
 // Network is the guest network: one bridge, one subnet, NAT and published ports.
 type Network struct {
-	Bridge   string    `yaml:"bridge"`
-	Subnet   string    `yaml:"subnet"`
-	NAT      *bool     `yaml:"nat"`
+	Bridge string `yaml:"bridge"`
+	Subnet string `yaml:"subnet"`
+	NAT    *bool  `yaml:"nat"`
+	// Subnet6 is the guests' IPv6 /64, "none" for no IPv6; left out, a ULA
+	// prefix derived from bridge and subnet (see DefaultSubnet6).
+	Subnet6 string `yaml:"subnet6"`
+	// NAT6 masquerades Subnet6 (NAT66); false routes it.
+	NAT6     *bool     `yaml:"nat6"`
 	Isolate  *bool     `yaml:"isolate"`
 	Forwards []Forward `yaml:"forwards"`
 	// AdoptBridge lets vmhost take over a bridge of that name that it did

@@ -22,6 +22,7 @@ var checks = []func(*validator){
 	checkDirs,
 	checkBridge,
 	checkSubnet,
+	checkSubnet6,
 	checkImages,
 	checkDefaults,
 	checkUsers,

@@ -271,21 +271,23 @@ func (d *daemon) teardownNetwork(t testing.TB) {
 	}
 }
 
-// checkNoChains fails the test if an iptables chain of bridge is left: the
-// daemon's chains are named VMHOST-<bridge>-....
+// checkNoChains fails the test if an iptables or ip6tables chain of bridge
+// is left: the daemon's chains are named VMHOST-<bridge>-....
 func checkNoChains(t testing.TB, bridge string) {
 	if bridge == "" {
 		return
 	}
-	for _, table := range []string{"filter", "nat"} {
-		out, err := exec.Command("iptables", "-w", "-t", table, "-S").CombinedOutput()
-		if err != nil {
-			t.Logf("iptables -t %s -S: %v\n%s", table, err, out)
-			continue
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if strings.Contains(line, "VMHOST-"+bridge+"-") {
-				t.Errorf("left in iptables table %s: %s", table, line)
+	for _, cmd := range []string{"iptables", "ip6tables"} {
+		for _, table := range []string{"filter", "nat"} {
+			out, err := exec.Command(cmd, "-w", "-t", table, "-S").CombinedOutput()
+			if err != nil {
+				t.Logf("%s -t %s -S: %v\n%s", cmd, table, err, out)
+				continue
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				if strings.Contains(line, "VMHOST-"+bridge+"-") {
+					t.Errorf("left in %s table %s: %s", cmd, table, line)
+				}
 			}
 		}
 	}

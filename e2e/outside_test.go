@@ -12,17 +12,21 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // outside is a fake host beyond the machine: a network namespace of its own
 // joined to the host by a veth pair, with an address in 198.51.100.0/24
-// (TEST-NET-2), serving TCP on it. The host has the other address of the
-// pair; the outside host has no route back to any guest subnet, so only NAT
+// (TEST-NET-2) and one in 2001:db8::/32 (the IPv6 documentation prefix),
+// serving TCP on each. The host has the other addresses of the pair; the
+// outside host has no route back to any guest subnet, so only NAT (NAT66)
 // gets a guest's packets answered.
 type outside struct {
-	hostAddr, addr netip.Addr
-	port           int
-	seen           chan string // the source address of each connection
+	hostAddr, addr   netip.Addr
+	hostAddr6, addr6 netip.Addr
+	port, port6      int
+	ns               netns.NsHandle
+	seen             chan string // the source address of each connection
 }
 
 // newOutside makes the outside host in a random 198.51.100.0/30 and removes it
@@ -30,10 +34,13 @@ type outside struct {
 func newOutside(t *testing.T) *outside {
 	t.Helper()
 	base := 4 * rand.IntN(64)
+	net6 := fmt.Sprintf("2001:db8:%x:%x::", rand.IntN(1<<16), rand.IntN(1<<16))
 	o := &outside{
-		hostAddr: netip.AddrFrom4([4]byte{198, 51, 100, byte(base + 1)}),
-		addr:     netip.AddrFrom4([4]byte{198, 51, 100, byte(base + 2)}),
-		seen:     make(chan string, 16),
+		hostAddr:  netip.AddrFrom4([4]byte{198, 51, 100, byte(base + 1)}),
+		addr:      netip.AddrFrom4([4]byte{198, 51, 100, byte(base + 2)}),
+		hostAddr6: netip.MustParseAddr(net6 + "1"),
+		addr6:     netip.MustParseAddr(net6 + "2"),
+		seen:      make(chan string, 16),
 	}
 	suffix := fmt.Sprintf("%06x", rand.IntN(1<<24))
 	nsName, hostEnd, peer := "vmtout"+suffix, "vmo"+suffix, "vmp"+suffix
@@ -43,14 +50,16 @@ func newOutside(t *testing.T) *outside {
 		t.Fatalf("adding veth %s: %v", hostEnd, err)
 	}
 	t.Cleanup(func() { removeLink(t, hostEnd) })
-	setUpLink(t, nil, hostEnd, o.hostAddr)
+	setUpLink(t, nil, hostEnd, o.hostAddr, o.hostAddr6)
 	nh, err := netlink.NewHandleAt(ns)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nh.Close()
-	setUpLink(t, nh, peer, o.addr)
-	o.listen(t, ns)
+	setUpLink(t, nh, peer, o.addr, o.addr6)
+	o.ns = ns
+	o.port = o.listen(t, "tcp4", o.addr)
+	o.port6 = o.listen(t, "tcp6", o.addr6)
 	return o
 }
 
@@ -82,8 +91,9 @@ func newNamedNetns(t *testing.T, name string) netns.NsHandle {
 }
 
 // setUpLink gives the link name, through h (nil: the host's), address a/30
-// and brings it up, with lo.
-func setUpLink(t *testing.T, h *netlink.Handle, name string, a netip.Addr) {
+// (and a6/64 without duplicate address detection, if valid) and brings it
+// up, with lo.
+func setUpLink(t *testing.T, h *netlink.Handle, name string, a netip.Addr, a6 ...netip.Addr) {
 	t.Helper()
 	if h == nil {
 		var err error
@@ -102,6 +112,12 @@ func setUpLink(t *testing.T, h *netlink.Handle, name string, a netip.Addr) {
 			if err := h.AddrAdd(l, addr); err != nil {
 				t.Fatalf("adding %v to %s: %v", a, n, err)
 			}
+			for _, v6 := range a6 {
+				addr := &netlink.Addr{IPNet: &net.IPNet{IP: v6.AsSlice(), Mask: net.CIDRMask(64, 128)}, Flags: unix.IFA_F_NODAD}
+				if err := h.AddrAdd(l, addr); err != nil {
+					t.Fatalf("adding %v to %s: %v", v6, n, err)
+				}
+			}
 		}
 		if err := h.LinkSetUp(l); err != nil {
 			t.Fatalf("bringing %s up: %v", n, err)
@@ -109,10 +125,12 @@ func setUpLink(t *testing.T, h *netlink.Handle, name string, a netip.Addr) {
 	}
 }
 
-// listen serves TCP on the outside address inside ns: each connection gets
-// its source address back and is closed.
-func (o *outside) listen(t *testing.T, ns netns.NsHandle) {
+// listen serves TCP on addr of the outside host over network (tcp4, tcp6)
+// and returns its port: each connection gets its source address back and is
+// closed.
+func (o *outside) listen(t *testing.T, network string, addr netip.Addr) int {
 	t.Helper()
+	ns := o.ns
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()
@@ -123,7 +141,7 @@ func (o *outside) listen(t *testing.T, ns netns.NsHandle) {
 	if err := netns.Set(ns); err != nil {
 		t.Fatal(err)
 	}
-	ln, lerr := net.Listen("tcp4", netip.AddrPortFrom(o.addr, 0).String())
+	ln, lerr := net.Listen(network, netip.AddrPortFrom(addr, 0).String())
 	if err := netns.Set(orig); err != nil {
 		t.Fatalf("returning to the test's netns: %v", err)
 	}
@@ -131,7 +149,6 @@ func (o *outside) listen(t *testing.T, ns netns.NsHandle) {
 		t.Fatal(lerr)
 	}
 	t.Cleanup(func() { ln.Close() })
-	o.port = ln.Addr().(*net.TCPAddr).Port
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -147,6 +164,7 @@ func (o *outside) listen(t *testing.T, ns netns.NsHandle) {
 			c.Close()
 		}
 	}()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // TestNetworkNAT checks that a guest reaches a host beyond the machine

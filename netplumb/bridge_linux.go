@@ -12,9 +12,10 @@ import (
 )
 
 // ensureBridge makes the bridge exist, hold the gateway address and nothing
-// else of IPv4, have no IPv6, and be up. It changes nothing that is already so,
-// and returns the bridge.
-func ensureBridge(h *netlink.Handle, name string, subnet netip.Prefix) (netlink.Link, error) {
+// else of IPv4, have the IPv6 gateway address of subnet6 (see
+// [ensureBridge6]) or no IPv6 when subnet6 is the zero Prefix, and be up. It
+// changes nothing that is already so, and returns the bridge.
+func ensureBridge(h *netlink.Handle, name string, subnet, subnet6 netip.Prefix) (netlink.Link, error) {
 	br, err := findBridge(h, name)
 	if err != nil {
 		return nil, err
@@ -24,7 +25,7 @@ func ensureBridge(h *netlink.Handle, name string, subnet netip.Prefix) (netlink.
 			return nil, err
 		}
 	}
-	if err := disableIPv6(name); err != nil {
+	if err := ensureBridge6(h, br, subnet6); err != nil {
 		return nil, err
 	}
 	if err := setBridgeAddr(h, br, subnet); err != nil {

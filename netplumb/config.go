@@ -20,6 +20,13 @@ type Config struct {
 	Subnet netip.Prefix
 	// NAT masquerades the subnet's traffic leaving through other interfaces.
 	NAT bool
+	// Subnet6 is the guests' IPv6 /64; the bridge holds PREFIX::1, the
+	// gateway, and each guest the address [Address6] derives from its IPv4
+	// one. The zero Prefix leaves guests without IPv6, as before.
+	Subnet6 netip.Prefix
+	// NAT6 masquerades Subnet6's traffic leaving through other interfaces
+	// (NAT66); without it Subnet6 is routed, and must be routed to the host.
+	NAT6 bool
 	// Isolate keeps guests from reaching each other (bridge port isolation).
 	Isolate bool
 	// AdoptBridge lets the network take over an existing bridge that vmhost
@@ -33,6 +40,8 @@ type Config struct {
 	ResolvConf string
 	// Tables is the iptables seam; nil means the iptables binary.
 	Tables Tables
+	// Tables6 is the ip6tables seam; nil means the ip6tables binary.
+	Tables6 Tables
 	// Filter is the seam over the bridge's port filters; nil means
 	// nf_tables over netlink.
 	Filter PortFilter
@@ -88,6 +97,11 @@ func (c *Config) check() error {
 	}
 	if err := checkSubnet(c.Subnet); err != nil {
 		return err
+	}
+	if c.Subnet6.IsValid() {
+		if err := checkSubnet6(c.Subnet6); err != nil {
+			return err
+		}
 	}
 	seen := make(map[string]bool)
 	for _, f := range c.Forwards {

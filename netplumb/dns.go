@@ -46,6 +46,7 @@ const (
 type dnsServer struct {
 	log       *slog.Logger
 	subnet    netip.Prefix
+	subnet6   netip.Prefix    // the zero Prefix without IPv6
 	upstreams func() []string // host:port of the resolvers to forward to
 	forwards  *quota          // queries being forwarded, one descriptor each
 	conns     *quota          // TCP connections, one descriptor each
@@ -58,13 +59,14 @@ type dnsServer struct {
 	servers []*dns.Server
 }
 
-// newDNSServer returns a server for the guests of subnet that forwards to the
-// resolvers upstreams returns, and takes the descriptors of its connections
-// and forwarded queries from budget.
-func newDNSServer(log *slog.Logger, subnet netip.Prefix, upstreams func() []string, budget *fdbudget.Budget, b Bounds) *dnsServer {
+// newDNSServer returns a server for the guests of subnet (and of subnet6,
+// unless it is the zero Prefix) that forwards to the resolvers upstreams
+// returns, and takes the descriptors of its connections and forwarded queries
+// from budget.
+func newDNSServer(log *slog.Logger, subnet, subnet6 netip.Prefix, upstreams func() []string, budget *fdbudget.Budget, b Bounds) *dnsServer {
 	b = b.withDefaults()
 	return &dnsServer{
-		log: log, subnet: subnet, upstreams: upstreams,
+		log: log, subnet: subnet, subnet6: subnet6, upstreams: upstreams,
 		forwards: newQuota(log, "forwarded DNS queries", b.DNSQueries, maxForwards, 1, budget),
 		conns:    newQuota(log, "DNS connections", b.DNSConns, dnsTCPTotal, 1, budget),
 		rate:     newRateLimiter(log, "DNS answers", float64(b.DNSRate), float64(2*b.DNSRate), time.Now),
@@ -79,10 +81,14 @@ func (s *dnsServer) setName(guestID string, ip netip.Addr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.names[fqdn]; ok {
-		delete(s.ptrs, reverseName(old))
+		for _, r := range s.reverseNames(old) {
+			delete(s.ptrs, r)
+		}
 	}
 	s.names[fqdn] = ip
-	s.ptrs[reverseName(ip)] = fqdn
+	for _, r := range s.reverseNames(ip) {
+		s.ptrs[r] = fqdn
+	}
 }
 
 // removeName forgets the guest's name.
@@ -91,19 +97,22 @@ func (s *dnsServer) removeName(guestID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ip, ok := s.names[fqdn]; ok {
-		if s.ptrs[reverseName(ip)] == fqdn {
-			delete(s.ptrs, reverseName(ip))
+		for _, r := range s.reverseNames(ip) {
+			if s.ptrs[r] == fqdn {
+				delete(s.ptrs, r)
+			}
 		}
 		delete(s.names, fqdn)
 	}
 }
 
 // ServeDNS answers one query; over UDP within [udpAnswerSize]. Queries from
-// elsewhere than the guests' subnet (the guests and the gateway) and the
+// elsewhere than the guests' subnets (the guests and the gateway) and the
 // host's loopback get no answer: the server is no open resolver for the
-// networks beyond the host.
+// networks beyond the host. A guest's IPv6 addresses count as its IPv4 one
+// in every per-source bound (see [dnsServer.source]).
 func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	src := sourceOf(w.RemoteAddr())
+	src := s.source(sourceOf(w.RemoteAddr()))
 	if !s.subnet.Contains(src) && !src.IsLoopback() {
 		s.log.Debug("ignoring a DNS query from outside the guest network", "from", w.RemoteAddr())
 		return
@@ -143,12 +152,12 @@ func (s *dnsServer) answer(req *dns.Msg) (*dns.Msg, bool) {
 	case dns.IsSubDomain(Domain+".", name):
 		ip, ok := s.names[name]
 		switch {
-		case ok && (q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY):
-			resp.Answer = []dns.RR{&dns.A{Hdr: header(q.Name, dns.TypeA), A: ip.AsSlice()}}
-		case !ok && !s.hasBelow(name):
+		case ok:
+			resp.Answer = s.addressRecords(q, ip)
+		case !s.hasBelow(name):
 			resp.Rcode = dns.RcodeNameError
 		}
-	case s.inReverseZone(name):
+	case s.inReverseZone(name) || s.inReverseZone6(name):
 		fqdn, ok := s.ptrs[name]
 		switch {
 		case ok && (q.Qtype == dns.TypePTR || q.Qtype == dns.TypeANY):
@@ -220,21 +229,36 @@ func (s *dnsServer) forward(req *dns.Msg, proto string, src netip.Addr) *dns.Msg
 	return new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
 }
 
-// start serves on addr over UDP and TCP, TCP within the connection bounds
+// start serves on port 53 of gw and, if valid, of gw6. See [dnsServer.listen].
+func (s *dnsServer) start(gw, gw6 netip.Addr) error {
+	if err := s.listen(netip.AddrPortFrom(gw, 53)); err != nil {
+		return err
+	}
+	if gw6.IsValid() {
+		if err := s.listen(netip.AddrPortFrom(gw6, 53)); err != nil {
+			s.close()
+			return err
+		}
+	}
+	return nil
+}
+
+// listen serves on addr over UDP and TCP, TCP within the connection bounds
 // (dnsTCPPerSource, dnsTCPTotal) and timeouts.
-func (s *dnsServer) start(addr netip.AddrPort) error {
-	pc, err := net.ListenPacket("udp4", addr.String())
+func (s *dnsServer) listen(addr netip.AddrPort) error {
+	family := map[bool]string{true: "4", false: "6"}[addr.Addr().Is4()]
+	pc, err := net.ListenPacket("udp"+family, addr.String())
 	if err != nil {
 		return fmt.Errorf("listening for DNS on udp %s: %w; if another DNS server listens on all addresses, make it bind to its own addresses only", addr, err)
 	}
-	l, err := net.Listen("tcp4", addr.String())
+	l, err := net.Listen("tcp"+family, addr.String())
 	if err != nil {
 		pc.Close()
 		return fmt.Errorf("listening for DNS on tcp %s: %w; if another DNS server listens on all addresses, make it bind to its own addresses only", addr, err)
 	}
 	s.serve(&dns.Server{PacketConn: pc, Handler: s})
 	s.serve(&dns.Server{
-		Listener: quotaListener{Listener: l, q: s.conns}, Handler: s,
+		Listener: quotaListener{Listener: l, q: s.conns, key: s.source}, Handler: s,
 		ReadTimeout: dnsReadTimeout, WriteTimeout: dnsWriteTimeout,
 		IdleTimeout: func() time.Duration { return dnsIdleTimeout },
 	})

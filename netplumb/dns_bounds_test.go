@@ -37,7 +37,7 @@ func TestDNSTruncates(t *testing.T) {
 	up := startFakeUpstream(t, "127.0.0.1:0")
 	s := testDNS(up.addr)
 	addr := freeAddrPort(t)
-	if err := s.start(addr); err != nil {
+	if err := s.listen(addr); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.close)
@@ -77,7 +77,7 @@ func TestDNSTruncates(t *testing.T) {
 func TestDNSConnectionBounds(t *testing.T) {
 	s := testDNS()
 	addr := freeAddrPort(t)
-	if err := s.start(addr); err != nil {
+	if err := s.listen(addr); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.close)

@@ -30,8 +30,11 @@ func resultOf(m *dns.Msg) result {
 	return r
 }
 
+// testSubnet6 is the IPv6 subnet of the tests' guests.
+var testSubnet6 = netip.MustParsePrefix("fd00:db8:9::/64")
+
 func testDNS(upstreams ...string) *dnsServer {
-	s := newDNSServer(slog.New(slog.DiscardHandler), testSubnet, func() []string { return upstreams }, nil, Bounds{})
+	s := newDNSServer(slog.New(slog.DiscardHandler), testSubnet, testSubnet6, func() []string { return upstreams }, nil, Bounds{})
 	s.setName("alice", netip.MustParseAddr("10.250.9.2"))
 	s.setName("alice+web", netip.MustParseAddr("10.250.9.3"))
 	s.setName("bob+db", netip.MustParseAddr("10.250.9.4"))
@@ -51,7 +54,12 @@ func TestDNSAnswer(t *testing.T) {
 		{"alice.vmhost.", dns.TypeA, result{"NOERROR", []string{"alice.vmhost.\t5\tIN\tA\t10.250.9.2"}}},
 		{"ALICE.VMHOST.", dns.TypeA, result{"NOERROR", []string{"ALICE.VMHOST.\t5\tIN\tA\t10.250.9.2"}}},
 		{"web.alice.vmhost.", dns.TypeA, result{"NOERROR", []string{"web.alice.vmhost.\t5\tIN\tA\t10.250.9.3"}}},
-		{"web.alice.vmhost.", dns.TypeAAAA, result{"NOERROR", nil}},
+		{"web.alice.vmhost.", dns.TypeAAAA, result{"NOERROR", []string{"web.alice.vmhost.\t5\tIN\tAAAA\tfd00:db8:9::3"}}},
+		{"web.alice.vmhost.", dns.TypeMX, result{"NOERROR", nil}},
+		{"bob.vmhost.", dns.TypeAAAA, result{"NOERROR", nil}},
+		{"carol.vmhost.", dns.TypeAAAA, result{"NXDOMAIN", nil}},
+		{reverseName6(netip.MustParseAddr("fd00:db8:9::3")), dns.TypePTR, result{"NOERROR", []string{reverseName6(netip.MustParseAddr("fd00:db8:9::3")) + "\t5\tIN\tPTR\tweb.alice.vmhost."}}},
+		{reverseName6(netip.MustParseAddr("fd00:db8:9::4")), dns.TypePTR, result{"NXDOMAIN", nil}},
 		{"db.bob.vmhost.", dns.TypeA, result{"NOERROR", []string{"db.bob.vmhost.\t5\tIN\tA\t10.250.9.5"}}},
 		{"bob.vmhost.", dns.TypeA, result{"NOERROR", nil}}, // exists: db.bob is below it
 		{"vmhost.", dns.TypeA, result{"NOERROR", nil}},
@@ -80,7 +88,8 @@ func TestDNSAnswer(t *testing.T) {
 
 func TestDNSNotOurs(t *testing.T) {
 	s := testDNS()
-	for _, name := range []string{"example.com.", "vmhost.example.com.", "9.250.10.in-addr.arpa.", "1.1.168.192.in-addr.arpa.", "3.9.250.10.ip6.arpa."} {
+	for _, name := range []string{"example.com.", "vmhost.example.com.", "9.250.10.in-addr.arpa.", "1.1.168.192.in-addr.arpa.", "3.9.250.10.ip6.arpa.",
+		reverseName6(netip.MustParseAddr("fd00:db8:a::3")), reverseName6(netip.MustParseAddr("2001:db8::1"))} {
 		if resp, ok := s.answer(new(dns.Msg).SetQuestion(name, dns.TypeA)); ok {
 			t.Errorf("answer(%s) = %v, want it forwarded", name, resp)
 		}
@@ -169,7 +178,7 @@ func TestDNSServer(t *testing.T) {
 	refused := freeAddrPort(t).String() // nothing listens there
 	s := testDNS(refused, up.addr)
 	addr := freeAddrPort(t)
-	if err := s.start(addr); err != nil {
+	if err := s.listen(addr); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.close)
@@ -202,7 +211,7 @@ func TestDNSServer(t *testing.T) {
 func TestDNSServerNoUpstream(t *testing.T) {
 	s := testDNS(freeAddrPort(t).String())
 	addr := freeAddrPort(t)
-	if err := s.start(addr); err != nil {
+	if err := s.listen(addr); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.close)

@@ -22,6 +22,15 @@ func newIPTables() (Tables, error) {
 	return ipTables{ipt}, nil
 }
 
+// newIP6Tables finds the ip6tables binary.
+func newIP6Tables() (Tables, error) {
+	ipt, err := iptables.New(iptables.IPFamily(iptables.ProtocolIPv6), iptables.Timeout(30))
+	if err != nil {
+		return nil, fmt.Errorf("finding ip6tables: %w; install the iptables package, which has it", err)
+	}
+	return ipTables{ipt}, nil
+}
+
 // Exists reports whether the rule is in chain; a rule that names a chain that
 // does not exist is not there either.
 func (t ipTables) Exists(table, chain string, rule ...string) (bool, error) {

@@ -29,7 +29,7 @@ type Network struct {
 	slots *portSlots // the bridge's ports guests hold
 
 	mu       sync.Mutex
-	fw       *firewall
+	fw, fw6  *firewall
 	attached map[string]netip.Addr // guest ID → address
 }
 
@@ -50,7 +50,7 @@ func New(cfg Config) (*Network, error) {
 	up := &hostResolvers{path: cfg.ResolvConf, exclude: Gateway(cfg.Subnet)}
 	n := &Network{
 		cfg: cfg, log: log,
-		dns:      newDNSServer(log, cfg.Subnet, up.list, cfg.Budget, cfg.Bounds),
+		dns:      newDNSServer(log, cfg.Subnet, cfg.Subnet6, up.list, cfg.Budget, cfg.Bounds),
 		attached: make(map[string]netip.Addr),
 	}
 	n.relay = newRelay(log, n.address, cfg.Budget, cfg.Bounds)
@@ -99,14 +99,16 @@ func (n *Network) ResolvConf() []byte { return ResolvConf(n.Gateway()) }
 // to them; creates the bridge with the gateway address if it is missing; sets
 // up the port filter table, keeping the chains of ports that still exist; turns
 // on IPv4 forwarding if NAT is on or ports are published; rebuilds the
-// firewall chains; and serves DNS on the gateway.
+// firewall chains; does the same for IPv6 with Subnet6;
+// and serves DNS on the gateway (and PREFIX::1).
 // Running it again, as a restarted daemon does, duplicates nothing. The
 // published ports of running guests come back when they are attached again.
 func (n *Network) Start() error {
 	if err := n.start(); err != nil {
 		return fmt.Errorf("starting guest network on %s: %w", n.cfg.Bridge, err)
 	}
-	n.log.Info("guest network ready", "subnet", n.cfg.Subnet, "gateway", n.Gateway(), "nat", n.cfg.NAT, "isolate", n.cfg.Isolate)
+	n.log.Info("guest network ready", "subnet", n.cfg.Subnet, "gateway", n.Gateway(), "nat", n.cfg.NAT, "isolate", n.cfg.Isolate,
+		"subnet6", n.cfg.Subnet6, "nat6", n.cfg.NAT6)
 	return nil
 }
 
@@ -126,6 +128,9 @@ func (n *Network) start() (err error) {
 	if err := checkOverlap(n.cfg.Subnet, nets, n.cfg.Bridge); err != nil {
 		return err
 	}
+	if err := n.checkOverlap6(nets); err != nil {
+		return err
+	}
 	if err := n.relay.start(n.cfg.Forwards); err != nil {
 		return err
 	}
@@ -134,7 +139,7 @@ func (n *Network) start() (err error) {
 			n.relay.close()
 		}
 	}()
-	if _, err := ensureBridge(h, n.cfg.Bridge, n.cfg.Subnet); err != nil {
+	if _, err := ensureBridge(h, n.cfg.Bridge, n.cfg.Subnet, n.cfg.Subnet6); err != nil {
 		return err
 	}
 	if err := n.pf.setup(); err != nil {
@@ -153,7 +158,10 @@ func (n *Network) start() (err error) {
 	if err := n.setupFirewall(); err != nil {
 		return err
 	}
-	return n.dns.start(netip.AddrPortFrom(n.Gateway(), 53))
+	if err := n.start6(); err != nil {
+		return err
+	}
+	return n.dns.start(n.Gateway(), n.Gateway6())
 }
 
 // setupFirewall rebuilds the daemon's chains.
@@ -187,8 +195,8 @@ func (n *Network) setSysctls() error {
 // Attach gives the guest whose network namespace is at nsPath (such as
 // /proc/PID/ns/net of its init) its network: a veth pair whose host end is a
 // port of the bridge and whose other end, created directly in the guest's
-// namespace, is the guest's eth0 with address ip, lo up, a default route via
-// the gateway, the guest's DNS name and its published ports. Attaching a guest
+// namespace, is the guest's eth0 with address ip (and its IPv6 address, see
+// [Address6]), lo up, default routes via the gateway, the guest's DNS name and its published ports. Attaching a guest
 // that is attached already, as a restarted daemon does, repairs what is
 // missing and keeps the guest's connections. A guest past [MaxGuests]
 // attached ones fails with [ErrBridgeFull] before anything is made for it;
@@ -214,7 +222,7 @@ func (n *Network) attach(guestID string, ip netip.Addr, nsPath string) (err erro
 			n.slots.give(guestID)
 		}
 	}()
-	if err := n.pf.admit(vethName(n.cfg.Bridge, guestID), ip); err != nil {
+	if err := n.pf.admit(vethName(n.cfg.Bridge, guestID), ip, n.Address6(ip)); err != nil {
 		return err
 	}
 	if err := n.plug(guestID, ip, nsPath); err != nil {
@@ -260,7 +268,7 @@ func (n *Network) plug(guestID string, ip netip.Addr, nsPath string) error {
 	if err != nil {
 		return err
 	}
-	err = configureGuest(gh, ip, n.cfg.Subnet)
+	err = configureGuest(gh, ip, n.cfg.Subnet, n.cfg.Subnet6)
 	if err == nil {
 		err = waitOperUp(gh, ns, guestIface)
 	}
@@ -305,7 +313,7 @@ func (n *Network) eachForward(guestID string, ip netip.Addr, verb string, op fun
 			return fmt.Errorf("%s port %d/%s: %w", verb, f.HostPort, f.Proto, err)
 		}
 	}
-	return nil
+	return n.eachForward6(fs, ip, verb, op)
 }
 
 // Detach removes the guest's network: its published ports, its DNS name, its
@@ -364,7 +372,7 @@ func (n *Network) Teardown() error {
 	if err == nil {
 		err = fw.teardown()
 	}
-	err = errors.Join(err, n.pf.teardown(), n.cs.teardown())
+	err = errors.Join(err, n.teardown6(), n.pf.teardown(), n.cs.teardown())
 	h, herr := hostHandle()
 	if herr != nil {
 		return errors.Join(err, herr)

@@ -22,15 +22,20 @@ func (h hostNet) String() string {
 }
 
 // checkOverlap returns an error naming the first of nets that overlaps subnet,
-// ignoring the default route and everything on the daemon's own bridge.
+// an IPv4 or IPv6 one, ignoring the default routes and everything on the
+// daemon's own bridge.
 func checkOverlap(subnet netip.Prefix, nets []hostNet, bridge string) error {
+	key := "network.subnet"
+	if subnet.Addr().Is6() {
+		key = "network.subnet6"
+	}
 	for _, h := range nets {
-		if h.Iface == bridge || h.Prefix.Bits() == 0 || !h.Prefix.Addr().Is4() {
+		if h.Iface == bridge || h.Prefix.Bits() == 0 || h.Prefix.Addr().Is4() != subnet.Addr().Is4() {
 			continue
 		}
 		if h.Prefix.Overlaps(subnet) {
-			return fmt.Errorf("subnet %s overlaps %s already on this host; pick a network.subnet that no interface or route of the host uses, or remove that network",
-				subnet, h)
+			return fmt.Errorf("subnet %s overlaps %s already on this host; pick a %s that no interface or route of the host uses, or remove that network",
+				subnet, h, key)
 		}
 	}
 	return nil

@@ -8,8 +8,8 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// hostNets lists the IPv4 networks of the host's addresses and of its main
-// routing table. Equivalent to: ip -4 addr; ip -4 route
+// hostNets lists the IPv4 and IPv6 networks of the host's addresses and of
+// its main routing table. Equivalent to: ip addr; ip route; ip -6 route
 func hostNets(h *netlink.Handle) ([]hostNet, error) {
 	links, err := dump(h.LinkList)
 	if err != nil {
@@ -19,7 +19,7 @@ func hostNets(h *netlink.Handle) ([]hostNet, error) {
 	for _, l := range links {
 		names[l.Attrs().Index] = l.Attrs().Name
 	}
-	addrs, err := dump(func() ([]netlink.Addr, error) { return h.AddrList(nil, netlink.FAMILY_V4) })
+	addrs, err := dump(func() ([]netlink.Addr, error) { return h.AddrList(nil, netlink.FAMILY_ALL) })
 	if err != nil {
 		return nil, fmt.Errorf("listing addresses: %w", err)
 	}
@@ -29,7 +29,7 @@ func hostNets(h *netlink.Handle) ([]hostNet, error) {
 			nets = append(nets, hostNet{"address", p.Masked(), names[a.LinkIndex]})
 		}
 	}
-	routes, err := dump(func() ([]netlink.Route, error) { return h.RouteList(nil, netlink.FAMILY_V4) })
+	routes, err := dump(func() ([]netlink.Route, error) { return h.RouteList(nil, netlink.FAMILY_ALL) })
 	if err != nil {
 		return nil, fmt.Errorf("listing routes: %w", err)
 	}
@@ -41,12 +41,16 @@ func hostNets(h *netlink.Handle) ([]hostNet, error) {
 	return nets, nil
 }
 
-// prefixOf converts an IPv4 net.IPNet; nil is not one.
+// prefixOf converts a net.IPNet, IPv4 or IPv6; nil is not one.
 func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
 	if n == nil {
 		return netip.Prefix{}, false
 	}
-	a, ok := netip.AddrFromSlice(n.IP.To4())
+	ip := n.IP
+	if ip4 := ip.To4(); ip4 != nil {
+		ip = ip4
+	}
+	a, ok := netip.AddrFromSlice(ip)
 	if !ok {
 		return netip.Prefix{}, false
 	}

@@ -33,3 +33,30 @@ func TestCheckOverlap(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckOverlap6(t *testing.T) {
+	subnet6 := netip.MustParsePrefix("fd12:3456:789a::/64")
+	p := netip.MustParsePrefix
+	tests := []struct {
+		name    string
+		nets    []hostNet
+		wantErr string // "" for no error
+	}{
+		{"IPv4 only", []hostNet{{"address", p("10.213.0.0/16"), "eth0"}}, ""},
+		{"default route", []hostNet{{"route", p("::/0"), "eth0"}}, ""},
+		{"link-local", []hostNet{{"address", p("fe80::/64"), "eth0"}}, ""},
+		{"our bridge", []hostNet{{"route", p("fd12:3456:789a::/64"), "vmhost0"}}, ""},
+		{"another /64 of the /48", []hostNet{{"route", p("fd12:3456:789b::/64"), "eth1"}}, ""},
+		{"same /64 elsewhere", []hostNet{{"address", p("fd12:3456:789a::/64"), "eth0"}}, "network.subnet6"},
+		{"wider route", []hostNet{{"route", p("fd12::/16"), "wg0"}}, "route fd12::/16 dev wg0"},
+	}
+	for _, tt := range tests {
+		err := checkOverlap(subnet6, tt.nets, "vmhost0")
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: checkOverlap = %v, want nil", tt.name, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%s: checkOverlap = %v, want an error naming %q", tt.name, err, tt.wantErr)
+		}
+	}
+}

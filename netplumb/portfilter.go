@@ -77,21 +77,25 @@ const (
 // portRules returns the chain of a guest's port: frames only from the guest's
 // MAC; ARP for Ethernet and IPv4 only with the guest's MAC and address as
 // sender; IPv4 only from the guest's address, never to 127.0.0.0/8 and never
-// from the DHCP server port; nothing else (no VLAN tags, no IPv6, no other
-// ethertype).
-func portRules(mac net.HardwareAddr, ip netip.Addr) []portRule {
+// from the DHCP server port; IPv6 as [portRules6] says when ip6, the guest's
+// IPv6 address, is valid; nothing else (no VLAN tags, no IPv6 without ip6, no
+// other ethertype).
+func portRules(mac net.HardwareAddr, ip, ip6 netip.Addr) []portRule {
 	ipv4, arp := eq(etherType, u16(ethIPv4)), eq(etherType, u16(ethARP))
 	own := eq(ipSaddr, ip.AsSlice())
 	loopback := match{Field: ipDaddr, Mask: []byte{255, 0, 0, 0}, Value: []byte{127, 0, 0, 0}}
-	return []portRule{
+	rs := []portRule{
 		{[]match{{Field: etherSaddr, Neq: true, Value: mac}}, "drop"},
 		{[]match{arp, eq(arpHtype, u16(1)), eq(arpPtype, u16(ethIPv4)), eq(arpHlen, []byte{6}), eq(arpPlen, []byte{4}),
 			eq(arpSaddrEther, mac), eq(arpSaddrIP, ip.AsSlice())}, "accept"},
 		{[]match{ipv4, loopback}, "drop"},
 		{[]match{ipv4, own, eq(ipProtocol, []byte{protoUDP}), eq(udpSport, u16(dhcpSPort))}, "drop"},
 		{[]match{ipv4, own}, "accept"},
-		{nil, "drop"},
 	}
+	if ip6.IsValid() {
+		rs = append(rs, portRules6(mac, ip6)...)
+	}
+	return append(rs, portRule{nil, "drop"})
 }
 
 // eq is a match of field with value.
@@ -165,9 +169,10 @@ func (p *portFilter) prune(exists func(port string) bool) error {
 	return nil
 }
 
-// admit makes the guest's port pass only the guest's own frames.
-func (p *portFilter) admit(port string, ip netip.Addr) error {
-	if err := p.f.SetPort(p.table, port, portRules(GuestMAC(ip), ip)); err != nil {
+// admit makes the guest's port pass only the guest's own frames: those of
+// the guest at ip and, if valid, ip6.
+func (p *portFilter) admit(port string, ip, ip6 netip.Addr) error {
+	if err := p.f.SetPort(p.table, port, portRules(GuestMAC(ip), ip, ip6)); err != nil {
 		return fmt.Errorf("filtering bridge port %s: %w", port, err)
 	}
 	return nil

@@ -181,7 +181,17 @@ var fieldAt = map[field]struct {
 	arpPlen:       {expr.PayloadBaseNetworkHeader, 5, 1},
 	arpSaddrEther: {expr.PayloadBaseNetworkHeader, 8, 6},
 	arpSaddrIP:    {expr.PayloadBaseNetworkHeader, 14, 4},
+	ip6Plen:       {expr.PayloadBaseNetworkHeader, 4, 2},
+	ip6Saddr:      {expr.PayloadBaseNetworkHeader, 8, 16},
+	l4Proto:       {metaBase, 0, 1},
+	icmp6Type:     {expr.PayloadBaseTransportHeader, 0, 1},
+	ndpTarget:     {expr.PayloadBaseTransportHeader, 8, 16},
+	ndpFirstOpt:   {expr.PayloadBaseTransportHeader, 24, 8},
 }
+
+// metaBase marks a field that is packet metadata, not a header's bytes:
+// meta l4proto, the protocol of the transport header nf_tables found.
+const metaBase expr.PayloadBase = 0xff
 
 // ruleExprs compiles r to nf_tables expressions: for each match, load the
 // field into register 1, mask it, compare; then the verdict.
@@ -192,7 +202,7 @@ func ruleExprs(r portRule) ([]expr.Any, error) {
 		if !ok || int(at.len) != len(m.Value) || (m.Mask != nil && len(m.Mask) != len(m.Value)) {
 			return nil, fmt.Errorf("bad match %q %x", m.Field, m.Value)
 		}
-		exprs = append(exprs, &expr.Payload{DestRegister: 1, Base: at.base, Offset: at.offset, Len: at.len})
+		exprs = append(exprs, load(at.base, at.offset, at.len))
 		if m.Mask != nil {
 			exprs = append(exprs, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: at.len, Mask: m.Mask, Xor: make([]byte, at.len)})
 		}
@@ -208,4 +218,13 @@ func ruleExprs(r portRule) ([]expr.Any, error) {
 		return nil, fmt.Errorf("bad verdict %q", r.Verdict)
 	}
 	return append(exprs, &expr.Verdict{Kind: v}), nil
+}
+
+// load puts a field into register 1: meta l4proto for metaBase, else the
+// bytes at offset of base.
+func load(base expr.PayloadBase, offset, len uint32) expr.Any {
+	if base == metaBase {
+		return &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1}
+	}
+	return &expr.Payload{DestRegister: 1, Base: base, Offset: offset, Len: len}
 }

@@ -17,7 +17,7 @@ import (
 
 func TestRuleExprs(t *testing.T) {
 	ip := netip.MustParseAddr("10.250.9.7")
-	for _, r := range portRules(GuestMAC(ip), ip) {
+	for _, r := range portRules(GuestMAC(ip), ip, netip.Addr{}) {
 		if _, err := ruleExprs(r); err != nil {
 			t.Errorf("ruleExprs(%s) = %v", r, err)
 		}
@@ -268,5 +268,14 @@ func checkFiltered(t *testing.T, bridge string, guestIDs ...string) {
 	slices.Sort(wantPorts)
 	if !maps.Equal(chains, want) || !slices.Equal(ports, wantPorts) {
 		t.Errorf("filter table of %s: chains %v, ports %v; want chains %v, ports %v", bridge, chains, ports, want, wantPorts)
+	}
+}
+
+func TestRuleExprs6(t *testing.T) {
+	ip := netip.MustParseAddr("10.250.9.7")
+	for _, r := range portRules(GuestMAC(ip), ip, netip.MustParseAddr("fd00:db8:9::7")) {
+		if _, err := ruleExprs(r); err != nil {
+			t.Errorf("ruleExprs(%s) = %v", r, err)
+		}
 	}
 }

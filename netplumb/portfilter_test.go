@@ -37,7 +37,7 @@ var wantPortRules = []string{
 func TestPortRules(t *testing.T) {
 	ip := netip.MustParseAddr("10.250.9.7")
 	var got []string
-	for _, r := range portRules(GuestMAC(ip), ip) {
+	for _, r := range portRules(GuestMAC(ip), ip, netip.Addr{}) {
 		got = append(got, r.String())
 	}
 	if diff := cmp.Diff(wantPortRules, got); diff != "" {
@@ -52,7 +52,7 @@ func TestPortRules(t *testing.T) {
 func TestPortFilterLifetime(t *testing.T) {
 	ff := newFakeFilter()
 	pf := &portFilter{f: ff, table: filterTable("vmt0")}
-	if err := pf.admit("vh1", netip.MustParseAddr("10.250.9.7")); err == nil {
+	if err := pf.admit("vh1", netip.MustParseAddr("10.250.9.7"), netip.Addr{}); err == nil {
 		t.Errorf("admit before setup = nil, want an error")
 	}
 	steps := []struct {
@@ -61,12 +61,12 @@ func TestPortFilterLifetime(t *testing.T) {
 		want map[string]map[string][]string
 	}{
 		{"setup", pf.setup, map[string]map[string][]string{"VMHOST-vmt0": {}}},
-		{"admit", func() error { return pf.admit("vh1", netip.MustParseAddr("10.250.9.7")) },
+		{"admit", func() error { return pf.admit("vh1", netip.MustParseAddr("10.250.9.7"), netip.Addr{}) },
 			map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules}}},
-		{"admit again", func() error { return pf.admit("vh1", netip.MustParseAddr("10.250.9.7")) },
+		{"admit again", func() error { return pf.admit("vh1", netip.MustParseAddr("10.250.9.7"), netip.Addr{}) },
 			map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules}}},
 		{"setup after a restart", pf.setup, map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules}}},
-		{"admit another", func() error { return pf.admit("vh2", netip.MustParseAddr("10.250.9.7")) },
+		{"admit another", func() error { return pf.admit("vh2", netip.MustParseAddr("10.250.9.7"), netip.Addr{}) },
 			map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules, "vh2": wantPortRules}}},
 		{"prune the one gone", func() error { return pf.prune(func(port string) bool { return port == "vh1" }) },
 			map[string]map[string][]string{"VMHOST-vmt0": {"vh1": wantPortRules}}},

@@ -119,10 +119,11 @@ func sourceOf(a net.Addr) netip.Addr {
 }
 
 // quotaListener accepts the connections its quota admits, by source
-// address, and closes the others at once.
+// address (as key maps it; nil keeps it), and closes the others at once.
 type quotaListener struct {
 	net.Listener
-	q *quota
+	q   *quota
+	key func(netip.Addr) netip.Addr
 }
 
 // Accept returns the next connection the quota admits.
@@ -133,6 +134,9 @@ func (l quotaListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		src := sourceOf(c.RemoteAddr())
+		if l.key != nil {
+			src = l.key(src)
+		}
 		if l.q.take(src) {
 			return &quotaConn{Conn: c, q: l.q, src: src}, nil
 		}

@@ -108,11 +108,12 @@ func setPort(h *netlink.Handle, br, host netlink.Link, isolate bool) error {
 
 // configureGuest sets up the guest's side through a handle in its network
 // namespace: eth0 with the guest's MAC address (its port admits no other) and
-// ip in the subnet and up, lo up, and the default route via the gateway.
+// ip in the subnet and up, lo up, and the default route via the gateway; with
+// a valid subnet6 also its IPv6 side (see [configureGuest6]).
 // Equivalent to: ip -n NS link set eth0 address MAC; ip -n NS addr replace
 // IP/BITS dev eth0; ip -n NS link set eth0 up; ip -n NS link set lo up; ip -n
 // NS route replace default via GATEWAY
-func configureGuest(gh *netlink.Handle, ip netip.Addr, subnet netip.Prefix) error {
+func configureGuest(gh *netlink.Handle, ip netip.Addr, subnet, subnet6 netip.Prefix) error {
 	eth0, err := gh.LinkByName(guestIface)
 	if err != nil {
 		return fmt.Errorf("looking for the guest's eth0: %w", err)
@@ -122,10 +123,37 @@ func configureGuest(gh *netlink.Handle, ip netip.Addr, subnet netip.Prefix) erro
 			return fmt.Errorf("setting the guest's MAC address %s: %w", mac, err)
 		}
 	}
+	if subnet6.IsValid() {
+		if err := pinLinkLocal(gh, eth0); err != nil {
+			return err
+		}
+	}
 	addr := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(ip, subnet.Bits()))}
 	if err := gh.AddrReplace(eth0, addr); err != nil {
 		return fmt.Errorf("adding address %s to the guest's eth0: %w", addr.IPNet, err)
 	}
+	if err := bringUp(gh, eth0); err != nil {
+		return err
+	}
+	route := &netlink.Route{
+		LinkIndex: eth0.Attrs().Index,
+		Dst:       &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)},
+		Gw:        Gateway(subnet).AsSlice(),
+	}
+	if err := gh.RouteReplace(route); err != nil {
+		return fmt.Errorf("adding the guest's default route via %s: %w", Gateway(subnet), err)
+	}
+	if subnet6.IsValid() {
+		if err := configureGuest6(gh, eth0, Address6(subnet, subnet6, ip), Gateway6(subnet6)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bringUp brings the guest's eth0 and lo up.
+// Equivalent to: ip -n NS link set eth0 up; ip -n NS link set lo up
+func bringUp(gh *netlink.Handle, eth0 netlink.Link) error {
 	if err := gh.LinkSetUp(eth0); err != nil {
 		return fmt.Errorf("bringing the guest's eth0 up: %w", err)
 	}
@@ -135,14 +163,6 @@ func configureGuest(gh *netlink.Handle, ip netip.Addr, subnet netip.Prefix) erro
 	}
 	if err != nil {
 		return fmt.Errorf("bringing the guest's lo up: %w", err)
-	}
-	route := &netlink.Route{
-		LinkIndex: eth0.Attrs().Index,
-		Dst:       &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)},
-		Gw:        Gateway(subnet).AsSlice(),
-	}
-	if err := gh.RouteReplace(route); err != nil {
-		return fmt.Errorf("adding the guest's default route via %s: %w", Gateway(subnet), err)
 	}
 	return nil
 }

@@ -30,8 +30,8 @@ func newNetwork(cfg *config.Config, log *slog.Logger, budget *fdbudget.Budget) (
 		})
 	}
 	return netplumb.New(netplumb.Config{
-		Bridge: cfg.Network.Bridge, Subnet: subnet,
-		NAT: cfg.NATEnabled(), Isolate: cfg.IsolateEnabled(), AdoptBridge: cfg.Network.AdoptBridge,
+		Bridge: cfg.Network.Bridge, Subnet: subnet, Subnet6: cfg.Subnet6Prefix(),
+		NAT: cfg.NATEnabled(), NAT6: cfg.NAT6Enabled(), Isolate: cfg.IsolateEnabled(), AdoptBridge: cfg.Network.AdoptBridge,
 		Forwards: fwds, Logger: log, Budget: budget, Bounds: netBounds(cfg.Network.Bounds),
 	})
 }
@@ -63,14 +63,14 @@ func network(args []string) int {
 		fmt.Fprintf(os.Stderr, "vmhostd: %v\n", err)
 		return 1
 	}
-	fmt.Printf("removed bridge %s, its iptables chains and its nf_tables tables\n", cfg.Network.Bridge)
+	fmt.Printf("removed bridge %s, its iptables and ip6tables chains and its nf_tables tables\n", cfg.Network.Bridge)
 	return 0
 }
 
 const teardownHelp = `Removes everything vmhostd added to the host's network for this config:
-the bridge, every guest's veth pair, the iptables chains named after the
-bridge with the jumps to them, the bridge family nf_tables table of the
-guests' port filters (VMHOST-<bridge>) and the inet family one of their
+the bridge, every guest's veth pair, the iptables and ip6tables chains named
+after the bridge with the jumps to them, the bridge family nf_tables table of
+the guests' port filters (VMHOST-<bridge>) and the inet family one of their
 shares of connection tracking (VMHOST-CT-<bridge>). Running guests lose their network until the
 daemon starts again and reattaches them. The daemon must be stopped.
 `
