@@ -1,0 +1,179 @@
+package guestinit
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+	"vmhost/inroot"
+	"vmhost/protocol"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"vmhost/ttymodes"
+)
+
+// RunIncubator is a guest process on its way to become the command the
+// daemon asked for, as Tailscale's incubator is: started by the init with
+// the process's pipes (or nothing, for a terminal) and a socket to the init,
+// it reads the request, finds the command in the guest's files, opens the
+// terminal, hands the init what the daemon gets, and executes the command.
+// Whatever the guest's files hold, the worst is this one process failing.
+// It never returns.
+func RunIncubator() {
+	c, err := protocol.FileConn(helperFD)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", protocol.IncubatorName, err)
+		os.Exit(127)
+	}
+	c.SetDeadline(time.Now().Add(spawnTimeout))
+	var req protocol.Request
+	fds, err := protocol.RecvMessage(c, &req)
+	protocol.CloseAll(fds)
+	if err == nil && (req.Op != protocol.OpSpawn || req.Spawn == nil) {
+		err = errors.New("the incubator got no process to start")
+	}
+	if err == nil {
+		err = incubate(c, req.Spawn) // returns only if it failed
+	}
+	protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
+	os.Exit(127)
+}
+
+// incubate prepares this process to become req and executes it. It returns
+// only when that failed.
+// The terminal comes first: until then, stdin, stdout and stderr are the
+// socket to the init, where nothing else may be written.
+func incubate(c *net.UnixConn, req *protocol.SpawnRequest) error {
+	var files []int
+	if req.TTY != nil {
+		master, err := takeTerminal(req.TTY)
+		if err != nil {
+			return err
+		}
+		defer master.Close()
+		files = append(files, int(master.Fd()))
+	}
+	argv, path, err := resolveCommand(req)
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(workDir(req.Dir)); err != nil {
+		return fmt.Errorf("entering the working directory: %w", err)
+	}
+	resetOOMScoreAdj()
+	if err := protocol.SendMessage(c, protocol.Reply{}, files...); err != nil {
+		return err
+	}
+	err = syscall.Exec(path, argv, req.Env)
+	return fmt.Errorf("starting %s: %w", argv[0], err)
+}
+
+// resolveCommand returns argv and the file to execute: the login shell of
+// root for a login, else argv[0] searched in the request's PATH.
+func resolveCommand(req *protocol.SpawnRequest) ([]string, string, error) {
+	switch req.Subsystem {
+	case "":
+	case "sftp":
+		// The init's own binary, the sealed copy, in its SFTP role.
+		return []string{protocol.SFTPName}, "/proc/self/exe", nil
+	default:
+		return nil, "", fmt.Errorf("unknown subsystem %q", req.Subsystem)
+	}
+	if len(req.Argv) == 0 {
+		if !req.Login {
+			return nil, "", errors.New("spawn request without a command")
+		}
+		shell := rootShell()
+		return []string{"-" + filepath.Base(shell)}, shell, nil
+	}
+	path, err := lookPath(req.Argv[0], envValue(req.Env, "PATH"), isExecutable)
+	if err != nil {
+		return nil, "", err
+	}
+	return req.Argv, path, nil
+}
+
+// rootShell is root's shell from the guest's /etc/passwd, or /bin/sh when
+// the file is missing, not a regular file or bigger than maxGuestFile, or
+// names none: it is read inside the guest's root file system, without
+// blocking.
+func rootShell() string {
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "/bin/sh"
+	}
+	defer unix.Close(root)
+	passwd, err := inroot.ReadFile(root, "/etc/passwd", inroot.SameFS, maxGuestFile)
+	if err != nil {
+		if !errors.Is(err, unix.ENOENT) {
+			fmt.Fprintf(os.Stderr, "vmhost: root's shell is /bin/sh: %v\n", err)
+		}
+		return "/bin/sh"
+	}
+	if shell := shellFromPasswd(passwd, isExecutable); shell != "" {
+		return shell
+	}
+	return "/bin/sh"
+}
+
+// isExecutable says whether path is an executable regular file.
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// workDir is dir if it exists, else root's home, else /.
+func workDir(dir string) string {
+	for _, d := range []string{dir, "/root", "/"} {
+		if fi, err := os.Stat(d); d != "" && err == nil && fi.IsDir() {
+			return d
+		}
+	}
+	return "/"
+}
+
+// resetOOMScoreAdj gives this process the default oom_score_adj, 0, instead
+// of the init's; best effort, and without blocking whatever the guest's
+// root mounted on /proc.
+// Equivalent to: echo 0 > /proc/self/oom_score_adj
+func resetOOMScoreAdj() {
+	fd, err := unix.Open("/proc/self/oom_score_adj", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	unix.Write(fd, []byte("0"))
+	unix.Close(fd)
+}
+
+// takeTerminal opens a terminal of the guest's own devpts with the client's
+// modes and size, and makes it this process's controlling terminal, stdin,
+// stdout and stderr. It returns the master, for the daemon.
+// Equivalent to: exec 0<>/dev/pts/N 1>&0 2>&0 (as a controlling terminal)
+func takeTerminal(tty *protocol.TTY) (*os.File, error) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		return nil, fmt.Errorf("opening a terminal: %w", err)
+	}
+	defer slave.Close()
+	fd := int(slave.Fd()) // blocking again, as a terminal is read
+	err = ttymodes.Apply(fd, tty.Modes)
+	if err == nil && tty.Rows > 0 && tty.Cols > 0 {
+		err = ttymodes.SetSize(fd, tty.Rows, tty.Cols)
+	}
+	for target := 0; err == nil && target < 3; target++ {
+		err = unix.Dup3(fd, target, 0)
+	}
+	if err == nil {
+		err = unix.IoctlSetInt(0, unix.TIOCSCTTY, 0)
+	}
+	if err != nil {
+		master.Close()
+		return nil, fmt.Errorf("setting up the terminal: %w", err)
+	}
+	return master, nil
+}
