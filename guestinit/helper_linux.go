@@ -58,7 +58,7 @@ func (s *spawner) startHelper(role string, stdio []*os.File) (*helper, error) {
 	defer s.mu.Unlock()
 	if h.pid, err = s.forkExec("/proc/self/exe", []string{role}, attr); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("starting %s: %w", role, err)
+		return nil, fmt.Errorf("executing /proc/self/exe as %s (is something mounted over the guest's /proc?): %w", role, err)
 	}
 	s.waiters[h.pid] = h.exit
 	return h, nil
