@@ -22,7 +22,7 @@ var testSpawner struct {
 
 // requireSpawner returns the test process's spawner, skipping without root
 // (the fork thread's seccomp filter and capability drop need it).
-func requireSpawner(t *testing.T) *spawner {
+func requireSpawner(t testing.TB) *spawner {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: the spawner's fork thread needs root (seccomp filter without no_new_privs)")
@@ -146,5 +146,19 @@ func TestSpawnResetsOOMScoreAdj(t *testing.T) {
 	}
 	if out, _, _ := finish(t, p); out != "0\n" {
 		t.Errorf("oom_score_adj of a spawned process = %q, want 0", out)
+	}
+}
+
+// BenchmarkSpawn starts /bin/true through the incubator and waits for it:
+// what PID 1 adds to every session's start.
+func BenchmarkSpawn(b *testing.B) {
+	sp := requireSpawner(b)
+	for b.Loop() {
+		p, err := sp.spawn(&protocol.SpawnRequest{Argv: []string{"/bin/true"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		closeFiles(p.files)
+		<-p.exit
 	}
 }
