@@ -1,9 +1,10 @@
 package guestinit
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -12,52 +13,69 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// helperFD is the descriptor on which a helper child (an incubator or a
-// net helper) talks with the init: a SOCK_SEQPACKET of a socket pair.
-const helperFD = 3
+// The descriptors a helper child (an incubator or a net helper) talks with
+// the init on, after its stdin, stdout and stderr: two pipes, so that no
+// socket to PID 1 is ever in a guest process and PID 1 never receives a
+// descriptor from one.
+const (
+	helperInFD  = 3 // from the init: the request, then end of file when the init is done
+	helperOutFD = 4 // to the init: the answer, then why the exec failed, if it did
+)
 
 // spawnTimeout bounds how long the init waits for an incubator to start its
 // command: less than the daemon waits for the init, so that the daemon
 // hears why.
 const spawnTimeout = 5 * time.Second
 
+// helperReply is a helper's answer: why it failed, or the numbers of its
+// descriptors that the init takes (pidfd_getfd) and hands to the daemon.
+type helperReply struct {
+	Error string `json:"error,omitempty"`
+	FDs   []int  `json:"fds,omitempty"`
+}
+
 // helper is a child the init started from its own binary in a helper role,
 // to do work on the guest's files away from PID 1. The init trusts nothing
-// it says beyond the framing of its messages: the guest's root can put its
+// it says beyond the framing of its answers: the guest's root can put its
 // own program where the helper is started from (/proc/self/exe).
 type helper struct {
 	pid   int
 	pidfd int
-	conn  *net.UnixConn
-	exit  chan protocol.ExitStatus // its exit status, from the reaper
+	in    *os.File      // the init's end of the request pipe
+	out   *os.File      // the init's end of the answer pipe
+	dec   *json.Decoder // the answers, protocol.MaxMessage bytes at most
+	exit  chan protocol.ExitStatus
 }
 
 // startHelper starts the init's own binary as role, from the fork thread
 // (so with what guest processes may not do taken away), in a new session,
-// with stdio as its stdin, stdout and stderr (its helper socket when stdio
-// is empty) and its end of a new socket pair at helperFD.
-// Equivalent to: setsid /proc/self/exe (argv[0] ROLE) 3<>SOCKET
+// with stdio as its stdin, stdout and stderr (the pipes to the init when
+// stdio is empty) and the pipes to the init at helperInFD and helperOutFD.
+// Equivalent to: setsid /proc/self/exe (argv[0] ROLE) 3<REQUESTS 4>ANSWERS
 func (s *spawner) startHelper(role string, stdio []*os.File) (*helper, error) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	inR, inW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("making a socket for %s: %w", role, err)
+		return nil, fmt.Errorf("making a pipe for %s: %w", role, err)
 	}
-	defer unix.Close(pair[1])
-	conn, err := protocol.FileConn(pair[0])
+	defer inR.Close()
+	outR, outW, err := os.Pipe()
 	if err != nil {
-		unix.Close(pair[1])
-		return nil, err
+		inW.Close()
+		return nil, fmt.Errorf("making a pipe for %s: %w", role, err)
 	}
-	files := []uintptr{uintptr(pair[1]), uintptr(pair[1]), uintptr(pair[1]), uintptr(pair[1])}
+	defer outW.Close()
+	files := []uintptr{inR.Fd(), outW.Fd(), outW.Fd(), inR.Fd(), outW.Fd()}
 	for i, f := range stdio {
 		files[i] = f.Fd()
 	}
-	h := &helper{pidfd: -1, conn: conn, exit: make(chan protocol.ExitStatus, 1)}
+	h := &helper{pidfd: -1, in: inW, out: outR, exit: make(chan protocol.ExitStatus, 1)}
+	h.dec = json.NewDecoder(io.LimitReader(outR, protocol.MaxMessage))
 	attr := &syscall.ProcAttr{Dir: "/", Files: files, Sys: &syscall.SysProcAttr{Setsid: true, PidFD: &h.pidfd}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if h.pid, err = s.forkExec("/proc/self/exe", []string{role}, attr); err != nil {
-		conn.Close()
+		inW.Close()
+		outR.Close()
 		return nil, fmt.Errorf("executing /proc/self/exe as %s (is something mounted over the guest's /proc?): %w", role, err)
 	}
 	s.waiters[h.pid] = h.exit
@@ -65,38 +83,56 @@ func (s *spawner) startHelper(role string, stdio []*os.File) (*helper, error) {
 }
 
 // ask sends req to the helper and waits up to timeout for its answer, which
-// must carry nfiles descriptors.
+// must name nfiles descriptors; it takes them from the helper and returns
+// them. Then it closes the request pipe: the helper may go on.
 func (h *helper) ask(req protocol.Request, nfiles int, timeout time.Duration) ([]int, error) {
-	h.conn.SetDeadline(time.Now().Add(timeout))
-	if err := protocol.SendMessage(h.conn, req); err != nil {
-		return nil, err
+	deadline := time.Now().Add(timeout)
+	h.in.SetWriteDeadline(deadline)
+	h.out.SetReadDeadline(deadline)
+	if err := json.NewEncoder(h.in).Encode(req); err != nil {
+		return nil, helperError(err, timeout)
 	}
-	var rep protocol.Reply
-	fds, err := protocol.RecvMessage(h.conn, &rep)
-	switch {
-	case err != nil:
-		err = helperError(err, timeout)
-	case rep.Error != "":
-		err = errors.New(rep.Error)
-	case len(fds) != nfiles:
-		err = fmt.Errorf("the guest's helper handed over %d files, want %d", len(fds), nfiles)
+	var rep helperReply
+	if err := h.dec.Decode(&rep); err != nil {
+		return nil, helperError(err, timeout)
 	}
+	if rep.Error != "" {
+		return nil, errors.New(rep.Error)
+	}
+	if len(rep.FDs) != nfiles {
+		return nil, fmt.Errorf("the guest's helper named %d files, want %d", len(rep.FDs), nfiles)
+	}
+	fds, err := h.takeFiles(rep.FDs)
 	if err != nil {
-		protocol.CloseAll(fds)
 		return nil, err
+	}
+	h.in.Close()
+	return fds, nil
+}
+
+// takeFiles copies the helper's descriptors nums into the init.
+// Equivalent to: pidfd_getfd(PIDFD, N) for each N
+func (h *helper) takeFiles(nums []int) ([]int, error) {
+	var fds []int
+	for _, n := range nums {
+		fd, err := unix.PidfdGetfd(h.pidfd, n, 0)
+		if err != nil {
+			protocol.CloseAll(fds)
+			return nil, fmt.Errorf("taking descriptor %d of the guest's helper: %w", n, err)
+		}
+		fds = append(fds, fd)
 	}
 	return fds, nil
 }
 
 // executed waits until an incubator has executed its command, which closes
-// its end of the socket. An answer instead says why the command did not
-// start.
+// its end of the answer pipe. An answer instead says why the command did
+// not start.
 func (h *helper) executed() error {
-	var rep protocol.Reply
-	fds, err := protocol.RecvMessage(h.conn, &rep)
-	protocol.CloseAll(fds)
+	var rep helperReply
+	err := h.dec.Decode(&rep)
 	switch {
-	case errors.Is(err, protocol.ErrClosed):
+	case errors.Is(err, io.EOF):
 		return nil
 	case err != nil:
 		return helperError(err, spawnTimeout)
@@ -108,14 +144,13 @@ func (h *helper) executed() error {
 
 // helperError explains a failed exchange with a helper.
 func helperError(err error, timeout time.Duration) error {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("the guest's helper did not answer within %v", timeout)
-	}
-	if errors.Is(err, protocol.ErrClosed) {
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.EPIPE):
 		return errors.New("the guest's helper ended without an answer")
 	}
-	return err
+	return fmt.Errorf("talking with the guest's helper: %w", err)
 }
 
 // kill ends a helper that failed, through its pidfd, so that a pid the
@@ -128,9 +163,10 @@ func (h *helper) kill() {
 	}
 }
 
-// close closes the init's end of the helper's socket and its pidfd.
+// close closes the init's ends of the helper's pipes and its pidfd.
 func (h *helper) close() {
-	h.conn.Close()
+	h.in.Close()
+	h.out.Close()
 	if h.pidfd >= 0 {
 		unix.Close(h.pidfd)
 	}

@@ -3,11 +3,9 @@ package guestinit
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 	"vmhost/inroot"
 	"vmhost/protocol"
 
@@ -19,44 +17,44 @@ import (
 
 // RunIncubator is a guest process on its way to become the command the
 // daemon asked for, as Tailscale's incubator is: started by the init with
-// the process's pipes (or nothing, for a terminal) and a socket to the init,
-// it reads the request, finds the command in the guest's files, opens the
-// terminal, hands the init what the daemon gets, and executes the command.
-// Whatever the guest's files hold, the worst is this one process failing.
-// It never returns.
+// the process's pipes (or nothing, for a terminal) and two pipes to the
+// init, it reads the request, opens the terminal, finds the command in the
+// guest's files, names the descriptors the init takes for the daemon, and
+// executes the command. Whatever the guest's files hold, the worst is this
+// one process failing. It never returns.
 func RunIncubator() {
-	c, err := protocol.FileConn(helperFD)
+	// Until it executes the command, guest processes must not take its
+	// descriptors (the pipes to PID 1, the terminal's master): as PID 1,
+	// it is not dumpable. The exec makes the command dumpable again.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	p, err := openInitPipes(spawnTimeout)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", protocol.IncubatorName, err)
 		os.Exit(127)
 	}
-	c.SetDeadline(time.Now().Add(spawnTimeout))
-	var req protocol.Request
-	fds, err := protocol.RecvMessage(c, &req)
-	protocol.CloseAll(fds)
+	req, err := p.request()
 	if err == nil && (req.Op != protocol.OpSpawn || req.Spawn == nil) {
 		err = errors.New("the incubator got no process to start")
 	}
 	if err == nil {
-		err = incubate(c, req.Spawn) // returns only if it failed
+		err = incubate(p, req.Spawn) // returns only if it failed
 	}
-	protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
-	os.Exit(127)
+	p.fail(err, 127)
 }
 
 // incubate prepares this process to become req and executes it. It returns
-// only when that failed.
-// The terminal comes first: until then, stdin, stdout and stderr are the
-// socket to the init, where nothing else may be written.
-func incubate(c *net.UnixConn, req *protocol.SpawnRequest) error {
-	var files []int
+// only when that failed. The terminal comes first: until then, stdin,
+// stdout and stderr are the pipes to the init, where nothing else may be
+// written.
+func incubate(p *initPipes, req *protocol.SpawnRequest) error {
+	var fds []int
 	if req.TTY != nil {
 		master, err := takeTerminal(req.TTY)
 		if err != nil {
 			return err
 		}
 		defer master.Close()
-		files = append(files, int(master.Fd()))
+		fds = append(fds, int(master.Fd()))
 	}
 	argv, path, err := resolveCommand(req)
 	if err != nil {
@@ -66,7 +64,10 @@ func incubate(c *net.UnixConn, req *protocol.SpawnRequest) error {
 		return fmt.Errorf("entering the working directory: %w", err)
 	}
 	resetOOMScoreAdj()
-	if err := protocol.SendMessage(c, protocol.Reply{}, files...); err != nil {
+	if err := p.answer(helperReply{FDs: fds}); err != nil {
+		return err
+	}
+	if err := p.waitTaken(); err != nil {
 		return err
 	}
 	err = syscall.Exec(path, argv, req.Env)
