@@ -22,6 +22,7 @@ exit 0
 // boot runs bootScript in the background, when the guest has a shell: the
 // incubator finds out.
 func boot(sp *spawner, log *slog.Logger) {
+	defer handlePanic(log, "starting the boot scripts", nil)
 	req := &protocol.SpawnRequest{
 		Argv: []string{"/bin/sh", "-c", bootScript},
 		Env:  []string{"PATH=" + protocol.DefaultPath, "HOME=/root", "LANG=C.UTF-8"},

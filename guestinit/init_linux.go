@@ -128,11 +128,12 @@ func serveInit(log *slog.Logger, grace time.Duration) int {
 		log.Error("guest init: no spawner", "err", err)
 		return 1
 	}
-	go sp.reap()
-	go serveControl(ln, sp, log)
-	boot(sp, log)
+	// Asked to stop while the boot scripts start, the init stops in order.
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGPWR, unix.SIGUSR1, unix.SIGUSR2)
+	go sp.reap()
+	go serveControl(ln, sp, log)
+	go boot(sp, log)
 	sig := <-stop
 	log.Info("guest init: stopping", "signal", sig)
 	stopAll(grace)
