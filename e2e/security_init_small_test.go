@@ -64,6 +64,18 @@ func TestInitSmallHostileFiles(t *testing.T) {
 	if got := d.mustSSH(t, "alice", "echo still-here"); got != "still-here\n" {
 		t.Errorf("a command after the plants = %q", got)
 	}
+	// The incubator gives up the init's protection from the OOM killer,
+	// where the daemon could give it one (CAP_SYS_RESOURCE).
+	initAdj, err := os.ReadFile(fmt.Sprintf("/proc/%d/oom_score_adj", before.InitPID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.mustSSH(t, "alice", "cat /proc/self/oom_score_adj"); got != "0\n" {
+		t.Errorf("oom_score_adj of a command = %q (the init's %q), want 0", got, initAdj)
+	}
+	if string(initAdj) == "0\n" {
+		t.Logf("the init's oom_score_adj is 0 on this host: the reset is not seen")
+	}
 }
 
 // TestInitSmallResolverHang makes the guest's /etc/hosts a FIFO, where a
