@@ -157,26 +157,33 @@ func initThreads(t *testing.T, pid int) int {
 }
 
 // TestInitSmallProcMountedOver mounts a tmpfs over the guest's /proc, with
-// FIFOs where the next processes' oom_score_adj would be: logins fail at
-// once and say why, the init is not blocked, and once the tmpfs is gone
-// logins work again.
+// FIFOs where the next processes' oom_score_adj would be. Commands, which
+// the init starts itself, still work: it writes their oom_score_adj through
+// its own /proc. An interactive login, which starts through an incubator
+// executed from /proc/self/exe, fails at once and says why; once the tmpfs
+// is gone, logins work again, from the same init.
 func TestInitSmallProcMountedOver(t *testing.T) {
 	t.Parallel()
 	d := newDaemon(t, daemonOptions{})
 	d.uploadAttacker(t, "alice")
 	before := d.initOf(t, "alice")
-	facts := d.attackInBackground(t, "alice", "init-small-proc", "12")
+	facts := d.attackInBackground(t, "alice", "init-small-proc", "15")
 	waitFor(t, 20*time.Second, "the tmpfs over /proc", func() bool {
-		_, errOut, code := d.ssh(t, "alice", "true")
-		return code != 0 && strings.Contains(errOut, "/proc")
+		out, _, _ := d.ssh(t, "alice", "test -e /proc/self/stat || echo mounted-over")
+		return out == "mounted-over\n"
 	})
-	_, errOut, _ := d.ssh(t, "alice", "true")
-	t.Logf("a login while /proc is mounted over: %q", errOut)
+	if got := d.mustSSH(t, "alice", "echo command"); got != "command\n" {
+		t.Errorf("a command with /proc mounted over = %q", got)
+	}
+	term := d.sshPTY(t, "alice", 24, 80)
+	term.expect(regexp.MustCompile(`mounted over the guest's /proc`), 20*time.Second)
 	if f := <-facts; f["unmounted"] != "ok" {
 		t.Errorf("the attack did not unmount its tmpfs: %v", f)
 	}
-	if got := d.mustSSH(t, "alice", "echo back"); got != "back\n" {
-		t.Errorf("a command after /proc is back = %q", got)
+	term = d.sshPTY(t, "alice", 24, 80)
+	term.expect(promptRE, 30*time.Second)
+	if got := term.run("echo back"); got != "back" {
+		t.Errorf("a login after /proc is back: %q", got)
 	}
 	if after := d.initOf(t, "alice"); after != before {
 		t.Errorf("the guest's init changed from %+v to %+v", before, after)

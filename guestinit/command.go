@@ -43,6 +43,31 @@ func lookPath(name, path string, isExecutable func(string) bool) (string, error)
 	return "", fmt.Errorf("%s: command not found", name)
 }
 
+// directCommand says whether req can be started without reading any of the
+// guest's files, and with what: the SFTP subsystem (the init's own binary),
+// or a command given by its absolute path, without a terminal or a login.
+func directCommand(req *protocol.SpawnRequest) (path string, argv []string, ok bool) {
+	switch {
+	case req.Subsystem == "sftp":
+		return "/proc/self/exe", []string{protocol.SFTPName}, true
+	case req.Subsystem != "" || req.TTY != nil || len(req.Argv) == 0 || !strings.HasPrefix(req.Argv[0], "/"):
+		return "", nil, false
+	}
+	return req.Argv[0], req.Argv, true
+}
+
+// workDirs are the working directories to try for a process, in order: the
+// one asked for, root's home, and /.
+func workDirs(dir string) []string {
+	switch dir {
+	case "/":
+		return []string{"/"}
+	case "", "/root":
+		return []string{"/root", "/"}
+	}
+	return []string{dir, "/root", "/"}
+}
+
 // envValue returns the value of key in env, the last one if it is there
 // more than once.
 func envValue(env []string, key string) string {

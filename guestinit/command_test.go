@@ -3,6 +3,9 @@ package guestinit
 import (
 	"strings"
 	"testing"
+	"vmhost/protocol"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fakeExecutables says a path is executable if it is in the set.
@@ -70,6 +73,43 @@ func TestEnvValue(t *testing.T) {
 	for key, want := range map[string]string{"PATH": "/b", "HOME": "/root", "TERM": "", "PATHX": "/c"} {
 		if got := envValue(env, key); got != want {
 			t.Errorf("envValue(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestDirectCommand(t *testing.T) {
+	tests := []struct {
+		name     string
+		req      protocol.SpawnRequest
+		wantPath string
+		wantOK   bool
+	}{
+		{"ssh command", protocol.SpawnRequest{Argv: []string{"/bin/sh", "-c", "true"}}, "/bin/sh", true},
+		{"sftp", protocol.SpawnRequest{Subsystem: "sftp"}, "/proc/self/exe", true},
+		{"PATH lookup", protocol.SpawnRequest{Argv: []string{"ls"}}, "", false},
+		{"relative", protocol.SpawnRequest{Argv: []string{"./x"}}, "", false},
+		{"terminal", protocol.SpawnRequest{Argv: []string{"/bin/sh"}, TTY: &protocol.TTY{}}, "", false},
+		{"login", protocol.SpawnRequest{Login: true}, "", false},
+		{"other subsystem", protocol.SpawnRequest{Subsystem: "x", Argv: []string{"/bin/sh"}}, "", false},
+		{"nothing", protocol.SpawnRequest{}, "", false},
+	}
+	for _, tt := range tests {
+		path, _, ok := directCommand(&tt.req)
+		if path != tt.wantPath || ok != tt.wantOK {
+			t.Errorf("%s: directCommand() = %q, %v, want %q, %v", tt.name, path, ok, tt.wantPath, tt.wantOK)
+		}
+	}
+}
+
+func TestWorkDirs(t *testing.T) {
+	for dir, want := range map[string][]string{
+		"":      {"/root", "/"},
+		"/":     {"/"},
+		"/root": {"/root", "/"},
+		"/srv":  {"/srv", "/root", "/"},
+	} {
+		if diff := cmp.Diff(want, workDirs(dir)); diff != "" {
+			t.Errorf("workDirs(%q) mismatch (-want +got):\n%s", dir, diff)
 		}
 	}
 }

@@ -10,15 +10,19 @@
 // root), runs the guest's start scripts, reaps orphans, and serves the
 // daemon's requests on the control socket (package protocol). It keeps
 // itself small: what reads or opens the guest's files after setup runs in a
-// child, as Tailscale's incubator does. For a process, PID 1 makes its pipes
-// and forks an incubator from a thread that gave up CAP_SYS_PTRACE and
-// carries the seccomp filter of package syscallfilter; the incubator opens
-// the terminal, finds the command (root's shell in /etc/passwd, PATH) and
-// executes it. A unix socket, or a host name to look up, is made by a net
-// helper; only numeric TCP is dialled or listened on in PID 1. Each child
-// answers within a bound or is killed through its pidfd, and every request
-// handler recovers from a panic: a hostile file costs that request, never
-// the guest.
+// child, as Tailscale's incubator does. Every process is forked from a
+// thread that gave up CAP_SYS_PTRACE and carries the seccomp filter of
+// package syscallfilter. A command given by its absolute path without a
+// terminal (ssh HOST CMD, scp, rsync) and the SFTP server are started by PID
+// 1 itself, which reads nothing of the guest's for them: the kernel enters
+// the working directory and finds the executable, and the oom_score_adj is
+// written through the init's own /proc. Anything else goes through an
+// incubator, which opens the terminal, finds the command (root's shell in
+// /etc/passwd, PATH) and executes it. A unix socket, or a host name to look
+// up, is made by a net helper; only numeric TCP is dialled or listened on
+// in PID 1. Each child answers within a bound or is killed through its
+// pidfd, and every request handler recovers from a panic: a hostile file
+// costs that request, never the guest.
 //
 // Trust: this code runs where the guest's root is. It decides nothing for the
 // host, holds no descriptor to a host file, and the daemon checks everything

@@ -79,6 +79,7 @@ func (s *spawner) startHelper(role string, stdio []*os.File) (*helper, error) {
 		return nil, fmt.Errorf("executing /proc/self/exe as %s (is something mounted over the guest's /proc?): %w", role, err)
 	}
 	s.waiters[h.pid] = h.exit
+	resetOOMScoreAdj(s.proc, h.pid) // best effort; what it executes keeps it
 	return h, nil
 }
 

@@ -63,7 +63,6 @@ func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 	if err := os.Chdir(workDir(req.Dir)); err != nil {
 		return fmt.Errorf("entering the working directory: %w", err)
 	}
-	resetOOMScoreAdj()
 	if err := p.answer(helperReply{FDs: fds}); err != nil {
 		return err
 	}
@@ -77,12 +76,7 @@ func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 // resolveCommand returns argv and the file to execute: the login shell of
 // root for a login, else argv[0] searched in the request's PATH.
 func resolveCommand(req *protocol.SpawnRequest) ([]string, string, error) {
-	switch req.Subsystem {
-	case "":
-	case "sftp":
-		// The init's own binary, the sealed copy, in its SFTP role.
-		return []string{protocol.SFTPName}, "/proc/self/exe", nil
-	default:
+	if req.Subsystem != "" { // sftp is started directly (directCommand)
 		return nil, "", fmt.Errorf("unknown subsystem %q", req.Subsystem)
 	}
 	if len(req.Argv) == 0 {
@@ -136,19 +130,6 @@ func workDir(dir string) string {
 		}
 	}
 	return "/"
-}
-
-// resetOOMScoreAdj gives this process the default oom_score_adj, 0, instead
-// of the init's; best effort, and without blocking whatever the guest's
-// root mounted on /proc.
-// Equivalent to: echo 0 > /proc/self/oom_score_adj
-func resetOOMScoreAdj() {
-	fd, err := unix.Open("/proc/self/oom_score_adj", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	unix.Write(fd, []byte("0"))
-	unix.Close(fd)
 }
 
 // takeTerminal opens a terminal of the guest's own devpts with the client's

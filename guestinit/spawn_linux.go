@@ -22,6 +22,7 @@ type spawner struct {
 	waiters map[int]chan protocol.ExitStatus
 	sigchld chan os.Signal
 	forks   chan forkJob // to the fork thread
+	proc    int          // the init's own /proc (openProc)
 	log     *slog.Logger
 }
 
@@ -42,7 +43,11 @@ type forkResult struct {
 // newSpawner makes a spawner. It listens for SIGCHLD from the start, so no
 // child can end unnoticed before reap runs.
 func newSpawner(log *slog.Logger) (*spawner, error) {
-	s := &spawner{waiters: make(map[int]chan protocol.ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob), log: log}
+	proc, err := openProc()
+	if err != nil {
+		return nil, err
+	}
+	s := &spawner{waiters: make(map[int]chan protocol.ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob), proc: proc, log: log}
 	signal.Notify(s.sigchld, unix.SIGCHLD)
 	ready := make(chan error)
 	go s.forkThread(ready)
@@ -100,12 +105,54 @@ type spawned struct {
 	exit  chan protocol.ExitStatus
 }
 
-// spawn starts req. PID 1 makes the pipes, if any, and starts an incubator
+// spawn starts req and returns the daemon's ends of its terminal or pipes.
+// A command given by its absolute path, without a terminal (what ssh HOST
+// CMD and scp ask for) or the SFTP subsystem is started by PID 1 itself:
+// nothing of the guest's files is read for it. Anything else (a login
+// shell, a terminal, a PATH lookup) goes through an incubator.
+func (s *spawner) spawn(req *protocol.SpawnRequest) (*spawned, error) {
+	if path, argv, ok := directCommand(req); ok {
+		return s.spawnDirect(req, path, argv)
+	}
+	return s.spawnIncubated(req)
+}
+
+// spawnDirect starts path with pipes, from the fork thread, in the first
+// of the working directories (workDirs) the kernel can enter.
+func (s *spawner) spawnDirect(req *protocol.SpawnRequest, path string, argv []string) (*spawned, error) {
+	ours, theirs, err := processPipes(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFiles(theirs)
+	attr := &syscall.ProcAttr{
+		Env:   req.Env,
+		Files: []uintptr{theirs[0].Fd(), theirs[1].Fd(), theirs[2].Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pid := -1
+	for _, dir := range workDirs(req.Dir) {
+		attr.Dir = dir
+		if pid, err = s.forkExec(path, argv, attr); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		closeFiles(ours)
+		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
+	}
+	resetOOMScoreAdj(s.proc, pid) // best effort: the process may have ended
+	exit := make(chan protocol.ExitStatus, 1)
+	s.waiters[pid] = exit
+	return &spawned{pid: pid, files: ours, exit: exit}, nil
+}
+
+// spawnIncubated makes the pipes, if any, and starts an incubator
 // (RunIncubator), which does what touches the guest's files: it finds the
 // command, opens the terminal, and executes the command, keeping its pid.
-// The daemon's ends of the process's terminal or pipes are returned; the
-// child's ends are closed here.
-func (s *spawner) spawn(req *protocol.SpawnRequest) (*spawned, error) {
+func (s *spawner) spawnIncubated(req *protocol.SpawnRequest) (*spawned, error) {
 	ours, theirs, err := processPipes(req.TTY)
 	if err != nil {
 		return nil, err
