@@ -141,6 +141,9 @@ func (s *spawner) spawnDirect(req *protocol.SpawnRequest, path string, argv []st
 	}
 	if err != nil {
 		closeFiles(ours)
+		if path == "/proc/self/exe" {
+			return nil, fmt.Errorf("starting %s (is something mounted over the guest's /proc?): %w", argv[0], err)
+		}
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
 	resetOOMScoreAdj(s.proc, pid) // best effort: the process may have ended
