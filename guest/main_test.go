@@ -16,6 +16,10 @@ func TestMain(m *testing.M) {
 		guestinit.RunInit()
 	case protocol.SFTPName:
 		guestinit.RunSFTP()
+	case protocol.IncubatorName:
+		guestinit.RunIncubator()
+	case protocol.NetHelperName:
+		guestinit.RunNetHelper()
 	}
 	os.Exit(m.Run())
 }

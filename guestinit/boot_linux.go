@@ -2,7 +2,6 @@ package guestinit
 
 import (
 	"log/slog"
-	"os"
 	"vmhost/protocol"
 )
 
@@ -10,7 +9,8 @@ import (
 // would: the start scripts of runlevel 2 (how Debian packages such as nginx
 // or ssh enable their services without systemd), then /etc/rc.local. Its
 // output goes to /var/log/vmhost-boot.log in the guest.
-const bootScript = `exec >>/var/log/vmhost-boot.log 2>&1
+const bootScript = `mkdir -p /var/log
+exec >>/var/log/vmhost-boot.log 2>&1
 echo "boot: $(date)"
 for s in /etc/rc2.d/S*; do
 	[ -x "$s" ] && "$s" start
@@ -19,12 +19,10 @@ done
 exit 0
 `
 
-// boot runs bootScript in the background, when the guest has a shell.
+// boot runs bootScript in the background, when the guest has a shell: the
+// incubator finds out.
 func boot(sp *spawner, log *slog.Logger) {
-	if !isExecutable("/bin/sh") {
-		return
-	}
-	os.MkdirAll("/var/log", 0o755)
+	defer handlePanic(log, "starting the boot scripts", nil)
 	req := &protocol.SpawnRequest{
 		Argv: []string{"/bin/sh", "-c", bootScript},
 		Env:  []string{"PATH=" + protocol.DefaultPath, "HOME=/root", "LANG=C.UTF-8"},

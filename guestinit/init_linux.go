@@ -123,16 +123,17 @@ func serveInit(log *slog.Logger, grace time.Duration) int {
 	// The daemon reads the init's log through a pipe it may close when it
 	// restarts: a write then fails with EPIPE instead of killing the init.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
-	sp, err := newSpawner()
+	sp, err := newSpawner(log)
 	if err != nil {
 		log.Error("guest init: no spawner", "err", err)
 		return 1
 	}
-	go sp.reap()
-	go serveControl(ln, sp, log)
-	boot(sp, log)
+	// Asked to stop while the boot scripts start, the init stops in order.
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGPWR, unix.SIGUSR1, unix.SIGUSR2)
+	go sp.reap()
+	go serveControl(ln, sp, log)
+	go boot(sp, log)
 	sig := <-stop
 	log.Info("guest init: stopping", "signal", sig)
 	stopAll(grace)
@@ -152,18 +153,14 @@ func stopAll(grace time.Duration) {
 	}
 }
 
-// hasChildren says whether PID 1 has any process left in its namespace.
+// hasChildren says whether PID 1 has any process left in its namespace:
+// every process whose parent ended is PID 1's child, so the namespace is
+// empty when PID 1 has no child. It asks the kernel, not the guest's /proc.
+// Equivalent to: waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT) != ECHILD
 func hasChildren() bool {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if e.Name() != "1" && e.Name()[0] >= '0' && e.Name()[0] <= '9' && e.Name() != "self" {
-			return true
-		}
-	}
-	return false
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err != unix.ECHILD
 }
 
 // fileListener turns an inherited listening socket into a listener.

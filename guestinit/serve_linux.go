@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"syscall"
 	"time"
 	"vmhost/protocol"
@@ -27,15 +26,24 @@ func serveControl(ln *net.UnixListener, sp *spawner, log *slog.Logger) {
 	}
 }
 
+// handler serves one request on its connection.
+type handler func(c *net.UnixConn, req *protocol.Request, sp *spawner, log *slog.Logger)
+
+// handlers are the requests the init serves, by operation.
+var handlers = map[string]handler{
+	protocol.OpSpawn:  serveSpawn,
+	protocol.OpDial:   serveDial,
+	protocol.OpListen: serveListen,
+}
+
 // serveConn answers one connection: a spawn followed by signals until the
-// process ends, a dial or a listen.
+// process ends, a dial or a listen. A panic fails the request, with an
+// error for the daemon and the stack in the init's log.
 func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
 	defer c.Close()
-	defer func() {
-		if r := recover(); r != nil {
-			log.Error("guest init: a protocol.Request failed", "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
+	defer handlePanic(log, "serving a request", func(err error) {
+		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
+	})
 	var req protocol.Request
 	fds, err := protocol.RecvMessage(c, &req)
 	protocol.CloseAll(fds)
@@ -43,23 +51,19 @@ func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
 		log.Warn("guest init: bad request", "err", err)
 		return
 	}
-	switch req.Op {
-	case protocol.OpSpawn:
-		serveSpawn(c, &req, sp, log)
-	case protocol.OpDial:
-		serveDial(c, &req)
-	case protocol.OpListen:
-		serveListen(c, &req)
-	default:
+	h, ok := handlers[req.Op]
+	if !ok {
 		protocol.SendMessage(c, protocol.Reply{Error: "unknown operation " + req.Op})
+		return
 	}
+	h(c, &req, sp, log)
 }
 
 // serveSpawn starts the process, hands its files over, then relays signals to
 // it and reports its exit.
 func serveSpawn(c *net.UnixConn, req *protocol.Request, sp *spawner, log *slog.Logger) {
 	if req.Spawn == nil {
-		protocol.SendMessage(c, protocol.Reply{Error: "spawn protocol.Request without a process"})
+		protocol.SendMessage(c, protocol.Reply{Error: "spawn request without a process"})
 		return
 	}
 	p, err := sp.spawn(req.Spawn)
@@ -73,14 +77,15 @@ func serveSpawn(c *net.UnixConn, req *protocol.Request, sp *spawner, log *slog.L
 		log.Warn("guest init: handing over a process", "pid", p.pid, "err", err)
 		return
 	}
-	go relaySignals(c, p.pid)
+	go relaySignals(c, p.pid, log)
 	st := <-p.exit
 	protocol.SendMessage(c, protocol.Reply{Exit: &st})
 }
 
 // relaySignals sends the signals the daemon asks for to pid, until the
 // connection closes.
-func relaySignals(c *net.UnixConn, pid int) {
+func relaySignals(c *net.UnixConn, pid int, log *slog.Logger) {
+	defer handlePanic(log, "relaying signals", nil)
 	for {
 		var req protocol.Request
 		fds, err := protocol.RecvMessage(c, &req)

@@ -1,24 +1,18 @@
 package guestinit
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
-	"vmhost/inroot"
 	"vmhost/protocol"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
 	"vmhost/syscallfilter"
-	"vmhost/ttymodes"
 )
 
 // spawner starts processes for the init and reaps every child of PID 1:
@@ -28,6 +22,8 @@ type spawner struct {
 	waiters map[int]chan protocol.ExitStatus
 	sigchld chan os.Signal
 	forks   chan forkJob // to the fork thread
+	proc    int          // the init's own /proc (openProc)
+	log     *slog.Logger
 }
 
 // forkJob is one fork and exec for the fork thread.
@@ -46,8 +42,12 @@ type forkResult struct {
 
 // newSpawner makes a spawner. It listens for SIGCHLD from the start, so no
 // child can end unnoticed before reap runs.
-func newSpawner() (*spawner, error) {
-	s := &spawner{waiters: make(map[int]chan protocol.ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob)}
+func newSpawner(log *slog.Logger) (*spawner, error) {
+	proc, err := openProc()
+	if err != nil {
+		return nil, err
+	}
+	s := &spawner{waiters: make(map[int]chan protocol.ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob), proc: proc, log: log}
 	signal.Notify(s.sigchld, unix.SIGCHLD)
 	ready := make(chan error)
 	go s.forkThread(ready)
@@ -77,9 +77,16 @@ func (s *spawner) forkThread(ready chan<- error) {
 	}
 	ready <- nil
 	for job := range s.forks {
-		pid, err := syscall.ForkExec(job.path, job.argv, job.attr)
-		job.done <- forkResult{pid, err}
+		job.done <- s.forkOne(job)
 	}
+}
+
+// forkOne forks and executes job. A panic fails the job and leaves the fork
+// thread serving: were it to end, no guest process could start again.
+func (s *spawner) forkOne(job forkJob) (r forkResult) {
+	defer handlePanic(s.log, "forking "+job.path, func(err error) { r = forkResult{-1, err} })
+	pid, err := syscall.ForkExec(job.path, job.argv, job.attr)
+	return forkResult{pid, err}
 }
 
 // forkExec starts path on the fork thread.
@@ -98,35 +105,86 @@ type spawned struct {
 	exit  chan protocol.ExitStatus
 }
 
-// spawn starts req. The daemon's ends of the process's terminal or pipes are
-// returned; the child's ends are closed here.
+// spawn starts req and returns the daemon's ends of its terminal or pipes.
+// A command given by its absolute path, without a terminal (what ssh HOST
+// CMD and scp ask for) or the SFTP subsystem is started by PID 1 itself:
+// nothing of the guest's files is read for it. Anything else (a login
+// shell, a terminal, a PATH lookup) goes through an incubator.
 func (s *spawner) spawn(req *protocol.SpawnRequest) (*spawned, error) {
-	argv, path, err := resolveCommand(req)
-	if err != nil {
-		return nil, err
+	if path, argv, ok := directCommand(req); ok {
+		return s.spawnDirect(req, path, argv)
 	}
-	ours, theirs, err := processFiles(req.TTY)
+	return s.spawnIncubated(req)
+}
+
+// spawnDirect starts path with pipes, from the fork thread, in the first
+// of the working directories (workDirs) the kernel can enter.
+func (s *spawner) spawnDirect(req *protocol.SpawnRequest, path string, argv []string) (*spawned, error) {
+	ours, theirs, err := processPipes(nil)
 	if err != nil {
 		return nil, err
 	}
 	defer closeFiles(theirs)
 	attr := &syscall.ProcAttr{
-		Dir:   workDir(req.Dir),
 		Env:   req.Env,
-		Files: []uintptr{theirs[0].Fd(), theirs[len(theirs)/2].Fd(), theirs[len(theirs)-1].Fd()},
-		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: req.TTY != nil, Ctty: 0},
+		Files: []uintptr{theirs[0].Fd(), theirs[1].Fd(), theirs[2].Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pid, err := s.forkExec(path, argv, attr)
+	pid := -1
+	for _, dir := range workDirs(req.Dir) {
+		attr.Dir = dir
+		if pid, err = s.forkExec(path, argv, attr); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		closeFiles(ours)
+		if path == "/proc/self/exe" {
+			return nil, fmt.Errorf("starting %s (is something mounted over the guest's /proc?): %w", argv[0], err)
+		}
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
-	resetOOMScoreAdj(pid) // not the init's; best effort: the process may have ended
+	resetOOMScoreAdj(s.proc, pid) // best effort: the process may have ended
 	exit := make(chan protocol.ExitStatus, 1)
 	s.waiters[pid] = exit
 	return &spawned{pid: pid, files: ours, exit: exit}, nil
+}
+
+// spawnIncubated makes the pipes, if any, and starts an incubator
+// (RunIncubator), which does what touches the guest's files: it finds the
+// command, opens the terminal, and executes the command, keeping its pid.
+func (s *spawner) spawnIncubated(req *protocol.SpawnRequest) (*spawned, error) {
+	ours, theirs, err := processPipes(req.TTY)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFiles(theirs)
+	h, err := s.startHelper(protocol.IncubatorName, theirs)
+	if err != nil {
+		closeFiles(ours)
+		return nil, err
+	}
+	defer h.close()
+	nfiles := 0
+	if req.TTY != nil {
+		nfiles = 1
+	}
+	fds, err := h.ask(protocol.Request{Op: protocol.OpSpawn, Spawn: req}, nfiles, spawnTimeout)
+	if err == nil {
+		err = h.executed()
+	}
+	if err != nil {
+		protocol.CloseAll(fds)
+		closeFiles(ours)
+		h.kill()
+		return nil, err
+	}
+	for _, fd := range fds {
+		ours = append(ours, os.NewFile(uintptr(fd), "terminal"))
+	}
+	return &spawned{pid: h.pid, files: ours, exit: h.exit}, nil
 }
 
 // bulkPipeSize is the capacity of a process's stdin and stdout pipes: 1 MiB,
@@ -134,11 +192,12 @@ func (s *spawner) spawn(req *protocol.SpawnRequest) (*spawned, error) {
 // so that a file transfer moves in fewer, larger reads and writes.
 const bulkPipeSize = 1 << 20
 
-// processFiles makes a terminal, or three pipes. ours are the daemon's ends
-// (master; or stdin writer, stdout reader, stderr reader), theirs the child's.
-func processFiles(tty *protocol.TTY) (ours, theirs []*os.File, err error) {
+// processPipes makes three pipes for a process without a terminal: ours are
+// the daemon's ends (stdin writer, stdout reader, stderr reader), theirs the
+// child's. With a terminal it makes nothing: the incubator opens it.
+func processPipes(tty *protocol.TTY) (ours, theirs []*os.File, err error) {
 	if tty != nil {
-		return openTerminal(tty)
+		return nil, nil, nil
 	}
 	for i := 0; i < 3; i++ {
 		r, w, err := os.Pipe()
@@ -159,25 +218,6 @@ func processFiles(tty *protocol.TTY) (ours, theirs []*os.File, err error) {
 	return ours, theirs, nil
 }
 
-// openTerminal opens a terminal of the guest's own devpts, with the client's
-// modes and size.
-func openTerminal(tty *protocol.TTY) (ours, theirs []*os.File, err error) {
-	master, slave, err := pty.Open()
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening a terminal: %w", err)
-	}
-	err = ttymodes.Apply(int(slave.Fd()), tty.Modes)
-	if err == nil && tty.Rows > 0 && tty.Cols > 0 {
-		err = ttymodes.SetSize(int(slave.Fd()), tty.Rows, tty.Cols)
-	}
-	if err != nil {
-		master.Close()
-		slave.Close()
-		return nil, nil, fmt.Errorf("setting up the terminal: %w", err)
-	}
-	return []*os.File{master}, []*os.File{slave}, nil
-}
-
 // reap waits for every child of PID 1 when SIGCHLD comes, and hands exit
 // statuses to whoever waits for them.
 func (s *spawner) reap() {
@@ -186,8 +226,10 @@ func (s *spawner) reap() {
 	}
 }
 
-// reapAll collects every child that has ended.
+// reapAll collects every child that has ended. A panic is logged and
+// reaping goes on at the next SIGCHLD.
 func (s *spawner) reapAll() {
+	defer handlePanic(s.log, "reaping", nil)
 	for {
 		var ws unix.WaitStatus
 		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
@@ -212,107 +254,9 @@ func exitStatus(ws unix.WaitStatus) protocol.ExitStatus {
 	return protocol.ExitStatus{Code: ws.ExitStatus()}
 }
 
-// resolveCommand returns argv and the file to execute: the login shell of
-// root for a login, else argv[0] searched in the protocol.Request's PATH.
-func resolveCommand(req *protocol.SpawnRequest) ([]string, string, error) {
-	switch req.Subsystem {
-	case "":
-	case "sftp":
-		// The init's own binary, the sealed copy, in its SFTP role.
-		return []string{protocol.SFTPName}, "/proc/self/exe", nil
-	default:
-		return nil, "", fmt.Errorf("unknown subsystem %q", req.Subsystem)
-	}
-	if len(req.Argv) == 0 {
-		if !req.Login {
-			return nil, "", errors.New("spawn protocol.Request without a command")
-		}
-		shell := rootShell()
-		return []string{"-" + filepath.Base(shell)}, shell, nil
-	}
-	path, err := lookPath(req.Argv[0], envValue(req.Env, "PATH"))
-	if err != nil {
-		return nil, "", err
-	}
-	return req.Argv, path, nil
-}
-
-// rootShell is root's shell from the guest's /etc/passwd, or /bin/sh when
-// the file is missing, not a regular file or bigger than maxGuestFile: it is
-// read inside the guest's root file system, without blocking.
-func rootShell() string {
-	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return "/bin/sh"
-	}
-	defer unix.Close(root)
-	passwd, err := inroot.ReadFile(root, "/etc/passwd", inroot.SameFS, maxGuestFile)
-	if err != nil {
-		if !errors.Is(err, unix.ENOENT) {
-			slog.Warn("guest init: root's shell is /bin/sh", "err", err)
-		}
-		return "/bin/sh"
-	}
-	for _, line := range strings.Split(string(passwd), "\n") {
-		fields := strings.Split(line, ":")
-		if len(fields) == 7 && fields[2] == "0" && isExecutable(fields[6]) {
-			return fields[6]
-		}
-	}
-	return "/bin/sh"
-}
-
-// lookPath finds name in path, unless it has a slash.
-func lookPath(name, path string) (string, error) {
-	if strings.Contains(name, "/") {
-		return name, nil
-	}
-	if path == "" {
-		path = protocol.DefaultPath
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if p := filepath.Join(dir, name); isExecutable(p) {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: command not found", name)
-}
-
-// isExecutable says whether path is an executable regular file.
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
-
-// envValue returns the value of key in env.
-func envValue(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-// workDir is dir if it exists, else root's home, else /.
-func workDir(dir string) string {
-	for _, d := range []string{dir, "/root", "/"} {
-		if fi, err := os.Stat(d); d != "" && err == nil && fi.IsDir() {
-			return d
-		}
-	}
-	return "/"
-}
-
 // closeFiles closes every file in fs.
 func closeFiles(fs []*os.File) {
 	for _, f := range fs {
 		f.Close()
 	}
-}
-
-// resetOOMScoreAdj gives a process the init started the default
-// oom_score_adj, 0, instead of the init's.
-func resetOOMScoreAdj(pid int) error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("0"), 0)
 }

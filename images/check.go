@@ -1,17 +1,21 @@
+//go:build linux
+
 package images
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
+	"vmhost/inroot"
+
+	"golang.org/x/sys/unix"
 )
 
-// maxSymlinks is how many symlinks resolveInRoot follows before it gives up,
-// as the kernel does (ELOOP).
-const maxSymlinks = 40
+// inImage is how checkExecutable resolves a path of an image: inside its
+// rootfs as if it were "/", following the image's own symlinks (an absolute
+// one starts again at the rootfs, ".." stops there) and never a magic link.
+const inImage = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
 
 // checkShell returns nil if rootfs has an executable regular file at /bin/sh,
 // following symlinks inside rootfs as the guest would see them.
@@ -22,19 +26,20 @@ func checkShell(rootfs string) error {
 // checkExecutable returns nil if rootfs has an executable regular file at
 // name, following symlinks inside rootfs as the guest would see them.
 func checkExecutable(rootfs, name string) error {
-	p, err := resolveInRoot(rootfs, name)
+	fd, where, err := openInImage(rootfs, name)
 	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		return err
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("checking %s: %w", name, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s resolves to %s, which is not a regular file", name, inRoot(rootfs, p))
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%s resolves to %s, which is a %s, not a regular file", name, where, inroot.FileKind(st.Mode))
 	}
-	if fi.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s resolves to %s, which is not executable", name, inRoot(rootfs, p))
+	if st.Mode&0o111 == 0 {
+		return fmt.Errorf("%s resolves to %s, which is not executable", name, where)
 	}
 	return nil
 }
@@ -43,53 +48,40 @@ func checkExecutable(rootfs, name string) error {
 // symlink as if root were "/": an absolute target starts again at root and
 // ".." stops at root, so the result never leaves root.
 func resolveInRoot(root, name string) (string, error) {
-	cur := "/"
-	pending := splitPath(name)
-	links := 0
-	for len(pending) > 0 {
-		comp := pending[0]
-		pending = pending[1:]
-		switch comp {
-		case ".":
-			continue
-		case "..":
-			cur = path.Dir(cur)
-			continue
-		}
-		next := path.Join(cur, comp)
-		host := filepath.Join(root, next)
-		fi, err := os.Lstat(host)
-		if err != nil {
-			return "", fmt.Errorf("resolving %s: %s: %w", name, next, unwrapPathError(err))
-		}
-		if fi.Mode()&os.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if links++; links > maxSymlinks {
-			return "", fmt.Errorf("resolving %s: too many levels of symbolic links", name)
-		}
-		target, err := os.Readlink(host)
-		if err != nil {
-			return "", fmt.Errorf("resolving %s: %w", name, err)
-		}
-		if path.IsAbs(target) {
-			cur = "/"
-		}
-		pending = append(splitPath(target), pending...)
+	fd, where, err := openInImage(root, name)
+	if err != nil {
+		return "", err
 	}
-	return filepath.Join(root, cur), nil
+	unix.Close(fd)
+	return filepath.Join(root, where), nil
 }
 
-// splitPath splits a slash-separated path into its non-empty components.
-func splitPath(p string) []string {
-	var out []string
-	for _, c := range strings.Split(p, "/") {
-		if c != "" {
-			out = append(out, c)
-		}
+// openInImage opens name inside rootfs as an O_PATH descriptor, resolved by
+// the kernel as inImage says, and returns it with the path it resolved to
+// as the guest sees it. Nothing is read, so a FIFO or a device does not
+// block.
+// Equivalent to: openat2(ROOTFS, NAME, {O_PATH, RESOLVE_IN_ROOT|
+// RESOLVE_NO_MAGICLINKS}).
+func openInImage(rootfs, name string) (int, string, error) {
+	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", fmt.Errorf("opening the rootfs: %w", err)
 	}
-	return out
+	defer unix.Close(root)
+	fd, err := inroot.Open(root, name, unix.O_PATH, inImage)
+	if err != nil {
+		return -1, "", fmt.Errorf("resolving %s: %w", name, unwrapPathError(err))
+	}
+	return fd, inRoot(fdPath(root), fdPath(fd)), nil
+}
+
+// fdPath is the host path the kernel holds for fd.
+func fdPath(fd int) string {
+	p, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+	if err != nil {
+		return "?"
+	}
+	return p
 }
 
 // inRoot turns a host path under root back into the path the guest sees.
@@ -104,8 +96,8 @@ func inRoot(root, host string) string {
 	return "/" + filepath.ToSlash(rel)
 }
 
-// unwrapPathError drops the host path from an *os.PathError, so that messages
-// name paths as the guest sees them.
+// unwrapPathError drops the path from an *os.PathError, so that messages
+// name paths as the guest sees them, once.
 func unwrapPathError(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {

@@ -8,10 +8,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os/exec"
-	"strings"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // compression is one compressed format a tarball can come in, told by the
@@ -64,64 +63,26 @@ func openZstd(_ context.Context, r io.Reader) (io.ReadCloser, error) {
 	return d.IOReadCloser(), nil
 }
 
-// openXz decompresses with the host's xz, through a pipe. Equivalent to:
-// `xz -dc`.
-func openXz(ctx context.Context, r io.Reader) (io.ReadCloser, error) {
-	path, err := exec.LookPath("xz")
+// openXz decompresses xz in the daemon itself, multi-stream and with
+// padding as `xz -dc` reads it, so that no xz program needs to be installed
+// and no child process outlives a cancelled build.
+func openXz(_ context.Context, r io.Reader) (io.ReadCloser, error) {
+	xr, err := xz.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("the xz program is missing: install xz-utils (apt-get install xz-utils)")
-	}
-	c := &cmdReader{cmd: exec.CommandContext(ctx, path, "-dc")}
-	c.cmd.Stdin = r
-	c.cmd.Stderr = &c.stderr
-	if c.out, err = c.cmd.StdoutPipe(); err != nil {
 		return nil, err
 	}
-	if err := c.cmd.Start(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return io.NopCloser(xzErrors{xr}), nil
 }
 
-// cmdReader reads the output of a running filter program. Its end of file
-// comes with the program's error, if it failed.
-type cmdReader struct {
-	cmd    *exec.Cmd
-	out    io.ReadCloser
-	stderr bytes.Buffer
-	done   bool
-	err    error
-}
+// xzErrors says "decompressing xz" in front of every error but the end of
+// the stream, so that a corrupt stream is told from a corrupt tarball.
+type xzErrors struct{ r io.Reader }
 
-// Read reads the program's output. At its end, it waits for the program and
-// returns its failure instead of io.EOF.
-func (c *cmdReader) Read(p []byte) (int, error) {
-	n, err := c.out.Read(p)
-	if err == io.EOF {
-		if werr := c.wait(); werr != nil {
-			return n, werr
-		}
+// Read reads from the xz reader.
+func (x xzErrors) Read(p []byte) (int, error) {
+	n, err := x.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("decompressing xz: %w", err)
 	}
 	return n, err
-}
-
-// Close stops the program if it still runs.
-func (c *cmdReader) Close() error {
-	if !c.done {
-		c.cmd.Process.Kill()
-		c.wait()
-	}
-	return nil
-}
-
-func (c *cmdReader) wait() error {
-	if c.done {
-		return c.err
-	}
-	c.done = true
-	if err := c.cmd.Wait(); err != nil {
-		msg := strings.TrimSpace(c.stderr.String())
-		c.err = fmt.Errorf("%s: %v: %s", c.cmd.Args[0], err, msg)
-	}
-	return c.err
 }

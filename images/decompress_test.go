@@ -1,3 +1,5 @@
+//go:build linux
+
 package images
 
 import (
@@ -53,6 +55,16 @@ func filtered(t *testing.T, data []byte, prog string, args ...string) []byte {
 	return out
 }
 
+// xzTwoStreams compresses the two halves of data as two xz streams one
+// after the other, with stream padding between them, as `xz -dc` reads them
+// (and pixz or pxz write them).
+func xzTwoStreams(t *testing.T, data []byte) []byte {
+	half := len(data) / 2
+	out := filtered(t, data[:half], "xz", "-c")
+	out = append(out, 0, 0, 0, 0)
+	return append(out, filtered(t, data[half:], "xz", "-c")...)
+}
+
 func TestTarballCompressions(t *testing.T) {
 	tests := []struct {
 		format   string
@@ -62,6 +74,8 @@ func TestTarballCompressions(t *testing.T) {
 		{"gzip", gzipped},
 		{"zstd", zstded},
 		{"xz", func(t *testing.T, d []byte) []byte { return filtered(t, d, "xz", "-c") }},
+		{"xz", xzTwoStreams},
+		{"xz", func(t *testing.T, d []byte) []byte { return filtered(t, d, "xz", "-c", "-9", "--check=sha256") }},
 		{"bzip2", func(t *testing.T, d []byte) []byte { return filtered(t, d, "bzip2", "-c") }},
 	}
 	for _, tt := range tests {
@@ -94,7 +108,9 @@ func TestTarballCorrupt(t *testing.T) {
 		{"truncated tar", func(*testing.T) []byte { return plain[:1100] }, "the tarball is truncated or corrupt"},
 		{"truncated gzip", func(*testing.T) []byte { return gz[:len(gz)/2] }, "unexpected EOF"},
 		{"bad gzip header", func(*testing.T) []byte { return []byte("\x1f\x8bxxxxxxxxxxxxxxxx") }, "opening it as gzip"},
-		{"truncated xz", func(t *testing.T) []byte { x := filtered(t, plain, "xz", "-c"); return x[:len(x)/2] }, "xz"},
+		{"truncated xz", func(t *testing.T) []byte { x := filtered(t, plain, "xz", "-c"); return x[:len(x)/2] }, "decompressing xz: unexpected EOF"},
+		{"corrupt xz", func(t *testing.T) []byte { x := filtered(t, plain, "xz", "-c"); x[len(x)/2] ^= 0xff; return x }, "decompressing xz: "},
+		{"bad xz header", func(*testing.T) []byte { return []byte("\xfd7zXZ\x00xxxxxxxxxxxxxxxxxxxx") }, "opening it as xz"},
 		{"truncated zstd", func(t *testing.T) []byte { z := zstded(t, plain); return z[:len(z)/2] }, "unexpected EOF"},
 	}
 	for _, tt := range tests {

@@ -1,10 +1,6 @@
 package images
 
-import (
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "os"
 
 // writeFile creates name with data and mode, whatever the umask. The store
 // syncs the whole build at its end (see syncFS).
@@ -34,18 +30,6 @@ func mkdirRoot(path string, perm os.FileMode) error {
 		return err
 	}
 	return chownRoot(path)
-}
-
-// syncFS flushes the filesystem holding path to disk, so that a build is on
-// disk before it is renamed into place: one flush for the whole tree rather
-// than one per file. Equivalent to: `sync -f PATH`.
-func syncFS(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return unix.Syncfs(int(f.Fd()))
 }
 
 // syncDir flushes the entries of directory dir to disk.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"vmhost/config"
 )
@@ -180,6 +181,9 @@ func TestEnsureRefusesImageWithoutShell(t *testing.T) {
 		{"absolute link to host", func(r string) error { return mklink(r, "bin/sh", "/usr/bin/dash") }, noShell},
 		{"escaping link", func(r string) error { return mklink(r, "bin/sh", "../../../../../../bin/sh") }, noShell},
 		{"loop", func(r string) error { return mklink(r, "bin/sh", "sh") }, noShell},
+		{"fifo", func(r string) error {
+			return errors.Join(os.MkdirAll(filepath.Join(r, "bin"), 0o755), unix.Mkfifo(filepath.Join(r, "bin/sh"), 0o755))
+		}, noShell},
 		{"absolute link inside", func(r string) error {
 			return errors.Join(mkfile(r, "usr/bin/dash", 0o755), mklink(r, "bin/sh", "/usr/bin/dash"))
 		}, ""},
@@ -306,8 +310,15 @@ func TestCheckName(t *testing.T) {
 }
 
 func TestResolveInRoot(t *testing.T) {
-	root := t.TempDir()
+	// root sits beside a directory of the host with an executable sh that
+	// a link leading out of root would reach.
+	root := filepath.Join(t.TempDir(), "rootfs")
+	outside := filepath.Join(filepath.Dir(root), "outside")
 	err := errors.Join(
+		mkfile(outside, "sh", 0o755),
+		mklink(root, "escape/rel", "../../outside/sh"),
+		mklink(root, "escape/abs", outside+"/sh"),
+		mklink(root, "escape/dir", "../.."),
 		mkfile(root, "usr/bin/busybox", 0o755),
 		mklink(root, "bin", "usr/bin"),
 		mklink(root, "usr/bin/sh", "busybox"),
@@ -331,8 +342,14 @@ func TestResolveInRoot(t *testing.T) {
 		{"/usr/bin/", "/usr/bin", ""},
 		{"/", "/", ""},
 		{"/bin/loop", "", "too many levels of symbolic links"},
-		{"/bin/dangling", "", "/nowhere: no such file or directory"},
-		{"/bin/sh/x", "", "/usr/bin/busybox/x: not a directory"},
+		{"/bin/dangling", "", "resolving /bin/dangling: no such file or directory"},
+		{"/bin/sh/x", "", "resolving /bin/sh/x: not a directory"},
+		// Links that would lead out of root stay inside it.
+		{"/escape/rel", "", "resolving /escape/rel: no such file or directory"},
+		{"/escape/abs", "", "resolving /escape/abs: no such file or directory"},
+		{"/escape/dir/outside/sh", "", "resolving /escape/dir/outside/sh: no such file or directory"},
+		{"/escape/dir/usr/bin/busybox", "/usr/bin/busybox", ""},
+		{"/escape/dir", "/", ""},
 	}
 	for _, tt := range tests {
 		got, err := resolveInRoot(root, tt.name)

@@ -10,7 +10,7 @@ import (
 
 // Tarball builds an image from a root filesystem tarball, such as the output
 // of `docker export` or the rootfs.tar.xz of an LXC image: uncompressed, or
-// compressed with gzip, xz (with the host's xz), zstd or bzip2, told apart
+// compressed with gzip, xz, zstd or bzip2 (all read in Go), told apart
 // by their first bytes.
 //
 // Entries keep their numeric owners (which must be below 65536: guests see

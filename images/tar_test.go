@@ -1,3 +1,5 @@
+//go:build linux
+
 package images
 
 import (
@@ -132,10 +134,6 @@ func lstat(t *testing.T, p string) *syscall.Stat_t {
 		t.Fatal(err)
 	}
 	return fi.Sys().(*syscall.Stat_t)
-}
-
-func linkCount(t *testing.T, p string) uint64 {
-	return uint64(lstat(t, p).Nlink)
 }
 
 // getxattr returns the extended attribute name of path, "" if it has none.

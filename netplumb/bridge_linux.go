@@ -1,7 +1,6 @@
 package netplumb
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -71,14 +70,6 @@ func addBridge(h *netlink.Handle, name string) (netlink.Link, error) {
 		return nil, fmt.Errorf("looking for bridge %s: %w", name, err)
 	}
 	return l, markBridge(h, l)
-}
-
-// bridgeMAC returns a locally administered unicast MAC address for name.
-func bridgeMAC(name string) net.HardwareAddr {
-	sum := sha256.Sum256([]byte("vmhost bridge " + name))
-	mac := net.HardwareAddr(sum[:6])
-	mac[0] = mac[0]&^1 | 2
-	return mac
 }
 
 // setBridgeAddr gives the bridge the gateway address with the subnet's prefix

@@ -149,10 +149,6 @@ func (nfTables) Teardown(table string) error {
 // portChain names the chain of a port.
 func portChain(port string) string { return "port-" + port }
 
-// errUnsupported is what nf_tables answers for a family or an expression the
-// kernel lacks.
-var errUnsupported error = unix.EOPNOTSUPP
-
 // isNoEntry reports whether err says that what was looked up does not exist.
 func isNoEntry(err error) bool { return errors.Is(err, unix.ENOENT) }
 

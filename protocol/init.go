@@ -20,6 +20,19 @@ const (
 	SFTPLoginEnv         = "VMHOST_LOGIN"
 )
 
+// IncubatorName is the argv[0] under which the init starts its own binary
+// to become a process of the guest (guestinit.RunIncubator): the child
+// reads the guest's files (root's login shell, PATH), opens its terminal and
+// then executes the command, so that PID 1 itself touches nothing the
+// guest's root controls.
+const IncubatorName = "vmhost-incubator"
+
+// NetHelperName is the argv[0] under which the init starts its own binary
+// to dial or listen where the guest's files are involved: a unix socket's
+// path, or a host name looked up in the guest's /etc/hosts
+// (guestinit.RunNetHelper). It hands the socket to the init and exits.
+const NetHelperName = "vmhost-nethelper"
+
 // The descriptors a guest's init is started with, after stdin, stdout and stderr.
 const (
 	InitSyncFD    = 3 // SOCK_SEQPACKET to the daemon: config and root in, "ready" out

@@ -36,6 +36,10 @@ func main() {
 		guestinit.RunInit()
 	case protocol.SFTPName:
 		guestinit.RunSFTP()
+	case protocol.IncubatorName:
+		guestinit.RunIncubator()
+	case protocol.NetHelperName:
+		guestinit.RunNetHelper()
 	}
 	os.Exit(run(os.Args[1:]))
 }
