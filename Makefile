@@ -59,8 +59,8 @@ DEBOOTSTRAP_CACHE := /var/cache/vmhost-debootstrap
 # PURE_PACKAGES build and vet on any system: their Linux-only code sits in
 # *_linux.go files or behind build tags, so that their logic (config,
 # naming, IPAM, protocol, rules) is tested anywhere. vet keeps it so.
-PURE_PACKAGES := ./atomicfile ./config ./disks ./fdbudget ./guestinit ./images \
-	./inroot/... ./limits ./netplumb ./protocol ./syscallfilter/... ./ttymodes
+PURE_PACKAGES := ./atomicfile ./authkeys ./config ./crashpoint ./disks ./fdbudget ./guestinit ./images \
+	./inroot/... ./limits ./netplumb ./poll ./protocol ./sftpserve ./syscallfilter/... ./ttymodes
 
 vet:
 	go vet ./...

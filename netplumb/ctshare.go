@@ -100,7 +100,7 @@ type connShares struct {
 func newConnShares(cfg Config) *connShares {
 	s := cfg.ConnShares
 	if s == nil {
-		s = nfConnShares{}
+		s = defaultConnShares()
 	}
 	share := connShare{Bridge: cfg.Bridge, Max: cfg.Bounds.withDefaults().Conntrack}
 	return &connShares{s: s, table: connShareTable(cfg.Bridge), share: share}

@@ -20,6 +20,9 @@ var connShareHooknum = map[string]*nftables.ChainHook{
 	"input":   nftables.ChainHookInput,
 }
 
+// defaultConnShares returns the real [ConnShares].
+func defaultConnShares() ConnShares { return nfConnShares{} }
+
 // nfConnShares is the real [ConnShares]: nf_tables over netlink, in the
 // network namespace of the daemon.
 type nfConnShares struct{}

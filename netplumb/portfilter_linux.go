@@ -1,7 +1,6 @@
 package netplumb
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -148,9 +147,6 @@ func (nfTables) Teardown(table string) error {
 
 // portChain names the chain of a port.
 func portChain(port string) string { return "port-" + port }
-
-// isNoEntry reports whether err says that what was looked up does not exist.
-func isNoEntry(err error) bool { return errors.Is(err, unix.ENOENT) }
 
 // ifname is name as the kernel compares interface names: IFNAMSIZ bytes,
 // padded with zeros.
