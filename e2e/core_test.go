@@ -127,6 +127,9 @@ func TestPTYShell(t *testing.T) {
 	if got := term.run("stty size"); got != "24 80" {
 		t.Errorf("stty size = %q, want 24 80", got)
 	}
+	if got := term.run(`[ "$SSH_TTY" = "$(tty)" ] && echo "$SSH_TTY"`); !strings.HasPrefix(got, "/dev/pts/") {
+		t.Errorf("SSH_TTY = %q, want the session's terminal, as sshd sets it", got)
+	}
 	checkShellHostUID(t, d, term)
 
 	// The new size reaches the guest as a window-change request, which may

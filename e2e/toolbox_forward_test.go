@@ -161,6 +161,9 @@ func testUnixForward(t *testing.T, d *daemon, key string) {
 		out, _, _ := d.ssh(t, "alice", get)
 		return strings.Contains(out, "hello-host-over-unix")
 	})
+	if mode := d.mustSSH(t, "alice", "stat -c %a /tmp/r.sock"); mode != "600\n" {
+		t.Errorf("the socket ssh -R made has mode %q, want 600 (sshd's StreamLocalBindMask 0177)", mode)
+	}
 	b.cmd.Process.Signal(os.Interrupt)
 	waitFor(t, forwardWait, "/tmp/r.sock to be removed after ssh -R ended", func() bool {
 		_, _, code := d.ssh(t, "alice", "test -e /tmp/r.sock")

@@ -48,13 +48,15 @@ func RunIncubator() {
 // written.
 func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 	var fds []int
+	env := req.Env
 	if req.TTY != nil {
-		master, err := takeTerminal(req.TTY)
+		master, name, err := takeTerminal(req.TTY)
 		if err != nil {
 			return err
 		}
 		defer master.Close()
 		fds = append(fds, int(master.Fd()))
+		env = append(env, "SSH_TTY="+name) // as sshd sets it
 	}
 	argv, path, err := resolveCommand(req)
 	if err != nil {
@@ -69,7 +71,7 @@ func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 	if err := p.waitTaken(); err != nil {
 		return err
 	}
-	err = syscall.Exec(path, argv, req.Env)
+	err = syscall.Exec(path, argv, env)
 	return fmt.Errorf("starting %s: %w", argv[0], err)
 }
 
@@ -134,12 +136,13 @@ func workDir(dir string) string {
 
 // takeTerminal opens a terminal of the guest's own devpts with the client's
 // modes and size, and makes it this process's controlling terminal, stdin,
-// stdout and stderr. It returns the master, for the daemon.
+// stdout and stderr. It returns the master, for the daemon, and the
+// terminal's name.
 // Equivalent to: exec 0<>/dev/pts/N 1>&0 2>&0 (as a controlling terminal)
-func takeTerminal(tty *protocol.TTY) (*os.File, error) {
+func takeTerminal(tty *protocol.TTY) (*os.File, string, error) {
 	master, slave, err := pty.Open()
 	if err != nil {
-		return nil, fmt.Errorf("opening a terminal: %w", err)
+		return nil, "", fmt.Errorf("opening a terminal: %w", err)
 	}
 	defer slave.Close()
 	fd := int(slave.Fd()) // blocking again, as a terminal is read
@@ -155,7 +158,7 @@ func takeTerminal(tty *protocol.TTY) (*os.File, error) {
 	}
 	if err != nil {
 		master.Close()
-		return nil, fmt.Errorf("setting up the terminal: %w", err)
+		return nil, "", fmt.Errorf("setting up the terminal: %w", err)
 	}
-	return master, nil
+	return master, slave.Name(), nil
 }

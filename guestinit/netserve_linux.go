@@ -89,6 +89,10 @@ func listenSocket(req *protocol.Request) (syscall.Conn, error) {
 		if err := os.MkdirAll(filepath.Dir(req.Address), 0o700); err != nil {
 			return nil, err
 		}
+		// Only the guest's root may connect, as sshd's StreamLocalBindMask
+		// 0177 has it. The umask is the process's: this runs in the net
+		// helper, never in PID 1.
+		defer syscall.Umask(syscall.Umask(0o177))
 	}
 	ln, err := net.Listen(req.Network, req.Address)
 	if err != nil {
