@@ -124,7 +124,7 @@ func initCommand(spec startSpec, logw *os.File, sync *os.File, ln *os.File) *exe
 	return &exec.Cmd{
 		Path:       spec.exe.Path(),
 		Args:       []string{protocol.InitName, st.ID()},
-		Env:        []string{"GOMAXPROCS=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
+		Env:        []string{"GOMAXPROCS=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "container=" + protocol.ContainerName},
 		Stdout:     logw,
 		Stderr:     logw,
 		ExtraFiles: []*os.File{sync, ln}, // protocol.InitSyncFD, protocol.InitControlFD

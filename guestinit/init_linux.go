@@ -95,7 +95,24 @@ func setupIdentity(root guestRoot, hostname string) error {
 			root.log.Warn("guest init: "+f.name+" left as it is", "err", err)
 		}
 	}
+	markContainer(root)
 	return nil
+}
+
+// markContainer writes /run/systemd/container, as systemd-nspawn and LXC do,
+// so that systemd-detect-virt and tools that ask it know they run in a
+// container; what is in the way of /run/systemd is moved aside. A failure is
+// a log line: the guest starts.
+// Equivalent to: mkdir -p /run/systemd && echo vmhost >/run/systemd/container
+func markContainer(root guestRoot) {
+	dir, err := root.mkdirAll("/run/systemd", 0o755, false)
+	if err == nil {
+		unix.Close(dir)
+		err = root.replaceFile("/run/systemd/container", []byte(protocol.ContainerName+"\n"), 0o644)
+	}
+	if err != nil {
+		root.log.Warn("guest init: /run/systemd/container not written", "err", err)
+	}
 }
 
 // loopbackUp brings lo up in the guest's network namespace.

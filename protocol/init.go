@@ -33,6 +33,12 @@ const IncubatorName = "vmhost-incubator"
 // (guestinit.RunNetHelper). It hands the socket to the init and exits.
 const NetHelperName = "vmhost-nethelper"
 
+// ContainerName is how a guest says it is a container, the way systemd
+// reads it: container= in PID 1's environment and the content of
+// /run/systemd/container (systemd-detect-virt -c then says
+// "container-other", and tools that adapt to containers do).
+const ContainerName = "vmhost"
+
 // The descriptors a guest's init is started with, after stdin, stdout and stderr.
 const (
 	InitSyncFD    = 3 // SOCK_SEQPACKET to the daemon: config and root in, "ready" out
