@@ -49,7 +49,8 @@ func TestGuestInside(t *testing.T) {
 		{"cat /proc/1/comm", "vmhost-init\n"},
 		{"hostname", "alice\n"},
 		{"id -u", "0\n"},
-		{"cat /run/systemd/container", "vmhost\n"}, // systemd-detect-virt -c: container-other
+		{"cat /run/systemd/container", "vmhost\n"},                        // systemd-detect-virt -c: container-other
+		{"echo ~alice; cd ~alice && pwd; whoami", "/root\n/root\nroot\n"}, // the login name is root's alias
 		{"ls -d /proc/self /sys/class /dev/null /dev/pts/ptmx /dev/shm /tmp >/dev/null && echo ok", "ok\n"},
 	}
 	for _, tt := range tests {

@@ -153,7 +153,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 	}
 	defer unix.Close(root)
 	spec.trace.mark("root")
-	cfg := protocol.InitConfig{ID: spec.state.ID(), Hostname: spec.state.Name, RootDir: filepath.Join(spec.runDir, "rootfs"),
+	cfg := protocol.InitConfig{ID: spec.state.ID(), Hostname: spec.state.Name, Owner: spec.state.Owner, RootDir: filepath.Join(spec.runDir, "rootfs"),
 		ResolvConf: string(spec.resolvConf), StopGrace: initStopGrace(spec.stopGrace)}
 	if err := protocol.SendMessage(sync, cfg, root); err != nil {
 		return err

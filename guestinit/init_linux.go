@@ -62,7 +62,7 @@ func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, erro
 		return nil, err
 	}
 	root := guestRoot{fd: fds[0], log: log, now: time.Now}
-	if err := setupIdentity(root, cfg.Hostname); err != nil {
+	if err := setupIdentity(root, cfg.Hostname, cfg.Owner); err != nil {
 		return nil, err
 	}
 	if cfg.ResolvConf != "" {
@@ -77,9 +77,10 @@ func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, erro
 }
 
 // setupIdentity sets the guest's hostname and writes it to /etc/hostname and
-// /etc/hosts, as a VM's installer would; a file it cannot write safely is
-// left as it is, with a log line.
-func setupIdentity(root guestRoot, hostname string) error {
+// /etc/hosts, as a VM's installer would, and gives the owner's name root's
+// home in /etc/passwd; a file it cannot write safely is left as it is, with
+// a log line.
+func setupIdentity(root guestRoot, hostname, owner string) error {
 	if err := unix.Sethostname([]byte(hostname)); err != nil {
 		return fmt.Errorf("setting hostname %q: %w", hostname, err)
 	}
@@ -89,6 +90,7 @@ func setupIdentity(root guestRoot, hostname string) error {
 	}{
 		{"/etc/hostname", func([]byte) []byte { return []byte(hostname + "\n") }},
 		{"/etc/hosts", func(old []byte) []byte { return hostsWithName(old, hostname) }},
+		{"/etc/passwd", func(old []byte) []byte { return passwdWithLogin(old, owner) }},
 	}
 	for _, f := range files {
 		if err := root.updateFile(f.name, f.change); err != nil {

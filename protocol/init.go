@@ -50,6 +50,10 @@ const (
 type InitConfig struct {
 	ID       string `json:"id"`
 	Hostname string `json:"hostname"`
+	// Owner is the user the guest belongs to, who logs in to it as root:
+	// the init gives that name root's home in /etc/passwd, as on a VM where
+	// that user has root.
+	Owner string `json:"owner,omitempty"`
 	// RootDir is an empty directory, outside the guest, where the init mounts
 	// the guest's root in its own mount namespace before pivoting into it.
 	RootDir string `json:"root_dir"`
