@@ -7,9 +7,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"vmhost/admin"
+
+	"golang.org/x/term"
 )
 
 // guestExec runs `vmhostd guest exec NAME [-t] -- CMD ARGS`.
@@ -63,11 +63,11 @@ func runExec(cl *admin.Client, id string, req admin.ExecRequest) (admin.ExitStat
 
 // windowSize returns the size of the terminal on stdout, if it is one.
 func windowSize() (rows, cols uint16, ok bool) {
-	ws, err := unix.IoctlGetWinsize(int(os.Stdout.Fd()), unix.TIOCGWINSZ)
-	if err != nil {
+	w, h, err := term.GetSize(int(os.Stdout.Fd()))
+	if err != nil || w <= 0 || h <= 0 || w > 0xffff || h > 0xffff {
 		return 0, 0, false
 	}
-	return ws.Row, ws.Col, true
+	return uint16(h), uint16(w), true
 }
 
 // followWindow sends the terminal's size at every SIGWINCH until ctx ends.
@@ -97,19 +97,9 @@ func followWindow(ctx context.Context) <-chan [2]uint16 {
 // makeRaw puts the terminal fd in raw mode, as cfmakeraw(3) does, and
 // returns what restores it.
 func makeRaw(fd int) (func(), error) {
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	old, err := term.MakeRaw(fd)
 	if err != nil {
-		return nil, fmt.Errorf("reading the terminal's mode: %w", err)
-	}
-	raw := *old
-	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	raw.Oflag &^= unix.OPOST
-	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	raw.Cflag &^= unix.CSIZE | unix.PARENB
-	raw.Cflag |= unix.CS8
-	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
 		return nil, fmt.Errorf("making the terminal raw: %w", err)
 	}
-	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, old) }, nil
+	return func() { term.Restore(fd, old) }, nil
 }
