@@ -184,3 +184,32 @@ func checkShellHostUID(t *testing.T, d *daemon, term *terminal) {
 		t.Errorf("guest root is host uid 0")
 	}
 }
+
+// TestExecRootShell checks that `ssh host CMD` runs CMD with root's login
+// shell from the guest's /etc/passwd, as sshd runs it with the user's, and
+// sets SHELL to it, after a start (the init reads it at setup) as after an
+// interactive login.
+func TestExecRootShell(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	if got := d.mustSSH(t, "alice", "echo $SHELL"); got != "/bin/sh\n" {
+		t.Errorf("SHELL = %q, want root's shell /bin/sh", got)
+	}
+	d.mustSSH(t, "alice", `printf '#!/bin/sh\necho via-shell\nexec /bin/sh "$@"\n' > /bin/vmtest-shell && chmod 755 /bin/vmtest-shell && `+
+		`sed -i 's#^root:\(.*\):[^:]*$#root:\1:/bin/vmtest-shell#' /etc/passwd && grep ^root: /etc/passwd`)
+	d.mustAdmin(t, "guest", "restart", "alice")
+	for i := range 2 {
+		if got := d.mustSSH(t, "alice", "echo $SHELL"); got != "via-shell\n/bin/vmtest-shell\n" {
+			t.Errorf("command %d after root's shell changed and a restart: %q, want it run by /bin/vmtest-shell", i+1, got)
+		}
+	}
+	// Back to /bin/sh without a restart: an interactive login reads it.
+	d.mustSSH(t, "alice", `sed -i 's#^root:\(.*\):[^:]*$#root:\1:/bin/sh#' /etc/passwd`)
+	term := d.sshPTY(t, "alice", 24, 80)
+	if got := term.run("echo $SHELL"); got != "/bin/sh" {
+		t.Errorf("SHELL of a login shell = %q, want /bin/sh", got)
+	}
+	if got := d.mustSSH(t, "alice", "echo $SHELL"); got != "/bin/sh\n" {
+		t.Errorf("a command after the login: %q, want it run by /bin/sh again", got)
+	}
+}

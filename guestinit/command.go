@@ -45,15 +45,51 @@ func lookPath(name, path string, isExecutable func(string) bool) (string, error)
 
 // directCommand says whether req can be started without reading any of the
 // guest's files, and with what: the SFTP subsystem (the init's own binary),
-// or a command given by its absolute path, without a terminal or a login.
-func directCommand(req *protocol.SpawnRequest) (path string, argv []string, ok bool) {
+// a command given by its absolute path, or a shell command with root's
+// shell known already (shell, "" if not), without a terminal or a login.
+func directCommand(req *protocol.SpawnRequest, shell string) (path string, argv []string, ok bool) {
 	switch {
 	case req.Subsystem == "sftp":
 		return "/proc/self/exe", []string{protocol.SFTPName}, true
-	case req.Subsystem != "" || req.TTY != nil || len(req.Argv) == 0 || !strings.HasPrefix(req.Argv[0], "/"):
+	case req.Subsystem != "" || req.TTY != nil:
+		return "", nil, false
+	case len(req.Argv) == 0 && req.Command != "" && shell != "":
+		return shell, shellArgv(shell, req.Command), true
+	case len(req.Argv) == 0 || !strings.HasPrefix(req.Argv[0], "/"):
 		return "", nil, false
 	}
 	return req.Argv[0], req.Argv, true
+}
+
+// shellArgv is the argv of command run by shell, as sshd gives it: the
+// shell's name, -c and the command.
+func shellArgv(shell, command string) []string {
+	return []string{filepath.Base(shell), "-c", command}
+}
+
+// checkShell reports whether shell, as an incubator reported it, may be
+// kept as root's shell: an absolute path of at most 255 printable bytes.
+func checkShell(shell string) bool {
+	if !strings.HasPrefix(shell, "/") || len(shell) > 255 {
+		return false
+	}
+	for _, c := range []byte(shell) {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// setEnv returns env with key set to value, replacing what it held.
+func setEnv(env []string, key, value string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != key {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+value)
 }
 
 // workDirs are the working directories to try for a process, in order: the

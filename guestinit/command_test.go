@@ -81,20 +81,24 @@ func TestDirectCommand(t *testing.T) {
 	tests := []struct {
 		name     string
 		req      protocol.SpawnRequest
+		shell    string
 		wantPath string
 		wantOK   bool
 	}{
-		{"ssh command", protocol.SpawnRequest{Argv: []string{"/bin/sh", "-c", "true"}}, "/bin/sh", true},
-		{"sftp", protocol.SpawnRequest{Subsystem: "sftp"}, "/proc/self/exe", true},
-		{"PATH lookup", protocol.SpawnRequest{Argv: []string{"ls"}}, "", false},
-		{"relative", protocol.SpawnRequest{Argv: []string{"./x"}}, "", false},
-		{"terminal", protocol.SpawnRequest{Argv: []string{"/bin/sh"}, TTY: &protocol.TTY{}}, "", false},
-		{"login", protocol.SpawnRequest{Login: true}, "", false},
-		{"other subsystem", protocol.SpawnRequest{Subsystem: "x", Argv: []string{"/bin/sh"}}, "", false},
-		{"nothing", protocol.SpawnRequest{}, "", false},
+		{"absolute path", protocol.SpawnRequest{Argv: []string{"/bin/sh", "-c", "true"}}, "", "/bin/sh", true},
+		{"shell command, shell known", protocol.SpawnRequest{Command: "true"}, "/bin/bash", "/bin/bash", true},
+		{"shell command, shell not known", protocol.SpawnRequest{Command: "true"}, "", "", false},
+		{"shell command, terminal", protocol.SpawnRequest{Command: "true", TTY: &protocol.TTY{}}, "/bin/bash", "", false},
+		{"sftp", protocol.SpawnRequest{Subsystem: "sftp"}, "", "/proc/self/exe", true},
+		{"PATH lookup", protocol.SpawnRequest{Argv: []string{"ls"}}, "/bin/sh", "", false},
+		{"relative", protocol.SpawnRequest{Argv: []string{"./x"}}, "", "", false},
+		{"terminal", protocol.SpawnRequest{Argv: []string{"/bin/sh"}, TTY: &protocol.TTY{}}, "", "", false},
+		{"login", protocol.SpawnRequest{Login: true}, "/bin/sh", "", false},
+		{"other subsystem", protocol.SpawnRequest{Subsystem: "x", Argv: []string{"/bin/sh"}}, "", "", false},
+		{"nothing", protocol.SpawnRequest{}, "/bin/sh", "", false},
 	}
 	for _, tt := range tests {
-		path, _, ok := directCommand(&tt.req)
+		path, _, ok := directCommand(&tt.req, tt.shell)
 		if path != tt.wantPath || ok != tt.wantOK {
 			t.Errorf("%s: directCommand() = %q, %v, want %q, %v", tt.name, path, ok, tt.wantPath, tt.wantOK)
 		}
@@ -111,5 +115,23 @@ func TestWorkDirs(t *testing.T) {
 		if diff := cmp.Diff(want, workDirs(dir)); diff != "" {
 			t.Errorf("workDirs(%q) mismatch (-want +got):\n%s", dir, diff)
 		}
+	}
+}
+
+func TestCheckShell(t *testing.T) {
+	for shell, want := range map[string]bool{
+		"/bin/bash": true, "/usr/bin/zsh": true, "bash": false, "": false,
+		"/bin/sh\n": false, "/bin/my shell": false, "/" + strings.Repeat("x", 255): false,
+	} {
+		if got := checkShell(shell); got != want {
+			t.Errorf("checkShell(%q) = %v, want %v", shell, got, want)
+		}
+	}
+}
+
+func TestSetEnv(t *testing.T) {
+	got := setEnv([]string{"A=1", "SHELL=/bin/sh", "B=2", "SHELL=/x"}, "SHELL", "/bin/bash")
+	if want := []string{"A=1", "B=2", "SHELL=/bin/bash"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("setEnv = %q, want %q", got, want)
 	}
 }

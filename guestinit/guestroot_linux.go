@@ -195,3 +195,17 @@ func writeAll(fd int, data []byte) error {
 	}
 	return nil
 }
+
+// isExecutable reports whether name, resolved inside the root (its
+// symlinks followed there, on its file system), is an executable regular
+// file.
+// Equivalent to: test -f NAME -a -x NAME, inside the root
+func (r guestRoot) isExecutable(name string) bool {
+	fd, err := inroot.Open(r.fd, name, unix.O_PATH, inroot.SameFS)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o111 != 0
+}

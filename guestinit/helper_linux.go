@@ -32,6 +32,9 @@ const spawnTimeout = 5 * time.Second
 type helperReply struct {
 	Error string `json:"error,omitempty"`
 	FDs   []int  `json:"fds,omitempty"`
+	// Shell is root's login shell, as an incubator found it in the
+	// guest's /etc/passwd; untrusted (see checkShell).
+	Shell string `json:"shell,omitempty"`
 }
 
 // helper is a child the init started from its own binary in a helper role,
@@ -86,29 +89,29 @@ func (s *spawner) startHelper(role string, stdio []*os.File) (*helper, error) {
 // ask sends req to the helper and waits up to timeout for its answer, which
 // must name nfiles descriptors; it takes them from the helper and returns
 // them. Then it closes the request pipe: the helper may go on.
-func (h *helper) ask(req protocol.Request, nfiles int, timeout time.Duration) ([]int, error) {
+func (h *helper) ask(req protocol.Request, nfiles int, timeout time.Duration) ([]int, helperReply, error) {
 	deadline := time.Now().Add(timeout)
 	h.in.SetWriteDeadline(deadline)
 	h.out.SetReadDeadline(deadline)
 	if err := json.NewEncoder(h.in).Encode(req); err != nil {
-		return nil, helperError(err, timeout)
+		return nil, helperReply{}, helperError(err, timeout)
 	}
 	var rep helperReply
 	if err := h.dec.Decode(&rep); err != nil {
-		return nil, helperError(err, timeout)
+		return nil, helperReply{}, helperError(err, timeout)
 	}
 	if rep.Error != "" {
-		return nil, errors.New(rep.Error)
+		return nil, helperReply{}, errors.New(rep.Error)
 	}
 	if len(rep.FDs) != nfiles {
-		return nil, fmt.Errorf("the guest's helper named %d files, want %d", len(rep.FDs), nfiles)
+		return nil, helperReply{}, fmt.Errorf("the guest's helper named %d files, want %d", len(rep.FDs), nfiles)
 	}
 	fds, err := h.takeFiles(rep.FDs)
 	if err != nil {
-		return nil, err
+		return nil, helperReply{}, err
 	}
 	h.in.Close()
-	return fds, nil
+	return fds, rep, nil
 }
 
 // takeFiles copies the helper's descriptors nums into the init.

@@ -62,10 +62,15 @@ func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 	if err != nil {
 		return err
 	}
+	shell := ""
+	if req.Login || req.Command != "" {
+		shell = path
+		env = setEnv(env, "SHELL", shell)
+	}
 	if err := os.Chdir(workDir(req.Dir)); err != nil {
 		return fmt.Errorf("entering the working directory: %w", err)
 	}
-	if err := p.answer(helperReply{FDs: fds}); err != nil {
+	if err := p.answer(helperReply{FDs: fds, Shell: shell}); err != nil {
 		return err
 	}
 	if err := p.waitTaken(); err != nil {
@@ -82,7 +87,11 @@ func resolveCommand(req *protocol.SpawnRequest) ([]string, string, error) {
 		return nil, "", fmt.Errorf("unknown subsystem %q", req.Subsystem)
 	}
 	if len(req.Argv) == 0 {
-		if !req.Login {
+		switch {
+		case req.Command != "":
+			shell := rootShell()
+			return shellArgv(shell, req.Command), shell, nil
+		case !req.Login:
 			return nil, "", errors.New("spawn request without a command")
 		}
 		shell := rootShell()

@@ -31,7 +31,7 @@ func RunInit() {
 		log.Error("guest init: no sync socket", "err", err)
 		os.Exit(1)
 	}
-	cfg, err := setupInit(log, sync)
+	cfg, shell, err := setupInit(log, sync)
 	protocol.SendMessage(sync, protocol.InitReady{Error: errString(err)})
 	sync.Close()
 	if err != nil {
@@ -39,31 +39,35 @@ func RunInit() {
 		os.Exit(1)
 	}
 	log = log.With("guest", cfg.ID)
-	os.Exit(serveInit(log, cfg.StopGrace))
+	os.Exit(serveInit(log, cfg.StopGrace, shell))
 }
 
 // setupInit receives the configuration and root, and builds the guest's world.
 // What is odd in the guest's files (a symlink, FIFO or huge file where
 // vmhost writes) is left as it is or moved aside, with a log line; it never
 // stops the guest from starting.
-func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, error) {
+//
+// It also returns root's login shell as /etc/passwd names it, "" if it
+// names none that may be run.
+func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, string, error) {
 	sync.SetReadDeadline(time.Now().Add(30 * time.Second))
 	var cfg protocol.InitConfig
 	fds, err := protocol.RecvMessage(sync, &cfg)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(fds) != 1 {
 		protocol.CloseAll(fds)
-		return nil, fmt.Errorf("want the root mount with the config, got %d files", len(fds))
+		return nil, "", fmt.Errorf("want the root mount with the config, got %d files", len(fds))
 	}
 	defer unix.Close(fds[0])
 	if err := setupRoot(log, fds[0], cfg.RootDir); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	root := guestRoot{fd: fds[0], log: log, now: time.Now}
-	if err := setupIdentity(root, cfg.Hostname, cfg.Owner); err != nil {
-		return nil, err
+	shell, err := setupIdentity(root, cfg.Hostname, cfg.Owner)
+	if err != nil {
+		return nil, "", err
 	}
 	if cfg.ResolvConf != "" {
 		if err := root.replaceFile("/etc/resolv.conf", []byte(cfg.ResolvConf), 0o644); err != nil {
@@ -71,26 +75,30 @@ func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, erro
 		}
 	}
 	if err := loopbackUp(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &cfg, nil
+	return &cfg, shell, nil
 }
 
 // setupIdentity sets the guest's hostname and writes it to /etc/hostname and
 // /etc/hosts, as a VM's installer would, and gives the owner's name root's
 // home in /etc/passwd; a file it cannot write safely is left as it is, with
-// a log line.
-func setupIdentity(root guestRoot, hostname, owner string) error {
+// a log line. It returns root's login shell, read on the way.
+func setupIdentity(root guestRoot, hostname, owner string) (string, error) {
 	if err := unix.Sethostname([]byte(hostname)); err != nil {
-		return fmt.Errorf("setting hostname %q: %w", hostname, err)
+		return "", fmt.Errorf("setting hostname %q: %w", hostname, err)
 	}
+	shell := ""
 	files := []struct {
 		name   string
 		change func([]byte) []byte
 	}{
 		{"/etc/hostname", func([]byte) []byte { return []byte(hostname + "\n") }},
 		{"/etc/hosts", func(old []byte) []byte { return hostsWithName(old, hostname) }},
-		{"/etc/passwd", func(old []byte) []byte { return passwdWithLogin(old, owner) }},
+		{"/etc/passwd", func(old []byte) []byte {
+			shell = shellFromPasswd(old, root.isExecutable)
+			return passwdWithLogin(old, owner)
+		}},
 	}
 	for _, f := range files {
 		if err := root.updateFile(f.name, f.change); err != nil {
@@ -98,7 +106,7 @@ func setupIdentity(root guestRoot, hostname, owner string) error {
 		}
 	}
 	markContainer(root)
-	return nil
+	return shell, nil
 }
 
 // markContainer writes /run/systemd/container, as systemd-nspawn and LXC do,
@@ -133,7 +141,7 @@ func loopbackUp() error {
 // serveInit reaps children, serves the control socket and stops the guest on
 // SIGTERM, SIGINT, SIGHUP, SIGPWR, SIGUSR1 or SIGUSR2 (what halt, poweroff and
 // reboot send to PID 1). It returns the exit code.
-func serveInit(log *slog.Logger, grace time.Duration) int {
+func serveInit(log *slog.Logger, grace time.Duration, shell string) int {
 	ln, err := fileListener(protocol.InitControlFD)
 	if err != nil {
 		log.Error("guest init: no control socket", "err", err)
@@ -146,6 +154,9 @@ func serveInit(log *slog.Logger, grace time.Duration) int {
 	if err != nil {
 		log.Error("guest init: no spawner", "err", err)
 		return 1
+	}
+	if checkShell(shell) {
+		sp.shell.Store(&shell)
 	}
 	// Asked to stop while the boot scripts start, the init stops in order.
 	stop := make(chan os.Signal, 1)

@@ -64,7 +64,7 @@ func socketFromHelper(sp *spawner, req *protocol.Request) (int, error) {
 		return -1, err
 	}
 	defer h.close()
-	fds, err := h.ask(*req, 1, netHelperTimeout)
+	fds, _, err := h.ask(*req, 1, netHelperTimeout)
 	if err != nil {
 		h.kill()
 		return -1, err

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"vmhost/protocol"
 
@@ -24,6 +25,7 @@ type spawner struct {
 	forks   chan forkJob // to the fork thread
 	proc    int          // the init's own /proc (openProc)
 	log     *slog.Logger
+	shell   atomic.Pointer[string] // root's login shell, from setup or an incubator
 }
 
 // forkJob is one fork and exec for the fork thread.
@@ -110,11 +112,31 @@ type spawned struct {
 // CMD and scp ask for) or the SFTP subsystem is started by PID 1 itself:
 // nothing of the guest's files is read for it. Anything else (a login
 // shell, a terminal, a PATH lookup) goes through an incubator.
+//
+// A shell command (req.Command) runs with root's login shell as the init
+// read it from the guest's /etc/passwd at setup, or as the last incubator
+// found it there (every login shell refreshes it), started by PID 1 itself;
+// while none is known, through an incubator. A shell changed in
+// /etc/passwd is used from the next interactive login or start on.
 func (s *spawner) spawn(req *protocol.SpawnRequest) (*spawned, error) {
-	if path, argv, ok := directCommand(req); ok {
+	if path, argv, ok := directCommand(req, s.rootShell()); ok {
+		if req.Command != "" {
+			r := *req
+			r.Env = setEnv(req.Env, "SHELL", path)
+			req = &r
+		}
 		return s.spawnDirect(req, path, argv)
 	}
 	return s.spawnIncubated(req)
+}
+
+// rootShell is root's login shell as the last incubator found it; "" until
+// one has.
+func (s *spawner) rootShell() string {
+	if p := s.shell.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // spawnDirect starts path with pipes, from the fork thread, in the first
@@ -171,9 +193,12 @@ func (s *spawner) spawnIncubated(req *protocol.SpawnRequest) (*spawned, error) {
 	if req.TTY != nil {
 		nfiles = 1
 	}
-	fds, err := h.ask(protocol.Request{Op: protocol.OpSpawn, Spawn: req}, nfiles, spawnTimeout)
+	fds, rep, err := h.ask(protocol.Request{Op: protocol.OpSpawn, Spawn: req}, nfiles, spawnTimeout)
 	if err == nil {
 		err = h.executed()
+	}
+	if err == nil && checkShell(rep.Shell) {
+		s.shell.Store(&rep.Shell)
 	}
 	if err != nil {
 		protocol.CloseAll(fds)

@@ -14,6 +14,10 @@ type SpawnRequest struct {
 	// /bin/sh when it names none), with "-" before its name.
 	Argv  []string `json:"argv,omitempty"`
 	Login bool     `json:"login,omitempty"`
+	// Command, when set and Argv is empty, runs through root's login shell
+	// as "SHELL -c Command", as sshd runs a client's command through the
+	// user's shell; SHELL in the environment names that shell.
+	Command string `json:"command,omitempty"`
 	// Env is the whole environment, as "KEY=value" strings.
 	Env []string `json:"env,omitempty"`
 	// Dir is the working directory; "" means root's home.

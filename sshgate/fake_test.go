@@ -107,7 +107,10 @@ func (g hostGuest) Spawn(ctx context.Context, req guest.SpawnRequest) (guest.Pro
 		return startSFTP(req.Env)
 	}
 	argv := req.Argv
-	if len(argv) == 0 {
+	switch {
+	case len(argv) == 0 && req.Command != "":
+		argv = []string{"/bin/sh", "-c", req.Command}
+	case len(argv) == 0:
 		argv = []string{"/bin/sh", "-l"}
 	}
 	g.f.mu.Lock()

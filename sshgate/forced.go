@@ -16,6 +16,14 @@ func (s *session) setKind(kind string) {
 	s.kind = kind
 }
 
+// setCommand makes the session's process the shell command command, run
+// with root's login shell in the guest.
+func (s *session) setCommand(command string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.command = command
+}
+
 // beginForced starts the key's forced command (authorized_keys command=,
 // or a certificate's force-command) instead of what the client asked for,
 // original ("" for a shell), which the command finds in
@@ -29,5 +37,6 @@ func (s *session) beginForced(original string) func() {
 	s.mu.Lock()
 	s.original = original
 	s.mu.Unlock()
-	return s.begin([]string{"/bin/sh", "-c", fc}, false, fc)
+	s.setCommand(fc)
+	return s.begin(nil, false, fc)
 }

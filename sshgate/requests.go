@@ -151,8 +151,8 @@ func (s *session) exec(payload []byte) (bool, func()) {
 	if s.conn.grant.Command != "" {
 		return true, s.beginForced(m.Command)
 	}
-	argv := []string{"/bin/sh", "-c", m.Command}
-	return true, s.begin(argv, false, m.Command)
+	s.setCommand(m.Command)
+	return true, s.begin(nil, false, m.Command)
 }
 
 // subsystem accepts a request for the sftp subsystem, served inside the

@@ -40,6 +40,7 @@ type session struct {
 	kind     string              // "shell", "exec" or the subsystem's name
 	agent    string              // SSH_AUTH_SOCK, when agent forwarding was asked for
 	original string              // the client's command, under a forced command
+	command  string              // the shell command of an exec (or forced) session
 	att      *vmsession.Attached // the process, once started
 	closeOne sync.Once
 }
@@ -149,7 +150,7 @@ func what(req guest.SpawnRequest) string {
 	if req.Subsystem != "" {
 		return "the " + req.Subsystem + " subsystem"
 	}
-	if len(req.Argv) == 0 {
+	if len(req.Argv) == 0 && req.Command == "" {
 		return "the login shell"
 	}
 	return "the command"
@@ -159,7 +160,7 @@ func what(req guest.SpawnRequest) string {
 func (s *session) spawnRequest(argv []string, login bool) guest.SpawnRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req := guest.SpawnRequest{Argv: argv, Login: login, Env: s.environ()}
+	req := guest.SpawnRequest{Argv: argv, Login: login, Command: s.command, Env: s.environ()}
 	if s.kind == subsystemSFTP {
 		req.Subsystem = subsystemSFTP
 		req.Env = append(req.Env, protocol.SFTPClientVersionEnv+"="+printableASCII(string(s.conn.sc.ClientVersion())),

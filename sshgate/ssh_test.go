@@ -111,7 +111,7 @@ func TestExecEnvironment(t *testing.T) {
 		t.Errorf("remote SSH_CLIENT = %q, want \"127.0.0.1 PORT %s\"", got, ts.port)
 	}
 	req := ts.guests.spawns[0]
-	if diff := cmp.Diff([]string{"/bin/sh", "-c", "env"}, req.Argv); diff != "" || req.Login || req.TTY != nil {
+	if diff := cmp.Diff("env", req.Command); diff != "" || len(req.Argv) != 0 || req.Login || req.TTY != nil {
 		t.Errorf("spawn request = %+v, want Argv [/bin/sh -c env], no login, no TTY", req)
 	}
 }
