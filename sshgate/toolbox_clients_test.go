@@ -73,3 +73,36 @@ func TestSFTPSymlinkOpenSSH(t *testing.T) {
 		t.Errorf("sftp ln -s full.bin full.link: -> %q, %v; want full.bin, as sshd keeps it", got, err)
 	}
 }
+
+// paramikoSymlink makes a symlink with paramiko's sftp client, which always
+// sends OpenSSH's argument order (target, then link).
+const paramikoSymlink = `
+import sys, warnings
+warnings.simplefilter("ignore")
+import paramiko
+
+port, key, target, link = sys.argv[1:]
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+c.connect("127.0.0.1", port=int(port), username="alice", key_filename=key,
+          look_for_keys=False, allow_agent=False)
+s = c.open_sftp()
+s.symlink(target, link)
+print(s.readlink(link))
+c.close()
+`
+
+func TestSFTPSymlinkParamiko(t *testing.T) {
+	requirePython(t, "paramiko")
+	ts, key := aliceServer(t)
+	link := filepath.Join(t.TempDir(), "link")
+	ctx, cancel := context.WithTimeout(context.Background(), sshTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, debianPython, "-c", paramikoSymlink, ts.port, key.path, "target.txt", link).CombinedOutput()
+	if err != nil {
+		t.Fatalf("paramiko symlink: %v\n%s", err, out)
+	}
+	if got, err := os.Readlink(link); err != nil || got != "target.txt" {
+		t.Errorf("paramiko's sftp.symlink(target.txt, %s): link -> %q, %v; want target.txt", link, got, err)
+	}
+}
