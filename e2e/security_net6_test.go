@@ -7,31 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
-
-// neighMAC6 returns the MAC of the host's IPv6 neighbour entry for ip on
-// iface, or "".
-// Equivalent to: ip -6 neigh show IP dev IFACE
-func neighMAC6(t testing.TB, iface string, ip netip.Addr) string {
-	t.Helper()
-	l, err := netlink.LinkByName(iface)
-	if err != nil {
-		t.Fatal(err)
-	}
-	neighs, err := netlink.NeighList(l.Attrs().Index, unix.AF_INET6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range neighs {
-		if e.IP.Equal(ip.AsSlice()) {
-			return e.HardwareAddr.String()
-		}
-	}
-	return ""
-}
 
 // TestSecurityNet6Spoof: alice's root takes bob's IPv6 address, announces it
 // with forged neighbour advertisements, sends router advertisements offering
@@ -53,7 +29,7 @@ func TestSecurityNet6Spoof(t *testing.T) {
 	if body, err := httpGet(published); err != nil || !strings.Contains(body, "bob-page") {
 		t.Fatalf("before the attack, the published port %s: %q, %v; want bob's page", published, body, err)
 	}
-	if mac := neighMAC6(t, d.cfg.bridge, bob6); mac != bobMAC {
+	if mac := neighMAC(t, d.cfg.bridge, bob6); mac != bobMAC {
 		t.Fatalf("before the attack, the host has bob's %s at %q, want %s", bob6, mac, bobMAC)
 	}
 	d.mustSSH(t, "alice", "ip -6 addr add "+bob6.String()+"/128 dev eth0")
@@ -71,7 +47,7 @@ func TestSecurityNet6Spoof(t *testing.T) {
 	d.attack(t, "alice", "ra6", "2001:db8:bad::", "ra-from-alice", "3")
 	time.Sleep(time.Second)
 
-	if mac := neighMAC6(t, d.cfg.bridge, bob6); mac != bobMAC {
+	if mac := neighMAC(t, d.cfg.bridge, bob6); mac != bobMAC {
 		t.Errorf("after alice's advertisements, the host has bob's %s at %q, want %s", bob6, mac, bobMAC)
 	}
 	if body, err := httpGet(published); err != nil || !strings.Contains(body, "bob-page") {

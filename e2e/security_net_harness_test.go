@@ -86,8 +86,8 @@ func fdbPort(t testing.TB, bridge, mac string) string {
 	return ""
 }
 
-// neighMAC returns the MAC of the host's neighbour entry for ip on iface, or
-// "".
+// neighMAC returns the MAC of the host's neighbour entry for ip (IPv4 or
+// IPv6) on iface, or "".
 // Equivalent to: ip neigh show IP dev IFACE
 func neighMAC(t testing.TB, iface string, ip netip.Addr) string {
 	t.Helper()
@@ -95,7 +95,11 @@ func neighMAC(t testing.TB, iface string, ip netip.Addr) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	neighs, err := netlink.NeighList(l.Attrs().Index, unix.AF_INET)
+	family := unix.AF_INET6
+	if ip.Is4() {
+		family = unix.AF_INET
+	}
+	neighs, err := netlink.NeighList(l.Attrs().Index, family)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // config6 returns the test's network with IPv6 in a random ULA /64.
@@ -146,12 +144,12 @@ func spoof6(t *testing.T, h *testHost, filter PortFilter) spoofed6 {
 		t.Fatal("the guests and the host cannot ping each other over IPv6")
 	}
 	aliceMAC, bobMAC, gwMAC := GuestMAC(a.ip), GuestMAC(b.ip), bridgeMAC(h.prefix)
-	if mac := neighMAC6(t, h.prefix, b6); mac != bobMAC.String() {
+	if mac := neighMAC(t, h.prefix, b6); mac != bobMAC.String() {
 		t.Fatalf("before the attack, the host has bob's %s at %q, want %s", b6, mac, bobMAC)
 	}
 	const port = 5399
-	atBob := listenUDP6(t, b.ns, netip.AddrPortFrom(netip.IPv6Unspecified(), port))
-	atAlice := listenUDP6(t, a.ns, netip.AddrPortFrom(netip.IPv6Unspecified(), port))
+	atBob := listenUDP(t, b.ns, netip.AddrPortFrom(netip.IPv6Unspecified(), port))
+	atAlice := listenUDP(t, a.ns, netip.AddrPortFrom(netip.IPv6Unspecified(), port))
 	capt := startCapture(t, h.prefix)
 	var got spoofed6
 
@@ -166,54 +164,11 @@ func spoof6(t *testing.T, h *testHost, filter PortFilter) spoofed6 {
 	sendFrames(t, a.ns, "eth0", ethFrame(allNodesMAC, aliceMAC, 0, ethIPv6, routerAdvert(LinkLocal(aliceMAC), aliceMAC, "router-advert")))
 	time.Sleep(300 * time.Millisecond)
 	got.OwnAnswered = count(atAlice) > 0
-	got.MovedBobsNeigh = neighMAC6(t, h.prefix, b6) == aliceMAC.String()
+	got.MovedBobsNeigh = neighMAC(t, h.prefix, b6) == aliceMAC.String()
 	got.RAOnBridge = capt.seen("router-advert")["router-advert"] > 0
 	if routes := run(t, "", "ip", "-6", "route"); strings.Contains(routes, "proto ra") {
 		t.Errorf("the host learned a route from a router advertisement:\n%s", routes)
 	}
-	return got
-}
-
-// neighMAC6 returns the MAC of the host's neighbour entry for ip on iface,
-// or "".
-// Equivalent to: ip -6 neigh show IP dev IFACE
-func neighMAC6(t *testing.T, iface string, ip netip.Addr) string {
-	t.Helper()
-	l, err := netlink.LinkByName(iface)
-	if err != nil {
-		t.Fatal(err)
-	}
-	neighs, err := netlink.NeighList(l.Attrs().Index, unix.AF_INET6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range neighs {
-		if e.IP.Equal(ip.AsSlice()) {
-			return e.HardwareAddr.String()
-		}
-	}
-	return ""
-}
-
-// listenUDP6 counts the datagrams that reach addr, an IPv6 address, in the
-// named network namespace.
-func listenUDP6(t *testing.T, ns string, addr netip.AddrPort) chan int {
-	t.Helper()
-	var pc net.PacketConn
-	if err := inNetns(ns, func() (err error) { pc, err = net.ListenPacket("udp6", addr.String()); return err }); err != nil {
-		t.Fatalf("listening on %s in %q: %v", addr, ns, err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	got := make(chan int, 64)
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			if _, _, err := pc.ReadFrom(buf); err != nil {
-				return
-			}
-			got <- 1
-		}
-	}()
 	return got
 }
 

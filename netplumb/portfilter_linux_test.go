@@ -157,8 +157,8 @@ func fdbPort(t *testing.T, bridge string, mac net.HardwareAddr) string {
 	return ""
 }
 
-// neighMAC returns the MAC of the host's neighbour entry for ip on iface, or
-// "".
+// neighMAC returns the MAC of the host's neighbour entry for ip (IPv4 or
+// IPv6) on iface, or "".
 // Equivalent to: ip neigh show IP dev IFACE
 func neighMAC(t *testing.T, iface string, ip netip.Addr) string {
 	t.Helper()
@@ -166,7 +166,11 @@ func neighMAC(t *testing.T, iface string, ip netip.Addr) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	neighs, err := netlink.NeighList(l.Attrs().Index, unix.AF_INET)
+	family := unix.AF_INET6
+	if ip.Is4() {
+		family = unix.AF_INET
+	}
+	neighs, err := netlink.NeighList(l.Attrs().Index, family)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,12 +182,16 @@ func neighMAC(t *testing.T, iface string, ip netip.Addr) string {
 	return ""
 }
 
-// listenUDP counts the datagrams that reach addr in the named network
-// namespace; each arrival sends 1 on the channel.
+// listenUDP counts the datagrams that reach addr (IPv4 or IPv6) in the
+// named network namespace; each arrival sends 1 on the channel.
 func listenUDP(t *testing.T, ns string, addr netip.AddrPort) chan int {
 	t.Helper()
+	network := "udp6"
+	if addr.Addr().Is4() {
+		network = "udp4"
+	}
 	var pc net.PacketConn
-	if err := inNetns(ns, func() (err error) { pc, err = net.ListenPacket("udp4", addr.String()); return err }); err != nil {
+	if err := inNetns(ns, func() (err error) { pc, err = net.ListenPacket(network, addr.String()); return err }); err != nil {
 		t.Fatalf("listening on %s in %q: %v", addr, ns, err)
 	}
 	t.Cleanup(func() { pc.Close() })

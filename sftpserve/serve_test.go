@@ -3,6 +3,7 @@ package sftpserve
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,4 +275,13 @@ func (c *rawConn) call(p *packet) (byte, []byte) {
 		c.t.Fatal(err)
 	}
 	return typ, body
+}
+
+// readPacket reads one packet: its type and the rest.
+func readPacket(r io.Reader) (byte, []byte, error) {
+	raw, err := readRaw(r, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	return raw[4], raw[5:], nil
 }

@@ -38,15 +38,6 @@ const maxPacket = 256 * 1024
 // errBadPacket is a packet too short for what its type says.
 var errBadPacket = errors.New("malformed SFTP packet")
 
-// readPacket reads one packet: its type and the rest.
-func readPacket(r io.Reader) (byte, []byte, error) {
-	raw, err := readRaw(r, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	return raw[4], raw[5:], nil
-}
-
 // readRaw reads one packet whole, its length included, into buf (grown as
 // needed) and returns it. A relay reuses its buffer for every packet: the
 // packet's bytes are written on before the next is read.
