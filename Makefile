@@ -60,7 +60,7 @@ DEBOOTSTRAP_CACHE := /var/cache/vmhost-debootstrap
 # *_linux.go files or behind build tags, so that their logic (config,
 # naming, IPAM, protocol, rules) is tested anywhere. vet keeps it so.
 PURE_PACKAGES := ./atomicfile ./authkeys ./config ./crashpoint ./disks ./fdbudget ./guestinit ./images \
-	./inroot/... ./limits ./netplumb ./poll ./protocol ./sftpserve ./syscallfilter/... ./ttymodes
+	./inroot/... ./limits ./netplumb ./poll ./protocol ./session/screen ./sftpserve ./syscallfilter/... ./ttymodes
 
 vet:
 	go vet ./...
@@ -75,7 +75,7 @@ test: deps
 # go test. Each runs for FUZZTIME, with short minimizing so that an input
 # found new does not hold the run up for a minute.
 FUZZ_TARGETS := config:FuzzParse images:FuzzCleanName images:FuzzExtract \
-	sshgate:FuzzSFTPStream sshgate:FuzzSFTPAudit
+	sshgate:FuzzSFTPStream sshgate:FuzzSFTPAudit session/screen:FuzzScreen
 FUZZTIME     := 4s
 
 fuzz:
