@@ -2,9 +2,10 @@ package screen
 
 import (
 	"sync"
-	"unicode/utf8"
 
 	"github.com/hinshun/vt10x"
+
+	"vmhost/session/runes"
 )
 
 // MaxCols and MaxRows bound the emulated screen: a window larger than that
@@ -75,26 +76,9 @@ func (s *Screen) feed(p []byte) {
 		}
 	}()
 	s.buf = s.clamp.filter(append(s.buf[:0], s.carry...), p)
-	whole, rest := splitRunes(s.buf)
+	whole, rest := runes.Split(s.buf)
 	s.carry = append(s.carry[:0], rest...)
 	s.term.Write(whole)
-}
-
-// splitRunes splits b before an incomplete UTF-8 sequence at its end.
-func splitRunes(b []byte) (whole, rest []byte) {
-	for i := 1; i <= utf8.UTFMax-1 && i <= len(b); i++ {
-		c := b[len(b)-i]
-		if c < utf8.RuneSelf {
-			break // ASCII: nothing incomplete after it
-		}
-		if utf8.RuneStart(c) {
-			if !utf8.FullRune(b[len(b)-i:]) {
-				return b[:len(b)-i], b[len(b)-i:]
-			}
-			break
-		}
-	}
-	return b, nil
 }
 
 // reset blanks the screen after the emulator failed; it is stale since.
