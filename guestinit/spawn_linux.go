@@ -177,6 +177,7 @@ func (s *spawner) spawnDirect(req *protocol.SpawnRequest, path string, argv []st
 // spawnIncubated makes the pipes, if any, and starts an incubator
 // (RunIncubator), which does what touches the guest's files: it finds the
 // command, opens the terminal, and executes the command, keeping its pid.
+// A terminal session's logout is recorded when it ends (logoutAfter).
 func (s *spawner) spawnIncubated(req *protocol.SpawnRequest) (*spawned, error) {
 	ours, theirs, err := processPipes(req.TTY)
 	if err != nil {
@@ -206,10 +207,12 @@ func (s *spawner) spawnIncubated(req *protocol.SpawnRequest) (*spawned, error) {
 		h.kill()
 		return nil, err
 	}
+	exit := h.exit
 	for _, fd := range fds {
 		ours = append(ours, os.NewFile(uintptr(fd), "terminal"))
+		exit = s.logoutAfter(h.exit, h.pid, fd) // a terminal: sshd records the logout
 	}
-	return &spawned{pid: h.pid, files: ours, exit: h.exit}, nil
+	return &spawned{pid: h.pid, files: ours, exit: exit}, nil
 }
 
 // bulkPipeSize is the capacity of a process's stdin and stdout pipes: 1 MiB,
