@@ -84,7 +84,7 @@ func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 	if err := p.waitTaken(); err != nil {
 		return err
 	}
-	if tty != "" {
+	if tty != "" && os.Getppid() == 1 { // started by a guest's init, not a test's spawner
 		recordTerminalLogin(tty, req.Env) // best effort, as sshd's
 	}
 	err = syscall.Exec(path, argv, env)
