@@ -103,3 +103,33 @@ func checkLoginRecords(t *testing.T, d *daemon, login string, checks []utmpCheck
 		t.Errorf("who after the session on pts/%s ended: %q, want it gone", n, out)
 	}
 }
+
+// TestToolboxUtmpOddFiles replaces the login files, as the guest's root
+// can, with a FIFO (utmp), a symlink to /etc/passwd (wtmp) and a sparse
+// file of 1 TiB (lastlog): a terminal session still starts and ends at
+// once, and nothing is written through the symlink.
+func TestToolboxUtmpOddFiles(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	passwd := d.mustSSH(t, "alice", "cat /etc/passwd")
+	d.mustSSH(t, "alice", "rm -f /run/utmp /var/log/wtmp /var/log/lastlog && mkfifo /run/utmp && ln -s /etc/passwd /var/log/wtmp && "+
+		"dd if=/dev/zero of=/var/log/lastlog bs=1 count=1 seek=1099511627775 2>/dev/null")
+	start := time.Now()
+	term := d.sshPTY(t, "alice", 24, 80)
+	if got := term.run("echo in"); got != "in" {
+		t.Errorf("a terminal session over odd login files: %q, want in", got)
+	}
+	term.write("exit\r")
+	if code := term.wait(30 * time.Second); code != 0 {
+		t.Errorf("the terminal session exited %d", code)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("a terminal session over odd login files took %v", took)
+	}
+	if got := d.mustSSH(t, "alice", "cat /etc/passwd"); got != passwd {
+		t.Errorf("/etc/passwd behind the wtmp symlink changed: %q, want %q", got, passwd)
+	}
+	if got := d.mustSSH(t, "alice", "test -p /run/utmp && test -L /var/log/wtmp && ls -l /var/log/lastlog"); !strings.Contains(got, " 1099511627776 ") {
+		t.Errorf("the odd login files after a session: %q, want the FIFO, the symlink and lastlog of 1 TiB as they were", got)
+	}
+}
