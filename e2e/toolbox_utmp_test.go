@@ -36,7 +36,7 @@ func TestToolboxUtmpDebian(t *testing.T) {
 	d.start(t)
 	d.mustSSH(t, "bob", "test -x /usr/bin/who && test -x /usr/bin/w && test -x /usr/bin/last && test -x /usr/bin/lastlog")
 	checkLoginRecords(t, d, "bob", []utmpCheck{
-		{cmd: "who", want: `(?m)^root +pts/(\d+) +\S+ \S+ +\(127\.0\.0\.1\)$`},
+		{cmd: "who", want: `(?m)^root +pts/(\d+) +.*\(127\.0\.0\.1\)$`},
 		{cmd: "w -h", want: `(?m)^root +pts/(\d+) +127\.0\.0\.1 `},
 		{cmd: "last -w", after: true, want: `(?m)^root +pts/(\d+) +127\.0\.0\.1 .* - \d\d:\d\d +\(00:\d\d\)$`},
 		{cmd: "lastlog -u root", after: true, want: `(?m)^root +pts/(\d+) +127\.0\.0\.1 `},
@@ -98,6 +98,9 @@ func checkLoginRecords(t *testing.T, d *daemon, login string, checks []utmpCheck
 	if code := term.wait(30 * time.Second); code != 0 {
 		t.Errorf("the terminal session exited %d", code)
 	}
+	// util-linux's last prints a logout in the current second as "still
+	// running": look from the next second on.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
 	run(true)
 	if out := d.mustSSH(t, login, "who"); strings.Contains(out, "pts/"+n+" ") {
 		t.Errorf("who after the session on pts/%s ended: %q, want it gone", n, out)
