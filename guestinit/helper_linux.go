@@ -50,12 +50,13 @@ type helper struct {
 	exit  chan protocol.ExitStatus
 }
 
-// startHelper starts the init's own binary as role, from the fork thread
-// (so with what guest processes may not do taken away), in a new session,
-// with stdio as its stdin, stdout and stderr (the pipes to the init when
-// stdio is empty) and the pipes to the init at helperInFD and helperOutFD.
-// Equivalent to: setsid /proc/self/exe (argv[0] ROLE) 3<REQUESTS 4>ANSWERS
-func (s *spawner) startHelper(role string, stdio []*os.File) (*helper, error) {
+// startHelper starts the init's own binary as role, with args after it,
+// from the fork thread (so with what guest processes may not do taken
+// away), in a new session, with stdio as its stdin, stdout and stderr (the
+// pipes to the init when stdio is empty) and the pipes to the init at
+// helperInFD and helperOutFD.
+// Equivalent to: setsid /proc/self/exe (argv[0] ROLE) ARGS... 3<REQUESTS 4>ANSWERS
+func (s *spawner) startHelper(role string, stdio []*os.File, args ...string) (*helper, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("making a pipe for %s: %w", role, err)
@@ -76,7 +77,7 @@ func (s *spawner) startHelper(role string, stdio []*os.File) (*helper, error) {
 	attr := &syscall.ProcAttr{Dir: "/", Files: files, Sys: &syscall.SysProcAttr{Setsid: true, PidFD: &h.pidfd}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h.pid, err = s.forkExec("/proc/self/exe", []string{role}, attr); err != nil {
+	if h.pid, err = s.forkExec("/proc/self/exe", append([]string{role}, args...), attr); err != nil {
 		inW.Close()
 		outR.Close()
 		return nil, fmt.Errorf("executing /proc/self/exe as %s (is something mounted over the guest's /proc?): %w", role, err)

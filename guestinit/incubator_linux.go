@@ -20,13 +20,19 @@ import (
 // the process's pipes (or nothing, for a terminal) and two pipes to the
 // init, it reads the request, opens the terminal, finds the command in the
 // guest's files, names the descriptors the init takes for the daemon, and
-// executes the command. Whatever the guest's files hold, the worst is this
-// one process failing. It never returns.
+// executes the command; for a terminal, it records the login in the
+// guest's utmp, wtmp and lastlog first. Started with the arguments of
+// the logout role, it records a logout instead (runLogoutRecorder).
+// Whatever the guest's files hold, the worst is this one process failing.
+// It never returns.
 func RunIncubator() {
 	// Until it executes the command, guest processes must not take its
 	// descriptors (the pipes to PID 1, the terminal's master): as PID 1,
 	// it is not dumpable. The exec makes the command dumpable again.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	if len(os.Args) > 1 && os.Args[1] == logoutRole {
+		runLogoutRecorder(os.Args[2:])
+	}
 	p, err := openInitPipes(spawnTimeout)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", protocol.IncubatorName, err)
@@ -49,6 +55,7 @@ func RunIncubator() {
 func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 	var fds []int
 	env := req.Env
+	tty := ""
 	if req.TTY != nil {
 		master, name, err := takeTerminal(req.TTY)
 		if err != nil {
@@ -57,6 +64,7 @@ func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 		defer master.Close()
 		fds = append(fds, int(master.Fd()))
 		env = append(env, "SSH_TTY="+name) // as sshd sets it
+		tty = name
 	}
 	argv, path, err := resolveCommand(req)
 	if err != nil {
@@ -75,6 +83,9 @@ func incubate(p *initPipes, req *protocol.SpawnRequest) error {
 	}
 	if err := p.waitTaken(); err != nil {
 		return err
+	}
+	if tty != "" && os.Getppid() == 1 { // started by a guest's init, not a test's spawner
+		recordTerminalLogin(tty, req.Env) // best effort, as sshd's
 	}
 	err = syscall.Exec(path, argv, env)
 	return fmt.Errorf("starting %s: %w", argv[0], err)

@@ -26,6 +26,9 @@ type spawner struct {
 	proc    int          // the init's own /proc (openProc)
 	log     *slog.Logger
 	shell   atomic.Pointer[string] // root's login shell, from setup or an incubator
+	// logins says whether terminal sessions are recorded in utmp: only
+	// by a guest's init (PID 1), never by a test's spawner on the host.
+	logins bool
 }
 
 // forkJob is one fork and exec for the fork thread.
@@ -49,7 +52,7 @@ func newSpawner(log *slog.Logger) (*spawner, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &spawner{waiters: make(map[int]chan protocol.ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob), proc: proc, log: log}
+	s := &spawner{waiters: make(map[int]chan protocol.ExitStatus), sigchld: make(chan os.Signal, 1), forks: make(chan forkJob), proc: proc, log: log, logins: os.Getpid() == 1}
 	signal.Notify(s.sigchld, unix.SIGCHLD)
 	ready := make(chan error)
 	go s.forkThread(ready)
@@ -177,6 +180,7 @@ func (s *spawner) spawnDirect(req *protocol.SpawnRequest, path string, argv []st
 // spawnIncubated makes the pipes, if any, and starts an incubator
 // (RunIncubator), which does what touches the guest's files: it finds the
 // command, opens the terminal, and executes the command, keeping its pid.
+// A terminal session's logout is recorded when it ends (logoutAfter).
 func (s *spawner) spawnIncubated(req *protocol.SpawnRequest) (*spawned, error) {
 	ours, theirs, err := processPipes(req.TTY)
 	if err != nil {
@@ -206,10 +210,14 @@ func (s *spawner) spawnIncubated(req *protocol.SpawnRequest) (*spawned, error) {
 		h.kill()
 		return nil, err
 	}
+	exit := h.exit
 	for _, fd := range fds {
 		ours = append(ours, os.NewFile(uintptr(fd), "terminal"))
+		if s.logins { // a terminal: sshd records the logout
+			exit = s.logoutAfter(h.exit, h.pid, fd)
+		}
 	}
-	return &spawned{pid: h.pid, files: ours, exit: h.exit}, nil
+	return &spawned{pid: h.pid, files: ours, exit: exit}, nil
 }
 
 // bulkPipeSize is the capacity of a process's stdin and stdout pipes: 1 MiB,
