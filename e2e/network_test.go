@@ -136,7 +136,7 @@ func (d *daemon) serveWWW(t testing.TB, login string, port int, body string) {
 }
 
 // httpGetCmd is a guest command that fetches / from host:port. It uses nc:
-// the wget of Debian's busybox-static crashes.
+// the wget of Debian's busybox-static crashes on -T (see the README's Images).
 func httpGetCmd(host string, port int) string {
 	return fmt.Sprintf(`printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 %s %d`, host, port)
 }
