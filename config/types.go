@@ -77,6 +77,9 @@ type Defaults struct {
 	// IdleStop stops a guest with no SSH session and no process but its
 	// init for that long, its files kept; 0 never does.
 	IdleStop Duration `yaml:"idle_stop"`
+	// Reattach keeps terminal sessions across dropped connections, to be
+	// reattached by the next interactive login; nil (unset) is true.
+	Reattach *bool `yaml:"reattach"`
 }
 
 // Limits are the resource limits of one guest. Zero values mean "not set".
@@ -120,4 +123,6 @@ type User struct {
 	// Autostart and IdleStop override those of Defaults when set.
 	Autostart *bool     `yaml:"autostart"`
 	IdleStop  *Duration `yaml:"idle_stop"`
+	// Reattach overrides that of Defaults when set.
+	Reattach *bool `yaml:"reattach"`
 }

@@ -61,7 +61,9 @@ func keep(t *testing.T) (*Kept, *fakeProcess, *syncWriter) {
 }
 
 // syncWriter is the program's side of the terminal.
-type syncWriter struct{ f interface{ Write([]byte) (int, error) } }
+type syncWriter struct {
+	f interface{ Write([]byte) (int, error) }
+}
 
 func (w *syncWriter) say(t *testing.T, s string) {
 	t.Helper()
@@ -95,7 +97,7 @@ func TestKeptAttachShowsScreenThenOutput(t *testing.T) {
 	prog.say(t, "$ cd /tmp; X=42\r\n$ ")
 	waitFor(t, "the screen has the prompt", func() bool { return strings.Contains(k.screen.Text(), "X=42") })
 	var client syncBuffer
-	a, err := k.Attach(&client, 30, 100)
+	a, err := k.Attach(&client, 30, 100, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +123,8 @@ func TestKeptAttachShowsScreenThenOutput(t *testing.T) {
 func TestKeptTakeOver(t *testing.T) {
 	k, _, _ := keep(t)
 	var one, two syncBuffer
-	a, _ := k.Attach(&one, 24, 80)
-	b, err := k.Attach(&two, 24, 80)
+	a, _ := k.Attach(&one, 24, 80, "")
+	b, err := k.Attach(&two, 24, 80, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +141,7 @@ func TestKeptTakeOver(t *testing.T) {
 func TestKeptEnd(t *testing.T) {
 	k, p, _ := keep(t)
 	var client syncBuffer
-	a, _ := k.Attach(&client, 24, 80)
+	a, _ := k.Attach(&client, 24, 80, "")
 	p.exit <- guest.ExitStatus{Code: 3}
 	if err := a.Err(); err != nil {
 		t.Errorf("Err after the process ended = %v, want nil", err)
@@ -147,7 +149,7 @@ func TestKeptEnd(t *testing.T) {
 	if st, err := k.Status(); err != nil || st.Code != 3 {
 		t.Errorf("Status = %v, %v; want exit 3", st, err)
 	}
-	if _, err := k.Attach(&client, 24, 80); !errors.Is(err, ErrEnded) {
+	if _, err := k.Attach(&client, 24, 80, ""); !errors.Is(err, ErrEnded) {
 		t.Errorf("Attach after the end = %v, want %v", err, ErrEnded)
 	}
 }
@@ -155,7 +157,7 @@ func TestKeptEnd(t *testing.T) {
 func TestKeptHangUp(t *testing.T) {
 	k, p, _ := keep(t)
 	var client syncBuffer
-	a, _ := k.Attach(&client, 24, 80)
+	a, _ := k.Attach(&client, 24, 80, "")
 	k.HangUp()
 	if err := a.Err(); !errors.Is(err, ErrHungUp) {
 		t.Errorf("Err after HangUp = %v, want %v", err, ErrHungUp)

@@ -1,0 +1,134 @@
+package sshgate
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"vmhost/guest"
+	vmsession "vmhost/session"
+	"vmhost/session/screen"
+)
+
+// Sessions keeps terminal sessions across dropped connections: a pty
+// session whose client goes away is detached, not ended, and the next
+// interactive login to its guest reattaches it.
+type Sessions struct {
+	// Table holds the kept sessions of every guest.
+	Table *vmsession.Table
+	// Keeps reports whether the sessions of owner's guests are kept
+	// (ssh.reattach); nil keeps everyone's.
+	Keeps func(owner string) bool
+	// Budget bounds the output emulated per second, for all sessions
+	// together; nil does not.
+	Budget *screen.Budget
+}
+
+// keeps reports whether the session's process is to be kept when its
+// client goes away: a terminal, a shell or a command (not a forced one),
+// and a user whose sessions are kept.
+func (s *session) keeps() bool {
+	ks := s.conn.srv.sessions
+	if ks == nil || s.conn.grant.Command != "" {
+		return false
+	}
+	s.mu.Lock()
+	tty := s.tty != nil
+	s.mu.Unlock()
+	return tty && (ks.Keeps == nil || ks.Keeps(s.conn.owner))
+}
+
+// guestID is the session's guest, as the table of kept sessions names it.
+func (s *session) guestID() string { return guest.GuestID(s.conn.owner, s.conn.guest) }
+
+// beginKept starts argv (the login shell when login is set) as a kept
+// session and returns what attaches the client to it.
+func (s *session) beginKept(argv []string, login bool, command string) func() {
+	start := time.Now()
+	att, audit, failed := s.startProcess(argv, login, command)
+	if failed != nil {
+		return failed
+	}
+	s.mu.Lock()
+	s.att = nil // the kept session owns the process's files now
+	tty := *s.tty
+	s.mu.Unlock()
+	ks := s.conn.srv.sessions
+	k := vmsession.Keep(att, vmsession.Info{Command: command, Started: start, Cols: int(tty.Cols), Rows: int(tty.Rows)},
+		ks.Budget, time.Now)
+	n := ks.Table.Add(s.guestID(), k)
+	audit.Info("session", "outcome", "started", "tty", true, "session", n)
+	return func() { s.serveKept(k, audit, start, "") }
+}
+
+// reattach attaches the client to the session of the guest detached most
+// recently, if any, and returns what serves it; nil if there is none.
+func (s *session) reattach() func() {
+	k := s.conn.srv.sessions.Table.Latest(s.guestID())
+	if k == nil {
+		return nil
+	}
+	return s.attachKept(k)
+}
+
+// attachKept returns what attaches the client to k and serves it, with a
+// line that says so.
+func (s *session) attachKept(k *vmsession.Kept) func() {
+	i := k.Info()
+	audit := s.conn.audit.With("kind", s.kind, "session", i.N)
+	audit.Info("session reattached", "detached_for", time.Since(i.Since).Round(time.Second))
+	notice := fmt.Sprintf("vmhost: reattached to session %d, detached %s ago; ':ls' lists sessions", i.N, ago(time.Since(i.Since)))
+	if i.Attached {
+		notice = fmt.Sprintf("vmhost: attached to session %d, taken over from another connection; ':ls' lists sessions", i.N)
+	}
+	return func() { s.serveKept(k, audit, time.Now(), notice) }
+}
+
+// serveKept attaches the client to k until the session ends, the client
+// goes away (the session is then detached, not ended), another client takes
+// it over or it is hung up.
+func (s *session) serveKept(k *vmsession.Kept, audit *slog.Logger, start time.Time, notice string) {
+	defer s.end(errors.New("session ended"))
+	s.mu.Lock()
+	tty := *s.tty
+	s.mu.Unlock()
+	a, err := k.Attach(s.ch, tty.Rows, tty.Cols, notice)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.mu.Lock()
+	s.kept, s.attachment = k, a
+	s.mu.Unlock()
+	s.conn.goSafe("kept session input", func() { copyBulk(k.Input(), s.ch) })
+	err = a.Err()
+	switch {
+	case err == nil:
+		status, werr := k.Status()
+		s.finish(status, werr)
+		audit.Info("session ended", "outcome", describe(status), "bytes_in", s.meter.in.Load(),
+			"bytes_out", s.meter.out.Load(), "duration", time.Since(start).Round(time.Millisecond))
+	case errors.Is(err, vmsession.ErrTakenOver), errors.Is(err, vmsession.ErrHungUp):
+		fmt.Fprintf(s.ch, "\r\nvmhost: session %d: %v\r\n", k.Info().N, err)
+		s.sendExit(guest.ExitStatus{Code: 0})
+		s.ch.CloseWrite()
+		s.ch.Close()
+		audit.Info("session detached", "cause", err.Error())
+	default:
+		audit.Info("session detached", "cause", err.Error(), "bytes_in", s.meter.in.Load(), "bytes_out", s.meter.out.Load())
+	}
+}
+
+// ago says how long ago, roughly, for people.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
