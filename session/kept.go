@@ -54,19 +54,26 @@ type Info struct {
 }
 
 // Keep starts reading the output of att, a process with a terminal of
-// cols×rows, into a screen whose emulation draws on budget (nil: none).
-// Nothing is attached to it yet.
-func Keep(att *Attached, info Info, budget *screen.Budget, now func() time.Time) *Kept {
+// cols×rows, into a screen whose emulation draws on budget (nil: none). A
+// first client, out, if not nil, is attached before anything is read: it
+// gets all the output, and nothing is drawn for it.
+func Keep(att *Attached, info Info, out io.Writer, budget *screen.Budget, now func() time.Time) (*Kept, *Attachment) {
 	k := &Kept{att: att, info: info, now: now, since: now(), ended: make(chan struct{})}
 	k.screen = screen.New(info.Cols, info.Rows, budget)
+	var first *Attachment
+	if out != nil {
+		first = &Attachment{k: k, out: gate{w: out}, done: make(chan struct{})}
+		k.client = first
+	}
 	var pumped sync.WaitGroup
 	pumped.Go(k.pump)
 	go func() {
 		k.status, k.err = att.Wait()
 		pumped.Wait()
 		k.end()
+		att.Close()
 	}()
-	return k
+	return k, first
 }
 
 // pump reads the terminal until it hangs up, or is quiet for Drain once

@@ -49,7 +49,7 @@ func keep(t *testing.T) (*Kept, *fakeProcess, *syncWriter) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := Keep(att, Info{Command: "", Started: time.Now(), Cols: 80, Rows: 24}, nil, time.Now)
+	k, _ := Keep(att, Info{Command: "", Started: time.Now(), Cols: 80, Rows: 24}, nil, nil, time.Now)
 	t.Cleanup(func() {
 		select {
 		case p.exit <- guest.ExitStatus{}:
@@ -164,5 +164,24 @@ func TestKeptHangUp(t *testing.T) {
 	}
 	if sig := <-p.sigs; sig != syscall.SIGHUP {
 		t.Errorf("HangUp sent %v, want SIGHUP", sig)
+	}
+}
+
+// TestKeptFirstClient: the client a session starts with gets every byte of
+// its output, and nothing drawn.
+func TestKeptFirstClient(t *testing.T) {
+	p, slave := ptyProcess(t)
+	att, err := Attach(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave.Write([]byte("early "))
+	var client syncBuffer
+	k, a := Keep(att, Info{Cols: 80, Rows: 24}, &client, nil, time.Now)
+	defer func() { p.exit <- guest.ExitStatus{} }()
+	slave.Write([]byte("later"))
+	waitFor(t, "the first client gets the output", func() bool { return client.String() == "early later" })
+	if !k.Info().Attached || a == nil {
+		t.Errorf("Info = %+v, attachment %v; want attached", k.Info(), a)
 	}
 }

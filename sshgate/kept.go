@@ -54,12 +54,14 @@ func (s *session) beginKept(argv []string, login bool, command string) func() {
 	s.att = nil // the kept session owns the process's files now
 	tty := *s.tty
 	s.mu.Unlock()
-	ks := s.conn.srv.sessions
-	k := vmsession.Keep(att, vmsession.Info{Command: command, Started: start, Cols: int(tty.Cols), Rows: int(tty.Rows)},
-		ks.Budget, time.Now)
-	n := ks.Table.Add(s.guestID(), k)
-	audit.Info("session", "outcome", "started", "tty", true, "session", n)
-	return func() { s.serveKept(k, audit, start, "") }
+	return func() { // after the answer to the request: output may follow
+		ks := s.conn.srv.sessions
+		k, a := vmsession.Keep(att, vmsession.Info{Command: command, Started: start, Cols: int(tty.Cols), Rows: int(tty.Rows)},
+			s.ch, ks.Budget, time.Now)
+		audit := audit.With("session", ks.Table.Add(s.guestID(), k))
+		audit.Info("session", "outcome", "started", "tty", true)
+		s.serveKept(k, a, audit, start)
+	}
 }
 
 // reattach attaches the client to the session of the guest detached most
@@ -82,27 +84,32 @@ func (s *session) attachKept(k *vmsession.Kept) func() {
 	if i.Attached {
 		notice = fmt.Sprintf("vmhost: attached to session %d, taken over from another connection; ':ls' lists sessions", i.N)
 	}
-	return func() { s.serveKept(k, audit, time.Now(), notice) }
+	return func() {
+		s.mu.Lock()
+		tty := *s.tty
+		s.mu.Unlock()
+		a, err := k.Attach(s.ch, tty.Rows, tty.Cols, notice)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		s.serveKept(k, a, audit, time.Now())
+	}
 }
 
 // serveKept attaches the client to k until the session ends, the client
 // goes away (the session is then detached, not ended), another client takes
 // it over or it is hung up.
-func (s *session) serveKept(k *vmsession.Kept, audit *slog.Logger, start time.Time, notice string) {
+func (s *session) serveKept(k *vmsession.Kept, a *vmsession.Attachment, audit *slog.Logger, start time.Time) {
 	defer s.end(errors.New("session ended"))
 	s.mu.Lock()
-	tty := *s.tty
-	s.mu.Unlock()
-	a, err := k.Attach(s.ch, tty.Rows, tty.Cols, notice)
-	if err != nil {
-		s.fail(err)
-		return
-	}
-	s.mu.Lock()
 	s.kept, s.attachment = k, a
+	if s.resized {
+		k.Resize(s.tty.Rows, s.tty.Cols)
+	}
 	s.mu.Unlock()
 	s.conn.goSafe("kept session input", func() { copyBulk(k.Input(), s.ch) })
-	err = a.Err()
+	err := a.Err()
 	switch {
 	case err == nil:
 		status, werr := k.Status()
