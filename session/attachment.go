@@ -60,6 +60,7 @@ func (k *Kept) Attach(out io.Writer, rows, cols uint16, notice string) (*Attachm
 	if old != nil {
 		old.finish(ErrTakenOver)
 	}
+	k.mark("attached")
 	k.tell()
 	if _, err := out.Write(paint); err != nil {
 		k.drop(a, err)
@@ -74,6 +75,7 @@ func (k *Kept) Attach(out io.Writer, rows, cols uint16, notice string) (*Attachm
 // is cleared instead of drawn. k.mu is held.
 func (k *Kept) paint(rows, cols uint16, notice string) []byte {
 	k.screen.Resize(int(cols), int(rows))
+	k.recordLocked(func(r Recorder) error { return r.Resize(int(cols), int(rows)) })
 	k.att.Resize(rows, max(cols, 2)-1)
 	k.att.Resize(rows, cols)
 	if !k.screen.Stale() {
@@ -96,6 +98,7 @@ func (k *Kept) drop(c *Attachment, err error) {
 	k.client, k.since = nil, k.now()
 	k.mu.Unlock()
 	c.finish(err)
+	k.mark("detached")
 	k.tell()
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vmhost/guest"
+	"vmhost/session/asciicast"
 )
 
 // syncBuffer is a client's terminal: what it was sent.
@@ -49,7 +50,7 @@ func keep(t *testing.T) (*Kept, *fakeProcess, *syncWriter) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := Keep(att, Info{Command: "", Started: time.Now(), Cols: 80, Rows: 24}, nil, nil, time.Now)
+	k, _ := Keep(att, KeepOptions{Info: Info{Started: time.Now(), Cols: 80, Rows: 24}, Now: time.Now})
 	t.Cleanup(func() {
 		select {
 		case p.exit <- guest.ExitStatus{}:
@@ -177,11 +178,107 @@ func TestKeptFirstClient(t *testing.T) {
 	}
 	slave.Write([]byte("early "))
 	var client syncBuffer
-	k, a := Keep(att, Info{Cols: 80, Rows: 24}, &client, nil, time.Now)
+	k, a := Keep(att, KeepOptions{Info: Info{Cols: 80, Rows: 24}, First: &client, Now: time.Now})
 	defer func() { p.exit <- guest.ExitStatus{} }()
 	slave.Write([]byte("later"))
 	waitFor(t, "the first client gets the output", func() bool { return client.String() == "early later" })
 	if !k.Info().Attached || a == nil {
 		t.Errorf("Info = %+v, attachment %v; want attached", k.Info(), a)
 	}
+}
+
+// castRecorder records into an asciicast file in memory.
+type castRecorder struct {
+	*asciicast.Writer
+	buf    *syncBuffer
+	closed bool
+}
+
+func (r *castRecorder) Close() error { r.closed = true; return r.Flush() }
+
+// events reads back what was recorded.
+func (r *castRecorder) events(t *testing.T) []asciicast.Event {
+	t.Helper()
+	_, rd, err := asciicast.NewReader(strings.NewReader(r.buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []asciicast.Event
+	for {
+		e, err := rd.Next()
+		if err != nil {
+			return out
+		}
+		out = append(out, e)
+	}
+}
+
+func TestKeptRecords(t *testing.T) {
+	p, slave := ptyProcess(t)
+	att, err := Attach(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := &syncBuffer{}
+	w, err := asciicast.NewWriter(buf, asciicast.Header{Width: 80, Height: 24}, time.Now(), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &castRecorder{Writer: w, buf: buf}
+	var client syncBuffer
+	k, a := Keep(att, KeepOptions{Info: Info{Cols: 80, Rows: 24}, First: &client, Record: rec, RecordInput: true, Now: time.Now})
+	k.Input().Write([]byte("typed"))
+	slave.Write([]byte("shown"))
+	waitFor(t, "output reaches the client", func() bool { return strings.Contains(client.String(), "shown") })
+	k.Resize(30, 100)
+	a.Detach()
+	p.exit <- guest.ExitStatus{}
+	<-k.Ended()
+	got := map[string]bool{}
+	for _, e := range rec.events(t) {
+		got[e.Code+":"+e.Data] = true
+	}
+	for _, want := range []string{"i:typed", "o:shown", "r:100x30", "m:detached", "m:ended"} {
+		if !got[want] {
+			t.Errorf("recording lacks %q; it has %v", want, got)
+		}
+	}
+	if !rec.closed {
+		t.Error("the recording was not closed when the session ended")
+	}
+}
+
+// failingRecorder fails every write.
+type failingRecorder struct{}
+
+func (failingRecorder) Write(p []byte) (int, error) { return 0, errors.New("no space left on device") }
+func (failingRecorder) Input([]byte) error          { return errors.New("no space left on device") }
+func (failingRecorder) Resize(int, int) error       { return errors.New("no space left on device") }
+func (failingRecorder) Mark(string) error           { return errors.New("no space left on device") }
+func (failingRecorder) Flush() error                { return nil }
+func (failingRecorder) Close() error                { return nil }
+
+func TestKeptRecordFailure(t *testing.T) {
+	p, slave := ptyProcess(t)
+	att, err := Attach(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan error, 4)
+	var client syncBuffer
+	k, _ := Keep(att, KeepOptions{Info: Info{Cols: 80, Rows: 24}, First: &client, Record: failingRecorder{}, Now: time.Now,
+		RecordFailed: func(_ *Kept, err error) { failed <- err }})
+	defer func() { p.exit <- guest.ExitStatus{} }()
+	slave.Write([]byte("one"))
+	if err := <-failed; err == nil {
+		t.Fatal("RecordFailed told nil")
+	}
+	slave.Write([]byte("two"))
+	waitFor(t, "the session goes on", func() bool { return strings.Contains(client.String(), "onetwo") })
+	select {
+	case err := <-failed:
+		t.Errorf("RecordFailed told twice: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	_ = k
 }

@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"vmhost/config"
 	"vmhost/guest"
 	vmsession "vmhost/session"
+	"vmhost/session/asciicast"
+	"vmhost/session/record"
 	"vmhost/session/screen"
 )
 
@@ -23,6 +26,11 @@ type Sessions struct {
 	// Budget bounds the output emulated per second, for all sessions
 	// together; nil does not.
 	Budget *screen.Budget
+	// Recordings keeps the recordings of the sessions that Record says to
+	// record; nil records none.
+	Recordings *record.Store
+	// Record says how owner's sessions are recorded; nil records none.
+	Record func(owner string) config.RecordPolicy
 }
 
 // keeps reports whether the session's process is to be kept when its
@@ -46,22 +54,84 @@ func (s *session) guestID() string { return guest.GuestID(s.conn.owner, s.conn.g
 // session and returns what attaches the client to it.
 func (s *session) beginKept(argv []string, login bool, command string) func() {
 	start := time.Now()
+	s.mu.Lock()
+	tty := *s.tty
+	s.mu.Unlock()
+	rec, policy, err := s.startRecording(tty, command, start)
+	if err != nil {
+		return func() { s.fail(err) }
+	}
 	att, audit, failed := s.startProcess(argv, login, command)
 	if failed != nil {
+		if rec != nil {
+			rec.Close()
+		}
 		return failed
 	}
 	s.mu.Lock()
 	s.att = nil // the kept session owns the process's files now
-	tty := *s.tty
 	s.mu.Unlock()
 	return func() { // after the answer to the request: output may follow
 		ks := s.conn.srv.sessions
-		k, a := vmsession.Keep(att, vmsession.Info{Command: command, Started: start, Cols: int(tty.Cols), Rows: int(tty.Rows)},
-			s.ch, ks.Budget, time.Now)
+		o := vmsession.KeepOptions{
+			Info:  vmsession.Info{Command: command, Started: start, Cols: int(tty.Cols), Rows: int(tty.Rows)},
+			First: s.ch, Budget: ks.Budget, Now: time.Now,
+		}
+		if rec != nil {
+			o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, s.recordFailed(audit, policy)
+			audit = audit.With("recording", rec.ID)
+		}
+		k, a := vmsession.Keep(att, o)
 		audit := audit.With("session", ks.Table.Add(s.guestID(), k))
 		audit.Info("session", "outcome", "started", "tty", true)
 		s.serveKept(k, a, audit, start)
 	}
+}
+
+// startRecording starts the recording of a session with terminal tty and
+// command, if its owner's are recorded. A recording that cannot start is
+// an error when record_fail is closed (the session is refused), else
+// logged.
+func (s *session) startRecording(tty guest.TTY, command string, start time.Time) (*record.Recording, config.RecordPolicy, error) {
+	ks := s.conn.srv.sessions
+	if ks.Recordings == nil || ks.Record == nil {
+		return nil, config.RecordPolicy{}, nil
+	}
+	policy := ks.Record(s.conn.owner)
+	if !policy.On {
+		return nil, policy, nil
+	}
+	h := asciicast.Header{Width: int(tty.Cols), Height: int(tty.Rows), Command: command,
+		Title: s.guestID(), Env: map[string]string{"TERM": tty.Term}}
+	rec, err := ks.Recordings.Create(s.guestID(), start, h, time.Now)
+	if err == nil {
+		return rec, policy, nil
+	}
+	s.log.Warn("recording a session", "err", err, "record_fail", failMode(policy))
+	if policy.FailClosed {
+		return nil, policy, errors.New("this session must be recorded and the recording cannot be written; try again later or tell the host's admin")
+	}
+	return nil, policy, nil
+}
+
+// recordFailed returns what follows a recording that fails during its
+// session: the session is hung up when record_fail is closed, else it goes
+// on unrecorded; the log says which.
+func (s *session) recordFailed(audit *slog.Logger, policy config.RecordPolicy) func(*vmsession.Kept, error) {
+	return func(k *vmsession.Kept, err error) {
+		audit.Warn("recording failed", "err", err.Error(), "record_fail", failMode(policy))
+		if policy.FailClosed {
+			k.HangUp()
+		}
+	}
+}
+
+// failMode names a record_fail for logs.
+func failMode(p config.RecordPolicy) string {
+	if p.FailClosed {
+		return config.RecordFailClosed
+	}
+	return config.RecordFailOpen
 }
 
 // reattach attaches the client to the session of the guest detached most

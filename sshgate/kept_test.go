@@ -3,7 +3,10 @@ package sshgate
 import (
 	"bufio"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +14,8 @@ import (
 
 	"vmhost/config"
 	vmsession "vmhost/session"
+	"vmhost/session/asciicast"
+	"vmhost/session/record"
 )
 
 // keptServer starts a server that keeps alice's terminal sessions, and
@@ -148,4 +153,75 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out: %s", what)
+}
+
+// TestKeptRecording: a recorded user's session is in an asciicast file
+// with what showed and what was typed; a recording that cannot be made
+// refuses the session when record_fail is closed.
+func TestKeptRecording(t *testing.T) {
+	requireSSH(t)
+	key := newUserKey(t, "alice")
+	dir := t.TempDir()
+	store := record.NewStore(filepath.Join(dir, "recordings"))
+	policy := config.RecordPolicy{On: true, Input: true}
+	var mu sync.Mutex
+	ts := startServer(t, map[string]config.User{"alice": {Keys: []string{key.pub}}}, func(o *Options) {
+		o.Sessions = &Sessions{Table: vmsession.NewTable(vmsession.Bounds{DetachTimeout: time.Hour, MaxDetached: 10}, time.Now, nil),
+			Recordings: store, Record: func(string) config.RecordPolicy { mu.Lock(); defer mu.Unlock(); return policy }}
+	})
+	c := ts.dial(t, "alice", key)
+	tm := openTerminal(t, c, "")
+	tm.typeLine(t, "echo sec''ret")
+	readUntil(t, tm.out, "secret")
+	tm.typeLine(t, "exit")
+	tm.s.Wait()
+	var list []record.Entry
+	waitUntil(t, "the recording is listed", func() bool { list, _ = store.List("alice"); return len(list) == 1 })
+	f, err := store.Open(list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, rd, err := asciicast.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var output, input strings.Builder
+	marks := map[string]bool{}
+	for {
+		e, err := rd.Next()
+		if err != nil {
+			break
+		}
+		switch e.Code {
+		case asciicast.Output:
+			output.WriteString(e.Data)
+		case asciicast.Input:
+			input.WriteString(e.Data)
+		case asciicast.Marker:
+			marks[e.Data] = true
+		}
+	}
+	if h.Width != 80 || h.Height != 24 || !strings.Contains(output.String(), "secret") ||
+		!strings.Contains(input.String(), "echo sec''ret") || !marks["ended"] {
+		t.Errorf("recording: header %+v, output %q, input %q, markers %v", h, output.String(), input.String(), marks)
+	}
+
+	mu.Lock()
+	policy.FailClosed = true
+	mu.Unlock()
+	os.RemoveAll(filepath.Join(dir, "recordings"))
+	os.WriteFile(filepath.Join(dir, "recordings"), nil, 0o600) // a file where the directory goes
+	refused := newSession(t, c)
+	if err := refused.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	refused.Stderr = &stderr
+	if err := refused.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	if err := refused.Wait(); err == nil || !strings.Contains(stderr.String(), "this session must be recorded") {
+		t.Errorf("a session that cannot be recorded with record_fail closed: %v, stderr %q; want refused with a message", err, stderr.String())
+	}
 }

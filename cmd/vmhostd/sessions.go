@@ -2,10 +2,12 @@ package main
 
 import (
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"vmhost/config"
 	vmsession "vmhost/session"
+	"vmhost/session/record"
 	"vmhost/session/screen"
 	"vmhost/sshgate"
 )
@@ -32,8 +34,10 @@ func keptSessions(cfg *config.Config, live *liveConfig, log *slog.Logger) *sshga
 		audit.Info("session hung up", "guest", guest, "session", i.N, "reason", why)
 	})
 	return &sshgate.Sessions{
-		Table:  table,
-		Keeps:  func(owner string) bool { return live.Config().ReattachFor(owner) },
-		Budget: screen.NewBudget(screenRate, screenBurst, time.Now),
+		Table:      table,
+		Keeps:      func(owner string) bool { return live.Config().ReattachFor(owner) },
+		Budget:     screen.NewBudget(screenRate, screenBurst, time.Now),
+		Recordings: record.NewStore(filepath.Join(cfg.DataDir, "recordings")),
+		Record:     func(owner string) config.RecordPolicy { return live.Config().RecordingFor(owner) },
 	}
 }
