@@ -41,6 +41,7 @@ func applyDefaults(c *Config, r *report) {
 	c.Network.NAT = orTrue(c.Network.NAT)
 	c.Network.NAT6 = orTrue(c.Network.NAT6)
 	c.Network.Isolate = orTrue(c.Network.Isolate)
+	c.Defaults.Reattach = orTrue(c.Defaults.Reattach)
 	defaultImages(c)
 	defaultSSH(c, r)
 	defaultGuestBounds(c, r)

@@ -14,6 +14,16 @@ func (c *Config) AutostartFor(user string) bool {
 	return c.Defaults.Autostart
 }
 
+// ReattachFor reports whether the terminal sessions of the user's guests
+// are kept across dropped connections: the user's own reattach, else
+// defaults.reattach, else true.
+func (c *Config) ReattachFor(user string) bool {
+	if u, ok := c.Users[user]; ok && u.Reattach != nil {
+		return *u.Reattach
+	}
+	return c.Defaults.Reattach == nil || *c.Defaults.Reattach
+}
+
 // IdleStopFor returns how long the user's guests may stay idle (no SSH
 // session, no process but their init) before they are stopped: the user's
 // own idle_stop, or defaults.idle_stop; 0 means never.

@@ -27,9 +27,9 @@ func TestLifecycleErrors(t *testing.T) {
 }
 
 func TestLifecycleLookups(t *testing.T) {
-	in := withKeys("defaults:\n  autostart: true\n  idle_stop: 30m\nusers:\n" +
+	in := withKeys("defaults:\n  autostart: true\n  idle_stop: 30m\n  reattach: false\nusers:\n" +
 		"  alice: {keys: [\"<alice-key>\"]}\n" +
-		"  bob: {keys: [\"<bob-key>\"], autostart: false, idle_stop: 0}\n" +
+		"  bob: {keys: [\"<bob-key>\"], autostart: false, idle_stop: 0, reattach: true}\n" +
 		"  carol: {keys: [\"<alice-key>\"], idle_stop: 2h}\n")
 	c, err := testLoader.Parse("c.yaml", []byte(in))
 	if err != nil {
@@ -39,15 +39,19 @@ func TestLifecycleLookups(t *testing.T) {
 		user      string
 		autostart bool
 		idle      time.Duration
+		reattach  bool
 	}{
-		{"alice", true, 30 * time.Minute},
-		{"bob", false, 0},
-		{"carol", true, 2 * time.Hour},
-		{"nobody", true, 30 * time.Minute},
+		{"alice", true, 30 * time.Minute, false},
+		{"bob", false, 0, true},
+		{"carol", true, 2 * time.Hour, false},
+		{"nobody", true, 30 * time.Minute, false},
 	}
 	for _, tt := range tests {
 		if got := c.AutostartFor(tt.user); got != tt.autostart {
 			t.Errorf("AutostartFor(%q) = %v, want %v", tt.user, got, tt.autostart)
+		}
+		if got := c.ReattachFor(tt.user); got != tt.reattach {
+			t.Errorf("ReattachFor(%q) = %v, want %v", tt.user, got, tt.reattach)
 		}
 		if got := c.IdleStopFor(tt.user); got != tt.idle {
 			t.Errorf("IdleStopFor(%q) = %v, want %v", tt.user, got, tt.idle)
@@ -57,5 +61,15 @@ func TestLifecycleLookups(t *testing.T) {
 	slices.Sort(got)
 	if want := []time.Duration{0, 30 * time.Minute, 30 * time.Minute, 2 * time.Hour}; !slices.Equal(got, want) {
 		t.Errorf("IdleStops() = %v, want %v", got, want)
+	}
+}
+
+func TestReattachDefault(t *testing.T) {
+	c, err := testLoader.Parse("c.yaml", []byte(withKeys("users:\n  alice: {keys: [\"<alice-key>\"]}\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ReattachFor("alice") {
+		t.Error("ReattachFor with reattach unset = false, want true")
 	}
 }

@@ -52,6 +52,13 @@ type SSH struct {
 	AllowStreamlocalForwarding *bool `yaml:"allow_streamlocal_forwarding"`
 	// AllowAgentForwarding allows ssh -A.
 	AllowAgentForwarding *bool `yaml:"allow_agent_forwarding"`
+	// DetachTimeout is how long a detached terminal session is kept; then
+	// it is hung up as a dropped connection's was before sessions were
+	// kept.
+	DetachTimeout Duration `yaml:"detach_timeout"`
+	// MaxDetached bounds the detached sessions one guest keeps; past it,
+	// the one detached longest is hung up.
+	MaxDetached int `yaml:"max_detached"`
 	// GuestAuthorizedKeys lets the keys in a guest's own
 	// /root/.ssh/authorized_keys log in to that guest (ssh-copy-id).
 	GuestAuthorizedKeys *bool `yaml:"guest_authorized_keys"`
@@ -94,6 +101,8 @@ const (
 	DefaultPenaltyBurst      = 10
 	DefaultPenaltyRefill     = Duration(6 * time.Second)
 	DefaultPenaltyDelay      = Duration(2 * time.Second)
+	DefaultDetachTimeout     = Duration(24 * time.Hour)
+	DefaultMaxDetached       = 10
 )
 
 // Limits of the ssh: section's values.
@@ -103,6 +112,8 @@ const (
 	maxSSHForwards   = 10000
 	maxSSHChannels   = 100000
 	maxSSHUserConns  = 100000
+	maxSSHDetached   = 1000
+	maxDetachTimeout = Duration(366 * 24 * time.Hour)
 	maxLoginGrace    = Duration(10 * time.Minute)
 	maxPenaltyDelay  = Duration(time.Minute)
 	minSSHKeepalive  = Duration(time.Second)
@@ -136,6 +147,8 @@ func defaultSSH(c *Config, r *report) {
 	defInt("auth_penalty.burst", &s.AuthPenalty.Burst, DefaultPenaltyBurst)
 	defDur("auth_penalty.refill", &s.AuthPenalty.Refill, DefaultPenaltyRefill)
 	defDur("auth_penalty.delay", &s.AuthPenalty.Delay, DefaultPenaltyDelay)
+	defDur("detach_timeout", &s.DetachTimeout, DefaultDetachTimeout)
+	defInt("max_detached", &s.MaxDetached, DefaultMaxDetached)
 	s.AllowTCPForwarding = orTrue(s.AllowTCPForwarding)
 	s.AllowStreamlocalForwarding = orTrue(s.AllowStreamlocalForwarding)
 	s.AllowAgentForwarding = orTrue(s.AllowAgentForwarding)
@@ -165,6 +178,10 @@ func checkSSH(v *validator) {
 		v.addf("ssh.keepalive_count_max", "%d is too few; write 1 or more (default %d)", s.KeepaliveCountMax, DefaultKeepaliveCountMax)
 	}
 	checkPenalty(v, s.AuthPenalty)
+	checkRange(v, "ssh.max_detached", s.MaxDetached, maxSSHDetached, DefaultMaxDetached)
+	if s.DetachTimeout < Duration(time.Second) || s.DetachTimeout > maxDetachTimeout {
+		v.addf("ssh.detach_timeout", "%v is out of range; write a duration from 1s to %v (default %v)", s.DetachTimeout, maxDetachTimeout, DefaultDetachTimeout)
+	}
 }
 
 // checkStartups wants the shares of max_startups within it.

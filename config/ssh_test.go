@@ -27,6 +27,8 @@ func defaultSSHSection() SSH {
 		AllowAgentForwarding:       ptr(true),
 		GuestAuthorizedKeys:        ptr(true),
 		AuthPenalty:                AuthPenalty{Burst: 10, Refill: Duration(6 * time.Second), Delay: Duration(2 * time.Second)},
+		DetachTimeout:              Duration(24 * time.Hour),
+		MaxDetached:                10,
 	}
 }
 
@@ -44,6 +46,8 @@ func TestParseSSH(t *testing.T) {
 	custom.IdleTimeout = Duration(time.Hour + 30*time.Minute)
 	custom.AllowAgentForwarding = ptr(false)
 	custom.AuthPenalty = AuthPenalty{Burst: 0, Refill: Duration(6 * time.Second), Delay: Duration(2 * time.Second)}
+	custom.DetachTimeout = Duration(time.Hour)
+	custom.MaxDetached = 3
 
 	tests := []struct {
 		in   string
@@ -52,7 +56,7 @@ func TestParseSSH(t *testing.T) {
 		{bob, defaultSSHSection()},
 		{"ssh:\n" + bob, defaultSSHSection()},
 		{"ssh:\n  max_sessions: 50\n  max_forwards: 4\n  max_startups: 20\n  startups_drop_rate: 50\n  max_forward_channels: 1000\n  max_connections_per_user: 2\n  keepalive_interval: 0\n  idle_timeout: 1h30m\n" +
-			"  allow_agent_forwarding: false\n  auth_penalty: {burst: 0}\n" + bob, custom},
+			"  allow_agent_forwarding: false\n  auth_penalty: {burst: 0}\n  detach_timeout: 1h\n  max_detached: 3\n" + bob, custom},
 	}
 	for _, tt := range tests {
 		got, err := testLoader.Parse("/c.yaml", []byte(tt.in))
@@ -72,6 +76,8 @@ func TestParseSSHErrors(t *testing.T) {
 		want string
 	}{
 		{"ssh:\n  max_sesions: 3\n", `c.yaml:2: unknown key "max_sesions" in ssh; did you mean "max_sessions"?`},
+		{"ssh:\n  max_detached: 0\n", `c.yaml:2: ssh.max_detached: 0 is out of range; write 1 to 1000 (default 10)`},
+		{"ssh:\n  detach_timeout: 0\n", `c.yaml:2: ssh.detach_timeout: 0s is out of range; write a duration from 1s to 8784h0m0s (default 24h0m0s)`},
 		{"ssh:\n  max_sessions: 0\n", `c.yaml:2: ssh.max_sessions: 0 is out of range; write 1 to 1000 (default 10)`},
 		{"ssh:\n  max_sessions: many\n", `c.yaml:2: ssh.max_sessions: "many" is not a whole number`},
 		{"ssh:\n  max_startups: -1\n", `c.yaml:2: ssh.max_startups: -1 is out of range`},

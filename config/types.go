@@ -77,6 +77,16 @@ type Defaults struct {
 	// IdleStop stops a guest with no SSH session and no process but its
 	// init for that long, its files kept; 0 never does.
 	IdleStop Duration `yaml:"idle_stop"`
+	// Reattach keeps terminal sessions across dropped connections, to be
+	// reattached by the next interactive login; nil (unset) is true.
+	Reattach *bool `yaml:"reattach"`
+	// Record records every terminal session as an asciicast v2 file
+	// under data_dir/recordings; RecordInput records what is typed too;
+	// RecordFail is open (a session that cannot be recorded goes on) or
+	// closed (it is refused).
+	Record      bool   `yaml:"record"`
+	RecordInput bool   `yaml:"record_input"`
+	RecordFail  string `yaml:"record_fail"`
 }
 
 // Limits are the resource limits of one guest. Zero values mean "not set".
@@ -120,4 +130,10 @@ type User struct {
 	// Autostart and IdleStop override those of Defaults when set.
 	Autostart *bool     `yaml:"autostart"`
 	IdleStop  *Duration `yaml:"idle_stop"`
+	// Reattach, Record, RecordInput and RecordFail override those of
+	// Defaults when set.
+	Reattach    *bool  `yaml:"reattach"`
+	Record      *bool  `yaml:"record"`
+	RecordInput *bool  `yaml:"record_input"`
+	RecordFail  string `yaml:"record_fail"`
 }

@@ -28,6 +28,7 @@ var checks = []func(*validator){
 	checkUsers,
 	checkLimits,
 	checkLifecycle,
+	checkRecordFail,
 	checkForwards,
 	checkGuestBounds,
 	checkSSH,

@@ -40,7 +40,9 @@ func (g *gate) Write(p []byte) (int, error) {
 // Attach attaches out, a client whose window is cols×rows, to the session:
 // out is sent what draws the screen as it is, then the output that follows.
 // A client attached before is detached with ErrTakenOver.
-func (k *Kept) Attach(out io.Writer, rows, cols uint16) (*Attachment, error) {
+//
+// A notice, if not "", is shown above the screen (see screen.Repaint).
+func (k *Kept) Attach(out io.Writer, rows, cols uint16, notice string) (*Attachment, error) {
 	a := &Attachment{k: k, out: gate{w: out}, done: make(chan struct{})}
 	a.out.mu.Lock() // until the screen is sent: output waits for it
 	defer a.out.mu.Unlock()
@@ -53,11 +55,12 @@ func (k *Kept) Attach(out io.Writer, rows, cols uint16) (*Attachment, error) {
 	}
 	old := k.client
 	k.client, k.since = a, k.now()
-	paint := k.paint(rows, cols)
+	paint := k.paint(rows, cols, notice)
 	k.mu.Unlock()
 	if old != nil {
 		old.finish(ErrTakenOver)
 	}
+	k.mark("attached")
 	k.tell()
 	if _, err := out.Write(paint); err != nil {
 		k.drop(a, err)
@@ -66,19 +69,23 @@ func (k *Kept) Attach(out io.Writer, rows, cols uint16) (*Attachment, error) {
 }
 
 // paint resizes the session to the client's window and returns what draws
-// its screen. A stale screen is cleared instead, and the program is made
-// to redraw by a change of window size, as full-screen programs do on
-// SIGWINCH. k.mu is held.
-func (k *Kept) paint(rows, cols uint16) []byte {
+// its screen. The program is also made to redraw, by a change of window
+// size and back, as full-screen programs do on SIGWINCH: the screen drawn
+// is the emulator's idea of it, and a notice takes a line. A stale screen
+// is cleared instead of drawn. k.mu is held.
+func (k *Kept) paint(rows, cols uint16, notice string) []byte {
 	k.screen.Resize(int(cols), int(rows))
-	if !k.screen.Stale() {
-		k.att.Resize(rows, cols)
-		return k.screen.Repaint()
-	}
-	k.screen.Clear()
+	k.recordLocked(func(r Recorder) error { return r.Resize(int(cols), int(rows)) })
 	k.att.Resize(rows, max(cols, 2)-1)
 	k.att.Resize(rows, cols)
-	return []byte("\x1b[m\x1b[H\x1b[2J")
+	if !k.screen.Stale() {
+		return k.screen.Repaint(notice)
+	}
+	k.screen.Clear()
+	if notice != "" {
+		notice += "\r\n"
+	}
+	return []byte("\x1b[m\x1b[H\x1b[2J" + notice)
 }
 
 // drop detaches client c, if still attached, because of err.
@@ -91,6 +98,7 @@ func (k *Kept) drop(c *Attachment, err error) {
 	k.client, k.since = nil, k.now()
 	k.mu.Unlock()
 	c.finish(err)
+	k.mark("detached")
 	k.tell()
 }
 

@@ -37,6 +37,11 @@ type Kept struct {
 
 	changed func(*Kept) // told when a client attaches or detaches; set by a Table
 
+	rec       Recorder // nil when not recorded, or no more
+	recInput  bool
+	recFailed func(*Kept, error)
+	flushed   time.Time // when the recording was last flushed
+
 	ended  chan struct{} // closed once the process ended and its output is read
 	status guest.ExitStatus
 	err    error
@@ -53,20 +58,57 @@ type Info struct {
 	Rows     int
 }
 
-// Keep starts reading the output of att, a process with a terminal of
-// cols×rows, into a screen whose emulation draws on budget (nil: none).
-// Nothing is attached to it yet.
-func Keep(att *Attached, info Info, budget *screen.Budget, now func() time.Time) *Kept {
-	k := &Kept{att: att, info: info, now: now, since: now(), ended: make(chan struct{})}
-	k.screen = screen.New(info.Cols, info.Rows, budget)
+// Recorder records a session: its output, input, resizes and markers
+// (an asciicast writer).
+type Recorder interface {
+	Write(p []byte) (int, error)
+	Input(p []byte) error
+	Resize(cols, rows int) error
+	Mark(label string) error
+	Flush() error
+	Close() error
+}
+
+// KeepOptions are the options of Keep.
+type KeepOptions struct {
+	Info Info // Command, Started, Cols and Rows
+	// First, if not nil, is the client the session starts with: attached
+	// before anything is read, it gets all the output, nothing drawn.
+	First io.Writer
+	// Budget bounds the emulation of the screen; nil does not.
+	Budget *screen.Budget
+	// Record, if not nil, records the output, resizes and markers, and
+	// the input too with RecordInput. The first error stops the recording
+	// and is told to RecordFailed (which may hang the session up).
+	Record       Recorder
+	RecordInput  bool
+	RecordFailed func(k *Kept, err error)
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Keep starts reading the output of att, a process with a terminal, into
+// the session's screen and recording, and to its first client if any.
+func Keep(att *Attached, o KeepOptions) (*Kept, *Attachment) {
+	k := &Kept{att: att, info: o.Info, now: o.Now, since: o.Now(), ended: make(chan struct{}),
+		rec: o.Record, recInput: o.RecordInput, recFailed: o.RecordFailed}
+	k.screen = screen.New(o.Info.Cols, o.Info.Rows, o.Budget)
+	var first *Attachment
+	if o.First != nil {
+		first = &Attachment{k: k, out: gate{w: o.First}, done: make(chan struct{})}
+		k.client = first
+	}
 	var pumped sync.WaitGroup
 	pumped.Go(k.pump)
 	go func() {
 		k.status, k.err = att.Wait()
 		pumped.Wait()
+		k.mark("ended")
+		k.closeRecording()
 		k.end()
+		att.Close()
 	}()
-	return k
+	return k, first
 }
 
 // pump reads the terminal until it hangs up, or is quiet for Drain once
@@ -89,6 +131,7 @@ func (k *Kept) pump() {
 func (k *Kept) show(p []byte) {
 	k.mu.Lock()
 	k.screen.Write(p)
+	k.recordLocked(func(r Recorder) error { _, err := r.Write(p); return err })
 	c := k.client
 	k.mu.Unlock()
 	if c == nil {
@@ -131,13 +174,72 @@ func (k *Kept) Info() Info {
 	return i
 }
 
-// Input is where a client's keys go.
-func (k *Kept) Input() io.Writer { return k.att.Input() }
+// Input is where a client's keys go (recorded with RecordInput).
+func (k *Kept) Input() io.Writer { return keys{k} }
+
+// keys is the input of a kept session.
+type keys struct{ k *Kept }
+
+// Write sends p to the session's terminal, and to its recording.
+func (in keys) Write(p []byte) (int, error) {
+	if in.k.recInput {
+		in.k.record(func(r Recorder) error { return r.Input(p) })
+	}
+	return in.k.att.Input().Write(p)
+}
 
 // Resize follows the attached client's window size.
 func (k *Kept) Resize(rows, cols uint16) error {
 	k.screen.Resize(int(cols), int(rows))
+	k.record(func(r Recorder) error { return r.Resize(int(cols), int(rows)) })
 	return k.att.Resize(rows, cols)
+}
+
+// mark records a marker: an attach, a detach, the end.
+func (k *Kept) mark(label string) {
+	k.record(func(r Recorder) error {
+		if err := r.Mark(label); err != nil {
+			return err
+		}
+		return r.Flush()
+	})
+}
+
+// closeRecording closes the recording, if any, once the session ended.
+func (k *Kept) closeRecording() {
+	k.record(func(r Recorder) error {
+		if err := r.Close(); err != nil {
+			return err
+		}
+		k.rec = nil
+		return nil
+	})
+}
+
+// record does one thing to the recording, if any.
+func (k *Kept) record(do func(Recorder) error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.recordLocked(do)
+}
+
+// recordLocked does one thing to the recording, if any, and flushes it at
+// most once a second; the first error ends the recording and is told.
+// k.mu is held.
+func (k *Kept) recordLocked(do func(Recorder) error) {
+	if k.rec == nil {
+		return
+	}
+	err := do(k.rec)
+	if now := k.now(); err == nil && now.Sub(k.flushed) >= time.Second {
+		err, k.flushed = k.rec.Flush(), now
+	}
+	if err != nil {
+		k.rec = nil
+		if k.recFailed != nil {
+			go k.recFailed(k, err)
+		}
+	}
 }
 
 // Signal sends sig to the process.
@@ -150,6 +252,7 @@ func (k *Kept) HangUp() {
 	c := k.client
 	k.client = nil
 	k.mu.Unlock()
+	k.mark("hung up")
 	k.att.Signal(syscall.SIGHUP)
 	k.att.Close()
 	if c != nil {

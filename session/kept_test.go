@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vmhost/guest"
+	"vmhost/session/asciicast"
 )
 
 // syncBuffer is a client's terminal: what it was sent.
@@ -49,7 +50,7 @@ func keep(t *testing.T) (*Kept, *fakeProcess, *syncWriter) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := Keep(att, Info{Command: "", Started: time.Now(), Cols: 80, Rows: 24}, nil, time.Now)
+	k, _ := Keep(att, KeepOptions{Info: Info{Started: time.Now(), Cols: 80, Rows: 24}, Now: time.Now})
 	t.Cleanup(func() {
 		select {
 		case p.exit <- guest.ExitStatus{}:
@@ -61,7 +62,9 @@ func keep(t *testing.T) (*Kept, *fakeProcess, *syncWriter) {
 }
 
 // syncWriter is the program's side of the terminal.
-type syncWriter struct{ f interface{ Write([]byte) (int, error) } }
+type syncWriter struct {
+	f interface{ Write([]byte) (int, error) }
+}
 
 func (w *syncWriter) say(t *testing.T, s string) {
 	t.Helper()
@@ -95,7 +98,7 @@ func TestKeptAttachShowsScreenThenOutput(t *testing.T) {
 	prog.say(t, "$ cd /tmp; X=42\r\n$ ")
 	waitFor(t, "the screen has the prompt", func() bool { return strings.Contains(k.screen.Text(), "X=42") })
 	var client syncBuffer
-	a, err := k.Attach(&client, 30, 100)
+	a, err := k.Attach(&client, 30, 100, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +124,8 @@ func TestKeptAttachShowsScreenThenOutput(t *testing.T) {
 func TestKeptTakeOver(t *testing.T) {
 	k, _, _ := keep(t)
 	var one, two syncBuffer
-	a, _ := k.Attach(&one, 24, 80)
-	b, err := k.Attach(&two, 24, 80)
+	a, _ := k.Attach(&one, 24, 80, "")
+	b, err := k.Attach(&two, 24, 80, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +142,7 @@ func TestKeptTakeOver(t *testing.T) {
 func TestKeptEnd(t *testing.T) {
 	k, p, _ := keep(t)
 	var client syncBuffer
-	a, _ := k.Attach(&client, 24, 80)
+	a, _ := k.Attach(&client, 24, 80, "")
 	p.exit <- guest.ExitStatus{Code: 3}
 	if err := a.Err(); err != nil {
 		t.Errorf("Err after the process ended = %v, want nil", err)
@@ -147,7 +150,7 @@ func TestKeptEnd(t *testing.T) {
 	if st, err := k.Status(); err != nil || st.Code != 3 {
 		t.Errorf("Status = %v, %v; want exit 3", st, err)
 	}
-	if _, err := k.Attach(&client, 24, 80); !errors.Is(err, ErrEnded) {
+	if _, err := k.Attach(&client, 24, 80, ""); !errors.Is(err, ErrEnded) {
 		t.Errorf("Attach after the end = %v, want %v", err, ErrEnded)
 	}
 }
@@ -155,7 +158,7 @@ func TestKeptEnd(t *testing.T) {
 func TestKeptHangUp(t *testing.T) {
 	k, p, _ := keep(t)
 	var client syncBuffer
-	a, _ := k.Attach(&client, 24, 80)
+	a, _ := k.Attach(&client, 24, 80, "")
 	k.HangUp()
 	if err := a.Err(); !errors.Is(err, ErrHungUp) {
 		t.Errorf("Err after HangUp = %v, want %v", err, ErrHungUp)
@@ -163,4 +166,119 @@ func TestKeptHangUp(t *testing.T) {
 	if sig := <-p.sigs; sig != syscall.SIGHUP {
 		t.Errorf("HangUp sent %v, want SIGHUP", sig)
 	}
+}
+
+// TestKeptFirstClient: the client a session starts with gets every byte of
+// its output, and nothing drawn.
+func TestKeptFirstClient(t *testing.T) {
+	p, slave := ptyProcess(t)
+	att, err := Attach(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave.Write([]byte("early "))
+	var client syncBuffer
+	k, a := Keep(att, KeepOptions{Info: Info{Cols: 80, Rows: 24}, First: &client, Now: time.Now})
+	defer func() { p.exit <- guest.ExitStatus{} }()
+	slave.Write([]byte("later"))
+	waitFor(t, "the first client gets the output", func() bool { return client.String() == "early later" })
+	if !k.Info().Attached || a == nil {
+		t.Errorf("Info = %+v, attachment %v; want attached", k.Info(), a)
+	}
+}
+
+// castRecorder records into an asciicast file in memory.
+type castRecorder struct {
+	*asciicast.Writer
+	buf    *syncBuffer
+	closed bool
+}
+
+func (r *castRecorder) Close() error { r.closed = true; return r.Flush() }
+
+// events reads back what was recorded.
+func (r *castRecorder) events(t *testing.T) []asciicast.Event {
+	t.Helper()
+	_, rd, err := asciicast.NewReader(strings.NewReader(r.buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []asciicast.Event
+	for {
+		e, err := rd.Next()
+		if err != nil {
+			return out
+		}
+		out = append(out, e)
+	}
+}
+
+func TestKeptRecords(t *testing.T) {
+	p, slave := ptyProcess(t)
+	att, err := Attach(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := &syncBuffer{}
+	w, err := asciicast.NewWriter(buf, asciicast.Header{Width: 80, Height: 24}, time.Now(), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &castRecorder{Writer: w, buf: buf}
+	var client syncBuffer
+	k, a := Keep(att, KeepOptions{Info: Info{Cols: 80, Rows: 24}, First: &client, Record: rec, RecordInput: true, Now: time.Now})
+	k.Input().Write([]byte("typed"))
+	slave.Write([]byte("shown"))
+	waitFor(t, "output reaches the client", func() bool { return strings.Contains(client.String(), "shown") })
+	k.Resize(30, 100)
+	a.Detach()
+	p.exit <- guest.ExitStatus{}
+	<-k.Ended()
+	got := map[string]bool{}
+	for _, e := range rec.events(t) {
+		got[e.Code+":"+e.Data] = true
+	}
+	for _, want := range []string{"i:typed", "o:shown", "r:100x30", "m:detached", "m:ended"} {
+		if !got[want] {
+			t.Errorf("recording lacks %q; it has %v", want, got)
+		}
+	}
+	if !rec.closed {
+		t.Error("the recording was not closed when the session ended")
+	}
+}
+
+// failingRecorder fails every write.
+type failingRecorder struct{}
+
+func (failingRecorder) Write(p []byte) (int, error) { return 0, errors.New("no space left on device") }
+func (failingRecorder) Input([]byte) error          { return errors.New("no space left on device") }
+func (failingRecorder) Resize(int, int) error       { return errors.New("no space left on device") }
+func (failingRecorder) Mark(string) error           { return errors.New("no space left on device") }
+func (failingRecorder) Flush() error                { return nil }
+func (failingRecorder) Close() error                { return nil }
+
+func TestKeptRecordFailure(t *testing.T) {
+	p, slave := ptyProcess(t)
+	att, err := Attach(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan error, 4)
+	var client syncBuffer
+	k, _ := Keep(att, KeepOptions{Info: Info{Cols: 80, Rows: 24}, First: &client, Record: failingRecorder{}, Now: time.Now,
+		RecordFailed: func(_ *Kept, err error) { failed <- err }})
+	defer func() { p.exit <- guest.ExitStatus{} }()
+	slave.Write([]byte("one"))
+	if err := <-failed; err == nil {
+		t.Fatal("RecordFailed told nil")
+	}
+	slave.Write([]byte("two"))
+	waitFor(t, "the session goes on", func() bool { return strings.Contains(client.String(), "onetwo") })
+	select {
+	case err := <-failed:
+		t.Errorf("RecordFailed told twice: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	_ = k
 }

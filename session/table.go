@@ -19,10 +19,10 @@ type Bounds struct {
 // Table holds the kept sessions of every guest, numbered per guest, and
 // hangs up those detached past the bounds.
 type Table struct {
-	mu      sync.Mutex
-	bounds  Bounds
-	now     func() time.Time
-	guests  map[string]*guestSessions
+	mu       sync.Mutex
+	bounds   Bounds
+	now      func() time.Time
+	guests   map[string]*guestSessions
 	onHangUp func(guest string, i Info, why string) // for the audit log; may be nil
 }
 

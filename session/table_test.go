@@ -35,8 +35,8 @@ func TestTableLatestDetached(t *testing.T) {
 		t.Fatalf("numbers %d, %d; want 1, 2", n1, n2)
 	}
 	var c syncBuffer
-	a1, _ := one.Attach(&c, 24, 80)
-	a2, _ := two.Attach(&c, 24, 80)
+	a1, _ := one.Attach(&c, 24, 80, "")
+	a2, _ := two.Attach(&c, 24, 80, "")
 	if tab.Latest("alice") != nil {
 		t.Error("Latest with every session attached is not nil")
 	}
@@ -83,7 +83,7 @@ func TestTableReattachStopsTimeout(t *testing.T) {
 	k, _, _ := keep(t)
 	tab.Add("alice", k)
 	var c syncBuffer
-	k.Attach(&c, 24, 80)
+	k.Attach(&c, 24, 80, "")
 	time.Sleep(150 * time.Millisecond)
 	if h.count() != 0 {
 		t.Error("an attached session was hung up by the detach timeout")

@@ -1,6 +1,8 @@
 package sshgate
 
 import (
+	"syscall"
+
 	"golang.org/x/crypto/ssh"
 )
 
@@ -92,6 +94,9 @@ func (s *session) windowChange(payload []byte) bool {
 		return false
 	}
 	s.tty.Rows, s.tty.Cols = rows, cols
+	if s.kept != nil {
+		return s.kept.Resize(rows, cols) == nil
+	}
 	if s.att == nil {
 		s.resized = true
 		return true
@@ -116,12 +121,17 @@ func (s *session) signal(payload []byte) bool {
 	}
 	sig, ok := signalByName(m.Name)
 	s.mu.Lock()
-	att := s.att
+	var target interface{ Signal(syscall.Signal) error }
+	if s.att != nil {
+		target = s.att
+	} else if s.kept != nil {
+		target = s.kept
+	}
 	s.mu.Unlock()
-	if !ok || att == nil {
+	if !ok || target == nil {
 		return false
 	}
-	if err := att.Signal(sig); err != nil {
+	if err := target.Signal(sig); err != nil {
 		s.log.Debug("signalling process", "signal", m.Name, "err", err)
 		return false
 	}
@@ -139,6 +149,12 @@ func (s *session) shell() (bool, func()) {
 	if s.conn.grant.Command != "" {
 		return true, s.beginForced("")
 	}
+	if s.keeps() {
+		if run := s.reattach(); run != nil {
+			return true, run
+		}
+		return true, s.beginKept(nil, true, "")
+	}
 	return true, s.begin(nil, true, "")
 }
 
@@ -150,6 +166,13 @@ func (s *session) exec(payload []byte) (bool, func()) {
 	}
 	if s.conn.grant.Command != "" {
 		return true, s.beginForced(m.Command)
+	}
+	if s.keeps() {
+		if run, ok := s.reserved(m.Command); ok {
+			return true, run
+		}
+		s.setCommand(m.Command)
+		return true, s.beginKept(nil, false, m.Command)
 	}
 	s.setCommand(m.Command)
 	return true, s.begin(nil, false, m.Command)

@@ -129,6 +129,9 @@ type Options struct {
 	// connection, the agent socket) is taken from it, and refused when it
 	// is spent. Logins take nothing from it.
 	Budget *fdbudget.Budget
+	// Sessions, when set, keeps terminal sessions across dropped
+	// connections (see [Sessions]); nil keeps none.
+	Sessions *Sessions
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -156,6 +159,7 @@ type Server struct {
 	refusing  *counter         // connections being refused for their user's bound
 	budget    *fdbudget.Budget // nil allows everything
 	failures  *failureLog
+	sessions  *Sessions // nil keeps no session
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -181,6 +185,7 @@ func New(opts Options) (*Server, error) {
 		userConns: newUserConns(orDefault(opts.MaxConnectionsPerUser, DefaultMaxConnectionsPerUser)),
 		refusing:  newCounter(maxRefusing),
 		budget:    opts.Budget,
+		sessions:  opts.Sessions,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

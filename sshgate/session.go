@@ -41,8 +41,11 @@ type session struct {
 	agent    string              // SSH_AUTH_SOCK, when agent forwarding was asked for
 	original string              // the client's command, under a forced command
 	command  string              // the shell command of an exec (or forced) session
-	att      *vmsession.Attached // the process, once started
+	att      *vmsession.Attached // the process, once started; nil for a kept one
 	closeOne sync.Once
+
+	kept       *vmsession.Kept       // the kept session attached to, if any
+	attachment *vmsession.Attachment // the client's attachment to kept
 }
 
 // serveSession accepts a session channel and answers its requests until the
@@ -82,6 +85,18 @@ func (s *session) channelClosed() {
 	}
 	s.cancel(errClientClosed)
 	s.closeProcess()
+	s.detach()
+}
+
+// detach detaches the client from the kept session it is attached to, if
+// any: the session goes on.
+func (s *session) detach() {
+	s.mu.Lock()
+	a := s.attachment
+	s.mu.Unlock()
+	if a != nil {
+		a.Detach()
+	}
 }
 
 // begin opens the guest and starts argv in it (the login shell when login is
@@ -89,6 +104,21 @@ func (s *session) channelClosed() {
 // has been answered: the process's I/O, or the error report.
 func (s *session) begin(argv []string, login bool, command string) func() {
 	start := time.Now()
+	att, audit, failed := s.startProcess(argv, login, command)
+	if failed != nil {
+		return failed
+	}
+	audit.Info("session", "outcome", "started", "tty", att.TTY())
+	if s.kind == subsystemSFTP {
+		s.files = newSFTPAudit(s.conn.audit)
+	}
+	return func() { s.serve(att, audit, start) }
+}
+
+// startProcess opens the guest and starts argv in it (the login shell
+// when login is set), and returns it with the session's audit log; or, if
+// it could not start, what reports that to the client.
+func (s *session) startProcess(argv []string, login bool, command string) (*vmsession.Attached, *slog.Logger, func()) {
 	audit := s.conn.audit.With("kind", s.kind)
 	if command != "" {
 		audit = audit.With("command", command)
@@ -96,13 +126,9 @@ func (s *session) begin(argv []string, login bool, command string) func() {
 	att, err := s.spawn(argv, login)
 	if err != nil {
 		s.conn.srv.failures.log(audit, s.conn.source, "session", "outcome", "refused", "err", err.Error())
-		return func() { s.fail(err) }
+		return nil, nil, func() { s.fail(err) }
 	}
-	audit.Info("session", "outcome", "started", "tty", att.TTY())
-	if s.kind == subsystemSFTP {
-		s.files = newSFTPAudit(s.conn.audit)
-	}
-	return func() { s.serve(att, audit, start) }
+	return att, audit, nil
 }
 
 // serve runs the session of a started process until it ends.

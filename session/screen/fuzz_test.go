@@ -18,9 +18,9 @@ func FuzzScreen(f *testing.F) {
 		}
 		c, r := s.Size()
 		fresh := New(c, r, nil)
-		fresh.Write(s.Repaint())
+		fresh.Write(s.Repaint(""))
 		if fresh.Stale() {
-			t.Errorf("the emulator panicked on a repaint: %q", s.Repaint())
+			t.Errorf("the emulator panicked on a repaint: %q", s.Repaint(""))
 		}
 	})
 }

@@ -37,17 +37,28 @@ var modes = []struct {
 // program uses it, every non-blank cell with its colours and attributes,
 // the terminal modes the program set, and the cursor where it was, in the
 // program's current colours.
-func (s *Screen) Repaint() []byte {
+//
+// A notice, if not "", is shown on the first line of the main screen: a
+// shell's screen is drawn below it (without its first row, scrolled off),
+// and a program on the alternate screen finds it there when it ends.
+func (s *Screen) Repaint(notice string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var b strings.Builder
 	mode := s.term.Mode()
-	if mode&vt10x.ModeAltScreen != 0 {
-		b.WriteString("\x1b[?1049h")
-	}
-	b.WriteString("\x1b[m\x1b[H\x1b[2J")
-	for y := 0; y < s.rows; y++ {
-		s.paintRow(&b, y)
+	switch {
+	case mode&vt10x.ModeAltScreen != 0:
+		if notice != "" {
+			b.WriteString("\r\x1b[m\x1b[K" + notice + "\r\n")
+		}
+		b.WriteString("\x1b[?1049h\x1b[m\x1b[H\x1b[2J")
+		s.paintRows(&b, 0)
+	case notice != "":
+		b.WriteString("\r\x1b[m\x1b[K" + notice)
+		s.paintLines(&b)
+	default:
+		b.WriteString("\x1b[m\x1b[H\x1b[2J")
+		s.paintRows(&b, 0)
 	}
 	paintModes(&b, mode)
 	cur := s.term.Cursor()
@@ -62,19 +73,44 @@ func (s *Screen) Repaint() []byte {
 	return []byte(b.String())
 }
 
-// paintRow writes row y up to its last cell that shows anything.
-func (s *Screen) paintRow(b *strings.Builder, y int) {
+// paintRows draws the rows from first on, each at its place.
+func (s *Screen) paintRows(b *strings.Builder, first int) {
+	for y := first; y < s.rows; y++ {
+		if s.lastShown(y) >= 0 {
+			b.WriteString("\x1b[" + strconv.Itoa(y+1) + ";1H")
+			s.paintCells(b, y)
+		}
+	}
+}
+
+// paintLines draws the rows but the first as lines below the cursor's, so
+// that the terminal scrolls them into place whatever it showed: the line
+// the cursor is on then sits on top, and row y at line y+1, as in
+// paintRows.
+func (s *Screen) paintLines(b *strings.Builder) {
+	for y := 1; y < s.rows; y++ {
+		b.WriteString("\r\n")
+		s.paintCells(b, y)
+		b.WriteString("\x1b[K")
+	}
+}
+
+// lastShown returns the column of row y's last cell that shows anything,
+// or -1.
+func (s *Screen) lastShown(y int) int {
 	last := -1
 	for x := 0; x < s.cols; x++ {
 		if shows(s.term.Cell(x, y)) {
 			last = x
 		}
 	}
-	if last < 0 {
-		return
-	}
-	b.WriteString("\x1b[" + strconv.Itoa(y+1) + ";1H")
-	drawn := ""
+	return last
+}
+
+// paintCells draws row y's cells up to its last that shows anything, from
+// the cursor, and leaves the default colours on.
+func (s *Screen) paintCells(b *strings.Builder, y int) {
+	drawn, last := "", s.lastShown(y)
 	for x := 0; x <= last; x++ {
 		g := s.term.Cell(x, y)
 		if p := sgr(penOf(g)); p != drawn {

@@ -110,7 +110,7 @@ func TestRepaint(t *testing.T) {
 		a := New(20, 6, nil)
 		a.Write([]byte(tt.out))
 		b := New(20, 6, nil)
-		b.Write(a.Repaint())
+		b.Write(a.Repaint(""))
 		if a.Text() != b.Text() {
 			t.Errorf("%s: repainted text\n%q\nwant\n%q", tt.name, b.Text(), a.Text())
 		}
@@ -154,5 +154,37 @@ func BenchmarkWrite(b *testing.B) {
 	b.SetBytes(int64(len(chunk)))
 	for b.Loop() {
 		s.Write(chunk)
+	}
+}
+
+// TestRepaintNotice: on a terminal showing anything, with the cursor
+// anywhere, the notice ends on the first line and a shell's rows below it,
+// the first row scrolled off; a program on the alternate screen gets its
+// screen, and the notice is on the main screen it returns to.
+func TestRepaintNotice(t *testing.T) {
+	const notice = "vmhost: reattached"
+	a := New(20, 4, nil)
+	a.Write([]byte("one\r\ntwo\r\nthree\r\n$ x"))
+	for _, before := range []string{"", "junk\r\n", "junk\r\n\r\n\r\n\r\n\r\n\r\nmore junk here"} {
+		b := New(20, 4, nil)
+		b.Write([]byte(before))
+		b.Write(a.Repaint(notice))
+		if got, want := b.Text(), notice+"\ntwo\nthree\n$ x\n"; got != want {
+			t.Errorf("after %q: screen %q, want %q", before, got, want)
+		}
+		if ca, cb := a.term.Cursor(), b.term.Cursor(); ca.X != cb.X || ca.Y != cb.Y {
+			t.Errorf("after %q: cursor %d,%d, want %d,%d", before, cb.X, cb.Y, ca.X, ca.Y)
+		}
+	}
+	full := New(20, 4, nil)
+	full.Write([]byte("\x1b[?1049h\x1b[2;3Hvi"))
+	b := New(20, 4, nil)
+	b.Write(full.Repaint(notice))
+	if got, want := b.Text(), "\n  vi\n\n\n"; got != want {
+		t.Errorf("alternate screen: %q, want %q", got, want)
+	}
+	b.Write([]byte("\x1b[?1049l"))
+	if got := lines(b, 1)[0]; got != notice {
+		t.Errorf("main screen after the program: %q, want the notice", got)
 	}
 }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"vmhost/config"
+	vmsession "vmhost/session"
+	"vmhost/session/record"
+	"vmhost/session/screen"
+	"vmhost/sshgate"
+)
+
+// Emulation budget of kept sessions' screens, for all sessions together:
+// the bytes of output per second emulated, and the burst. Output past it
+// still reaches the client; the screen is marked stale and redrawn by the
+// program when a client reattaches.
+const (
+	screenRate  = 8 << 20
+	screenBurst = 32 << 20
+)
+
+// keptSessions returns what keeps terminal sessions across dropped
+// connections, with the bounds of the config's ssh: section (read at
+// start) and each user's reattach (read at each login, so a reload
+// applies).
+func keptSessions(cfg *config.Config, live *liveConfig, log *slog.Logger) *sshgate.Sessions {
+	audit := log.With("audit", true)
+	table := vmsession.NewTable(vmsession.Bounds{
+		DetachTimeout: time.Duration(cfg.SSH.DetachTimeout),
+		MaxDetached:   cfg.SSH.MaxDetached,
+	}, time.Now, func(guest string, i vmsession.Info, why string) {
+		audit.Info("session hung up", "guest", guest, "session", i.N, "reason", why)
+	})
+	return &sshgate.Sessions{
+		Table:      table,
+		Keeps:      func(owner string) bool { return live.Config().ReattachFor(owner) },
+		Budget:     screen.NewBudget(screenRate, screenBurst, time.Now),
+		Recordings: record.NewStore(filepath.Join(cfg.DataDir, "recordings")),
+		Record:     func(owner string) config.RecordPolicy { return live.Config().RecordingFor(owner) },
+	}
+}
