@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -231,4 +232,28 @@ func (c *Client) BuildImage(ctx context.Context, name string, rebuild bool, prog
 			fmt.Fprintln(progress, ev.Progress)
 		}
 	}
+}
+
+// Sessions lists the kept terminal sessions and the recordings of guest,
+// or of every guest for "".
+func (c *Client) Sessions(ctx context.Context, guest string) (SessionList, error) {
+	var out SessionList
+	path := "/v1/sessions"
+	if guest != "" {
+		path += "?guest=" + url.QueryEscape(guest)
+	}
+	return out, c.do(ctx, http.MethodGet, path, nil, &out)
+}
+
+// Recording opens the recording id (GUEST/FILE, as Sessions lists it).
+func (c *Client) Recording(ctx context.Context, id string) (io.ReadCloser, error) {
+	guest, file, ok := strings.Cut(id, "/")
+	if !ok {
+		return nil, fmt.Errorf("%q is not a recording id: ids are GUEST/FILE, as vmhostd session ls shows them", id)
+	}
+	resp, err := c.send(ctx, http.MethodGet, "/v1/recordings/"+url.PathEscape(guest)+"/"+url.PathEscape(file), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
 }

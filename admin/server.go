@@ -15,7 +15,10 @@ type Options struct {
 	Images   Images
 	Daemon   Daemon
 	Sessions Sessions // nil counts no sessions
-	Logger   *slog.Logger
+	// Kept lists kept terminal sessions and serves their recordings; nil
+	// lists none.
+	Kept   KeptSessions
+	Logger *slog.Logger
 	// AdminUID is the uid a peer must have; root (0) unless a test says.
 	AdminUID int
 	// Now is the clock; time.Now when nil.
@@ -71,6 +74,8 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/images/{name}", s.removeImage)
 	s.handle("GET /v1/users", s.listUsers)
 	s.handle("POST /v1/reload", s.reload)
+	s.handle("GET /v1/sessions", s.listSessions)
+	s.mux.HandleFunc("GET /v1/recordings/{guest}/{file}", s.getRecording)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, "no such API route %s %s; this vmhostd may be older than its client", r.Method, r.URL.Path))
 	})

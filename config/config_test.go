@@ -74,7 +74,7 @@ func defaultConfig(path string) *Config {
 		Network: Network{Bridge: "vmhost0", Subnet: "10.213.0.0/16", Subnet6: DefaultSubnet6("vmhost0", "10.213.0.0/16"),
 			NAT: ptr(true), NAT6: ptr(true), Isolate: ptr(true), Bounds: defaultBounds},
 		Images:   map[string]Image{"busybox": {Source: "busybox"}},
-		Defaults: Defaults{Image: "busybox", MaxGuests: 3, Reattach: ptr(true)},
+		Defaults: Defaults{Image: "busybox", MaxGuests: 3, Reattach: ptr(true), RecordFail: RecordFailOpen},
 		SSH:      defaultSSHSection(),
 		Storage:  Storage{Reserve: 256 * MiB, ReserveInodes: Amount{Percent: 1}},
 	}

@@ -42,6 +42,9 @@ func applyDefaults(c *Config, r *report) {
 	c.Network.NAT6 = orTrue(c.Network.NAT6)
 	c.Network.Isolate = orTrue(c.Network.Isolate)
 	c.Defaults.Reattach = orTrue(c.Defaults.Reattach)
+	if c.Defaults.RecordFail == "" {
+		c.Defaults.RecordFail = RecordFailOpen
+	}
 	defaultImages(c)
 	defaultSSH(c, r)
 	defaultGuestBounds(c, r)

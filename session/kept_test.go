@@ -235,10 +235,17 @@ func TestKeptRecords(t *testing.T) {
 	p.exit <- guest.ExitStatus{}
 	<-k.Ended()
 	got := map[string]bool{}
+	var output string
 	for _, e := range rec.events(t) {
 		got[e.Code+":"+e.Data] = true
+		if e.Code == asciicast.Output {
+			output += e.Data
+		}
 	}
-	for _, want := range []string{"i:typed", "o:shown", "r:100x30", "m:detached", "m:ended"} {
+	if !strings.Contains(output, "shown") {
+		t.Errorf("recorded output %q, want it to hold what was shown", output)
+	}
+	for _, want := range []string{"i:typed", "r:100x30", "m:detached", "m:ended"} {
 		if !got[want] {
 			t.Errorf("recording lacks %q; it has %v", want, got)
 		}

@@ -177,3 +177,15 @@ func (t *Table) Latest(guest string) *Kept {
 	}
 	return latest
 }
+
+// Guests lists the guests that have kept sessions.
+func (t *Table) Guests() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]string, 0, len(t.guests))
+	for g := range t.guests {
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return out
+}

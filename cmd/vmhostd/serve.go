@@ -101,6 +101,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	kept := keptSessions(cfg, live, log)
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyDir: cfg.DataDir,
 		Users:      live,
@@ -109,12 +110,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		Logger:     log,
 		Budget:     fdb,
 		GuestKeys:  guestKeysOf(mgr, cfg.SSH),
-		Sessions:   keptSessions(cfg, live, log),
+		Sessions:   kept,
 	}, cfg.SSH))
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, live, mgr, store, log)
+	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, log)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"io"
 	"log/slog"
 	"path/filepath"
 	"time"
 
+	"vmhost/admin"
 	"vmhost/config"
 	vmsession "vmhost/session"
 	"vmhost/session/record"
@@ -41,3 +43,30 @@ func keptSessions(cfg *config.Config, live *liveConfig, log *slog.Logger) *sshga
 		Record:     func(owner string) config.RecordPolicy { return live.Config().RecordingFor(owner) },
 	}
 }
+
+// keptAdmin shows the kept sessions and their recordings to the admin API.
+type keptAdmin struct{ s *sshgate.Sessions }
+
+// Live implements admin.KeptSessions.
+func (k keptAdmin) Live(guest string) []admin.LiveSession {
+	guests := []string{guest}
+	if guest == "" {
+		guests = k.s.Table.Guests()
+	}
+	out := []admin.LiveSession{}
+	for _, g := range guests {
+		for _, i := range k.s.Table.List(g) {
+			out = append(out, admin.LiveSession{Guest: g, Session: i.N, Attached: i.Attached, Since: i.Since,
+				Started: i.Started, Command: i.Command, Cols: i.Cols, Rows: i.Rows})
+		}
+	}
+	return out
+}
+
+// Recordings implements admin.KeptSessions.
+func (k keptAdmin) Recordings(guest string) ([]record.Entry, error) {
+	return k.s.Recordings.List(guest)
+}
+
+// OpenRecording implements admin.KeptSessions.
+func (k keptAdmin) OpenRecording(id string) (io.ReadCloser, error) { return k.s.Recordings.Open(id) }
