@@ -65,6 +65,10 @@ type SSH struct {
 	// TrustedUserCAKeys): a user certificate signed by one of them logs in
 	// as a user its principals name. Read at each login.
 	TrustedUserCAKeys string `yaml:"trusted_user_ca_keys"`
+	// MoshPorts are the host UDP ports ("FIRST-LAST") that mosh-server's
+	// ports in guests are published on, each only to the address of the
+	// client that started it; "none" or empty publishes none.
+	MoshPorts string `yaml:"mosh_ports"`
 }
 
 // AuthPenalty limits failed logins per source address, like OpenSSH's
@@ -140,6 +144,7 @@ func defaultSSH(c *Config, r *report) {
 	s.AllowStreamlocalForwarding = orTrue(s.AllowStreamlocalForwarding)
 	s.AllowAgentForwarding = orTrue(s.AllowAgentForwarding)
 	s.GuestAuthorizedKeys = orTrue(s.GuestAuthorizedKeys)
+	defaultMosh(c, r)
 }
 
 // checkSSH wants the ssh: section's numbers and durations in range.
@@ -165,6 +170,7 @@ func checkSSH(v *validator) {
 		v.addf("ssh.keepalive_count_max", "%d is too few; write 1 or more (default %d)", s.KeepaliveCountMax, DefaultKeepaliveCountMax)
 	}
 	checkPenalty(v, s.AuthPenalty)
+	checkMosh(v)
 }
 
 // checkStartups wants the shares of max_startups within it.

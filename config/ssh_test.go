@@ -27,6 +27,7 @@ func defaultSSHSection() SSH {
 		AllowAgentForwarding:       ptr(true),
 		GuestAuthorizedKeys:        ptr(true),
 		AuthPenalty:                AuthPenalty{Burst: 10, Refill: Duration(6 * time.Second), Delay: Duration(2 * time.Second)},
+		MoshPorts:                  "60000-60999",
 	}
 }
 
