@@ -129,6 +129,9 @@ type Options struct {
 	// connection, the agent socket) is taken from it, and refused when it
 	// is spent. Logins take nothing from it.
 	Budget *fdbudget.Budget
+	// Mosh publishes the UDP port of each mosh-server a session starts in
+	// a guest, to the client's address alone; the zero value publishes none.
+	Mosh MoshOptions
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -156,6 +159,7 @@ type Server struct {
 	refusing  *counter         // connections being refused for their user's bound
 	budget    *fdbudget.Budget // nil allows everything
 	failures  *failureLog
+	mosh      *moshPorts // nil publishes no mosh ports
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -188,6 +192,7 @@ func New(opts Options) (*Server, error) {
 	s.log = slog.New(newCleanHandler(s.log.Handler()))
 	s.audit = s.log.With("audit", true)
 	s.failures = newFailureLog(s.audit)
+	s.mosh = newMoshPorts(opts.Mosh, s.log)
 	if s.grace <= 0 {
 		s.grace = DefaultLoginGraceTime
 	}
@@ -246,6 +251,9 @@ func (s *Server) serverConfig(hostKeys []ssh.Signer, maxTries int) *ssh.ServerCo
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Connections get a context of their own so that its cause says the
 	// server stopped rather than "context canceled".
+	if s.mosh != nil {
+		defer s.mosh.start()() // after every connection, removing every mosh port
+	}
 	connCtx, stopConns := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stopConns(errServerStopped)
 	stop := context.AfterFunc(ctx, func() {

@@ -109,6 +109,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		Logger:     log,
 		Budget:     fdb,
 		GuestKeys:  guestKeysOf(mgr, cfg.SSH),
+		Mosh:       moshOptions(cfg.SSH, nw, mgr),
 	}, cfg.SSH))
 	if err != nil {
 		return err
