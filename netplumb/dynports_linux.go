@@ -6,6 +6,9 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // dynEntry is a dynamic mapping made, with the guest address its rule names.
@@ -55,21 +58,43 @@ func (n *Network) mapUDP(m UDPMapping) error {
 	return nil
 }
 
-// UnmapUDP removes the mapping m made by MapUDP. A mapping that is gone
-// already (its guest detached), or whose host port was given to another
-// mapping since, is no error and leaves that other mapping alone.
+// UnmapUDP removes the mapping m made by MapUDP, and the connection
+// tracking entries of the flows that came through it, so that none goes on
+// reaching the guest. A mapping that is gone already (its guest detached),
+// or whose host port was given to another mapping since, is no error and
+// leaves that other mapping alone.
 // Equivalent to: iptables -t nat -D VMHOST-<bridge>-DYN ...
 func (n *Network) UnmapUDP(m UDPMapping) error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	e, ok := n.dyn[m.HostPort]
 	if !ok || e.m != m {
+		n.mu.Unlock()
 		return nil
 	}
-	if err := n.unmap(e); err != nil {
+	err := n.unmap(e)
+	n.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("removing %s: %w", m, err)
 	}
+	n.forgetAll([]dynEntry{e})
 	return nil
+}
+
+// forgetFlows deletes the connection tracking entries of the flows that
+// came through the rule of e: UDP from its client to its host port, DNATed
+// to its guest.
+// Equivalent to: conntrack -D -p udp -s CLIENT --dport HOST_PORT --reply-src GUEST_IP
+func forgetFlows(e dynEntry) error {
+	f := &netlink.ConntrackFilter{}
+	err := errors.Join(f.AddProtocol(unix.IPPROTO_UDP),
+		f.AddIP(netlink.ConntrackOrigSrcIP, e.m.Client.AsSlice()),
+		f.AddPort(netlink.ConntrackOrigDstPort, e.m.HostPort),
+		f.AddIP(netlink.ConntrackReplySrcIP, e.ip.AsSlice()))
+	if err != nil {
+		return err
+	}
+	_, err = netlink.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, f)
+	return err
 }
 
 // unmap removes the rule of e. The caller holds n.mu.
@@ -85,16 +110,31 @@ func (n *Network) unmap(e dynEntry) error {
 	return nil
 }
 
-// unmapGuest removes the dynamic mappings of guestID. The caller holds
-// n.mu.
-func (n *Network) unmapGuest(guestID string) error {
+// unmapGuest removes the dynamic mappings of guestID and returns them, for
+// forgetFlows once n.mu is released. The caller holds n.mu.
+func (n *Network) unmapGuest(guestID string) ([]dynEntry, error) {
+	var gone []dynEntry
 	var errs []error
 	for _, e := range n.dyn {
-		if e.m.Guest == guestID {
-			errs = append(errs, n.unmap(e))
+		if e.m.Guest != guestID {
+			continue
+		}
+		if err := n.unmap(e); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		gone = append(gone, e)
+	}
+	return gone, errors.Join(errs...)
+}
+
+// forgetAll forgets the flows of each of es, logging what fails.
+func (n *Network) forgetAll(es []dynEntry) {
+	for _, e := range es {
+		if err := forgetFlows(e); err != nil {
+			n.log.Warn("removing the tracked flows of a dynamic port", "mapping", e.m.String(), "err", err)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // setupDynamic makes the chain of dynamic mappings, empty (removing those
@@ -106,7 +146,28 @@ func (n *Network) setupDynamic(fw *firewall) error {
 		return fmt.Errorf("creating chain %s of table nat: %w", chain, err)
 	}
 	clear(n.dyn)
+	if _, err := netlink.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, staleFlows{&n.cfg}); err != nil {
+		n.log.Warn("removing the tracked flows of the dynamic ports a killed daemon left", "err", err)
+	}
 	return fw.ensure(dynJump(fw.chains, n.cfg.Bridge), false)
+}
+
+// staleFlows matches the tracked flows that dynamic mappings make: UDP from
+// outside the subnet to a host port that is not a published UDP port,
+// DNATed to an address of the subnet. Those a killed daemon left go with
+// its rules at the next Start.
+type staleFlows struct{ cfg *Config }
+
+// MatchConntrackFlow implements netlink.CustomConntrackFilter.
+func (f staleFlows) MatchConntrackFlow(fl *netlink.ConntrackFlow) bool {
+	src, ok1 := netip.AddrFromSlice(fl.Forward.SrcIP)
+	dst, ok2 := netip.AddrFromSlice(fl.Forward.DstIP)
+	to, ok3 := netip.AddrFromSlice(fl.Reverse.SrcIP)
+	if !ok1 || !ok2 || !ok3 || fl.Forward.Protocol != unix.IPPROTO_UDP {
+		return false
+	}
+	sub := f.cfg.Subnet
+	return sub.Contains(to.Unmap()) && !sub.Contains(src.Unmap()) && dst != to && !f.cfg.staticUDP(fl.Forward.DstPort)
 }
 
 // teardownDynamic removes the chain of dynamic mappings; the DNAT chain,

@@ -335,12 +335,16 @@ func (n *Network) detach(guestID string) error {
 	n.mu.Lock()
 	ip, ok := n.attached[guestID]
 	var err error
+	var gone []dynEntry
 	if ok {
-		err = errors.Join(n.unpublish(guestID, ip), n.unmapGuest(guestID))
+		var dynErr error
+		gone, dynErr = n.unmapGuest(guestID)
+		err = errors.Join(n.unpublish(guestID, ip), dynErr)
 		delete(n.attached, guestID)
 	}
 	n.dns.removeName(guestID)
 	n.mu.Unlock()
+	n.forgetAll(gone)
 	h, herr := hostHandle()
 	if herr != nil {
 		return errors.Join(err, herr)
