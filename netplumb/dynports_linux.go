@@ -58,43 +58,41 @@ func (n *Network) mapUDP(m UDPMapping) error {
 	return nil
 }
 
-// UnmapUDP removes the mapping m made by MapUDP, and the connection
-// tracking entries of the flows that came through it, so that none goes on
-// reaching the guest. A mapping that is gone already (its guest detached),
-// or whose host port was given to another mapping since, is no error and
-// leaves that other mapping alone.
-// Equivalent to: iptables -t nat -D VMHOST-<bridge>-DYN ...
-func (n *Network) UnmapUDP(m UDPMapping) error {
+// UnmapUDP removes the mappings ms made by MapUDP, and the connection
+// tracking entries of the flows that came through them (in one pass over
+// the table), so that none goes on reaching the guest. A mapping that is
+// gone already (its guest detached), or whose host port was given to
+// another mapping since, is no error and leaves that other mapping alone.
+// Equivalent to: iptables -t nat -D VMHOST-<bridge>-DYN ... for each
+func (n *Network) UnmapUDP(ms ...UDPMapping) error {
+	var gone []dynEntry
+	var errs []error
 	n.mu.Lock()
-	e, ok := n.dyn[m.HostPort]
-	if !ok || e.m != m {
-		n.mu.Unlock()
-		return nil
+	for _, m := range ms {
+		e, ok := n.dyn[m.HostPort]
+		if !ok || e.m != m {
+			continue
+		}
+		if err := n.unmap(e); err != nil {
+			errs = append(errs, fmt.Errorf("removing %s: %w", m, err))
+			continue
+		}
+		gone = append(gone, e)
 	}
-	err := n.unmap(e)
 	n.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("removing %s: %w", m, err)
-	}
-	n.forgetAll([]dynEntry{e})
-	return nil
+	n.forgetAll(gone)
+	return errors.Join(errs...)
 }
 
-// forgetFlows deletes the connection tracking entries of the flows that
-// came through the rule of e: UDP from its client to its host port, DNATed
-// to its guest.
-// Equivalent to: conntrack -D -p udp -s CLIENT --dport HOST_PORT --reply-src GUEST_IP
-func forgetFlows(e dynEntry) error {
+// flowFilter matches the flows that came through the rule of e: UDP from
+// its client to its host port, DNATed to its guest.
+func flowFilter(e dynEntry) (*netlink.ConntrackFilter, error) {
 	f := &netlink.ConntrackFilter{}
 	err := errors.Join(f.AddProtocol(unix.IPPROTO_UDP),
 		f.AddIP(netlink.ConntrackOrigSrcIP, e.m.Client.AsSlice()),
 		f.AddPort(netlink.ConntrackOrigDstPort, e.m.HostPort),
 		f.AddIP(netlink.ConntrackReplySrcIP, e.ip.AsSlice()))
-	if err != nil {
-		return err
-	}
-	_, err = netlink.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, f)
-	return err
+	return f, err
 }
 
 // unmap removes the rule of e. The caller holds n.mu.
@@ -128,12 +126,28 @@ func (n *Network) unmapGuest(guestID string) ([]dynEntry, error) {
 	return gone, errors.Join(errs...)
 }
 
-// forgetAll forgets the flows of each of es, logging what fails.
+// forgetAll deletes the connection tracking entries of the flows that
+// came through the rules of es, in one pass over the table, logging what
+// fails.
+// Equivalent to: conntrack -D -p udp -s CLIENT --dport HOST_PORT --reply-src GUEST_IP, for each
 func (n *Network) forgetAll(es []dynEntry) {
+	if len(es) == 0 {
+		return
+	}
+	filters := make([]netlink.CustomConntrackFilter, 0, len(es))
 	for _, e := range es {
-		if err := forgetFlows(e); err != nil {
-			n.log.Warn("removing the tracked flows of a dynamic port", "mapping", e.m.String(), "err", err)
+		f, err := flowFilter(e)
+		if err != nil {
+			n.log.Warn("matching the tracked flows of a dynamic port", "mapping", e.m.String(), "err", err)
+			continue
 		}
+		filters = append(filters, f)
+	}
+	if len(filters) == 0 {
+		return
+	}
+	if _, err := netlink.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, filters...); err != nil {
+		n.log.Warn("removing the tracked flows of dynamic ports", "ports", len(es), "err", err)
 	}
 }
 

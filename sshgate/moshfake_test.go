@@ -12,12 +12,13 @@ import (
 // fakeMoshHost is a MoshHost that records mappings, refuses the host ports
 // in taken, and shows guests' UDP tables from bound.
 type fakeMoshHost struct {
-	mu      sync.Mutex
-	mapped  map[uint16]MoshMapping
-	removed []MoshMapping
-	taken   map[uint16]bool
-	bound   map[string][]uint16 // guest ID → bound UDP ports; a guest missing is stopped
-	readErr error               // returned by OpenNetTable when set
+	mu       sync.Mutex
+	mapped   map[uint16]MoshMapping
+	removed  []MoshMapping
+	taken    map[uint16]bool
+	bound    map[string][]uint16 // guest ID → bound UDP ports; a guest missing is stopped
+	readErr  error               // returned by OpenNetTable when set
+	unmapErr error               // returned by UnmapUDP, which removes nothing, when set
 }
 
 func newFakeMoshHost() *fakeMoshHost {
@@ -34,12 +35,17 @@ func (f *fakeMoshHost) MapUDP(m MoshMapping) error {
 	return nil
 }
 
-func (f *fakeMoshHost) UnmapUDP(m MoshMapping) error {
+func (f *fakeMoshHost) UnmapUDP(ms ...MoshMapping) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.mapped[m.HostPort] == m {
-		delete(f.mapped, m.HostPort)
-		f.removed = append(f.removed, m)
+	if f.unmapErr != nil {
+		return f.unmapErr
+	}
+	for _, m := range ms {
+		if f.mapped[m.HostPort] == m {
+			delete(f.mapped, m.HostPort)
+			f.removed = append(f.removed, m)
+		}
 	}
 	return nil
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -43,8 +45,8 @@ type MoshHost interface {
 	// MapUDP publishes m, or fails with ErrMoshPortInUse when its host
 	// port is taken.
 	MapUDP(m MoshMapping) error
-	// UnmapUDP removes m; a mapping that is gone is no error.
-	UnmapUDP(m MoshMapping) error
+	// UnmapUDP removes ms; a mapping that is gone is no error.
+	UnmapUDP(ms ...MoshMapping) error
 	// OpenNetTable opens /proc/net/TABLE ("udp", "udp6") of the guest's
 	// network namespace, or fails with guest.ErrGuestStopped or
 	// guest.ErrUnknownGuest when the guest is not running.
@@ -132,7 +134,7 @@ func (p *moshPorts) mapPort(audit *slog.Logger, m MoshMapping) (uint16, error) {
 func (p *moshPorts) replaced(m MoshMapping) {
 	for _, l := range p.live {
 		if l.m.Guest == m.Guest && l.m.GuestPort == m.GuestPort {
-			p.remove(l, "the guest port was published again")
+			p.remove([]moshLive{l}, "the guest port was published again")
 		}
 	}
 }
@@ -183,17 +185,26 @@ func (p *moshPorts) mapFree(audit *slog.Logger, m MoshMapping) (uint16, error) {
 	return 0, errors.New("no free host port in ssh.mosh_ports")
 }
 
-// remove unpublishes l, writing an audit line with reason. A mapping that
-// cannot be removed now is kept, and tried again at the next check. The
-// caller holds p.mu.
-func (p *moshPorts) remove(l moshLive, reason string) {
-	if err := p.opts.Host.UnmapUDP(l.m); err != nil {
-		p.log.Warn("removing a mosh port", "host_port", l.m.HostPort, "guest", l.m.Guest, "err", err)
+// remove unpublishes ls, writing an audit line for each with reason.
+// When the host fails, all are kept and tried again at the next check
+// (those it removed are no-ops then). The caller holds p.mu.
+func (p *moshPorts) remove(ls []moshLive, reason string) {
+	if len(ls) == 0 {
 		return
 	}
-	delete(p.live, l.m.HostPort)
-	l.audit.Info("mosh port", "outcome", "removed", "host_port", l.m.HostPort, "guest_port", l.m.GuestPort,
-		"client", l.m.Client.String(), "reason", reason)
+	ms := make([]MoshMapping, len(ls))
+	for i, l := range ls {
+		ms[i] = l.m
+	}
+	if err := p.opts.Host.UnmapUDP(ms...); err != nil {
+		p.log.Warn("removing mosh ports", "ports", len(ms), "err", err)
+		return
+	}
+	for _, l := range ls {
+		delete(p.live, l.m.HostPort)
+		l.audit.Info("mosh port", "outcome", "removed", "host_port", l.m.HostPort, "guest_port", l.m.GuestPort,
+			"client", l.m.Client.String(), "reason", reason)
+	}
 }
 
 // start checks the published ports every Interval until stop is called,
@@ -222,7 +233,5 @@ func (p *moshPorts) start() (stop func()) {
 func (p *moshPorts) removeAll(reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, l := range p.live {
-		p.remove(l, reason)
-	}
+	p.remove(slices.Collect(maps.Values(p.live)), reason)
 }

@@ -104,6 +104,12 @@ func TestMoshPortsSweep(t *testing.T) {
 		t.Errorf("after a sweep that could not read the tables: mapped %v; want all 3 kept", mapped)
 	}
 	host.readErr = nil
+	host.unmapErr = errors.New("iptables: resource temporarily unavailable")
+	p.sweep()
+	if mapped, _ := host.state(); len(mapped) != 3 || len(p.live) != 3 || strings.Contains(buf.String(), "outcome=removed") {
+		t.Errorf("after a sweep whose removal failed: mapped %v, kept %d; want all 3 kept and no removal logged:\n%s", mapped, len(p.live), buf)
+	}
+	host.unmapErr = nil
 	p.sweep()
 	want := map[uint16]MoshMapping{
 		61001: {Guest: "alice", Client: moshClient, HostPort: 61001, GuestPort: 60002},

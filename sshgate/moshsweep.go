@@ -59,15 +59,15 @@ func (p *moshPorts) boundPorts(guestID string, want map[uint16]bool) (map[uint16
 func (p *moshPorts) removeUnbound(ls []moshLive, bound map[uint16]bool, stopped bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var gone []moshLive
 	for _, l := range ls {
-		if cur, ok := p.live[l.m.HostPort]; !ok || cur.m != l.m {
-			continue
-		}
-		switch {
-		case stopped:
-			p.remove(l, "the guest is not running")
-		case !bound[l.m.GuestPort]:
-			p.remove(l, "nothing in the guest has the port bound: mosh-server ended")
+		if cur, ok := p.live[l.m.HostPort]; ok && cur.m == l.m && (stopped || !bound[l.m.GuestPort]) {
+			gone = append(gone, l)
 		}
 	}
+	reason := "nothing in the guest has the port bound: mosh-server ended"
+	if stopped {
+		reason = "the guest is not running"
+	}
+	p.remove(gone, reason)
 }

@@ -38,8 +38,12 @@ func (h moshHost) MapUDP(m sshgate.MoshMapping) error {
 }
 
 // UnmapUDP implements sshgate.MoshHost.
-func (h moshHost) UnmapUDP(m sshgate.MoshMapping) error {
-	return h.nw.UnmapUDP(netplumb.UDPMapping(m))
+func (h moshHost) UnmapUDP(ms ...sshgate.MoshMapping) error {
+	us := make([]netplumb.UDPMapping, len(ms))
+	for i, m := range ms {
+		us[i] = netplumb.UDPMapping(m)
+	}
+	return h.nw.UnmapUDP(us...)
 }
 
 // OpenNetTable implements sshgate.MoshHost.
