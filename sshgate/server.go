@@ -12,7 +12,9 @@
 // connections not yet authenticated (MaxStartups), a login grace time, a
 // per-source penalty for failed authentication, server keepalives and an
 // idle timeout. An audit log records every login, session, forward and file
-// transfer. X11 forwarding is refused.
+// transfer. X11 forwarding is refused. For mosh, the UDP port a session's
+// mosh-server reports is published to the client's address alone, for as
+// long as the guest has it bound (see MoshOptions).
 package sshgate
 
 import (
