@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,14 +151,16 @@ func (d *daemon) moshRules(t *testing.T) string {
 	return string(out)
 }
 
-// waitMoshRemoved waits until no rule of the daemon publishes hostPort.
+// waitMoshRemoved waits until no rule of the daemon publishes hostPort
+// and the audit line of its removal is written.
 func (d *daemon) waitMoshRemoved(t *testing.T, hostPort int) {
 	t.Helper()
 	port := fmt.Sprintf("--dport %d ", hostPort)
+	logged := fmt.Sprintf("host_port=%d ", hostPort)
 	deadline := time.Now().Add(moshRemoval)
-	for strings.Contains(d.moshRules(t), port) {
+	for strings.Contains(d.moshRules(t), port) || !slices.ContainsFunc(d.moshAudit("removed"), func(l string) bool { return strings.Contains(l, logged) }) {
 		if time.Now().After(deadline) {
-			t.Fatalf("host port %d still published %v after its mosh-server ended:\n%s", hostPort, moshRemoval, d.moshRules(t))
+			t.Fatalf("host port %d still published %v after its mosh-server ended, or its removal not logged:\n%s\n%q", hostPort, moshRemoval, d.moshRules(t), d.moshAudit("removed"))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
