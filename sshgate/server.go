@@ -251,11 +251,11 @@ func (s *Server) serverConfig(hostKeys []ssh.Signer, maxTries int) *ssh.ServerCo
 // waits for the connections in flight to end (cancel ctx to end them) and
 // returns the error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	// Connections get a context of their own so that its cause says the
-	// server stopped rather than "context canceled".
 	if s.mosh != nil {
 		defer s.mosh.start()() // after every connection, removing every mosh port
 	}
+	// Connections get a context of their own so that its cause says the
+	// server stopped rather than "context canceled".
 	connCtx, stopConns := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stopConns(errServerStopped)
 	stop := context.AfterFunc(ctx, func() {
