@@ -72,6 +72,10 @@ type SSH struct {
 	// TrustedUserCAKeys): a user certificate signed by one of them logs in
 	// as a user its principals name. Read at each login.
 	TrustedUserCAKeys string `yaml:"trusted_user_ca_keys"`
+	// MoshPorts are the host UDP ports ("FIRST-LAST") that mosh-server's
+	// ports in guests are published on, each only to the address of the
+	// client that started it; "none" or empty publishes none.
+	MoshPorts string `yaml:"mosh_ports"`
 }
 
 // AuthPenalty limits failed logins per source address, like OpenSSH's
@@ -153,6 +157,7 @@ func defaultSSH(c *Config, r *report) {
 	s.AllowStreamlocalForwarding = orTrue(s.AllowStreamlocalForwarding)
 	s.AllowAgentForwarding = orTrue(s.AllowAgentForwarding)
 	s.GuestAuthorizedKeys = orTrue(s.GuestAuthorizedKeys)
+	defaultMosh(c, r)
 }
 
 // checkSSH wants the ssh: section's numbers and durations in range.
@@ -182,6 +187,7 @@ func checkSSH(v *validator) {
 	if s.DetachTimeout < Duration(time.Second) || s.DetachTimeout > maxDetachTimeout {
 		v.addf("ssh.detach_timeout", "%v is out of range; write a duration from 1s to %v (default %v)", s.DetachTimeout, maxDetachTimeout, DefaultDetachTimeout)
 	}
+	checkMosh(v)
 }
 
 // checkStartups wants the shares of max_startups within it.

@@ -29,6 +29,7 @@ func defaultSSHSection() SSH {
 		AuthPenalty:                AuthPenalty{Burst: 10, Refill: Duration(6 * time.Second), Delay: Duration(2 * time.Second)},
 		DetachTimeout:              Duration(24 * time.Hour),
 		MaxDetached:                10,
+		MoshPorts:                  "60000-60999",
 	}
 }
 

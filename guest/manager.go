@@ -247,7 +247,7 @@ func (m *Manager) Open(ctx context.Context, owner, name string) (Running, error)
 		}
 		return nil, err
 	}
-	return running{sock: filepath.Join(m.runDir(e.state.ID()), controlSock), initDone: exitedOf(e.proc),
+	return running{sock: filepath.Join(m.runDir(e.state.ID()), controlSock), initDone: exitedOf(e.proc), ip: e.state.IP,
 		reopen: func(ctx context.Context) (Running, error) { return m.Open(ctx, owner, name) }}, nil
 }
 
@@ -433,7 +433,12 @@ type running struct {
 	// reopen opens the guest again, starting it, for a request that found
 	// its init on the way out; nil once that was tried.
 	reopen func(ctx context.Context) (Running, error)
+	ip     netip.Addr // the guest's IPv4 address; zero without a network
 }
+
+// IPv4 returns the guest's IPv4 address on the guest network, its eth0's;
+// the zero Addr when guests have no network.
+func (r running) IPv4() netip.Addr { return r.ip }
 
 // initExitWait is how long a request that found the init's socket closed
 // waits for the init to be gone before it starts the guest again: a dying

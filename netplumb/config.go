@@ -35,6 +35,10 @@ type Config struct {
 	AdoptBridge bool
 	// Forwards are the published ports.
 	Forwards []Forward
+	// DynamicUDP says that UDP ports will be published while the daemon
+	// runs ([Network.MapUDP], for mosh), so that IPv4 forwarding is turned
+	// on for them even without NAT or Forwards.
+	DynamicUDP bool
 	// ResolvConf is the host file whose nameservers get the DNS queries
 	// that are not for guest names; "" means /etc/resolv.conf.
 	ResolvConf string

@@ -27,6 +27,11 @@
 // network across a daemon restart; [Network.Teardown] removes everything the
 // daemon added to the host's network.
 //
+// Besides the published ports of the configuration, [Network.MapUDP]
+// publishes a host UDP port to a guest's port for one client address while
+// the daemon runs (for mosh), one rule each in a chain of its own, removed
+// with its tracked flows by [Network.UnmapUDP], Detach, or the next Start.
+//
 // Addresses come from [Allocate]; the caller keeps each guest's address with
 // the guest. [ResolvConf] is the resolv.conf to write into a guest: the IPv4
 // nameserver only, which answers AAAA queries too.

@@ -102,8 +102,8 @@ func TestNetworkPublish6(t *testing.T) {
 	if diff := cmp.Diff(want, ft6.state()); diff != "" {
 		t.Errorf("after publishing, ip6tables rules differ (-want +got):\n%s", diff)
 	}
-	if got := ft4.state()["nat/VMHOST-vmt0-DNAT"]; len(got) != 2 {
-		t.Errorf("after publishing, iptables DNAT chain = %v, want its RETURN and the guest's rule", got)
+	if got := ft4.state()["nat/VMHOST-vmt0-DNAT"]; len(got) != 3 {
+		t.Errorf("after publishing, iptables DNAT chain = %v, want its RETURN, the jump to the dynamic mappings and the guest's rule", got)
 	}
 	if err := n.unpublish("alice", ip); err != nil {
 		t.Fatal(err)

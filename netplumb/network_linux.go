@@ -31,6 +31,7 @@ type Network struct {
 	mu       sync.Mutex
 	fw, fw6  *firewall
 	attached map[string]netip.Addr // guest ID → address
+	dyn      map[uint16]dynEntry   // host port → dynamic mapping (see MapUDP)
 }
 
 // New checks cfg and returns the network it describes. It changes nothing on
@@ -52,6 +53,7 @@ func New(cfg Config) (*Network, error) {
 		cfg: cfg, log: log,
 		dns:      newDNSServer(log, cfg.Subnet, cfg.Subnet6, up.list, cfg.Budget, cfg.Bounds),
 		attached: make(map[string]netip.Addr),
+		dyn:      make(map[uint16]dynEntry),
 	}
 	n.relay = newRelay(log, n.address, cfg.Budget, cfg.Bounds)
 	filter := cfg.Filter
@@ -172,7 +174,10 @@ func (n *Network) setupFirewall() error {
 	if err != nil {
 		return err
 	}
-	return fw.setup(baseRules(fw.chains, &n.cfg))
+	if err := fw.setup(baseRules(fw.chains, &n.cfg)); err != nil {
+		return err
+	}
+	return n.setupDynamic(fw)
 }
 
 // setSysctls turns on what NAT and published ports need, and strict
@@ -186,7 +191,7 @@ func (n *Network) setSysctls() error {
 			return err
 		}
 	}
-	if n.cfg.NAT || len(n.cfg.Forwards) > 0 {
+	if n.cfg.NAT || len(n.cfg.Forwards) > 0 || n.cfg.DynamicUDP {
 		return setSysctl("ipv4/ip_forward", "1")
 	}
 	return nil
@@ -330,12 +335,16 @@ func (n *Network) detach(guestID string) error {
 	n.mu.Lock()
 	ip, ok := n.attached[guestID]
 	var err error
+	var gone []dynEntry
 	if ok {
-		err = n.unpublish(guestID, ip)
+		var dynErr error
+		gone, dynErr = n.unmapGuest(guestID)
+		err = errors.Join(n.unpublish(guestID, ip), dynErr)
 		delete(n.attached, guestID)
 	}
 	n.dns.removeName(guestID)
 	n.mu.Unlock()
+	n.forgetAll(gone)
 	h, herr := hostHandle()
 	if herr != nil {
 		return errors.Join(err, herr)
@@ -371,6 +380,7 @@ func (n *Network) Teardown() error {
 	fw, err := n.firewall()
 	if err == nil {
 		err = fw.teardown()
+		err = errors.Join(err, n.teardownDynamic(fw))
 	}
 	err = errors.Join(err, n.teardown6(), n.pf.teardown(), n.cs.teardown())
 	h, herr := hostHandle()

@@ -2,6 +2,7 @@ package sshgate
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	vmsession "vmhost/session"
 )
@@ -20,11 +21,12 @@ func acceptEnv(name, value string) bool {
 }
 
 // environ returns the process's environment: the session layer's base, SSH_CLIENT and
-// SSH_CONNECTION, SSH_AUTH_SOCK with agent forwarding, TERM (from pty-req, else from env) and the accepted env
+// SSH_CONNECTION (whose server end is server, the guest's address, when
+// valid), SSH_AUTH_SOCK with agent forwarding, TERM (from pty-req, else from env) and the accepted env
 // variables, the last value of a name winning. s.mu must be held.
-func (s *session) environ() []string {
+func (s *session) environ(server netip.Addr) []string {
 	env := vmsession.Env()
-	env = append(env, sshAddrEnv(s.conn.sc.RemoteAddr(), s.conn.sc.LocalAddr())...)
+	env = append(env, sshAddrEnv(s.conn.sc.RemoteAddr(), s.conn.sc.LocalAddr(), server)...)
 	if s.agent != "" {
 		env = append(env, "SSH_AUTH_SOCK="+s.agent)
 	}
@@ -45,12 +47,19 @@ func (s *session) environ() []string {
 
 // sshAddrEnv returns SSH_CLIENT and SSH_CONNECTION as OpenSSH sets them:
 // "client_ip client_port server_port" and
-// "client_ip client_port server_ip server_port".
-func sshAddrEnv(remote, local net.Addr) []string {
+// "client_ip client_port server_ip server_port". The server_ip is server,
+// the guest's own address, when it is valid, as sshd inside a VM would
+// show its own: programs that bind the address they were reached on
+// (mosh-server -s) then bind one the guest has. Otherwise it is the
+// address the client connected to.
+func sshAddrEnv(remote, local net.Addr, server netip.Addr) []string {
 	rhost, rport, err1 := net.SplitHostPort(remote.String())
 	lhost, lport, err2 := net.SplitHostPort(local.String())
 	if err1 != nil || err2 != nil {
 		return nil
+	}
+	if server.IsValid() {
+		lhost = server.String()
 	}
 	return []string{
 		"SSH_CLIENT=" + rhost + " " + rport + " " + lport,

@@ -2,6 +2,7 @@ package sshgate
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -87,11 +88,16 @@ func TestAcceptEnv(t *testing.T) {
 func TestSSHAddrEnv(t *testing.T) {
 	remote := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 50000}
 	local := &net.TCPAddr{IP: net.ParseIP("::1"), Port: 2222}
-	want := []string{
-		"SSH_CLIENT=192.0.2.7 50000 2222",
-		"SSH_CONNECTION=192.0.2.7 50000 ::1 2222",
+	tests := []struct {
+		guest netip.Addr
+		want  []string
+	}{
+		{netip.Addr{}, []string{"SSH_CLIENT=192.0.2.7 50000 2222", "SSH_CONNECTION=192.0.2.7 50000 ::1 2222"}},
+		{netip.MustParseAddr("10.213.0.5"), []string{"SSH_CLIENT=192.0.2.7 50000 2222", "SSH_CONNECTION=192.0.2.7 50000 10.213.0.5 2222"}},
 	}
-	if diff := cmp.Diff(want, sshAddrEnv(remote, local)); diff != "" {
-		t.Errorf("sshAddrEnv mismatch (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, sshAddrEnv(remote, local, tt.guest)); diff != "" {
+			t.Errorf("sshAddrEnv(%v, %v, %v) mismatch (-want +got):\n%s", remote, local, tt.guest, diff)
+		}
 	}
 }

@@ -30,7 +30,7 @@ type exitSignalMsg struct {
 // channel until the process has ended and its output is drained.
 func (s *session) pump(att *vmsession.Attached) (guest.ExitStatus, error) {
 	var out sync.WaitGroup
-	in, stdout := att.Input(), att.Output()
+	in, stdout := att.Input(), s.moshTap(att.Output())
 	if s.files != nil {
 		in, stdout = s.files.tap(in, stdout)
 	}

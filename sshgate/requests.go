@@ -167,7 +167,7 @@ func (s *session) exec(payload []byte) (bool, func()) {
 	if s.conn.grant.Command != "" {
 		return true, s.beginForced(m.Command)
 	}
-	if s.keeps() {
+	if s.keeps() && !isMoshServer(m.Command) { // mosh keeps its own session, and its port is found in pump
 		if run, ok := s.reserved(m.Command); ok {
 			return true, run
 		}

@@ -12,7 +12,9 @@
 // connections not yet authenticated (MaxStartups), a login grace time, a
 // per-source penalty for failed authentication, server keepalives and an
 // idle timeout. An audit log records every login, session, forward and file
-// transfer. X11 forwarding is refused.
+// transfer. X11 forwarding is refused. For mosh, the UDP port a session's
+// mosh-server reports is published to the client's address alone, for as
+// long as the guest has it bound (see MoshOptions).
 package sshgate
 
 import (
@@ -132,6 +134,9 @@ type Options struct {
 	// Sessions, when set, keeps terminal sessions across dropped
 	// connections (see [Sessions]); nil keeps none.
 	Sessions *Sessions
+	// Mosh publishes the UDP port of each mosh-server a session starts in
+	// a guest, to the client's address alone; the zero value publishes none.
+	Mosh MoshOptions
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -159,7 +164,8 @@ type Server struct {
 	refusing  *counter         // connections being refused for their user's bound
 	budget    *fdbudget.Budget // nil allows everything
 	failures  *failureLog
-	sessions  *Sessions // nil keeps no session
+	sessions  *Sessions  // nil keeps no session
+	mosh      *moshPorts // nil publishes no mosh ports
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -193,6 +199,7 @@ func New(opts Options) (*Server, error) {
 	s.log = slog.New(newCleanHandler(s.log.Handler()))
 	s.audit = s.log.With("audit", true)
 	s.failures = newFailureLog(s.audit)
+	s.mosh = newMoshPorts(opts.Mosh, s.log)
 	if s.grace <= 0 {
 		s.grace = DefaultLoginGraceTime
 	}
@@ -249,6 +256,9 @@ func (s *Server) serverConfig(hostKeys []ssh.Signer, maxTries int) *ssh.ServerCo
 // waits for the connections in flight to end (cancel ctx to end them) and
 // returns the error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.mosh != nil {
+		defer s.mosh.start()() // after every connection, removing every mosh port
+	}
 	// Connections get a context of their own so that its cause says the
 	// server stopped rather than "context canceled".
 	connCtx, stopConns := context.WithCancelCause(context.WithoutCancel(ctx))

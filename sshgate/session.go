@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 	"vmhost/protocol"
@@ -153,7 +154,7 @@ func (s *session) spawn(argv []string, login bool) (*vmsession.Attached, error) 
 	if err != nil {
 		return nil, err
 	}
-	req := s.spawnRequest(argv, login)
+	req := s.spawnRequest(argv, login, guestAddr(g))
 	proc, err := g.Spawn(s.ctx, req)
 	if err == nil {
 		if err = checkProcess(proc, req.TTY != nil); err != nil && proc != nil {
@@ -182,11 +183,20 @@ func what(req guest.SpawnRequest) string {
 	return "the command"
 }
 
+// guestAddr returns the IPv4 address of g, the zero Addr when it has none
+// or does not tell.
+func guestAddr(g Guest) netip.Addr {
+	if a, ok := g.(interface{ IPv4() netip.Addr }); ok {
+		return a.IPv4()
+	}
+	return netip.Addr{}
+}
+
 // spawnRequest builds the request for the process from the session's state.
-func (s *session) spawnRequest(argv []string, login bool) guest.SpawnRequest {
+func (s *session) spawnRequest(argv []string, login bool, addr netip.Addr) guest.SpawnRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req := guest.SpawnRequest{Argv: argv, Login: login, Command: s.command, Env: s.environ()}
+	req := guest.SpawnRequest{Argv: argv, Login: login, Command: s.command, Env: s.environ(addr)}
 	if s.kind == subsystemSFTP {
 		req.Subsystem = subsystemSFTP
 		req.Env = append(req.Env, protocol.SFTPClientVersionEnv+"="+printableASCII(string(s.conn.sc.ClientVersion())),

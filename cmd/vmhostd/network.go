@@ -33,6 +33,7 @@ func newNetwork(cfg *config.Config, log *slog.Logger, budget *fdbudget.Budget) (
 		Bridge: cfg.Network.Bridge, Subnet: subnet, Subnet6: cfg.Subnet6Prefix(),
 		NAT: cfg.NATEnabled(), NAT6: cfg.NAT6Enabled(), Isolate: cfg.IsolateEnabled(), AdoptBridge: cfg.Network.AdoptBridge,
 		Forwards: fwds, Logger: log, Budget: budget, Bounds: netBounds(cfg.Network.Bounds),
+		DynamicUDP: moshPublished(cfg.SSH),
 	})
 }
 
@@ -96,4 +97,10 @@ func netBounds(b config.GuestBounds) netplumb.Bounds {
 		DNSConns: b.DNSConnections, DNSQueries: b.DNSQueries, DNSRate: b.DNSAnswersPerSecond,
 		Conntrack: b.ConntrackPerGuest,
 	}
+}
+
+// moshPublished reports whether ssh.mosh_ports publishes ports.
+func moshPublished(c config.SSH) bool {
+	_, _, ok := c.MoshPortRange()
+	return ok
 }

@@ -111,6 +111,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		Budget:     fdb,
 		GuestKeys:  guestKeysOf(mgr, cfg.SSH),
 		Sessions:   kept,
+		Mosh:       moshOptions(cfg.SSH, nw, mgr),
 	}, cfg.SSH))
 	if err != nil {
 		return err
