@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// feelsConfig gives every guest 256MiB and one CPU, as issue 19's tests
+// ask.
+const feelsConfig = "  limits: {memory: 256MiB, cpus: 1}\n"
+
+// newFeelsDaemon starts a daemon whose guests have the limits of
+// feelsConfig, with the image of the config, and alice's and bob's guests
+// running.
+func newFeelsDaemon(t *testing.T, edit func(string) string) *daemon {
+	t.Helper()
+	d := prepareDaemon(t, daemonOptions{})
+	text := d.cfg.yaml()
+	if edit != nil {
+		text = edit(text)
+	}
+	if !strings.Contains(text, "\ndefaults:\n") {
+		t.Fatalf("no defaults: section in the test config:\n%s", text)
+	}
+	d.writeConfig(t, strings.Replace(text, "\ndefaults:\n", "\ndefaults:\n"+feelsConfig, 1))
+	return d
+}
+
+// hostUptime reads the host's uptime.
+func hostUptime(t *testing.T) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parseUptime(t, string(b))
+}
+
+// parseUptime reads the first field of /proc/uptime.
+func parseUptime(t *testing.T, s string) time.Duration {
+	t.Helper()
+	f := strings.Fields(s)
+	if len(f) < 1 {
+		t.Fatalf("no uptime in %q", s)
+	}
+	secs, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		t.Fatalf("reading the uptime %q: %v", s, err)
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
+// freeTotalMiB reads the total of the Mem: line of free -m: the column
+// under the header's right-aligned "total", since busybox's wide numbers
+// can run into each other (a "used" below zero, when /proc/meminfo's
+// Cached is the host's, prints as a huge number).
+func freeTotalMiB(t *testing.T, out string) int {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	end := strings.Index(lines[0], "total") + len("total")
+	for _, line := range lines[1:] {
+		if strings.HasPrefix(line, "Mem:") && end > len("total") && len(line) >= end {
+			n, err := strconv.Atoi(strings.TrimSpace(line[len("Mem:"):end]))
+			if err != nil {
+				t.Fatalf("free -m: no total under the header's:\n%s", out)
+			}
+			return n
+		}
+	}
+	t.Fatalf("free -m has no Mem: line under a header with total:\n%s", out)
+	return 0
+}
+
+// allowedCPUs is what Cpus_allowed_list says inside login's guest.
+func (d *daemon) allowedCPUs(t *testing.T, login string) string {
+	t.Helper()
+	out := d.mustSSH(t, login, "grep Cpus_allowed_list /proc/self/status")
+	_, v, _ := strings.Cut(out, ":")
+	return strings.TrimSpace(v)
+}
+
+// TestFeelsBusybox checks what a busybox guest with 256MiB and one CPU
+// sees of its machine: its uptime counts from its restart (time
+// namespace, and sysinfo for busybox uptime), busybox free shows its
+// memory limit (sysinfo answered by the init) and follows a live limits
+// change at once, nproc says 1 (cpuset), and two guests with one CPU each
+// run on different CPUs.
+func TestFeelsBusybox(t *testing.T) {
+	t.Parallel()
+	d := newFeelsDaemon(t, nil)
+	d.start(t)
+	d.mustSSH(t, "bob", "true")
+	d.mustSSH(t, "alice", "true")
+
+	hostBefore := hostUptime(t)
+	restarted := time.Now()
+	d.mustAdmin(t, "guest", "restart", "alice")
+	out := d.mustSSH(t, "alice", "cat /proc/uptime; echo --; uptime; echo --; cut -d' ' -f22 /proc/1/stat /proc/self/stat")
+	sinceRestart := time.Since(restarted)
+	parts := strings.Split(out, "--\n")
+	if len(parts) != 3 {
+		t.Fatalf("alice's uptime, ps: %q", out)
+	}
+	guestUp, hostNow := parseUptime(t, parts[0]), hostUptime(t)
+	t.Logf("host up %v before the restart; alice up %v, %v after the restart began", hostBefore, guestUp, sinceRestart)
+	if guestUp > sinceRestart+time.Second || hostNow <= guestUp {
+		t.Errorf("/proc/uptime in alice's guest says %v, %v after its restart began, with the host up %v: want the guest's own uptime", guestUp, sinceRestart, hostNow)
+	}
+	if hostBefore < time.Minute {
+		t.Logf("the host itself is up less than a minute: the check rests on the time since the restart")
+	}
+	if !regexp.MustCompile(`up [01] min`).MatchString(parts[1]) {
+		t.Errorf("busybox uptime (sysinfo) in alice's guest = %q, want up 0 or 1 min", parts[1])
+	}
+	// Start times (ps's START) in clock ticks since the guest's boot: PID
+	// 1 at its start, the cut within the uptime.
+	starts := strings.Fields(parts[2])
+	if len(starts) != 2 {
+		t.Fatalf("start times of PID 1 and cut: %q", parts[2])
+	}
+	init, _ := strconv.Atoi(starts[0])
+	cut, _ := strconv.Atoi(starts[1])
+	if ticks := int(guestUp/(10*time.Millisecond)) + 1; init != 0 || cut < 0 || cut > ticks {
+		t.Errorf("inside, PID 1 started at tick %s and cut at %s, with the guest up %v: want 0 and a tick within the uptime", starts[0], starts[1], guestUp)
+	}
+
+	if got := d.mustSSH(t, "alice", "nproc"); got != "1\n" {
+		t.Errorf("nproc in a guest with cpus 1 = %q, want 1", got)
+	}
+	free := d.mustSSH(t, "alice", "free -m")
+	if total := freeTotalMiB(t, free); total > 256 || total < 200 {
+		t.Errorf("busybox free -m in a guest with 256MiB says a total of %d MiB:\n%s", total, free)
+	}
+	d.mustAdmin(t, "guest", "limits", "alice", "--memory", "128MiB")
+	free = d.mustSSH(t, "alice", "free -m")
+	if total := freeTotalMiB(t, free); total > 128 || total < 100 {
+		t.Errorf("busybox free -m right after a live change to 128MiB says a total of %d MiB:\n%s", total, free)
+	}
+
+	a, b := d.allowedCPUs(t, "alice"), d.allowedCPUs(t, "bob")
+	if hostCPUs := strings.Count(cpuList(t), ",") + 1; hostCPUs >= 2 && (a == b || strings.ContainsAny(a, ",-") || strings.ContainsAny(b, ",-")) {
+		t.Errorf("alice runs on CPUs %q and bob on %q: want one CPU each, different ones", a, b)
+	}
+}
+
+// cpuList is the host's online CPUs, one per element, comma-separated.
+func cpuList(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cpus []string
+	for _, part := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		if !isRange {
+			cpus = append(cpus, lo)
+			continue
+		}
+		a, _ := strconv.Atoi(lo)
+		z, _ := strconv.Atoi(hi)
+		for c := a; c <= z; c++ {
+			cpus = append(cpus, strconv.Itoa(c))
+		}
+	}
+	return strings.Join(cpus, ",")
+}
