@@ -169,3 +169,54 @@ func cpuList(t *testing.T) string {
 	}
 	return strings.Join(cpus, ",")
 }
+
+// TestFeelsSysinfo checks sysinfo(2) as the guest's init answers it, from
+// a static program: the guest's memory limit and uptime, its own process
+// count, and EFAULT for addresses it cannot write, as the kernel would.
+// Then alice floods sysinfo from every CPU she has while bob logs in: the
+// log shows bob's login times before and during the flood (no timing
+// assertion), and alice's init still answers afterwards.
+func TestFeelsSysinfo(t *testing.T) {
+	t.Parallel()
+	d := newFeelsDaemon(t, nil)
+	d.start(t)
+	d.mustSSH(t, "bob", "true")
+	d.uploadAttacker(t, "alice")
+	facts := d.attack(t, "alice", "sysinfo")
+	total, _ := strconv.ParseUint(facts["totalram"], 10, 64)
+	free, _ := strconv.ParseUint(facts["freeram"], 10, 64)
+	uptime, _ := strconv.Atoi(facts["uptime"])
+	procs, _ := strconv.Atoi(facts["procs"])
+	if total != 256<<20 || free == 0 || free >= total {
+		t.Errorf("sysinfo in alice's guest: totalram %s, freeram %s; want 256MiB and less free", facts["totalram"], facts["freeram"])
+	}
+	if host := hostUptime(t); time.Duration(uptime)*time.Second >= host || uptime > 300 {
+		t.Errorf("sysinfo in alice's guest: uptime %ds, host up %v: want the guest's own", uptime, host)
+	}
+	if procs < 2 || procs > 50 {
+		t.Errorf("sysinfo in alice's guest: %d processes, want the guest's own few", procs)
+	}
+	if facts["null"] != "EFAULT" || facts["unmapped"] != "EFAULT" {
+		t.Errorf("sysinfo to a null or unmapped address: %q and %q, want EFAULT for both", facts["null"], facts["unmapped"])
+	}
+
+	var before []time.Duration
+	for range 3 {
+		before = append(before, d.timedLogin(t, "bob"))
+	}
+	flood := d.attackInBackground(t, "alice", "sysinfo-flood", "6")
+	time.Sleep(time.Second)
+	var during []time.Duration
+	for range 3 {
+		during = append(during, d.timedLogin(t, "bob"))
+	}
+	got := <-flood
+	t.Logf("bob's logins before alice's sysinfo flood: %v; during it: %v; alice made %s sysinfo calls (%s a second)",
+		before, during, got["calls"], got["per_second"])
+	if n, _ := strconv.Atoi(got["calls"]); n < 1 {
+		t.Errorf("the flood made no sysinfo call: %v", got)
+	}
+	if after := d.attack(t, "alice", "sysinfo"); after["totalram"] != facts["totalram"] {
+		t.Errorf("after the flood, alice's sysinfo says totalram %q, want %q", after["totalram"], facts["totalram"])
+	}
+}
