@@ -46,17 +46,25 @@ func (s *sysinfoServer) serve() {
 
 // handle answers one call, or lets it run in the kernel.
 func (s *sysinfoServer) handle(n syscallfilter.Notification) {
-	defer handlePanic(s.log, "answering sysinfo", func(error) { s.l.Continue(n.ID) })
+	defer handlePanic(s.log, "answering sysinfo", func(error) { s.letRun(n.ID) })
 	err := s.answer(n)
 	if err == nil {
 		return
 	}
 	if !errors.Is(err, errCallGone) {
-		s.l.Continue(n.ID)
+		s.letRun(n.ID)
 	}
 	if !s.failed && !errors.Is(err, errCallGone) {
 		s.failed = true
 		s.log.Warn("guest init: a sysinfo call got the host's numbers", "err", err)
+	}
+}
+
+// letRun lets the call id run in the kernel; should the kernel refuse,
+// the call fails with ENOSYS rather than wait for good.
+func (s *sysinfoServer) letRun(id uint64) {
+	if err := s.l.Continue(id); err != nil && !errors.Is(err, unix.ENOENT) {
+		s.l.Fail(id, unix.ENOSYS)
 	}
 }
 

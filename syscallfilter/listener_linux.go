@@ -119,22 +119,28 @@ func (l *Listener) Valid(id uint64) bool {
 
 // Return answers the call id: it returns val to its caller.
 func (l *Listener) Return(id uint64, val int64) error {
-	return l.send(id, val, 0)
+	return l.send(id, val, 0, 0)
+}
+
+// Fail answers the call id: it fails with errno.
+func (l *Listener) Fail(id uint64, errno unix.Errno) error {
+	return l.send(id, 0, -int32(errno), 0)
 }
 
 // Continue lets the call id run in the kernel as if no filter had stopped
 // it (SECCOMP_USER_NOTIF_FLAG_CONTINUE, Linux 5.5).
 func (l *Listener) Continue(id uint64) error {
-	return l.send(id, 0, unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+	return l.send(id, 0, 0, unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE)
 }
 
 // send answers the call id.
 // Equivalent to: ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp)
-func (l *Listener) send(id uint64, val int64, flags uint32) error {
+func (l *Listener) send(id uint64, val int64, errno int32, flags uint32) error {
 	b := make([]byte, l.respLen)
 	le := binary.LittleEndian
 	le.PutUint64(b[0:], id)
 	le.PutUint64(b[8:], uint64(val))
+	le.PutUint32(b[16:], uint32(errno))
 	le.PutUint32(b[20:], flags)
 	err := l.control(func(fd uintptr) error {
 		return ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&b[0]))

@@ -25,7 +25,8 @@ const answeredVal = 7
 // TestInstallThreadNotify runs an init that filters one locked thread with
 // a listener, serves it from another thread, and forks a guest that calls
 // sysinfo: the first call gets the notifier's answer, the second runs in
-// the kernel (CONTINUE), and on x86_64 a 32-bit caller's is handed over
+// the kernel (CONTINUE), the third fails with the notifier's errno, and
+// on x86_64 a 32-bit caller's is handed over
 // too, with its own ABI.
 func TestInstallThreadNotify(t *testing.T) {
 	requireRoot(t)
@@ -51,6 +52,8 @@ func TestInstallThreadNotify(t *testing.T) {
 		"notified.keyctl":               "EPERM",
 		"served.native.1":               "sysinfo/8/valid",
 		"served.native.2":               "sysinfo/8/valid",
+		"served.native.3":               "sysinfo/8/valid",
+		"notified.fail":                 "EACCES",
 		"notifier.other_thread.sysinfo": "ok",
 	}
 	if runtime.GOARCH == "amd64" && facts["notified.i386.sysinfo"] != "no ia32 emulation" {
@@ -89,8 +92,9 @@ func notifierRole() error {
 	return roleCommand("/proc/self/exe", "notified").Run()
 }
 
-// serveTestListener answers the first native sysinfo with answeredVal and
-// lets the later ones run; it answers 32-bit callers' with 0.
+// serveTestListener answers the first native sysinfo with answeredVal,
+// fails the third with EACCES and lets the others run; it answers 32-bit
+// callers' with 0.
 func serveTestListener(l *Listener) {
 	counts := map[string]int{}
 	for {
@@ -117,6 +121,8 @@ func serveTestListener(l *Listener) {
 			err = l.Return(n.ID, 0)
 		case counts[abi] == 1:
 			err = l.Return(n.ID, answeredVal)
+		case counts[abi] == 3:
+			err = l.Fail(n.ID, unix.EACCES)
 		default:
 			err = l.Continue(n.ID)
 		}
@@ -141,6 +147,8 @@ func notifiedRole() error {
 		err = errors.New("totalram 0")
 	}
 	report("notified.continue", result(err))
+	_, _, errno = unix.Syscall(unix.SYS_SYSINFO, 0, 0, 0)
+	report("notified.fail", unix.ErrnoName(errno))
 	report("notified.listener_inherited", listenerInherited())
 	report("notified.keyctl", result(probeKeyctl()))
 	if runtime.GOARCH == "amd64" {
