@@ -93,6 +93,7 @@ func TestFeelsBusybox(t *testing.T) {
 	t.Parallel()
 	d := newFeelsDaemon(t, nil)
 	d.start(t)
+	started := time.Now()
 	d.mustSSH(t, "bob", "true")
 	d.mustSSH(t, "alice", "true")
 
@@ -141,9 +142,31 @@ func TestFeelsBusybox(t *testing.T) {
 		t.Errorf("busybox free -m right after a live change to 128MiB says a total of %d MiB:\n%s", total, free)
 	}
 
+	checkApart(t, d, "after alice's restart")
+
+	// Across a daemon restart the guests keep their clocks and their init
+	// answers sysinfo; the daemon reads the pins back from the cgroups, so
+	// alice restarted again still keeps off bob's CPU (bob started first,
+	// on the first CPU, which a daemon that forgot would give alice).
+	d.stop(t)
+	d.start(t)
+	if up := parseUptime(t, d.mustSSH(t, "bob", "cat /proc/uptime")); up >= hostUptime(t) || up > time.Since(started) {
+		t.Errorf("after a daemon restart, bob's /proc/uptime says %v: want the guest's own", up)
+	}
+	if total := freeTotalMiB(t, d.mustSSH(t, "bob", "free -m")); total > 256 {
+		t.Errorf("after a daemon restart, bob's free -m says a total of %d MiB, want at most 256", total)
+	}
+	d.mustAdmin(t, "guest", "restart", "alice")
+	checkApart(t, d, "after a daemon restart and alice's restart")
+}
+
+// checkApart fails the test unless alice and bob each run on one CPU, not
+// the same, on a host with two CPUs or more.
+func checkApart(t *testing.T, d *daemon, when string) {
+	t.Helper()
 	a, b := d.allowedCPUs(t, "alice"), d.allowedCPUs(t, "bob")
 	if hostCPUs := strings.Count(cpuList(t), ",") + 1; hostCPUs >= 2 && (a == b || strings.ContainsAny(a, ",-") || strings.ContainsAny(b, ",-")) {
-		t.Errorf("alice runs on CPUs %q and bob on %q: want one CPU each, different ones", a, b)
+		t.Errorf("%s, alice runs on CPUs %q and bob on %q: want one CPU each, different ones", when, a, b)
 	}
 }
 
@@ -219,4 +242,47 @@ func TestFeelsSysinfo(t *testing.T) {
 	if after := d.attack(t, "alice", "sysinfo"); after["totalram"] != facts["totalram"] {
 		t.Errorf("after the flood, alice's sysinfo says totalram %q, want %q", after["totalram"], facts["totalram"])
 	}
+}
+
+// feelsDebianImage is a Debian image with python3 and procps.
+const feelsDebianImage = "{source: debootstrap, suite: bookworm, variant: minbase, include: [procps, python3-minimal]}"
+
+// TestFeelsDebian checks a Debian guest with 256MiB and one CPU: nproc
+// and python's os.sched_getaffinity say 1 (cpuset); procps uptime counts
+// from the guest's start and ps shows PID 1 started then (time
+// namespace). os.cpu_count() and getconf _NPROCESSORS_ONLN read
+// /sys/devices/system/cpu, the view server's: logged, not checked.
+func TestFeelsDebian(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds a Debian image (not in -short)")
+	}
+	requireDebootstrap(t)
+	t.Parallel()
+	d := newFeelsDaemon(t, func(text string) string {
+		return withImage(t, text, "debian", feelsDebianImage, "bob")
+	})
+	d.vmhostd(t, 20*time.Minute, "image", "build", "debian")
+	d.start(t)
+	d.mustSSH(t, "bob", "true")
+	restarted := time.Now()
+	d.mustAdmin(t, "guest", "restart", "bob")
+	out := d.mustSSH(t, "bob", `nproc; python3 -c 'import os; print(len(os.sched_getaffinity(0)))'; cut -d' ' -f1 /proc/uptime; ps -o etimes= -p 1; uptime`)
+	since := time.Since(restarted)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("bob's nproc, python3, uptime and ps: %q", out)
+	}
+	if lines[0] != "1" || lines[1] != "1" {
+		t.Errorf("in a Debian guest with cpus 1, nproc = %q and python3's sched_getaffinity has %q CPUs; want 1 and 1", lines[0], lines[1])
+	}
+	up := parseUptime(t, lines[2])
+	etime, err := strconv.Atoi(strings.TrimSpace(lines[3]))
+	if err != nil || up > since+time.Second || up >= hostUptime(t) || time.Duration(etime)*time.Second > since+time.Second {
+		t.Errorf("bob's guest, %v after its restart began: /proc/uptime %v, ps says PID 1 runs for %q s; want both within that time", since, up, lines[3])
+	}
+	if !regexp.MustCompile(`up [01] min`).MatchString(lines[4]) {
+		t.Errorf("procps uptime in bob's guest = %q, want up 0 or 1 min", lines[4])
+	}
+	t.Logf("bob's os.cpu_count(), getconf _NPROCESSORS_ONLN (the view's /sys): %q",
+		d.mustSSH(t, "bob", `python3 -c 'import os; print(os.cpu_count())'; getconf _NPROCESSORS_ONLN`))
 }
