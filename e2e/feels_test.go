@@ -283,6 +283,17 @@ func TestFeelsDebian(t *testing.T) {
 	if !regexp.MustCompile(`up [01] min`).MatchString(lines[4]) {
 		t.Errorf("procps uptime in bob's guest = %q, want up 0 or 1 min", lines[4])
 	}
+	// ps's START adds a process's start time, in the guest's clock, to the
+	// boot time of /proc/stat's btime, which the kernel moves by the time
+	// namespace's offset: PID 1 started about when the restart was asked.
+	lstart := strings.TrimSpace(d.mustSSH(t, "bob", "TZ=UTC ps -o lstart= -p 1"))
+	when, err := time.Parse("Mon Jan _2 15:04:05 2006", strings.Join(strings.Fields(lstart), " "))
+	if err != nil {
+		when, err = time.Parse("Mon Jan 2 15:04:05 2006", strings.Join(strings.Fields(lstart), " "))
+	}
+	if err != nil || when.Before(restarted.Add(-2*time.Second)) || when.After(time.Now().Add(2*time.Second)) {
+		t.Errorf("ps says bob's PID 1 started %q (%v), want about %v (the restart)", lstart, err, restarted.UTC().Format(time.ANSIC))
+	}
 	t.Logf("bob's os.cpu_count(), getconf _NPROCESSORS_ONLN (the view's /sys): %q",
 		d.mustSSH(t, "bob", `python3 -c 'import os; print(os.cpu_count())'; getconf _NPROCESSORS_ONLN`))
 }
