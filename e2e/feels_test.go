@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -223,6 +224,11 @@ func TestFeelsSysinfo(t *testing.T) {
 		t.Errorf("sysinfo to a null or unmapped address: %q and %q, want EFAULT for both", facts["null"], facts["unmapped"])
 	}
 
+	pid := d.initOf(t, "alice").InitPID
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	rollup, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	t.Logf("alice's init: %s, %s", statusFields(string(status), "VmRSS", "Threads"),
+		statusFields(string(rollup), "Pss", "Private_Dirty"))
 	var before []time.Duration
 	for range 3 {
 		before = append(before, d.timedLogin(t, "bob"))
@@ -296,4 +302,17 @@ func TestFeelsDebian(t *testing.T) {
 	}
 	t.Logf("bob's os.cpu_count(), getconf _NPROCESSORS_ONLN (the view's /sys): %q",
 		d.mustSSH(t, "bob", `python3 -c 'import os; print(os.cpu_count())'; getconf _NPROCESSORS_ONLN`))
+}
+
+// statusFields picks fields of a /proc/PID/status.
+func statusFields(status string, names ...string) string {
+	var out []string
+	for _, line := range strings.Split(status, "\n") {
+		for _, n := range names {
+			if v, ok := strings.CutPrefix(line, n+":"); ok {
+				out = append(out, n+" "+strings.TrimSpace(v))
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
