@@ -11,7 +11,16 @@ import (
 )
 
 func TestPin(t *testing.T) {
-	c := newTestController(t)
+	checkPin(t, newTestController(t))
+}
+
+func TestPinV2(t *testing.T) {
+	checkPin(t, newV2TestController(t, true))
+}
+
+// checkPin pins a group to the last CPU and back to every CPU, and checks
+// what its process may run on.
+func checkPin(t *testing.T, c *Controller) {
 	all, err := c.CPUs()
 	if errors.Is(err, ErrNoCpuset) {
 		t.Skipf("skipping: %v", err)
