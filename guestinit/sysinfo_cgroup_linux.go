@@ -25,7 +25,7 @@ type cgroupFiles struct {
 	memsw             bool // cgroup1: swap files count memory plus swap
 }
 
-// cgroupFileNames are the files of cgroupFiles on cgroup2 and on cgroup1,
+// v2Files and v1Files are the files of cgroupFiles on cgroup2 and on cgroup1,
 // by hierarchy.
 var (
 	v2Files = [5]string{"memory.max", "memory.current", "memory.swap.max", "memory.swap.current", "pids.current"}
