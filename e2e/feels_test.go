@@ -98,37 +98,7 @@ func TestFeelsBusybox(t *testing.T) {
 	d.mustSSH(t, "bob", "true")
 	d.mustSSH(t, "alice", "true")
 
-	hostBefore := hostUptime(t)
-	restarted := time.Now()
-	d.mustAdmin(t, "guest", "restart", "alice")
-	out := d.mustSSH(t, "alice", "cat /proc/uptime; echo --; uptime; echo --; cut -d' ' -f22 /proc/1/stat /proc/self/stat")
-	sinceRestart := time.Since(restarted)
-	parts := strings.Split(out, "--\n")
-	if len(parts) != 3 {
-		t.Fatalf("alice's uptime, ps: %q", out)
-	}
-	guestUp, hostNow := parseUptime(t, parts[0]), hostUptime(t)
-	t.Logf("host up %v before the restart; alice up %v, %v after the restart began", hostBefore, guestUp, sinceRestart)
-	if guestUp > sinceRestart+time.Second || hostNow <= guestUp {
-		t.Errorf("/proc/uptime in alice's guest says %v, %v after its restart began, with the host up %v: want the guest's own uptime", guestUp, sinceRestart, hostNow)
-	}
-	if hostBefore < time.Minute {
-		t.Logf("the host itself is up less than a minute: the check rests on the time since the restart")
-	}
-	if !regexp.MustCompile(`up [01] min`).MatchString(parts[1]) {
-		t.Errorf("busybox uptime (sysinfo) in alice's guest = %q, want up 0 or 1 min", parts[1])
-	}
-	// Start times (ps's START) in clock ticks since the guest's boot: PID
-	// 1 at its start, the cut within the uptime.
-	starts := strings.Fields(parts[2])
-	if len(starts) != 2 {
-		t.Fatalf("start times of PID 1 and cut: %q", parts[2])
-	}
-	init, _ := strconv.Atoi(starts[0])
-	cut, _ := strconv.Atoi(starts[1])
-	if ticks := int(guestUp/(10*time.Millisecond)) + 1; init != 0 || cut < 0 || cut > ticks {
-		t.Errorf("inside, PID 1 started at tick %s and cut at %s, with the guest up %v: want 0 and a tick within the uptime", starts[0], starts[1], guestUp)
-	}
+	checkFreshClock(t, d, "alice")
 
 	if got := d.mustSSH(t, "alice", "nproc"); got != "1\n" {
 		t.Errorf("nproc in a guest with cpus 1 = %q, want 1", got)
@@ -159,6 +129,43 @@ func TestFeelsBusybox(t *testing.T) {
 	}
 	d.mustAdmin(t, "guest", "restart", "alice")
 	checkApart(t, d, "after a daemon restart and alice's restart")
+}
+
+// checkFreshClock restarts login's guest and checks that its clocks count
+// from then: /proc/uptime (time namespace), busybox uptime (sysinfo), and
+// the start times of PID 1 and of a new process in clock ticks since the
+// guest's boot (ps's START).
+func checkFreshClock(t *testing.T, d *daemon, login string) {
+	t.Helper()
+	hostBefore := hostUptime(t)
+	restarted := time.Now()
+	d.mustAdmin(t, "guest", "restart", login)
+	out := d.mustSSH(t, login, "cat /proc/uptime; echo --; uptime; echo --; cut -d' ' -f22 /proc/1/stat /proc/self/stat")
+	sinceRestart := time.Since(restarted)
+	parts := strings.Split(out, "--\n")
+	if len(parts) != 3 {
+		t.Fatalf("%s's uptimes and start times: %q", login, out)
+	}
+	guestUp, hostNow := parseUptime(t, parts[0]), hostUptime(t)
+	t.Logf("host up %v before the restart; %s up %v, %v after the restart began", hostBefore, login, guestUp, sinceRestart)
+	if guestUp > sinceRestart+time.Second || hostNow <= guestUp {
+		t.Errorf("/proc/uptime in %s's guest says %v, %v after its restart began, with the host up %v: want the guest's own uptime", login, guestUp, sinceRestart, hostNow)
+	}
+	if hostBefore < time.Minute {
+		t.Logf("the host itself is up less than a minute: the check rests on the time since the restart")
+	}
+	if !regexp.MustCompile(`up [01] min`).MatchString(parts[1]) {
+		t.Errorf("busybox uptime (sysinfo) in %s's guest = %q, want up 0 or 1 min", login, parts[1])
+	}
+	starts := strings.Fields(parts[2])
+	if len(starts) != 2 {
+		t.Fatalf("start times of PID 1 and cut: %q", parts[2])
+	}
+	init, _ := strconv.Atoi(starts[0])
+	cut, _ := strconv.Atoi(starts[1])
+	if ticks := int(guestUp/(10*time.Millisecond)) + 1; init != 0 || cut < 0 || cut > ticks {
+		t.Errorf("inside, PID 1 started at tick %s and cut at %s, with the guest up %v: want 0 and a tick within the uptime", starts[0], starts[1], guestUp)
+	}
 }
 
 // checkApart fails the test unless alice and bob each run on one CPU, not
