@@ -283,9 +283,12 @@ func TestLimitsCPUQuota(t *testing.T) {
 		if perPeriod > quota*115/100 {
 			t.Fatalf("the hogs got %v of CPU per period, more than the quota, %v", perPeriod, quota)
 		}
-		if perPeriod >= quota*3/4 {
+		// Pinned to one CPU (cpus 0.5 runs on ceil(0.5) CPUs) that other
+		// work shares, the hogs may miss the quota in some periods: judge
+		// the throttling in windows where they got nearly all of it.
+		if perPeriod >= quota*9/10 {
 			if throttled < periods/2 {
-				t.Errorf("throttled in %d of %d periods, want most: two hogs want two CPUs, the quota is half of one", throttled, periods)
+				t.Errorf("throttled in %d of %d periods, want most: two hogs want their whole CPU, the quota is half of one", throttled, periods)
 			}
 			break
 		}

@@ -49,11 +49,17 @@ func (m *Manager) createCgroup(st *State) (Cgroup, error) {
 	if m.opts.Cgroups == nil {
 		return nil, nil
 	}
-	return m.opts.Cgroups.Create(st.ID(), m.limitsOf(st))
+	l := m.limitsOf(st)
+	cg, err := m.opts.Cgroups.Create(st.ID(), l)
+	if err == nil {
+		m.pinCPUs(st.ID(), cg, l, true)
+	}
+	return cg, err
 }
 
 // deleteCgroup removes the cgroup of a guest whose init has ended.
 func (m *Manager) deleteCgroup(st *State) {
+	m.cpus.forget(st.ID())
 	if m.opts.Cgroups == nil {
 		return
 	}

@@ -154,5 +154,6 @@ func (m *Manager) updateCgroup(st *State, l config.Limits, running bool) error {
 	if err != nil {
 		return fmt.Errorf("changing the limits of guest %s: %w", st.ID(), err)
 	}
+	m.pinCPUs(st.ID(), cg, l, false)
 	return nil
 }

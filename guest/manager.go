@@ -73,6 +73,7 @@ type Manager struct {
 	mu     sync.Mutex
 	guests map[string]*entry   // by ID
 	leases map[netip.Addr]bool // addresses guests hold
+	cpus   cpuPlacer           // the CPUs running guests are pinned to
 }
 
 // entry is one guest known to the manager. mu serializes its lifecycle
@@ -213,6 +214,7 @@ func (m *Manager) reattach(e *entry) {
 	if p, err := m.opts.launcher.reattach(st.InitPid, st.InitStart); err == nil {
 		m.log.Info("reattached to guest", "guest", st.ID(), "pid", st.InitPid)
 		e.proc = p
+		m.loadPin(st.ID())
 		e.publish("", nil)
 		m.reattachNetwork(st, p)
 		return

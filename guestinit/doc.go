@@ -20,12 +20,16 @@
 // incubator, which opens the terminal, finds the command (root's shell in
 // /etc/passwd, PATH) and executes it. A unix socket, or a host name to look
 // up, is made by a net helper; only numeric TCP is dialled or listened on
-// in PID 1. Each child answers within a bound or is killed through its
-// pidfd, and every request handler recovers from a panic: a hostile file
-// costs that request, never the guest.
+// in PID 1. Guest processes live in a time namespace whose clocks since
+// boot start with PID 1 (unshareTime), and their sysinfo calls are handed
+// to PID 1, which answers with the guest's memory, swap and uptime from
+// its own cgroup (sysinfoServer). Each child answers within a bound or is
+// killed through its pidfd, and every request handler recovers from a
+// panic: a hostile file costs that request, never the guest.
 //
 // Trust: this code runs where the guest's root is. It decides nothing for the
-// host, holds no descriptor to a host file, and the daemon checks everything
+// host, holds no descriptor to a host file (the cgroup files sysinfo reads
+// are the guest's own, through its cgroup namespace), and the daemon checks everything
 // it answers. The init trusts its helper children no more than the daemon
 // trusts the init: the guest's root may put its own program at
 // /proc/self/exe. It is not dumpable and guest processes cannot ptrace it,

@@ -25,7 +25,9 @@ type spawner struct {
 	forks   chan forkJob // to the fork thread
 	proc    int          // the init's own /proc (openProc)
 	log     *slog.Logger
-	shell   atomic.Pointer[string] // root's login shell, from setup or an incubator
+	shell   atomic.Pointer[string]  // root's login shell, from setup or an incubator
+	clock   guestClock              // of guest processes (unshareTime)
+	sysinfo *syscallfilter.Listener // their sysinfo calls; nil without
 	// logins says whether terminal sessions are recorded in utmp: only
 	// by a guest's init (PID 1), never by a test's spawner on the host.
 	logins bool
@@ -59,20 +61,24 @@ func newSpawner(log *slog.Logger) (*spawner, error) {
 	if err := <-ready; err != nil {
 		return nil, err
 	}
+	startSysinfo(s.sysinfo, proc, s.clock, log)
 	return s, nil
 }
 
 // forkThread forks every guest process from one thread of its own, which
 // gives up what guest processes must not have before the first fork: the
-// system calls of package syscallfilter, and the capabilities of
-// restrictThread; a forked child starts with its thread's credentials. The
+// system calls of package syscallfilter (sysinfo handed to the init), and
+// the capabilities of restrictThread; a forked child starts with its
+// thread's credentials. Its children start in the guest's time namespace
+// (unshareTime). The
 // goroutine stays locked to the thread for good, so the thread ends with it
 // and no other goroutine ever runs there.
 func (s *spawner) forkThread(ready chan<- error) {
 	runtime.LockOSThread()
+	s.clock = unshareTime(s.proc, s.log)
 	// The filter first: without no_new_privs, installing it takes
 	// CAP_SYS_ADMIN, which restrictThread leaves; but keep the order.
-	if err := syscallfilter.InstallThread(); err != nil {
+	if err := s.filterThread(); err != nil {
 		ready <- fmt.Errorf("filtering the system calls of guest processes: %w", err)
 		return
 	}

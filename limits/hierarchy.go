@@ -27,4 +27,11 @@ type hierarchy interface {
 	remove(path string) error
 	// dirs returns the group's directories, by controller ("" on cgroup2).
 	dirs(path string) map[string]string
+	// pin restricts the group to the CPUs of list ("0-1,3"); "" lifts it.
+	pin(path, list string) error
+	// pinned returns the group's own CPU list, "" when it has its parent's.
+	pinned(path string) (string, error)
+	// cpus returns the CPUs the group at path may use (its parent's, when
+	// it does not exist yet).
+	cpus(path string) (string, error)
 }

@@ -18,7 +18,7 @@ import (
 // v1Controllers are the cgroup1 controllers a guest's group uses, where the
 // host has them; v1Required are those it must have.
 var (
-	v1Controllers = []cgroup1.Name{cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Memory, cgroup1.Pids, cgroup1.Blkio, cgroup1.Devices}
+	v1Controllers = []cgroup1.Name{cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Cpuset, cgroup1.Memory, cgroup1.Pids, cgroup1.Blkio, cgroup1.Devices}
 	v1Required    = []cgroup1.Name{cgroup1.Devices}
 )
 
@@ -72,6 +72,8 @@ func v1Subsystem(root string, name cgroup1.Name) cgroup1.Subsystem {
 		return cgroup1.NewPids(root)
 	case cgroup1.Devices:
 		return cgroup1.NewDevices(root)
+	case cgroup1.Cpuset:
+		return cgroup1.NewCpuset(root)
 	}
 	return cgroup1.NewBlkio(root)
 }

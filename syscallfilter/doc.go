@@ -36,6 +36,14 @@
 //     hypervisor, and other guests over loopback) or AF_ALG (kernel crypto;
 //     Docker too).
 //
+// With InstallThreadNotify, sysinfo is handed to a listener instead
+// (SECCOMP_RET_USER_NOTIF, Linux 5.0) on every ABI, so that the guest's
+// init answers it with the guest's own memory, swap and uptime (free in
+// busybox calls it), as Incus does; Listener receives and answers such
+// calls. A kernel allows one listener on a filter chain: a guest process
+// cannot install a filter with a listener of its own (EBUSY), and a
+// guest's init inside a guest falls back to the plain filter.
+//
 // fanotify_init stays allowed: its privileged modes need CAP_SYS_ADMIN in
 // the host's namespace. Most of the list is refused by the kernel too; the
 // filter keeps those paths unreachable when a kernel bug lets one through.

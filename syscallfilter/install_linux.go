@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"unsafe"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,15 +22,22 @@ func InstallThread() error {
 	if err != nil {
 		return err
 	}
+	if _, errno := setFilter(raw, 0); errno != 0 {
+		return fmt.Errorf("installing the guest seccomp filter on thread %d (needs CAP_SYS_ADMIN in its user namespace): %w", unix.Gettid(), errno)
+	}
+	return nil
+}
+
+// setFilter loads raw as the calling thread's filter with flags, and
+// returns what seccomp(2) returns: the listener's descriptor with
+// SECCOMP_FILTER_FLAG_NEW_LISTENER.
+func setFilter(raw []bpf.RawInstruction, flags uintptr) (int, unix.Errno) {
 	filter := make([]unix.SockFilter, len(raw))
 	for i, ins := range raw {
 		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
 	runtime.KeepAlive(filter)
-	if errno != 0 {
-		return fmt.Errorf("installing the guest seccomp filter on thread %d (needs CAP_SYS_ADMIN in its user namespace): %w", unix.Gettid(), errno)
-	}
-	return nil
+	return int(r), errno
 }

@@ -16,6 +16,7 @@ const (
 	offsetArgs    = 16
 	retAllow      = 0x7fff0000 // SECCOMP_RET_ALLOW
 	retErrno      = 0x00050000 // SECCOMP_RET_ERRNO
+	retUserNotif  = 0x7fc00000 // SECCOMP_RET_USER_NOTIF
 	x32SyscallBit = 0x40000000 // __X32_SYSCALL_BIT
 	skippedNr     = 0xffffffff // -1, a call a tracer skips
 	maxSkip       = 255        // the longest conditional jump
@@ -29,7 +30,12 @@ func Program() ([]bpf.RawInstruction, error) {
 }
 
 var program = sync.OnceValues(func() ([]bpf.RawInstruction, error) {
-	insts, err := build(runtime.GOARCH)
+	return assemble(rules)
+})
+
+// assemble builds and assembles the filter of rs for this machine.
+func assemble(rs []rule) ([]bpf.RawInstruction, error) {
+	insts, err := buildRules(runtime.GOARCH, rs)
 	if err != nil {
 		return nil, err
 	}
@@ -38,17 +44,23 @@ var program = sync.OnceValues(func() ([]bpf.RawInstruction, error) {
 		return nil, fmt.Errorf("assembling the guest seccomp filter: %w", err)
 	}
 	return raw, nil
-})
+}
 
 // build returns the guest filter for the architecture family of goarch.
 func build(goarch string) ([]bpf.Instruction, error) {
+	return buildRules(goarch, rules)
+}
+
+// buildRules returns the filter of rs for the architecture family of
+// goarch.
+func buildRules(goarch string, rs []rule) ([]bpf.Instruction, error) {
 	abis, err := abisFor(goarch)
 	if err != nil {
 		return nil, err
 	}
 	bodies := make([][]bpf.Instruction, len(abis))
 	for i, a := range abis {
-		if bodies[i], err = assembleABI(a, rules); err != nil {
+		if bodies[i], err = assembleABI(a, rs); err != nil {
 			return nil, err
 		}
 	}
@@ -162,10 +174,14 @@ func loadNr() bpf.Instruction {
 	return bpf.LoadAbsolute{Off: offsetNr, Size: 4}
 }
 
-// ret returns SECCOMP_RET_ERRNO with errno, or SECCOMP_RET_ALLOW for 0.
+// ret returns SECCOMP_RET_ERRNO with errno, SECCOMP_RET_ALLOW for 0, or
+// SECCOMP_RET_USER_NOTIF for verdictNotify.
 func ret(errno uint32) bpf.Instruction {
-	if errno == 0 {
+	switch errno {
+	case 0:
 		return bpf.RetConstant{Val: retAllow}
+	case verdictNotify:
+		return bpf.RetConstant{Val: retUserNotif}
 	}
 	return bpf.RetConstant{Val: retErrno | errno}
 }

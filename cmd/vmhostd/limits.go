@@ -81,3 +81,12 @@ func (c guestCgroup) Stats() (guest.Stats, error) {
 
 // List implements guest.CgroupLister.
 func (g guestCgroups) List() ([]string, error) { return g.c.List() }
+
+// CPUs implements guest.CPULister.
+func (g guestCgroups) CPUs() ([]int, error) { return g.c.CPUs() }
+
+// Pin implements guest.CPUPinner.
+func (c guestCgroup) Pin(cpus []int) error { return c.g.Pin(cpus) }
+
+// Pinned implements guest.CPUPinner.
+func (c guestCgroup) Pinned() ([]int, error) { return c.g.Pinned() }
