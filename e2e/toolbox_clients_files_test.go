@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +62,10 @@ func TestToolboxClients(t *testing.T) {
 		}
 		if got := d.mustSSH(t, "alice", "cat /root/plink.txt"); got != "from plink\n" {
 			t.Errorf("plink's stdin in the guest: %q, want %q", got, "from plink\n")
+		}
+		out, code := runOnPTY(t, nil, plinkPath, append(plink, "-t", "alice@127.0.0.1", "tty; echo $TERM; exit 2")...)
+		if code != 2 || !strings.HasPrefix(out, "/dev/pts/") || !strings.Contains(out, "\nxterm\r\n") {
+			t.Errorf("plink -t alice 'tty; echo $TERM; exit 2' at a terminal: exit %d, output %q; want 2, a pty and TERM passed", code, out)
 		}
 
 		local := filepath.Join(dir, "pscp")
@@ -175,6 +180,16 @@ func TestToolboxClients(t *testing.T) {
 		if got := fileSHA256(t, filepath.Join(mnt, "big2")); got != sum {
 			t.Errorf("reading it back through the mount: sha256 %s, want %s", got, sum)
 		}
+		if err := os.Chmod(filepath.Join(mnt, "big2"), 0o600); err != nil {
+			t.Errorf("chmod on the mount: %v", err)
+		}
+		if got := d.mustSSH(t, "alice", "stat -c %a /root/fs/big2"); got != "600\n" {
+			t.Errorf("chmod 600 on the mount: mode in the guest %q", got)
+		}
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(mnt, &st); err != nil || st.Blocks == 0 {
+			t.Errorf("df on the mount (statvfs@openssh.com): %v, %+v; want the guest's disk", err, st)
+		}
 		if err := os.Remove(filepath.Join(mnt, "big2")); err != nil {
 			t.Errorf("removing on the mount: %v", err)
 		}
@@ -203,6 +218,11 @@ func TestToolboxClients(t *testing.T) {
 			t.Errorf("rclone copy to the guest: sha256 %s, want %s", got, sumA)
 		}
 		rclone("check", src, remote+"/root/rc") // sizes and md5, run in the guest
+		if fi, err := os.Stat(filepath.Join(src, "a.bin")); err != nil {
+			t.Fatal(err)
+		} else if got := d.mustSSH(t, "alice", "stat -c %Y /root/rc/a.bin"); got != fmt.Sprintf("%d\n", fi.ModTime().Unix()) {
+			t.Errorf("rclone copy: mtime in the guest %q, want the local file's %d (set with setstat)", got, fi.ModTime().Unix())
+		}
 		d.mustSSH(t, "alice", "ln -s a.bin /root/rc/link.bin")
 		if got := rclone("ls", remote+"/root/rc").stdout; !strings.Contains(got, "1048577 a.bin") ||
 			!strings.Contains(got, "10 b.bin") || !strings.Contains(got, "1048577 link.bin") {
@@ -238,8 +258,13 @@ func TestToolboxClients(t *testing.T) {
 		local := filepath.Join(dir, "lftp")
 		sum := writeRandomFile(t, local, 1<<20+3)
 		connect := fmt.Sprintf("ssh -a -x -F none -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=%s -i %s", kh, key)
-		script := fmt.Sprintf("set sftp:connect-program %q; open -u alice, -p %s sftp://127.0.0.1; mkdir -p /root/lf; put %s -o /root/lf/up; ls /root/lf; get /root/lf/up -o %s.back",
-			connect, d.port(), local, local)
+		tree := filepath.Join(dir, "tree")
+		if err := os.MkdirAll(filepath.Join(tree, "sub"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		treeSum := writeRandomFile(t, filepath.Join(tree, "sub", "deep"), 5000)
+		script := fmt.Sprintf("set sftp:connect-program %q; open -u alice, -p %s sftp://127.0.0.1; mkdir -p /root/lf; put %s -o /root/lf/up; ls /root/lf; get /root/lf/up -o %s.back; mirror -R %s /root/lf/tree",
+			connect, d.port(), local, local, tree)
 		res := mustRunEnv(t, env, "", lftpPath, "-c", script)
 		if !strings.Contains(res.stdout, " up\n") {
 			t.Errorf("lftp ls: %q, want up listed", res.stdout)
@@ -249,6 +274,9 @@ func TestToolboxClients(t *testing.T) {
 		}
 		if got := fileSHA256(t, local+".back"); got != sum {
 			t.Errorf("lftp get: sha256 %s, want %s", got, sum)
+		}
+		if got := d.guestSHA256(t, "alice", "/root/lf/tree/sub/deep"); got != treeSum {
+			t.Errorf("lftp mirror -R: sha256 in the guest %s, want %s", got, treeSum)
 		}
 	})
 
