@@ -176,10 +176,10 @@ const ansiblePlay = `
     - copy:
         content: "{{ run }}\n"
         dest: /root/ans/{{ run }}.txt
-    - shell: sleep 1; echo async-{{ run }} > /root/ans/async-{{ run }}.txt
+    - shell: echo async-{{ run }} > /root/ans/async-{{ run }}.txt
       async: 30
       poll: 1
-    - shell: sleep 1; echo bg-{{ run }} > /root/ans/bg-{{ run }}.txt
+    - shell: echo bg-{{ run }} > /root/ans/bg-{{ run }}.txt
       async: 30
       poll: 0
       register: bg

@@ -263,7 +263,7 @@ func TestToolboxClients(t *testing.T) {
 			t.Fatal(err)
 		}
 		treeSum := writeRandomFile(t, filepath.Join(tree, "sub", "deep"), 5000)
-		script := fmt.Sprintf("set sftp:connect-program %q; open -u alice, -p %s sftp://127.0.0.1; mkdir -p /root/lf; put %s -o /root/lf/up; ls /root/lf; get /root/lf/up -o %s.back; mirror -R %s /root/lf/tree",
+		script := fmt.Sprintf("set sftp:connect-program %q; open -u alice, -p %s sftp://127.0.0.1; mkdir -p /root/lf; put %s -o /root/lf/up; ls /root/lf; get /root/lf/up -o %s.back; mirror -R %s /root/lf/tree; ln -s up /root/lf/up.link",
 			connect, d.port(), local, local, tree)
 		res := mustRunEnv(t, env, "", lftpPath, "-c", script)
 		if !strings.Contains(res.stdout, " up\n") {
@@ -277,6 +277,9 @@ func TestToolboxClients(t *testing.T) {
 		}
 		if got := d.guestSHA256(t, "alice", "/root/lf/tree/sub/deep"); got != treeSum {
 			t.Errorf("lftp mirror -R: sha256 in the guest %s, want %s", got, treeSum)
+		}
+		if got := d.mustSSH(t, "alice", "readlink /root/lf/up.link"); got != "up\n" {
+			t.Errorf("lftp ln -s up /root/lf/up.link: link -> %q in the guest, want up", got)
 		}
 	})
 
@@ -307,8 +310,14 @@ func TestToolboxClients(t *testing.T) {
 		if got := fileSHA256(t, local+".back"); got != sum {
 			t.Errorf("curl sftp:// download: sha256 %s, want %s", got, sum)
 		}
-		if got := curl("-l", base+"/root/cs/").stdout; !strings.Contains(got, "up\n") {
-			t.Errorf("curl -l sftp://.../root/cs/: %q, want up listed", got)
+		// curl's quote commands: "symlink SOURCE TARGET" makes TARGET ->
+		// SOURCE.
+		got := curl("-Q", "symlink up /root/cs/up.link", "-Q", "rename /root/cs/up /root/cs/moved", "-Q", "chmod 640 /root/cs/moved", "-l", base+"/root/cs/").stdout
+		if !strings.Contains(got, "moved\n") || !strings.Contains(got, "up.link\n") {
+			t.Errorf("curl -Q symlink, rename, chmod, then -l sftp://.../root/cs/: %q, want moved and up.link listed", got)
+		}
+		if got := d.mustSSH(t, "alice", "readlink /root/cs/up.link; stat -c %a /root/cs/moved"); got != "up\n640\n" {
+			t.Errorf("after curl -Q: %q in the guest, want the link -> up and mode 640", got)
 		}
 	})
 
