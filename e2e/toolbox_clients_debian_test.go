@@ -62,8 +62,9 @@ func TestToolboxClientsDebian(t *testing.T) {
 		}
 
 		// Over ControlPersist, as Ansible's default ssh_args: the first
-		// playbook is one login, the second (pipelined: modules go to
-		// python3's stdin, not through sftp) reuses it.
+		// playbook is one login, the second reuses it. Pipelined, most
+		// modules go to python3's stdin rather than through sftp.
+		sftps := map[string]int{}
 		for _, run := range []struct {
 			name       string
 			pipelining bool
@@ -72,9 +73,11 @@ func TestToolboxClientsDebian(t *testing.T) {
 			{"persist", false, 1},
 			{"pipelined", true, 0},
 		} {
-			before := strings.Count(d.log(), "msg=login audit=true outcome=accepted user=bob")
+			before := d.log()
 			out := a.playbook(t, run.name, run.pipelining)
-			logins := strings.Count(d.log(), "msg=login audit=true outcome=accepted user=bob") - before
+			after := d.log()
+			logins := strings.Count(after, bobLogin) - strings.Count(before, bobLogin)
+			sftps[run.name] = strings.Count(after, sftpStarted) - strings.Count(before, sftpStarted)
 			if !playRecap.MatchString(out) {
 				t.Errorf("playbook %s: recap %q, want ok=5 failed=0", run.name, tail(out))
 			}
@@ -85,6 +88,9 @@ func TestToolboxClientsDebian(t *testing.T) {
 			if logins != run.logins {
 				t.Errorf("playbook %s over ControlPersist: %d logins, want %d", run.name, logins, run.logins)
 			}
+		}
+		if sftps["pipelined"] >= sftps["persist"] {
+			t.Errorf("sftp sessions: %d pipelined, %d not; want fewer pipelined", sftps["pipelined"], sftps["persist"])
 		}
 		if got := d.mustSSH(t, "bob", "ls -A /root"); strings.Contains(got, "~") {
 			t.Errorf("/root after Ansible's async tasks: %q, want no stray ~bob tree", got)
@@ -112,6 +118,13 @@ func TestToolboxClientsDebian(t *testing.T) {
 		}
 	})
 }
+
+// Log lines of bob's logins, and of sftp sessions started (only bob logs
+// in to the Debian test's daemon).
+const (
+	bobLogin    = "msg=login audit=true outcome=accepted user=bob"
+	sftpStarted = "kind=sftp outcome=started"
+)
 
 // playRecap is the recap of a run of ansiblePlay where all five tasks were
 // ok.
