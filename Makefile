@@ -18,7 +18,9 @@ export PATH := $(PATH):/usr/local/go/bin
 # not: it must be static.
 export CGO_ENABLED := 0
 
-APT_PACKAGES := iptables busybox-static debootstrap xz-utils openssh-client iproute2 rsync e2fsprogs python3-asyncssh python3-paramiko tmux asciinema mosh
+APT_PACKAGES := iptables busybox-static debootstrap xz-utils openssh-client iproute2 rsync e2fsprogs python3-asyncssh python3-paramiko \
+	putty-tools dropbear-bin ansible-core sshfs fuse3 rclone lftp curl libssh-dev gcc libc6-dev \
+	tmux asciinema mosh
 CONFIG       := config.example.yaml
 
 # SUDO is empty as root and "sudo" otherwise.
