@@ -257,9 +257,6 @@ func TestFeelsSysinfo(t *testing.T) {
 	}
 }
 
-// feelsDebianImage is a Debian image with python3 and procps.
-const feelsDebianImage = "{source: debootstrap, suite: bookworm, variant: minbase, include: [procps, python3-minimal]}"
-
 // TestFeelsDebian checks a Debian guest with 256MiB and one CPU: nproc
 // and python's os.sched_getaffinity say 1 (cpuset); procps uptime counts
 // from the guest's start and ps shows PID 1 started then (time
@@ -272,7 +269,7 @@ func TestFeelsDebian(t *testing.T) {
 	requireDebootstrap(t)
 	t.Parallel()
 	d := newFeelsDaemon(t, func(text string) string {
-		return withImage(t, text, "debian", feelsDebianImage, "bob")
+		return withImage(t, text, "debian", debianTarImage(t), "bob")
 	})
 	d.vmhostd(t, 20*time.Minute, "image", "build", "debian")
 	d.start(t)

@@ -48,6 +48,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
+	defer removeSharedDebian()
 	return m.Run()
 }
 

@@ -18,10 +18,6 @@ const (
 	ansiblePlaybookPath = "/usr/bin/ansible-playbook"
 )
 
-// clientsDebianImage is a Debian image with what Ansible's modules (python3)
-// and curl's scp:// (scp) run inside the guest.
-const clientsDebianImage = "{source: debootstrap, suite: bookworm, variant: minbase, include: [python3, openssh-client]}"
-
 // TestToolboxClientsDebian checks the clients that need tools inside the
 // guest, on a Debian guest: Ansible (ping, facts, copy, async tasks, a
 // playbook with and without pipelining, over ControlPersist) and curl's
@@ -33,7 +29,7 @@ func TestToolboxClientsDebian(t *testing.T) {
 	requireDebootstrap(t)
 	t.Parallel()
 	d := prepareDaemon(t, daemonOptions{})
-	d.writeConfig(t, withImage(t, d.cfg.yaml(), "debian", clientsDebianImage, "bob"))
+	d.writeConfig(t, withImage(t, d.cfg.yaml(), "debian", debianTarImage(t), "bob"))
 	d.vmhostd(t, 20*time.Minute, "image", "build", "debian")
 	d.start(t)
 	key := d.keyOf(t, "bob")

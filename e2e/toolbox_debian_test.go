@@ -12,10 +12,6 @@ import (
 // rsyncPath is the rsync the Debian toolbox test drives.
 const rsyncPath = "/usr/bin/rsync"
 
-// toolboxDebianImage is a Debian image with the tools that run inside the
-// guest for rsync, legacy scp and ssh-add.
-const toolboxDebianImage = "{source: debootstrap, suite: bookworm, variant: minbase, include: [rsync, openssh-client]}"
-
 // TestToolboxDebian checks what needs tools inside the guest, on a Debian
 // guest: rsync both ways, scp -O, and ssh-add -l through agent forwarding.
 func TestToolboxDebian(t *testing.T) {
@@ -26,7 +22,7 @@ func TestToolboxDebian(t *testing.T) {
 	requireTools(t, rsyncPath, scpPath, sshAgentPath, sshAddPath)
 	t.Parallel()
 	d := prepareDaemon(t, daemonOptions{})
-	d.writeConfig(t, withImage(t, d.cfg.yaml(), "debian", toolboxDebianImage, "bob"))
+	d.writeConfig(t, withImage(t, d.cfg.yaml(), "debian", debianTarImage(t), "bob"))
 	d.vmhostd(t, 20*time.Minute, "image", "build", "debian")
 	d.start(t)
 	key := d.keyOf(t, "bob")

@@ -263,7 +263,7 @@ func TestToolboxMosh(t *testing.T) {
 	}
 	t.Parallel()
 	o := newOutside(t)
-	d := newMoshDaemon(t, o, debianImage)
+	d := newMoshDaemon(t, o, debianTarImage(t))
 	outsideSSH(t, d, o, 15*time.Minute, "bob", "", "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosh")
 
 	client := startMosh(t, d, o, "bob")

@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-// toolboxUtmpImage is a Debian image with the tools that read the login
-// records: who (coreutils), last (util-linux), lastlog (login) and w
-// (procps).
-const toolboxUtmpImage = "{source: debootstrap, suite: bookworm, variant: minbase, include: [procps]}"
-
 // utmpCheck is one look at the login records from a second session, while
 // the first is open (during) or after it ended (after).
 type utmpCheck struct {
@@ -31,7 +26,7 @@ func TestToolboxUtmpDebian(t *testing.T) {
 	requireDebootstrap(t)
 	t.Parallel()
 	d := prepareDaemon(t, daemonOptions{})
-	d.writeConfig(t, withImage(t, d.cfg.yaml(), "debian", toolboxUtmpImage, "bob"))
+	d.writeConfig(t, withImage(t, d.cfg.yaml(), "debian", debianTarImage(t), "bob"))
 	d.vmhostd(t, 20*time.Minute, "image", "build", "debian")
 	d.start(t)
 	d.mustSSH(t, "bob", "test -x /usr/bin/who && test -x /usr/bin/w && test -x /usr/bin/last && test -x /usr/bin/lastlog")
