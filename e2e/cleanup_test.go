@@ -27,6 +27,7 @@ func (d *daemon) cleanup(t testing.TB) {
 		d.killGuests(t)
 		unmountDisks(t, d.dataDir)
 	}
+	stopViewServer(t, d.runDir)
 	removeCgroupParent(t, d.cfg.bridge)
 	d.teardownNetwork(t)
 	removeLink(t, d.cfg.bridge)
