@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -117,7 +118,12 @@ func hostMemTotalKiB(t testing.TB) int64 {
 // guestMemTotalKiB is MemTotal in /proc/meminfo inside login's guest.
 func (d *daemon) guestMemTotalKiB(t testing.TB, login string) int64 {
 	t.Helper()
-	return memTotalKiB(d.mustSSH(t, login, "cat /proc/meminfo"))
+	out := d.mustSSH(t, login, "cat /proc/meminfo")
+	n := memTotalKiB(out)
+	if n < 0 {
+		t.Logf("no MemTotal in %s's /proc/meminfo: %q", login, out)
+	}
+	return n
 }
 
 // viewConfig gives every guest 256MiB without swap and one CPU.
@@ -172,4 +178,17 @@ func (d *daemon) ensureOwnCpuset(t *testing.T, guest string, pid int) {
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// memTotalInside reads MemTotal of /proc/meminfo as a process in the mount
+// and pid namespaces of the init pid sees it, without the daemon (which
+// may be down): lxcfs tells guests apart by their pid namespace's init.
+// Equivalent to: nsenter -t PID -m -p cat /proc/meminfo
+func memTotalInside(t testing.TB, pid int) int64 {
+	t.Helper()
+	out, err := exec.Command("nsenter", "-t", strconv.Itoa(pid), "-m", "-p", "--", "cat", "/proc/meminfo").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nsenter -t %d cat /proc/meminfo: %v: %s", pid, err, out)
+	}
+	return memTotalKiB(string(out))
 }

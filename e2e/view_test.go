@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestViewBusybox checks what a busybox guest with 256MiB and one CPU sees
@@ -75,4 +76,164 @@ func mountLineAt(mountinfo, p string) string {
 		}
 	}
 	return ""
+}
+
+// TestViewLimitsAndAttacks checks that a live limits change shows in the
+// guest's /proc/meminfo within a second, and that a guest's root can
+// neither write the view files, even after remounting them read-write, nor
+// change what another guest sees by unmounting its own.
+func TestViewLimitsAndAttacks(t *testing.T) {
+	requireLXCFS(t)
+	t.Parallel()
+	d := newViewDaemon(t)
+	d.mustSSH(t, "bob", "echo up")
+
+	t.Run("LiveLimits", func(t *testing.T) {
+		d.mustAdmin(t, "guest", "limits", "alice", "--memory", "128MiB")
+		changed := time.Now()
+		for d.guestMemTotalKiB(t, "alice") != 128<<10 {
+			if time.Since(changed) > time.Second {
+				t.Fatalf("MemTotal in alice's guest %d KiB a second after guest limits --memory 128MiB, want %d", d.guestMemTotalKiB(t, "alice"), 128<<10)
+			}
+		}
+		t.Logf("MemTotal showed 128MiB %v after the change", time.Since(changed).Round(time.Millisecond))
+	})
+	t.Run("Write", func(t *testing.T) {
+		for _, f := range []string{"/proc/meminfo", "/proc/cpuinfo", "/sys/devices/system/cpu/online"} {
+			out, errOut, code := d.ssh(t, "alice", "echo 0 > "+f)
+			if code == 0 {
+				t.Errorf("echo 0 > %s in alice's guest succeeded (%q %q)", f, out, errOut)
+			}
+		}
+		out, _, _ := d.ssh(t, "alice", "mount -o remount,bind,rw /proc/meminfo; echo 0 > /proc/meminfo && echo written")
+		if strings.Contains(out, "written") {
+			t.Errorf("alice's root wrote /proc/meminfo after remounting it read-write")
+		}
+		if got := d.guestMemTotalKiB(t, "bob"); got <= 0 || got > 256<<10 {
+			t.Errorf("MemTotal in bob's guest = %d KiB after alice's writes, want at most 256MiB", got)
+		}
+	})
+	t.Run("Unmount", func(t *testing.T) {
+		d.mustSSH(t, "alice", "umount /proc/meminfo")
+		if got, host := d.guestMemTotalKiB(t, "alice"), hostMemTotalKiB(t); got != host {
+			t.Errorf("MemTotal in alice's guest = %d KiB after she unmounted her view, want the kernel's %d", got, host)
+		}
+		if got := d.guestMemTotalKiB(t, "bob"); got <= 0 || got > 256<<10 {
+			t.Errorf("MemTotal in bob's guest = %d KiB after alice unmounted her view, want at most 256MiB", got)
+		}
+	})
+}
+
+// readLoop is a shell loop, run in the background in a guest, that reads
+// /proc/meminfo every 50ms for 8 seconds and writes a line per read to
+// /tmp/reads: the uptime and "ok KIB" or "fail", then "end".
+const readLoop = `i=0; while [ $i -lt 160 ]; do read up _ </proc/uptime; ` +
+	`if v=$(grep MemTotal /proc/meminfo 2>/dev/null); then set -- $v; echo "$up ok $2"; else echo "$up fail"; fi; ` +
+	`usleep 50000; i=$((i+1)); done; echo end`
+
+// readOutcome is what a readLoop saw: its reads, failures, the longest run
+// of failures in seconds and the last MemTotal it read.
+type readOutcome struct {
+	reads, fails int
+	failSpan     float64
+	last         int64
+}
+
+// parseReads reads the output of readLoop.
+func parseReads(t *testing.T, out string) readOutcome {
+	t.Helper()
+	var o readOutcome
+	firstFail := -1.0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		up, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			t.Fatalf("read loop line %q", line)
+		}
+		o.reads++
+		switch {
+		case f[1] == "fail":
+			o.fails++
+			if firstFail < 0 {
+				firstFail = up
+			}
+		case f[1] == "ok" && len(f) == 3:
+			o.last, _ = strconv.ParseInt(f[2], 10, 64)
+			if firstFail >= 0 {
+				o.failSpan = max(o.failSpan, up-firstFail)
+				firstFail = -1
+			}
+		}
+	}
+	if firstFail >= 0 {
+		o.failSpan = 1e9
+	}
+	return o
+}
+
+// runReadLoop starts readLoop in login's guest, calls during after a second,
+// waits for the loop to end and returns what it saw.
+func (d *daemon) runReadLoop(t *testing.T, login string, during func()) readOutcome {
+	t.Helper()
+	d.mustSSH(t, login, "rm -f /tmp/reads; nohup sh -c '"+readLoop+"' >/tmp/reads 2>&1 </dev/null &")
+	time.Sleep(time.Second)
+	during()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out := d.mustSSH(t, login, "cat /tmp/reads")
+		if strings.HasSuffix(out, "end\n") {
+			return parseReads(t, out)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the read loop in %s's guest did not end: %q", login, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestViewServerRestart kills the daemon's lxcfs while a guest reads
+// /proc/meminfo in a loop: reads fail at most briefly and then show the
+// guest's memory again, in the running guest and in one started while
+// lxcfs was down. Then it kills the daemon with SIGKILL: guests keep their
+// view, the next daemon adopts the same lxcfs, and restarts it when it dies.
+func TestViewServerRestart(t *testing.T) {
+	requireLXCFS(t)
+	t.Parallel()
+	d := newViewDaemon(t)
+	pid, start := waitViewServer(t, d.runDir, 0)
+
+	o := d.runReadLoop(t, "alice", func() {
+		if err := killProcess(pid, start, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		pid, start = waitViewServer(t, d.runDir, pid)
+	})
+	t.Logf("reads while lxcfs was killed: %+v", o)
+	if o.failSpan > 3 || o.last <= 0 || o.last > 256<<10 || o.reads < 100 {
+		t.Errorf("reads of alice's /proc/meminfo around a kill of lxcfs: %+v; want failures for at most 3s, then MemTotal at most 256MiB", o)
+	}
+
+	d.kill9(t)
+	if got := memTotalInside(t, d.initOf(t, "alice").InitPID); got <= 0 || got > 256<<10 {
+		t.Errorf("MemTotal in alice's guest = %d KiB with the daemon killed, want at most 256MiB", got)
+	}
+	d.start(t)
+	if again, _ := waitViewServer(t, d.runDir, 0); again != pid {
+		t.Errorf("after a daemon restart lxcfs is %d, want the adopted %d", again, pid)
+	}
+	if got := d.guestMemTotalKiB(t, "alice"); got <= 0 || got > 256<<10 {
+		t.Errorf("MemTotal in alice's guest = %d KiB after a daemon restart, want at most 256MiB", got)
+	}
+	o = d.runReadLoop(t, "alice", func() {
+		if err := killProcess(pid, start, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		waitViewServer(t, d.runDir, pid)
+	})
+	if o.failSpan > 3 || o.last <= 0 || o.last > 256<<10 {
+		t.Errorf("reads of alice's /proc/meminfo around a kill of the adopted lxcfs: %+v; want failures for at most 3s, then MemTotal at most 256MiB", o)
+	}
 }

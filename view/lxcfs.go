@@ -16,9 +16,14 @@ const (
 // lxcfsArgs is the command line of lxcfs for the mount point mnt and the pid
 // file pid: in the foreground (the daemon supervises it), with CPU views
 // from the CPU quota (--enable-cfs), load averages of each guest's own
-// (--enable-loadavg) and processes tracked by pidfds.
+// (--enable-loadavg) and processes tracked by pidfds. Its file system is
+// read-only as a whole (-o ro): a guest's root that remounts its bind of a
+// view file read-write still cannot open it for writing. (An open with
+// O_TRUNC that reached lxcfs would set the size of the file that every
+// guest shares to 0, and another guest's next sendfile of it would read
+// nothing.)
 func lxcfsArgs(mnt, pid string) []string {
-	return []string{"--foreground", "--enable-cfs", "--enable-loadavg", "--enable-pidfd", "--pidfile=" + pid, mnt}
+	return []string{"--foreground", "--enable-cfs", "--enable-loadavg", "--enable-pidfd", "-o", "ro", "--pidfile=" + pid, mnt}
 }
 
 // parsePid reads a pid file's content.

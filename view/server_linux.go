@@ -78,15 +78,17 @@ func Start(opts Options) (*Server, error) {
 }
 
 // makeDirs makes the server's directory, traversable by guests' inits
-// (unprivileged on the host) on their way to the mount point, as run_dir is.
+// (unprivileged on the host) on their way to the mount point, as run_dir
+// is, and the mount point (which may hold a live or dead mount already).
 func (s *Server) makeDirs() error {
-	for _, d := range []string{s.dir, s.mnt} {
-		if err := os.MkdirAll(d, 0o711); err != nil {
-			return fmt.Errorf("making %s: %w", d, err)
-		}
-		if err := os.Chmod(d, 0o711); err != nil && !errors.Is(err, unix.ENOTCONN) {
-			return fmt.Errorf("making %s traversable: %w", d, err)
-		}
+	if err := os.MkdirAll(s.dir, 0o711); err != nil {
+		return fmt.Errorf("making %s: %w", s.dir, err)
+	}
+	if err := os.Chmod(s.dir, 0o711); err != nil {
+		return fmt.Errorf("making %s traversable: %w", s.dir, err)
+	}
+	if err := os.Mkdir(s.mnt, 0o755); err != nil && !errors.Is(err, os.ErrExist) && !errors.Is(err, unix.ENOTCONN) {
+		return fmt.Errorf("making %s: %w", s.mnt, err)
 	}
 	return nil
 }
