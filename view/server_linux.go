@@ -20,8 +20,10 @@ import (
 // startTimeout bounds how long a new lxcfs may take to mount its file system.
 const startTimeout = 10 * time.Second
 
-// stopGrace is how long lxcfs gets to end on SIGTERM before SIGKILL.
-const stopGrace = 5 * time.Second
+// stopGrace is how long lxcfs gets to end on SIGTERM before SIGKILL: it
+// keeps no state, and its load average thread can take seconds to notice
+// (the daemon detaches its mount either way).
+const stopGrace = time.Second
 
 // Options configure a Server.
 type Options struct {
