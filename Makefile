@@ -18,7 +18,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # not: it must be static.
 export CGO_ENABLED := 0
 
-APT_PACKAGES := iptables busybox-static debootstrap xz-utils openssh-client iproute2 rsync e2fsprogs python3-asyncssh python3-paramiko
+APT_PACKAGES := iptables busybox-static debootstrap xz-utils openssh-client iproute2 rsync e2fsprogs python3-asyncssh python3-paramiko lxcfs fuse3
 CONFIG       := config.example.yaml
 
 # SUDO is empty as root and "sudo" otherwise.

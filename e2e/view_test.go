@@ -237,3 +237,50 @@ func TestViewServerRestart(t *testing.T) {
 		t.Errorf("reads of alice's /proc/meminfo around a kill of the adopted lxcfs: %+v; want failures for at most 3s, then MemTotal at most 256MiB", o)
 	}
 }
+
+// viewDebianImage is a minimal Debian, whose procps (free, top) reads
+// /proc/meminfo.
+const viewDebianImage = "{source: debootstrap, suite: bookworm, variant: minbase, include: [procps]}"
+
+// TestViewDebian checks procps in a Debian guest with 256MiB: `free -m`
+// shows a total of at most 256, `top` as much, and its swap line none.
+func TestViewDebian(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds a Debian image (not in -short)")
+	}
+	requireLXCFS(t)
+	requireDebootstrap(t)
+	t.Parallel()
+	d := prepareDaemon(t, daemonOptions{})
+	text := replaceOnce(t, d.cfg.yaml(), "\ndefaults:\n", "\ndefaults:\n"+viewConfig)
+	d.writeConfig(t, withImage(t, text, "debian", viewDebianImage, "bob"))
+	d.vmhostd(t, 20*time.Minute, "image", "build", "debian")
+	d.start(t)
+	waitViewServer(t, d.runDir, 0)
+
+	out := d.mustSSH(t, "bob", "free -m")
+	fields := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			fields[f[0]] = f[1:]
+		}
+	}
+	if total, err := strconv.Atoi(first(fields["Mem:"])); err != nil || total <= 0 || total > 256 {
+		t.Errorf("free -m in bob's Debian guest: total %q, want at most 256:\n%s", first(fields["Mem:"]), out)
+	}
+	if swap := first(fields["Swap:"]); swap != "0" {
+		t.Errorf("free -m in bob's Debian guest: swap total %q, want 0 (swap limit = memory):\n%s", swap, out)
+	}
+	top := d.mustSSH(t, "bob", "top -b -n 1 -E m | grep '^MiB Mem'")
+	if f := strings.Fields(top); len(f) < 4 || !strings.HasPrefix(f[3], "256") && !strings.HasPrefix(f[3], "25") {
+		t.Errorf("top -b -n1 in bob's Debian guest: %q, want a total of 256 MiB", top)
+	}
+}
+
+// first is the first of list, "" for none.
+func first(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return list[0]
+}

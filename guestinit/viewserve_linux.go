@@ -41,12 +41,14 @@ func viewMounts(paths []string, fds []int) ([]viewMount, error) {
 		return nil, fmt.Errorf("view request with %d paths and %d files", len(paths), len(fds))
 	}
 	seen := make(map[string]bool)
-	ms := make([]viewMount, 0, len(fds))
-	for i, p := range paths {
+	for _, p := range paths {
 		if !protocol.IsViewFile(p) || seen[p] {
 			return nil, fmt.Errorf("view request for %q, not a view file or twice", p)
 		}
 		seen[p] = true
+	}
+	ms := make([]viewMount, 0, len(fds))
+	for i, p := range paths {
 		if err := setViewAttrs(fds[i]); err != nil {
 			return nil, err
 		}

@@ -13,15 +13,15 @@ func (s *Server) Supervise(changed func()) {
 	s.mu.Lock()
 	s.watched = true
 	s.mu.Unlock()
-	if !s.adopted {
-		changed()
-	}
 	go s.supervise(changed)
 }
 
 // supervise is the loop of Supervise.
 func (s *Server) supervise(changed func()) {
 	defer close(s.done)
+	if !s.adopted {
+		changed()
+	}
 	var delay time.Duration
 	cleared := !s.Running()
 	for {
