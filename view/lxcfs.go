@@ -11,6 +11,10 @@ import (
 const (
 	mountSubdir = "lxcfs"     // the FUSE mount point
 	pidFile     = "lxcfs.pid" // written by lxcfs itself
+	// servedFile names the lxcfs whose files every running guest was
+	// given last: a daemon killed before it got there has the next one
+	// give them again.
+	servedFile = "served.pid"
 )
 
 // lxcfsArgs is the command line of lxcfs for the mount point mnt and the pid

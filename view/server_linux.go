@@ -242,5 +242,6 @@ func (s *Server) Close(stop bool) error {
 		err = derr
 	}
 	os.Remove(s.pidPath())
+	os.Remove(filepath.Join(s.dir, servedFile))
 	return err
 }

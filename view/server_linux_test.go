@@ -100,7 +100,26 @@ func TestServerLifecycle(t *testing.T) {
 	if !again.Adopted() || serverPid(again) != second {
 		t.Fatalf("Start after Close(false): adopted %v, lxcfs %d; want lxcfs %d adopted", again.Adopted(), serverPid(again), second)
 	}
-	again.Supervise(func() { t.Error("changed called for an adopted server") })
+	again.Supervise(func() { t.Error("changed called for an adopted server whose files guests have") })
+	if err := again.Close(false); err != nil {
+		t.Fatal(err)
+	}
+
+	// A daemon killed while it gave guests the files of a new lxcfs left
+	// no served file: the next one gives them again.
+	if err := os.Remove(filepath.Join(dir, servedFile)); err != nil {
+		t.Fatal(err)
+	}
+	again, err = Start(Options{Binary: bin, Dir: dir, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Supervise(func() { changed <- struct{}{} })
+	select {
+	case <-changed:
+	case <-time.After(5 * time.Second):
+		t.Error("no new view for guests after adopting an lxcfs they may not have")
+	}
 	if err := again.Close(true); err != nil {
 		t.Fatal(err)
 	}
