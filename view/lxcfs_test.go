@@ -1,7 +1,10 @@
 package view
 
 import (
+	"bufio"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,5 +93,42 @@ func TestWindowLimiter(t *testing.T) {
 	now = now.Add(logWindow)
 	if dropped, ok := l.allow(); !ok || dropped != 5 {
 		t.Errorf("first line of the next window: allow() = %d, %v; want 5 dropped, true", dropped, ok)
+	}
+}
+
+func TestReadLine(t *testing.T) {
+	long := strings.Repeat("x", 3*logLine)
+	br := bufio.NewReaderSize(strings.NewReader("one\n"+long+"\ntwo"), logLine)
+	var got []string
+	for {
+		line, err := readLine(br)
+		if line != "" {
+			got = append(got, line)
+		}
+		if err != nil {
+			break
+		}
+	}
+	want := []string{"one", strings.Repeat("x", logLine) + " [cut]", "two"}
+	if !slices.Equal(got, want) {
+		t.Errorf("readLine lines = %q, want %q", got, want)
+	}
+}
+
+func TestLineLevel(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		ran  time.Duration
+		want slog.Level
+	}{
+		{"mount namespace: 4", 0, slog.LevelDebug},
+		{"Failed to open cgroup", 0, slog.LevelWarn},
+		{"Some error here", time.Minute, slog.LevelWarn},
+		{"Internal error", 0, slog.LevelWarn},
+		{"anything later", time.Minute, slog.LevelInfo},
+	} {
+		if got := lineLevel(tt.line, tt.ran); got != tt.want {
+			t.Errorf("lineLevel(%q, %v) = %v, want %v", tt.line, tt.ran, got, tt.want)
+		}
 	}
 }
