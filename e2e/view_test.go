@@ -284,3 +284,38 @@ func first(list []string) string {
 	}
 	return list[0]
 }
+
+// TestViewGuestStartedWhileDown kills the daemon's lxcfs again and again
+// until the daemon waits seconds before the next start, starts bob's guest
+// in that wait, and checks that it starts with the kernel's files and gets
+// its own view once lxcfs is back.
+func TestViewGuestStartedWhileDown(t *testing.T) {
+	requireLXCFS(t)
+	t.Parallel()
+	d := newViewDaemon(t)
+	// After a stable run the daemon restarts lxcfs at once; each quick end
+	// after that doubles the wait from 0.5s: the fifth kill leaves 4s.
+	pid := 0
+	var killed time.Time
+	for i := 0; i < 5; i++ {
+		var start uint64
+		pid, start = waitViewServer(t, d.runDir, pid)
+		if err := killProcess(pid, start, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		killed = time.Now()
+	}
+	d.mustSSH(t, "bob", "true")
+	got := memTotalInside(t, d.initOf(t, "bob").InitPID)
+	if again, _ := viewServer(d.runDir); again != 0 {
+		t.Skipf("skipping: lxcfs was back %v after the last kill, before bob's guest started and read its files", time.Since(killed))
+	}
+	if host := hostMemTotalKiB(t); got != host {
+		t.Errorf("MemTotal in bob's guest, started while lxcfs was down = %d KiB, want the kernel's %d", got, host)
+	}
+	waitViewServer(t, d.runDir, pid)
+	poll(t, 5*time.Second, "bob's guest gets its view once lxcfs is back", func() bool {
+		n := memTotalInside(t, d.initOf(t, "bob").InitPID)
+		return n > 0 && n <= 256<<10
+	})
+}

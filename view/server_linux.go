@@ -160,9 +160,18 @@ func (s *Server) waitMounted(p *process) error {
 	return err
 }
 
-// setUp makes p the running server.
+// filesWait bounds how long a new lxcfs, mounted, may take to show every
+// view file: right after its mount some are missing for a moment.
+const filesWait = time.Second
+
+// setUp makes p the running server, with the view files its mount shows
+// (every one, or what it shows after filesWait).
 func (s *Server) setUp(p *process) {
-	files := offered(protocol.ViewFiles, func(rel string) bool { return exists(s.mnt, rel) })
+	var files []string
+	poll.Until(filesWait, 20*time.Millisecond, func() (bool, error) {
+		files = offered(protocol.ViewFiles, func(rel string) bool { return exists(s.mnt, rel) })
+		return len(files) == len(protocol.ViewFiles), nil
+	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.proc, s.files = p, files
