@@ -9,10 +9,10 @@ import (
 )
 
 // TestViewBusybox checks what a busybox guest with 256MiB and one CPU sees
-// of its machine through the daemon's lxcfs: its memory in /proc/meminfo
-// and /proc/swaps, one CPU in /proc/cpuinfo, /proc/stat and
-// /sys/devices/system/cpu/online, read-only view files with the flags of
-// the view, and a nested `unshare --mount-proc` that still works.
+// of its machine through the daemon's lxcfs: its memory in /proc/meminfo,
+// one CPU in /proc/cpuinfo, /proc/stat and /sys/devices/system/cpu/online,
+// its own tasks in /proc/loadavg, view files mounted read-only, nosuid,
+// nodev and noexec, and a nested `unshare --mount-proc` that still works.
 func TestViewBusybox(t *testing.T) {
 	requireLXCFS(t)
 	t.Parallel()
@@ -218,6 +218,13 @@ func TestViewServerRestart(t *testing.T) {
 	t.Logf("reads while lxcfs was killed: %+v", o)
 	if o.failSpan > 3 || o.last <= 0 || o.last > 256<<10 || o.reads < 100 {
 		t.Errorf("reads of alice's /proc/meminfo around a kill of lxcfs: %+v; want failures for at most 3s, then MemTotal at most 256MiB", o)
+	}
+	mounts := d.mustSSH(t, "alice", "cat /proc/self/mountinfo")
+	if line := mountLineAt(mounts, "/proc/meminfo"); !strings.Contains(line, " ro,nosuid,nodev,noexec") || !strings.Contains(line, "fuse.lxcfs") {
+		t.Errorf("alice's /proc/meminfo after a restart of lxcfs is mounted as %q, want lxcfs's, ro, nosuid, nodev, noexec", line)
+	}
+	if n := strings.Count(mounts, " /proc/meminfo "); n != 1 {
+		t.Errorf("%d mounts on alice's /proc/meminfo after a restart of lxcfs, want 1 (the dead one taken away)", n)
 	}
 
 	d.kill9(t)
