@@ -41,7 +41,7 @@ func TestViewBusybox(t *testing.T) {
 		// handful, the host hundreds.
 		out := d.mustSSH(t, "alice", "cat /proc/loadavg")
 		f := strings.Fields(out)
-		_, total, _ := strings.Cut(first(f[min(3, len(f)):]), "/")
+		_, total, _ := strings.Cut(viewFirst(f[min(3, len(f)):]), "/")
 		if n, err := strconv.Atoi(total); err != nil || n <= 0 || n > 20 {
 			t.Errorf("/proc/loadavg in alice's guest = %q, want the guest's own few tasks", out)
 		}
@@ -276,10 +276,10 @@ func TestViewDebian(t *testing.T) {
 			fields[f[0]] = f[1:]
 		}
 	}
-	if total, err := strconv.Atoi(first(fields["Mem:"])); err != nil || total <= 0 || total > 256 {
-		t.Errorf("free -m in bob's Debian guest: total %q, want at most 256:\n%s", first(fields["Mem:"]), out)
+	if total, err := strconv.Atoi(viewFirst(fields["Mem:"])); err != nil || total <= 0 || total > 256 {
+		t.Errorf("free -m in bob's Debian guest: total %q, want at most 256:\n%s", viewFirst(fields["Mem:"]), out)
 	}
-	if swap := first(fields["Swap:"]); swap != "0" {
+	if swap := viewFirst(fields["Swap:"]); swap != "0" {
 		t.Errorf("free -m in bob's Debian guest: swap total %q, want 0 (swap limit = memory):\n%s", swap, out)
 	}
 	top := d.mustSSH(t, "bob", "top -b -n 1 -E m | grep '^MiB Mem'")
@@ -288,8 +288,8 @@ func TestViewDebian(t *testing.T) {
 	}
 }
 
-// first is the first of list, "" for none.
-func first(list []string) string {
+// viewFirst is the first of list, "" for none.
+func viewFirst(list []string) string {
 	if len(list) == 0 {
 		return ""
 	}
