@@ -20,7 +20,7 @@ export CGO_ENABLED := 0
 
 APT_PACKAGES := iptables busybox-static debootstrap xz-utils openssh-client iproute2 rsync e2fsprogs python3-asyncssh python3-paramiko \
 	putty-tools dropbear-bin ansible-core sshfs fuse3 rclone lftp curl libssh-dev gcc libc6-dev \
-	tmux asciinema mosh
+	tmux asciinema mosh lxcfs
 CONFIG       := config.example.yaml
 
 # SUDO is empty as root and "sudo" otherwise.
@@ -62,7 +62,7 @@ DEBOOTSTRAP_CACHE := /var/cache/vmhost-debootstrap
 # *_linux.go files or behind build tags, so that their logic (config,
 # naming, IPAM, protocol, rules) is tested anywhere. vet keeps it so.
 PURE_PACKAGES := ./atomicfile ./authkeys ./config ./crashpoint ./disks ./fdbudget ./guestinit ./images \
-	./inroot/... ./limits ./netplumb ./poll ./protocol ./session/asciicast ./session/runes ./session/screen ./sftpserve ./syscallfilter/... ./ttymodes
+	./inroot/... ./limits ./netplumb ./poll ./protocol ./view ./session/asciicast ./session/runes ./session/screen ./sftpserve ./syscallfilter/... ./ttymodes
 
 vet:
 	go vet ./...

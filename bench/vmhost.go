@@ -140,6 +140,7 @@ func (d *daemon) cleanup() error {
 	d.stop()
 	states, err := d.guests()
 	err = errors.Join(err, killGuests(states))
+	err = errors.Join(err, stopViewServer(d.runDir))
 	removeCgroupParent(d.bridge)
 	if out, terr := exec.Command(d.bin, "network", "teardown", "--config", d.config).CombinedOutput(); terr != nil {
 		err = errors.Join(err, fmt.Errorf("vmhostd network teardown: %v: %s", terr, out))

@@ -77,6 +77,7 @@ func defaultConfig(path string) *Config {
 		Defaults: Defaults{Image: "busybox", MaxGuests: 3, Reattach: ptr(true), RecordFail: RecordFailOpen},
 		SSH:      defaultSSHSection(),
 		Storage:  Storage{Reserve: 256 * MiB, ReserveInodes: Amount{Percent: 1}},
+		Guests:   Guests{View: ViewLXCFS},
 	}
 }
 

@@ -49,6 +49,7 @@ func applyDefaults(c *Config, r *report) {
 	defaultSSH(c, r)
 	defaultGuestBounds(c, r)
 	defaultStorage(c, r)
+	defaultGuests(c, r)
 }
 
 // defaultImages adds the busybox image unless the file defines its own.

@@ -17,6 +17,7 @@ type Config struct {
 	Users    map[string]User  `yaml:"users"`
 	SSH      SSH              `yaml:"ssh"`
 	Storage  Storage          `yaml:"storage"`
+	Guests   Guests           `yaml:"guests"`
 }
 
 // Network is the guest network: one bridge, one subnet, NAT and published ports.

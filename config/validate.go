@@ -32,6 +32,7 @@ var checks = []func(*validator){
 	checkForwards,
 	checkGuestBounds,
 	checkSSH,
+	checkGuests,
 }
 
 // validate runs every check.

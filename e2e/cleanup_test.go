@@ -27,6 +27,7 @@ func (d *daemon) cleanup(t testing.TB) {
 		d.killGuests(t)
 		unmountDisks(t, d.dataDir)
 	}
+	stopViewServer(t, d.runDir)
 	removeCgroupParent(t, d.cfg.bridge)
 	d.teardownNetwork(t)
 	removeLink(t, d.cfg.bridge)
@@ -228,9 +229,10 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// checkUnmounted fails the test when anything is mounted at or under dir in
-// the test's mount namespace, and detaches what it finds.
-func checkUnmounted(t testing.TB, dir string) {
+// checkUnmounted fails the test when anything but the mount points except
+// is mounted at or under dir in the test's mount namespace, and detaches
+// what it finds.
+func checkUnmounted(t testing.TB, dir string, except ...string) {
 	if dir == "" {
 		return
 	}
@@ -241,7 +243,7 @@ func checkUnmounted(t testing.TB, dir string) {
 	}
 	var under []string
 	for _, m := range mounts {
-		if m.point == dir || strings.HasPrefix(m.point, dir+"/") {
+		if (m.point == dir || strings.HasPrefix(m.point, dir+"/")) && !slices.Contains(except, m.point) {
 			under = append(under, m.point)
 		}
 	}

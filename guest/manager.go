@@ -57,6 +57,9 @@ type Options struct {
 	StopGrace time.Duration
 	// Trace, when set, gets the time of each phase of a guest's start.
 	Trace TraceFunc
+	// View, when set, shows guests their own machine in /proc and /sys
+	// files; nil leaves them the kernel's.
+	View View
 
 	// launcher starts inits; nil is the daemon's, nsLauncher. Tests set a
 	// fake.
@@ -344,10 +347,12 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		m.deleteCgroup(st)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
+	view, viewGen := m.viewConfig()
 	p, err := m.opts.launcher.start(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
 		trace: trace, cgroup: cg, stopGrace: m.opts.StopGrace, log: m.log.With("guest", st.ID()),
+		view: view,
 	})
 	if err != nil {
 		m.detach(st)
@@ -367,6 +372,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 	}
 	*st = next
 	e.proc = p
+	m.checkViewAfterStart(st.ID(), viewGen)
 	trace.mark("state")
 	m.log.Info("started guest", "guest", st.ID(), "pid", p.pid(), "took", time.Since(t0))
 	return nil

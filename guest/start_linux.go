@@ -42,6 +42,8 @@ type startSpec struct {
 	stopGrace time.Duration
 	// log gets the init's own log lines.
 	log *slog.Logger
+	// view, when set, has the init bind the view server's files.
+	view *protocol.View
 }
 
 // Paths inside a guest's directories.
@@ -154,7 +156,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 	defer unix.Close(root)
 	spec.trace.mark("root")
 	cfg := protocol.InitConfig{ID: spec.state.ID(), Hostname: spec.state.Name, Owner: spec.state.Owner, RootDir: filepath.Join(spec.runDir, "rootfs"),
-		ResolvConf: string(spec.resolvConf), StopGrace: initStopGrace(spec.stopGrace)}
+		ResolvConf: string(spec.resolvConf), StopGrace: initStopGrace(spec.stopGrace), View: spec.view}
 	if err := protocol.SendMessage(sync, cfg, root); err != nil {
 		return err
 	}

@@ -61,10 +61,12 @@ func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, stri
 		return nil, "", fmt.Errorf("want the root mount with the config, got %d files", len(fds))
 	}
 	defer unix.Close(fds[0])
+	view := cloneView(log, cfg.View)
 	if err := setupRoot(log, fds[0], cfg.RootDir); err != nil {
 		return nil, "", err
 	}
 	root := guestRoot{fd: fds[0], log: log, now: time.Now}
+	initViews.attach(root, view)
 	shell, err := setupIdentity(root, cfg.Hostname, cfg.Owner)
 	if err != nil {
 		return nil, "", err

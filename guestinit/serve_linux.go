@@ -37,7 +37,7 @@ var handlers = map[string]handler{
 }
 
 // serveConn answers one connection: a spawn followed by signals until the
-// process ends, a dial or a listen. A panic fails the request, with an
+// process ends, a dial, a listen or new view mounts. A panic fails the request, with an
 // error for the daemon and the stack in the init's log.
 func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
 	defer c.Close()
@@ -45,7 +45,11 @@ func serveConn(c *net.UnixConn, sp *spawner, log *slog.Logger) {
 		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 	})
 	var req protocol.Request
-	fds, err := protocol.RecvMessage(c, &req)
+	fds, err := protocol.RecvMessageFDs(c, &req, protocol.MaxViewFiles)
+	if err == nil && req.Op == protocol.OpView {
+		serveView(c, &req, fds, log)
+		return
+	}
 	protocol.CloseAll(fds)
 	if err != nil {
 		log.Warn("guest init: bad request", "err", err)

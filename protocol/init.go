@@ -62,6 +62,9 @@ type InitConfig struct {
 	StopGrace time.Duration `json:"stop_grace"`
 	// ResolvConf, when set, replaces the guest's /etc/resolv.conf.
 	ResolvConf string `json:"resolv_conf,omitempty"`
+	// View, when set, has the init bind the view server's files over the
+	// guest's /proc and /sys files (see ViewFiles).
+	View *View `json:"view,omitempty"`
 }
 
 // InitReady is the init's answer once the guest is set up, or why it is not.

@@ -33,6 +33,11 @@ const (
 	OpSignal = "signal"
 	OpDial   = "dial"
 	OpListen = "listen"
+	// OpView replaces the guest's view files: the request's View names the
+	// guest paths, and carries as many detached mounts (open_tree clones of
+	// the view server's files), in the same order; none takes the view
+	// away, leaving the kernel's files.
+	OpView = "view"
 )
 
 // Request is a message from the daemon to a guest's init.
@@ -44,6 +49,8 @@ type Request struct {
 	// or "unix" and a path.
 	Network string `json:"network,omitempty"`
 	Address string `json:"address,omitempty"`
+	// View lists the guest paths of an OpView request, each one of ViewFiles.
+	View []string `json:"view,omitempty"`
 }
 
 // Reply is a message from a guest's init to the daemon.
@@ -51,6 +58,8 @@ type Reply struct {
 	Error string      `json:"error,omitempty"`
 	Pid   int         `json:"pid,omitempty"`
 	Exit  *ExitStatus `json:"exit,omitempty"`
+	// Mounted is how many view files an OpView request left mounted.
+	Mounted int `json:"mounted,omitempty"`
 }
 
 // ErrMessageTooLarge is returned for a message over MaxMessage bytes.
@@ -79,8 +88,15 @@ func SendMessage(c *net.UnixConn, v any, files ...int) error {
 // with it, marked close-on-exec. A message with more than MaxFDs files, or one
 // cut short, is an error and its files are closed.
 func RecvMessage(c *net.UnixConn, v any) ([]int, error) {
+	return RecvMessageFDs(c, v, MaxFDs)
+}
+
+// RecvMessageFDs is RecvMessage with room for maxFDs files: the init reads
+// the daemon's requests with it, an OpView request carrying up to
+// MaxViewFiles.
+func RecvMessageFDs(c *net.UnixConn, v any, maxFDs int) ([]int, error) {
 	buf := make([]byte, MaxMessage+1)
-	oob := make([]byte, unix.CmsgSpace(4*MaxFDs))
+	oob := make([]byte, unix.CmsgSpace(4*maxFDs))
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if errors.Is(err, io.EOF) {
 		return nil, ErrClosed
@@ -88,7 +104,7 @@ func RecvMessage(c *net.UnixConn, v any) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading control message: %w", err)
 	}
-	files, err := parseRights(oob[:oobn])
+	files, err := parseRights(oob[:oobn], maxFDs)
 	if err == nil && flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
 		err = ErrMessageTooLarge
 	}
@@ -120,7 +136,7 @@ func decodeMessage(data []byte, v any) error {
 }
 
 // parseRights returns the descriptors in a control-message buffer.
-func parseRights(oob []byte) ([]int, error) {
+func parseRights(oob []byte, maxFDs int) ([]int, error) {
 	if len(oob) == 0 {
 		return nil, nil
 	}
@@ -140,9 +156,9 @@ func parseRights(oob []byte) ([]int, error) {
 	for _, fd := range files {
 		unix.CloseOnExec(fd)
 	}
-	if len(files) > MaxFDs {
+	if len(files) > maxFDs {
 		CloseAll(files)
-		return nil, fmt.Errorf("control message carries %d files, at most %d allowed", len(files), MaxFDs)
+		return nil, fmt.Errorf("control message carries %d files, at most %d allowed", len(files), maxFDs)
 	}
 	return files, nil
 }

@@ -109,3 +109,35 @@ func TestMessageGarbageAndClose(t *testing.T) {
 		t.Errorf("RecvMessage(after close) = %v, want ErrClosed", err)
 	}
 }
+
+func TestRecvMessageFDsBound(t *testing.T) {
+	for _, tt := range []struct {
+		send, max int
+		wantErr   bool
+	}{
+		{MaxViewFiles, MaxViewFiles, false},
+		{MaxFDs + 1, MaxViewFiles, false},
+		{MaxFDs + 1, MaxFDs, true},
+		{MaxViewFiles + 1, MaxViewFiles, true},
+	} {
+		a, b := connPair(t)
+		var fds []int
+		for i := 0; i < tt.send; i++ {
+			f, err := os.Open(os.DevNull)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			fds = append(fds, int(f.Fd()))
+		}
+		if err := SendMessage(a, Request{Op: OpView, View: ViewFiles[:1]}, fds...); err != nil {
+			t.Fatal(err)
+		}
+		var got Request
+		files, err := RecvMessageFDs(b, &got, tt.max)
+		CloseAll(files)
+		if (err != nil) != tt.wantErr || (err == nil && len(files) != tt.send) {
+			t.Errorf("RecvMessageFDs(%d files, max %d) = %d files, %v; want error %v", tt.send, tt.max, len(files), err, tt.wantErr)
+		}
+	}
+}

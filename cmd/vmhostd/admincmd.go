@@ -176,7 +176,7 @@ func limitString(set bool, s string) string {
 // reloadCmd runs `vmhostd reload`.
 func reloadCmd(args []string) int {
 	c := newAdminCommand("reload", "vmhostd reload --config FILE",
-		"Makes the running daemon read its configuration file again, as SIGHUP does:\nusers, keys, images, defaults and limits change at once, running sessions\ngo on. A file with an error is refused, with the error, and the daemon keeps\nthe configuration it had. listen, data_dir, run_dir, network and ssh take\neffect at the next start.\n", false)
+		"Makes the running daemon read its configuration file again, as SIGHUP does:\nusers, keys, images, defaults and limits change at once, running sessions\ngo on. A file with an error is refused, with the error, and the daemon keeps\nthe configuration it had. listen, data_dir, run_dir, network, ssh and guests\ntake effect at the next start.\n", false)
 	if code := c.parse(args, 0, 0); code >= 0 {
 		return code
 	}

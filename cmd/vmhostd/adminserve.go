@@ -87,6 +87,7 @@ func restartOnly(old, cfg *config.Config) []string {
 		{"run_dir", old.RunDir, cfg.RunDir},
 		{"network", old.Network, cfg.Network},
 		{"ssh", old.SSH, cfg.SSH},
+		{"guests", old.Guests, cfg.Guests},
 	} {
 		if !reflect.DeepEqual(k.old, k.new) {
 			keys = append(keys, k.name)

@@ -74,4 +74,8 @@ func TestRestartOnly(t *testing.T) {
 	if got := restartOnly(a, &b); !cmp.Equal(got, []string{"network"}) {
 		t.Errorf("restartOnly = %q, want [network]", got)
 	}
+	b.Guests.View = config.ViewNone
+	if got := restartOnly(a, &b); !cmp.Equal(got, []string{"network", "guests"}) {
+		t.Errorf("restartOnly with guests.view changed = %q, want [network guests]", got)
+	}
 }

@@ -90,17 +90,22 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer cgroups.removeParent(log)
-	mgr, err := guest.NewManager(guest.Options{
+	views := startView(cfg, log)
+	var mgr *guest.Manager
+	defer func() { stopView(views, mgr, log) }()
+	mgr, err = guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
 		Network: nw, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
 		},
+		View: guestView(views),
 	})
 	if err != nil {
 		return err
 	}
+	superviseView(views, mgr)
 	kept := keptSessions(cfg, live, log)
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyDir: cfg.DataDir,

@@ -1,0 +1,89 @@
+package guest
+
+import (
+	"path/filepath"
+	"sync"
+	"vmhost/protocol"
+)
+
+// View is the host's view server as guests' starts and refreshes need it
+// (package view): the files, under a mount point, that show each guest its
+// own machine.
+type View interface {
+	// Source returns the server's mount point, the view files it has
+	// (none while it is down) and a generation that changes whenever the
+	// server starts or ends.
+	Source() (dir string, files []string, gen uint64)
+	// Clones returns detached bind mounts of the view files for a running
+	// guest's init (none while the server is down); the caller closes them.
+	Clones() (files []string, fds []int, gen uint64, err error)
+}
+
+// viewRefreshes bounds the guests whose view is replaced at once.
+const viewRefreshes = 8
+
+// viewConfig is what a starting init is told of the view, and the
+// generation it was taken at; nil with no view server or while it is down.
+func (m *Manager) viewConfig() (*protocol.View, uint64) {
+	if m.opts.View == nil {
+		return nil, 0
+	}
+	dir, files, gen := m.opts.View.Source()
+	if len(files) == 0 {
+		return nil, gen
+	}
+	return &protocol.View{Dir: dir, Files: files}, gen
+}
+
+// checkViewAfterStart replaces the view of the guest id, just started with
+// the view of generation gen, when the server started or ended meanwhile:
+// a refresh that ran during the start may have missed it.
+func (m *Manager) checkViewAfterStart(id string, gen uint64) {
+	if m.opts.View == nil {
+		return
+	}
+	if _, _, now := m.opts.View.Source(); now != gen {
+		go m.refreshView(id)
+	}
+}
+
+// RefreshViews gives every running guest the view server's files as they
+// are now: a restarted server's, or the kernel's while it is down. A guest
+// whose init refuses or does not answer keeps what it has, with a log line.
+func (m *Manager) RefreshViews() {
+	if m.opts.View == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, viewRefreshes)
+	for _, in := range m.List() {
+		if !in.Running {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(id string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			m.refreshView(id)
+		}(in.ID())
+	}
+	wg.Wait()
+}
+
+// refreshView gives the guest id the view server's files as they are now.
+func (m *Manager) refreshView(id string) {
+	files, fds, _, err := m.opts.View.Clones()
+	if err != nil {
+		m.log.Warn("replacing a guest's view files", "guest", id, "err", err)
+		return
+	}
+	sock := filepath.Join(m.runDir(id), controlSock)
+	n, err := viewVia(sock, files, fds)
+	protocol.CloseAll(fds)
+	if err != nil {
+		m.log.Warn("replacing a guest's view files", "guest", id, "err", err)
+		return
+	}
+	m.log.Debug("replaced a guest's view files", "guest", id, "mounted", n, "of", len(files))
+}
