@@ -144,7 +144,7 @@ func TestViewAttachAndReplace(t *testing.T) {
 		t.Errorf("%d mounts on %s after a replace, want 1", got, meminfo)
 	}
 	// One the guest's root stacked over it is left in place.
-	if err := unix.Mount(filepath.Join(dir, "proc/stat"), meminfo, "", unix.MS_BIND, ""); err != nil {
+	if err := unix.Mount(filepath.Join(dir, "proc/swaps"), meminfo, "", unix.MS_BIND, ""); err != nil {
 		t.Fatal(err)
 	}
 	vs.detachAll(root)

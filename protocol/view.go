@@ -4,13 +4,15 @@ package protocol
 // the host (lxcfs) can show as the guest's own machine: each is bound,
 // read-only, from the same path under the server's mount point over the
 // guest's file. /proc/uptime is not among them: a guest's time namespace
-// gives it its own uptime.
+// gives it its own uptime. Nor is /proc/stat: lxcfs 5.0's keeps the host's
+// btime, which the kernel's moves by the guest's time namespace, and ps
+// adds processes' start times (in the guest's namespace) to btime, so every
+// START and STIME would be off by the host's uptime at the guest's start.
 var ViewFiles = []string{
 	"/proc/cpuinfo",
 	"/proc/diskstats",
 	"/proc/loadavg",
 	"/proc/meminfo",
-	"/proc/stat",
 	"/proc/swaps",
 	"/sys/devices/system/cpu/online",
 }

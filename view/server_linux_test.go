@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,8 +63,8 @@ func TestServerLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	mnt, files, gen := s.Source()
-	if len(files) != 7 || !isLive(mnt) || s.Adopted() {
-		t.Fatalf("new server: Source() = %q, %q, %d, live %v, adopted %v; want 7 files on a live mount, not adopted", mnt, files, gen, isLive(mnt), s.Adopted())
+	if len(files) != len(protocol.ViewFiles) || !isLive(mnt) || s.Adopted() {
+		t.Fatalf("new server: Source() = %q, %q, %d, live %v, adopted %v; want every view file on a live mount, not adopted", mnt, files, gen, isLive(mnt), s.Adopted())
 	}
 	changed := make(chan struct{}, 4)
 	s.Supervise(func() { changed <- struct{}{} })
@@ -83,8 +84,8 @@ func TestServerLifecycle(t *testing.T) {
 		t.Fatalf("after a kill: lxcfs %d (was %d), generation %d (was %d), live %v; want a new live one", second, first, gen2, gen, isLive(mnt))
 	}
 	names, fds, _, err := s.Clones()
-	if err != nil || len(names) != 7 || len(fds) != 7 {
-		t.Fatalf("Clones() = %q, %v, %v; want 7 detached mounts", names, fds, err)
+	if err != nil || len(names) != len(protocol.ViewFiles) || len(fds) != len(protocol.ViewFiles) {
+		t.Fatalf("Clones() = %q, %v, %v; want one detached mount per view file", names, fds, err)
 	}
 	for _, fd := range fds {
 		unix.Close(fd)
