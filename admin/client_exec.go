@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 )
 
 // ExecIO is where an exec'ed process's input comes from and its output goes.
@@ -93,4 +95,38 @@ func readOutput(conn io.Reader, eio ExecIO) (ExitStatus, error) {
 			return st, nil
 		}
 	}
+}
+
+// Watch shows session n of guest on out: its screen, then its output, until
+// the session ends, ctx ends or keys (if not nil) ends. With join, what
+// keys gives is typed into the session.
+func (c *Client) Watch(ctx context.Context, guest string, n int, join bool, keys io.Reader, out io.Writer) error {
+	hdr := http.Header{"Connection": {"Upgrade"}, "Upgrade": {watchUpgrade}}
+	path := "/v1/sessions/" + url.PathEscape(guest) + "/" + strconv.Itoa(n) + "/watch"
+	if join {
+		path += "?join=yes"
+	}
+	resp, err := c.send(ctx, http.MethodPost, path, nil, hdr)
+	if err != nil {
+		return err
+	}
+	conn, ok := resp.Body.(io.ReadWriteCloser)
+	if resp.StatusCode != http.StatusSwitchingProtocols || !ok {
+		resp.Body.Close()
+		return fmt.Errorf("vmhostd answered %s to watch, not the watch protocol", resp.Status)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if keys != nil {
+		go func() {
+			io.Copy(streamWriter{&frameWriter{w: conn}, FrameStdin}, keys)
+			conn.Close()
+		}()
+	}
+	_, err = readOutput(conn, ExecIO{Stdout: out, Stderr: io.Discard})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }

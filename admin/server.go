@@ -76,6 +76,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/reload", s.reload)
 	s.handle("GET /v1/sessions", s.listSessions)
 	s.mux.HandleFunc("GET /v1/recordings/{guest}/{file}", s.getRecording)
+	s.mux.HandleFunc("POST /v1/sessions/{guest}/{n}/watch", s.watchSession)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, "no such API route %s %s; this vmhostd may be older than its client", r.Method, r.URL.Path))
 	})

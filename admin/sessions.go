@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"vmhost/session"
 	"vmhost/session/record"
 )
 
@@ -19,6 +20,9 @@ type KeptSessions interface {
 	// OpenRecording opens recording id (GUEST/FILE); record.ErrNoRecording
 	// when there is none.
 	OpenRecording(id string) (io.ReadCloser, error)
+	// Session returns session n of guest; session.ErrNoSession when there
+	// is none.
+	Session(guest string, n int) (*session.Kept, error)
 }
 
 // LiveSession is a kept terminal session, as the API shows it.

@@ -126,3 +126,35 @@ func TestSessionsSurviveDrop(t *testing.T) {
 		t.Errorf("session play of a path outside the recordings: %+v, want refused", res)
 	}
 }
+
+// TestSessionsWatchJoin: an admin watches a user's live session (the user
+// is told), sees what it shows, then joins it and types into it.
+func TestSessionsWatchJoin(t *testing.T) {
+	d := newDaemon(t, daemonOptions{})
+	m := newTermMux(t)
+	ssh := strings.Join(append([]string{sshPath, "-tt"}, d.sshArgs(d.keyOf(t, "alice"), "alice")...), " ")
+	m.open("a", ssh)
+	m.run("send-keys", "-t", "a", "echo sta''rted", "Enter")
+	m.waitFor("a", "started")
+
+	m.open("w", daemonBin+" session watch alice/1 --config "+d.configPath)
+	m.waitFor("w", "started") // the screen as it is
+	m.waitFor("a", "vmhost: an admin is watching this session")
+	m.run("send-keys", "-t", "a", "echo seen-by-wat''cher", "Enter")
+	m.waitFor("w", "seen-by-watcher")
+	m.run("send-keys", "-t", "w", "echo ignored", "Enter") // a watcher's keys go nowhere
+	m.run("send-keys", "-t", "w", "C-]")
+	m.waitFor("a", "vmhost: an admin is no longer watching this session")
+
+	m.open("j", daemonBin+" session join alice/1 --config "+d.configPath)
+	m.waitFor("a", "vmhost: an admin is joined to this session")
+	m.run("send-keys", "-t", "j", "echo typed-by-ad''min", "Enter")
+	m.waitFor("a", "typed-by-admin")
+	m.waitFor("j", "typed-by-admin")
+	if strings.Contains(m.run("capture-pane", "-p", "-t", "a"), "ignored") {
+		t.Error("what the watcher typed reached the session")
+	}
+	m.run("send-keys", "-t", "j", "C-]")
+	m.waitFor("a", "vmhost: an admin is no longer joined to this session")
+	m.run("send-keys", "-t", "a", "exit", "Enter")
+}

@@ -37,6 +37,8 @@ type Kept struct {
 
 	changed func(*Kept) // told when a client attaches or detaches; set by a Table
 
+	watchers []*Watcher // watching or joined
+
 	rec       Recorder // nil when not recorded, or no more
 	recInput  bool
 	recFailed func(*Kept, error)
@@ -132,6 +134,9 @@ func (k *Kept) show(p []byte) {
 	k.mu.Lock()
 	k.screen.Write(p)
 	k.recordLocked(func(r Recorder) error { _, err := r.Write(p); return err })
+	for _, w := range k.watchers {
+		w.send(p)
+	}
 	c := k.client
 	k.mu.Unlock()
 	if c == nil {
@@ -149,6 +154,7 @@ func (k *Kept) end() {
 	k.client = nil
 	k.mu.Unlock()
 	close(k.ended)
+	k.endWatchers()
 	if c != nil {
 		c.finish(nil)
 	}

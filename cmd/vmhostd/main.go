@@ -23,7 +23,7 @@ Usage:
   vmhostd guest ls|show|start|stop|restart|reset|rm|exec|stats|limits|autostart ...
                                              run the guests of the running daemon
   vmhostd user ls --config FILE              the users of the daemon's config
-  vmhostd session ls|play ...                kept terminal sessions and recordings
+  vmhostd session ls|play|watch|join ...     kept terminal sessions and recordings
   vmhostd reload --config FILE               make the daemon read its config again
   vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags

@@ -24,6 +24,8 @@ Commands:
   ls [--guest NAME] [--json]       live sessions and recordings
   play ID [--speed X] [--idle-limit D]
                                    replay a recording on this terminal, with its timing
+  watch GUEST/N                    show a kept session live, read-only (Ctrl-] leaves)
+  join GUEST/N                     the same, typing into it too
 
 Run vmhostd session COMMAND --help for a command's flags.
 `
@@ -31,7 +33,7 @@ Run vmhostd session COMMAND --help for a command's flags.
 // sessionCmd runs `vmhostd session ...`.
 func sessionCmd(args []string) int {
 	return subcommand("session", sessionHelp, args, map[string]func([]string) int{
-		"ls": sessionLs, "list": sessionLs, "play": sessionPlay,
+		"ls": sessionLs, "list": sessionLs, "play": sessionPlay, "watch": sessionWatch, "join": sessionJoin,
 	})
 }
 
