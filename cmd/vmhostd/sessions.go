@@ -72,4 +72,6 @@ func (k keptAdmin) Recordings(guest string) ([]record.Entry, error) {
 func (k keptAdmin) OpenRecording(id string) (io.ReadCloser, error) { return k.s.Recordings.Open(id) }
 
 // Session implements admin.KeptSessions.
-func (k keptAdmin) Session(guest string, n int) (*vmsession.Kept, error) { return k.s.Table.Get(guest, n) }
+func (k keptAdmin) Session(guest string, n int) (*vmsession.Kept, error) {
+	return k.s.Table.Get(guest, n)
+}
