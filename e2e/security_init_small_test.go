@@ -18,7 +18,11 @@ import (
 // them is the same process afterwards.
 func TestInitSmallHostileFiles(t *testing.T) {
 	t.Parallel()
-	d := newDaemon(t, daemonOptions{})
+	// Every login here wants a fresh login shell, also after one that
+	// blocked on a hostile file was left: no reattach.
+	d := prepareDaemon(t, daemonOptions{})
+	d.writeConfig(t, withConfigLines(t, d.cfg.yaml(), "defaults:\n", "  reattach: false\n"))
+	d.start(t)
 	d.uploadAttacker(t, "alice")
 	before := d.initOf(t, "alice")
 	tests := []struct {
@@ -164,7 +168,11 @@ func initThreads(t *testing.T, pid int) int {
 // is gone, logins work again, from the same init.
 func TestInitSmallProcMountedOver(t *testing.T) {
 	t.Parallel()
-	d := newDaemon(t, daemonOptions{})
+	// Every login here wants a fresh login shell, also after one that
+	// blocked on a hostile file was left: no reattach.
+	d := prepareDaemon(t, daemonOptions{})
+	d.writeConfig(t, withConfigLines(t, d.cfg.yaml(), "defaults:\n", "  reattach: false\n"))
+	d.start(t)
 	d.uploadAttacker(t, "alice")
 	before := d.initOf(t, "alice")
 	facts := d.attackInBackground(t, "alice", "init-small-proc", "15")

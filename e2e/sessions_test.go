@@ -158,3 +158,34 @@ func TestSessionsWatchJoin(t *testing.T) {
 	m.waitFor("a", "vmhost: an admin is no longer joined to this session")
 	m.run("send-keys", "-t", "a", "exit", "Enter")
 }
+
+// TestSessionsSurviveDaemonKill: a shell outlives a kill -9 of the daemon
+// (the guest's init keeps its terminal), and the next login after the
+// daemon is back gets it, with its state and what it printed while the
+// daemon was down.
+func TestSessionsSurviveDaemonKill(t *testing.T) {
+	d := newDaemon(t, daemonOptions{})
+	m := newTermMux(t)
+	ssh := strings.Join(append([]string{sshPath, "-tt"}, d.sshArgs(d.keyOf(t, "alice"), "alice")...), " ")
+	m.open("a", ssh)
+	m.run("send-keys", "-t", "a", "cd /tmp; X=42; (sleep 3; echo printed-while-do''wn) &", "Enter")
+	m.run("send-keys", "-t", "a", "echo re''ady", "Enter")
+	m.waitFor("a", "ready")
+	d.kill9(t)
+	time.Sleep(4 * time.Second) // the background echo runs while no daemon reads
+	d.start(t)
+
+	m.open("b", ssh)
+	m.waitFor("b", "vmhost: reattached to a session kept across a restart of vmhost")
+	m.waitFor("b", "printed-while-down")
+	m.run("send-keys", "-t", "b", `echo "[$X $PWD]"`, "Enter")
+	m.waitFor("b", "[42 /tmp]")
+	ls := d.mustAdmin(t, "session", "ls", "--guest", "alice", "--json")
+	if !strings.Contains(ls, `"attached": true`) {
+		t.Errorf("session ls after the restart: %s; want the adopted session attached", ls)
+	}
+	m.run("send-keys", "-t", "b", "exit", "Enter")
+	poll(t, 10*time.Second, "the session ends", func() bool {
+		return strings.Contains(d.mustAdmin(t, "session", "ls", "--json"), `"live": []`)
+	})
+}

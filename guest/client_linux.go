@@ -25,6 +25,26 @@ const initEndWait = 2 * time.Second
 // running process. initDone, closed when the init exits (nil if unknown),
 // tells a process that ends with its guest apart.
 func spawnVia(ctx context.Context, sock string, req SpawnRequest, initDone <-chan struct{}) (Process, error) {
+	p, err := handOverProcess(ctx, sock, protocol.Request{Op: protocol.OpSpawn, Spawn: &req}, req.TTY != nil, initDone)
+	if err != nil {
+		return nil, fmt.Errorf("spawning in guest: %w", err)
+	}
+	return p, nil
+}
+
+// reattachVia asks the init listening on sock for kept session id, and
+// returns its process, with its terminal, as a spawn does.
+func reattachVia(ctx context.Context, sock string, id uint64, initDone <-chan struct{}) (Process, error) {
+	p, err := handOverProcess(ctx, sock, protocol.Request{Op: protocol.OpReattach, Session: id}, true, initDone)
+	if err != nil {
+		return nil, fmt.Errorf("reattaching a kept session of the guest: %w", err)
+	}
+	return p, nil
+}
+
+// handOverProcess sends req, which hands a process over (a spawn or a reattach),
+// and checks the answer: a pid, and a terminal or three pipes.
+func handOverProcess(ctx context.Context, sock string, req protocol.Request, tty bool, initDone <-chan struct{}) (Process, error) {
 	d := net.Dialer{Timeout: dialTimeout}
 	nc, err := d.DialContext(ctx, "unixpacket", sock)
 	if err != nil {
@@ -32,7 +52,7 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest, initDone <-cha
 	}
 	c := nc.(*net.UnixConn)
 	c.SetDeadline(time.Now().Add(dialTimeout))
-	if err := protocol.SendMessage(c, protocol.Request{Op: protocol.OpSpawn, Spawn: &req}); err != nil {
+	if err := protocol.SendMessage(c, req); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -45,15 +65,15 @@ func spawnVia(ctx context.Context, sock string, req SpawnRequest, initDone <-cha
 		err = checkPid(rep.Pid)
 	}
 	if err == nil {
-		err = checkProcessFiles(fds, req.TTY != nil)
+		err = checkProcessFiles(fds, tty)
 	}
 	if err != nil {
 		protocol.CloseAll(fds)
 		c.Close()
-		return nil, fmt.Errorf("spawning in guest: %w", err)
+		return nil, err
 	}
 	c.SetDeadline(time.Time{})
-	p, err := newProcess(c, rep.Pid, fds, req.TTY != nil)
+	p, err := newProcess(c, rep.Pid, fds, tty)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +176,12 @@ func (p *process) lost(err error) error {
 	case <-t.C:
 		return err
 	}
+}
+
+// HangUp has the init drop its copy of a kept process's terminal and hang
+// the process up (SIGHUP); the daemon's copy is the caller's to close.
+func (p *process) HangUp() error {
+	return protocol.SendMessage(p.conn, protocol.Request{Op: protocol.OpHangUp})
 }
 
 // Close implements Process.

@@ -31,9 +31,11 @@ type handler func(c *net.UnixConn, req *protocol.Request, sp *spawner, log *slog
 
 // handlers are the requests the init serves, by operation.
 var handlers = map[string]handler{
-	protocol.OpSpawn:  serveSpawn,
-	protocol.OpDial:   serveDial,
-	protocol.OpListen: serveListen,
+	protocol.OpSpawn:    serveSpawn,
+	protocol.OpDial:     serveDial,
+	protocol.OpListen:   serveListen,
+	protocol.OpSessions: serveSessions,
+	protocol.OpReattach: serveReattach,
 }
 
 // serveConn answers one connection: a spawn followed by signals until the
@@ -75,8 +77,17 @@ func serveSpawn(c *net.UnixConn, req *protocol.Request, sp *spawner, log *slog.L
 		protocol.SendMessage(c, protocol.Reply{Error: err.Error()})
 		return
 	}
+	kp := kept.add(c, req.Spawn, p) // its exit waits for the hand-over
 	err = protocol.SendMessage(c, protocol.Reply{Pid: p.pid}, fileDescriptors(p.files)...)
 	closeFiles(p.files)
+	if kp != nil {
+		kp.send.Unlock()
+		if err != nil {
+			log.Warn("guest init: handing over a kept process", "pid", p.pid, "err", err)
+		}
+		kept.serve(c, kp, log)
+		return
+	}
 	if err != nil {
 		log.Warn("guest init: handing over a process", "pid", p.pid, "err", err)
 		return

@@ -38,7 +38,28 @@ const (
 	// the view server's files), in the same order; none takes the view
 	// away, leaving the kernel's files.
 	OpView = "view"
+	// OpSessions lists the terminal sessions the init keeps (see
+	// SpawnRequest.Keep); OpReattach hands one of them over on a new
+	// connection, as a spawn does; OpHangUp, on a kept process's
+	// connection, has the init drop its copy of the terminal and hang the
+	// process up.
+	OpSessions = "sessions"
+	OpReattach = "reattach"
+	OpHangUp   = "hangup"
 )
+
+// MaxKept bounds the terminal sessions one init keeps; past it, a process
+// asked to be kept is started as any other.
+const MaxKept = 64
+
+// KeptSession is a terminal session an init keeps.
+type KeptSession struct {
+	ID       uint64 `json:"id"`
+	Pid      int    `json:"pid"`
+	Command  string `json:"command,omitempty"`
+	Started  int64  `json:"started"`            // Unix seconds
+	Detached int64  `json:"detached,omitempty"` // Unix seconds; 0 while a connection holds it
+}
 
 // Request is a message from the daemon to a guest's init.
 type Request struct {
@@ -51,6 +72,8 @@ type Request struct {
 	Address string `json:"address,omitempty"`
 	// View lists the guest paths of an OpView request, each one of ViewFiles.
 	View []string `json:"view,omitempty"`
+	// Session is the ID of the kept session an OpReattach asks for.
+	Session uint64 `json:"session,omitempty"`
 }
 
 // Reply is a message from a guest's init to the daemon.
@@ -60,6 +83,8 @@ type Reply struct {
 	Exit  *ExitStatus `json:"exit,omitempty"`
 	// Mounted is how many view files an OpView request left mounted.
 	Mounted int `json:"mounted,omitempty"`
+	// Sessions answers OpSessions: at most MaxKept.
+	Sessions []KeptSession `json:"sessions,omitempty"`
 }
 
 // ErrMessageTooLarge is returned for a message over MaxMessage bytes.

@@ -29,6 +29,10 @@ type SpawnRequest struct {
 	// TTY, when set, gives the process a new terminal from the guest's own
 	// devpts; when nil, stdin, stdout and stderr are pipes.
 	TTY *TTY `json:"tty,omitempty"`
+	// Keep, with a TTY, has the init keep a copy of the terminal, so that
+	// the process outlives the daemon's connection (a daemon restart) and
+	// can be handed over again (OpReattach).
+	Keep bool `json:"keep,omitempty"`
 }
 
 // TTY is the terminal asked for by a client.

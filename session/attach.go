@@ -96,6 +96,15 @@ func (a *Attached) Wait() (guest.ExitStatus, error) {
 	return st, err
 }
 
+// HangUp has the guest drop its own copy of the terminal of a kept process
+// (see guest.SpawnRequest.Keep), if it keeps one, so that closing the
+// daemon's hangs the process up; otherwise it does nothing.
+func (a *Attached) HangUp() {
+	if h, ok := a.proc.(interface{ HangUp() error }); ok {
+		h.HangUp()
+	}
+}
+
 // Close releases the files; the process itself is not touched.
 func (a *Attached) Close() error {
 	if a.pty != nil {

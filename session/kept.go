@@ -87,6 +87,11 @@ type KeepOptions struct {
 	RecordFailed func(k *Kept, err error)
 	// Now is the clock.
 	Now func() time.Time
+	// Adopted says the session is one a daemon before this one kept,
+	// detached since Since: its screen is not known (a client attaching
+	// has the program redraw).
+	Adopted bool
+	Since   time.Time
 }
 
 // Keep starts reading the output of att, a process with a terminal, into
@@ -95,6 +100,10 @@ func Keep(att *Attached, o KeepOptions) (*Kept, *Attachment) {
 	k := &Kept{att: att, info: o.Info, now: o.Now, since: o.Now(), ended: make(chan struct{}),
 		rec: o.Record, recInput: o.RecordInput, recFailed: o.RecordFailed}
 	k.screen = screen.New(o.Info.Cols, o.Info.Rows, o.Budget)
+	if o.Adopted {
+		k.screen.Invalidate()
+		k.since = o.Since
+	}
 	var first *Attachment
 	if o.First != nil {
 		first = &Attachment{k: k, out: gate{w: o.First}, done: make(chan struct{})}
@@ -201,6 +210,13 @@ func (k *Kept) Resize(rows, cols uint16) error {
 	return k.att.Resize(rows, cols)
 }
 
+// Redraw has the program redraw its screen, by a change of window size and
+// back, as full-screen programs do on SIGWINCH.
+func (k *Kept) Redraw(rows, cols uint16) {
+	k.att.Resize(rows, max(cols, 2)-1)
+	k.att.Resize(rows, cols)
+}
+
 // mark records a marker: an attach, a detach, the end.
 func (k *Kept) mark(label string) {
 	k.record(func(r Recorder) error {
@@ -259,6 +275,7 @@ func (k *Kept) HangUp() {
 	k.client = nil
 	k.mu.Unlock()
 	k.mark("hung up")
+	k.att.HangUp()
 	k.att.Signal(syscall.SIGHUP)
 	k.att.Close()
 	if c != nil {

@@ -56,6 +56,7 @@ func (s *session) beginKept(argv []string, login bool, command string) func() {
 	start := time.Now()
 	s.mu.Lock()
 	tty := *s.tty
+	s.keep = true // the guest's init keeps a copy of the terminal: a daemon restart ends nothing
 	s.mu.Unlock()
 	rec, policy, err := s.startRecording(tty, command, start)
 	if err != nil {
@@ -139,7 +140,7 @@ func failMode(p config.RecordPolicy) string {
 func (s *session) reattach() func() {
 	k := s.conn.srv.sessions.Table.Latest(s.guestID())
 	if k == nil {
-		return nil
+		return s.adoptOrphans()
 	}
 	return s.attachKept(k)
 }

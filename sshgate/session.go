@@ -45,6 +45,7 @@ type session struct {
 	att      *vmsession.Attached // the process, once started; nil for a kept one
 	closeOne sync.Once
 
+	keep       bool                  // the process is to be kept (guest.SpawnRequest.Keep)
 	kept       *vmsession.Kept       // the kept session attached to, if any
 	attachment *vmsession.Attachment // the client's attachment to kept
 }
@@ -206,6 +207,7 @@ func (s *session) spawnRequest(argv []string, login bool, addr netip.Addr) guest
 	if s.tty != nil {
 		tty := *s.tty
 		req.TTY = &tty
+		req.Keep = s.keep
 		s.resized = false
 	}
 	return req

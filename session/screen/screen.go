@@ -115,6 +115,14 @@ func (s *Screen) Stale() bool {
 	return s.stale
 }
 
+// Invalidate marks the screen stale: what it shows is not known, as for a
+// session taken over from a daemon that was restarted.
+func (s *Screen) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stale = true
+}
+
 // Clear blanks the screen and makes it current again, for a client that
 // attaches to a stale screen and has the program redraw.
 func (s *Screen) Clear() {

@@ -1,0 +1,98 @@
+package sshgate
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"time"
+
+	"vmhost/guest"
+	vmsession "vmhost/session"
+)
+
+// keptGuest is a guest whose init keeps terminal sessions across the
+// daemon's connections (guest.SpawnRequest.Keep), so that they outlive a
+// restart of the daemon.
+type keptGuest interface {
+	KeptSessions(ctx context.Context) ([]guest.KeptSession, error)
+	Reattach(ctx context.Context, id uint64) (guest.Process, error)
+}
+
+// errAdopt is the error of a kept session that could not be taken over.
+var errAdopt = errors.New("the kept session could not be taken over; log in again")
+
+// orphans returns the guest's kept sessions that no connection of the
+// daemon holds (a daemon before this one kept them), the one detached last
+// last.
+func (s *session) orphans(ctx context.Context) (keptGuest, []guest.KeptSession) {
+	g, err := s.conn.openGuest(ctx)
+	kg, ok := g.(keptGuest)
+	if err != nil || !ok {
+		return nil, nil
+	}
+	list, err := kg.KeptSessions(ctx)
+	if err != nil {
+		s.log.Warn("listing the guest's kept sessions", "err", err)
+		return nil, nil
+	}
+	list = slices.DeleteFunc(list, func(k guest.KeptSession) bool { return k.Detached == 0 })
+	slices.SortFunc(list, func(a, b guest.KeptSession) int { return int(a.Detached - b.Detached) })
+	return kg, list
+}
+
+// adoptOrphans takes over, into the table, the guest's sessions a daemon
+// before this one kept, and returns what attaches the client to the one
+// detached last; nil when there is none.
+func (s *session) adoptOrphans() func() {
+	ctx := s.ctx
+	kg, list := s.orphans(ctx)
+	if len(list) == 0 {
+		return nil
+	}
+	for _, ks := range list[:len(list)-1] {
+		if proc, err := kg.Reattach(ctx, ks.ID); err == nil {
+			s.adopt(proc, ks, nil)
+		}
+	}
+	last := list[len(list)-1]
+	proc, err := kg.Reattach(ctx, last.ID)
+	if err != nil {
+		s.log.Warn("reattaching a kept session", "err", err)
+		return nil
+	}
+	return func() {
+		s.ch.Write([]byte("vmhost: reattached to a session kept across a restart of vmhost; ':ls' lists sessions\r\n"))
+		k, a, n := s.adopt(proc, last, s.ch)
+		if k == nil {
+			s.fail(errAdopt)
+			return
+		}
+		audit := s.conn.audit.With("kind", s.kind, "session", n)
+		audit.Info("session reattached", "kept_across_restart", true)
+		s.mu.Lock()
+		tty := *s.tty
+		s.mu.Unlock()
+		k.Redraw(tty.Rows, tty.Cols)
+		s.serveKept(k, a, audit, time.Now())
+	}
+}
+
+// adopt keeps proc, kept session ks of the guest, in the table, with first
+// attached if not nil; it returns it with its number.
+func (s *session) adopt(proc guest.Process, ks guest.KeptSession, first io.Writer) (*vmsession.Kept, *vmsession.Attachment, int) {
+	att, err := vmsession.Attach(proc)
+	if err != nil {
+		proc.Close()
+		return nil, nil, 0
+	}
+	s.mu.Lock()
+	tty := *s.tty
+	s.mu.Unlock()
+	k, a := vmsession.Keep(att, vmsession.KeepOptions{
+		Info:  vmsession.Info{Command: ks.Command, Started: time.Unix(ks.Started, 0), Cols: int(tty.Cols), Rows: int(tty.Rows)},
+		First: first, Budget: s.conn.srv.sessions.Budget, Now: time.Now,
+		Adopted: true, Since: time.Unix(ks.Detached, 0),
+	})
+	return k, a, s.conn.srv.sessions.Table.Add(s.guestID(), k)
+}
