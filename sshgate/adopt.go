@@ -89,10 +89,20 @@ func (s *session) adopt(proc guest.Process, ks guest.KeptSession, first io.Write
 	s.mu.Lock()
 	tty := *s.tty
 	s.mu.Unlock()
-	k, a := vmsession.Keep(att, vmsession.KeepOptions{
+	rec, policy, err := s.startRecording(tty, ks.Command, time.Now()) // the old daemon's recording ended with it
+	if err != nil {
+		att.HangUp()
+		att.Close()
+		return nil, nil, 0
+	}
+	o := vmsession.KeepOptions{
 		Info:  vmsession.Info{Command: ks.Command, Started: time.Unix(ks.Started, 0), Cols: int(tty.Cols), Rows: int(tty.Rows)},
 		First: first, Budget: s.conn.srv.sessions.Budget, Now: time.Now,
 		Adopted: true, Since: time.Unix(ks.Detached, 0),
-	})
+	}
+	if rec != nil {
+		o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, s.recordFailed(s.conn.audit, policy)
+	}
+	k, a := vmsession.Keep(att, o)
 	return k, a, s.conn.srv.sessions.Table.Add(s.guestID(), k)
 }
