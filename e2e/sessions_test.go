@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -188,4 +189,38 @@ func TestSessionsSurviveDaemonKill(t *testing.T) {
 	poll(t, 10*time.Second, "the session ends", func() bool {
 		return strings.Contains(d.mustAdmin(t, "session", "ls", "--json"), `"live": []`)
 	})
+}
+
+// TestSessionsAgentFollows: a reattached shell's SSH_AUTH_SOCK reaches the
+// agent of the connection it was reattached from, not the dropped one's.
+func TestSessionsAgentFollows(t *testing.T) {
+	requireTools(t, sshAgentPath, sshAddPath)
+	d := newDaemon(t, daemonOptions{})
+	d.uploadHelper(t, "alice")
+	blob := func(key string) string {
+		pub, err := os.ReadFile(key + ".pub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(string(pub))[1]
+	}
+	first, second := startAgent(t, d.keyOf(t, "alice")), startAgent(t, d.keyOf(t, "bob"))
+	m := newTermMux(t)
+	ssh := func(env []string) string {
+		sock := env[len(env)-1] // SSH_AUTH_SOCK=...
+		return "env " + sock + " " + strings.Join(append([]string{sshPath, "-tt"}, d.sshArgs(d.keyOf(t, "alice"), "alice", "-A")...), " ")
+	}
+	m.open("a", ssh(first))
+	m.run("send-keys", "-t", "a", guestHelperPath+" agent-list; echo li''sted", "Enter")
+	m.waitFor("a", "listed")
+	m.waitFor("a", blob(d.keyOf(t, "alice"))[:40])
+	m.kill("a")
+	time.Sleep(500 * time.Millisecond)
+
+	m.open("b", ssh(second))
+	m.waitFor("b", "vmhost: reattached to session 1")
+	m.run("send-keys", "-t", "b", "clear; "+guestHelperPath+" agent-list; echo again-li''sted", "Enter")
+	m.waitFor("b", "again-listed")
+	m.waitFor("b", blob(d.keyOf(t, "bob"))[:40])
+	m.run("send-keys", "-t", "b", "exit", "Enter")
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/pkg/sftp"
+
+	"vmhost/guest"
 )
 
 // agentSocket is the socket inside the guest through which the guest's
@@ -35,6 +37,7 @@ func (s *session) agentRequest() bool {
 		s.conn.refused("forward listen", "kind", "agent", "outcome", "refused", "err", err.Error())
 		return false
 	}
+	s.conn.pointAgentLink()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
@@ -82,6 +85,9 @@ func (c *conn) agentSocket() (string, error) {
 	audit := c.audit.With("kind", "agent", "listen", p)
 	audit.Info("forward listen", "outcome", "listening")
 	c.goWork("agent socket", func() { c.acceptRemote(rf, audit) })
+	if c.srv.agents != nil {
+		c.linkAgent = true // its kept sessions' agentLink is pointed here
+	}
 	return p, nil
 }
 
@@ -133,4 +139,27 @@ func (c *conn) restrictAgentSocket(g Guest, dir, sock string) error {
 		}
 		return nil
 	})
+}
+
+// pointAgentLink points the guest's agentLink at the connection's agent
+// socket, once per connection, when sessions are kept.
+func (c *conn) pointAgentLink() {
+	c.agentMu.Lock()
+	link := c.linkAgent && !c.linked
+	c.linked = c.linked || link
+	c.agentMu.Unlock()
+	if link {
+		c.srv.agents.add(guest.GuestID(c.owner, c.guest), c)
+	}
+}
+
+// unlinkAgent points the guest's agentLink away from the connection, which
+// ends.
+func (c *conn) unlinkAgent() {
+	c.agentMu.Lock()
+	linked := c.linked
+	c.agentMu.Unlock()
+	if linked {
+		c.srv.agents.remove(guest.GuestID(c.owner, c.guest), c)
+	}
 }

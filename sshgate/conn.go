@@ -59,7 +59,9 @@ type conn struct {
 	noMoreSessions atomic.Bool
 	lastActive     atomic.Int64 // Unix nanoseconds of the last channel data
 
-	agentMu sync.Mutex // serializes making the agent socket
+	agentMu   sync.Mutex // serializes making the agent socket
+	linkAgent bool       // the guest's agentLink may point at this connection's socket
+	linked    bool       // it was pointed here (agentLinks.add)
 
 	mu       sync.Mutex
 	remote   map[forwardKey]*remoteForward // listeners of tcpip-forward and streamlocal-forward
@@ -221,5 +223,6 @@ func (c *conn) teardown() {
 	c.closeListeners()
 	c.work.Wait()
 	c.sc.Close()
+	c.unlinkAgent()
 	c.removeLeftovers()
 }

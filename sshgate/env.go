@@ -27,7 +27,10 @@ func acceptEnv(name, value string) bool {
 func (s *session) environ(server netip.Addr) []string {
 	env := vmsession.Env()
 	env = append(env, sshAddrEnv(s.conn.sc.RemoteAddr(), s.conn.sc.LocalAddr(), server)...)
-	if s.agent != "" {
+	switch {
+	case s.agent != "" && s.keep && s.conn.srv.agents != nil:
+		env = append(env, "SSH_AUTH_SOCK="+agentLink) // follows the newest connection
+	case s.agent != "":
 		env = append(env, "SSH_AUTH_SOCK="+s.agent)
 	}
 	if s.original != "" {

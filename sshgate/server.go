@@ -164,8 +164,9 @@ type Server struct {
 	refusing  *counter         // connections being refused for their user's bound
 	budget    *fdbudget.Budget // nil allows everything
 	failures  *failureLog
-	sessions  *Sessions  // nil keeps no session
-	mosh      *moshPorts // nil publishes no mosh ports
+	sessions  *Sessions   // nil keeps no session
+	agents    *agentLinks // with sessions: the guests' agent links
+	mosh      *moshPorts  // nil publishes no mosh ports
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -198,6 +199,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.log = slog.New(newCleanHandler(s.log.Handler()))
 	s.audit = s.log.With("audit", true)
+	if s.sessions != nil {
+		s.agents = newAgentLinks()
+	}
 	s.failures = newFailureLog(s.audit)
 	s.mosh = newMoshPorts(opts.Mosh, s.log)
 	if s.grace <= 0 {
