@@ -36,6 +36,9 @@ func TestToolboxUtmpDebian(t *testing.T) {
 		{cmd: "last -w", after: true, want: `(?m)^root +pts/(\d+) +127\.0\.0\.1 .* - \d\d:\d\d +\(00:\d\d\)$`},
 		{cmd: "lastlog -u root", after: true, want: `(?m)^root +pts/(\d+) +127\.0\.0\.1 `},
 	})
+	if out := d.mustSSH(t, "bob", "who -b; last reboot"); !strings.Contains(out, "system boot") || !strings.Contains(out, "reboot") {
+		t.Errorf("who -b; last reboot = %q, want the guest's start recorded", out)
+	}
 }
 
 // TestToolboxUtmpBusybox checks the login records on the default busybox

@@ -71,6 +71,7 @@ func setupInit(log *slog.Logger, sync *net.UnixConn) (*protocol.InitConfig, stri
 	if err != nil {
 		return nil, "", err
 	}
+	recordBoot(log)
 	if cfg.ResolvConf != "" {
 		if err := root.replaceFile("/etc/resolv.conf", []byte(cfg.ResolvConf), 0o644); err != nil {
 			log.Warn("guest init: /etc/resolv.conf left as it is", "err", err)

@@ -11,6 +11,7 @@ import (
 // Types of login records (ut_type of glibc's bits/utmp.h) that vmhost uses
 // or matches.
 const (
+	utBootTime     = 2
 	utInitProcess  = 5
 	utLoginProcess = 6
 	utUserProcess  = 7

@@ -77,6 +77,19 @@ func (f *loginFiles) recordLogin(r loginRecord) error {
 	)
 }
 
+// recordBoot records the guest's start as an init system does at boot: utmp
+// emptied of the logins of the guest's last run (their processes are gone)
+// and holding a BOOT_TIME record, which is appended to wtmp too, so that
+// who -b and last reboot know the guest's start.
+// Equivalent to: systemd-update-utmp's "reboot" record, with utmp truncated
+func (f *loginFiles) recordBoot(t time.Time) error {
+	rec := f.layout.encode(loginRecord{Type: utBootTime, Line: "~", ID: "~~", User: "reboot", Time: t})
+	return errors.Join(
+		f.update(utmpFile, func(fd int, _ int64) (int64, error) { return 0, unix.Ftruncate(fd, 0) }, rec),
+		f.appendWtmp(rec),
+	)
+}
+
 // recordLogout records the end of the session pid on line as sshd's
 // logout does: a DEAD_PROCESS record, without user or host, in utmp in
 // place of the login and appended to wtmp.

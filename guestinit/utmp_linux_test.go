@@ -209,3 +209,33 @@ func TestLoginFilesRefuseOddFiles(t *testing.T) {
 		t.Errorf("recordLogin with utmp locked took %v, want about %v", d, utmpLockTimeout)
 	}
 }
+
+// TestLoginFilesBoot: a guest's start empties utmp of its last run's
+// logins and records the boot, as who -b and last reboot read it.
+func TestLoginFilesBoot(t *testing.T) {
+	who := requireTool(t, "/usr/bin/who")
+	last := requireTool(t, "/usr/bin/last")
+	dir, f := loginTree(t)
+	stale := loginRecord{Type: utUserProcess, PID: 4321, Line: "pts/3", ID: "ts/3", User: "root", Time: time.Now().Add(-time.Hour)}
+	if err := f.recordLogin(stale); err != nil {
+		t.Fatal(err)
+	}
+	boot := time.Now().Truncate(time.Second)
+	if err := f.recordBoot(boot); err != nil {
+		t.Fatalf("recordBoot: %v", err)
+	}
+	utmp := filepath.Join(dir, "run/utmp")
+	if fi, err := os.Stat(utmp); err != nil || fi.Size() != int64(f.layout.size) {
+		t.Errorf("utmp after the boot: %v, %v; want the boot record alone", fi, err)
+	}
+	if out := mustOutput(t, who, "-b", utmp); !strings.Contains(out, "system boot") || !strings.Contains(out, boot.Format("15:04")) {
+		t.Errorf("who -b %s = %q, want the boot at %s", utmp, out, boot.Format("15:04"))
+	}
+	if out := mustOutput(t, who, utmp); strings.Contains(out, "pts/3") {
+		t.Errorf("who %s after the boot = %q, want the last run's login gone", utmp, out)
+	}
+	wtmp := filepath.Join(dir, "var/log/wtmp")
+	if out := mustOutput(t, last, "-f", wtmp, "reboot"); !strings.Contains(out, "reboot") {
+		t.Errorf("last -f %s reboot = %q, want the boot", wtmp, out)
+	}
+}

@@ -3,6 +3,7 @@ package guestinit
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"regexp"
 	"strconv"
@@ -133,4 +134,17 @@ func (s *spawner) recordLogout(line string, pid int) (err error) {
 		return errors.New(rep.Error)
 	}
 	return nil
+}
+
+// recordBoot records the guest's start in its utmp and wtmp, where it has
+// them (see loginFiles.recordBoot); what fails is logged and skipped.
+func recordBoot(log *slog.Logger) {
+	f, err := openLoginFiles("/")
+	if err == nil {
+		err = f.recordBoot(time.Now())
+		f.close()
+	}
+	if err != nil && !errors.Is(err, errNoLayout) {
+		log.Warn("guest init: recording the start in utmp and wtmp", "err", err)
+	}
 }
