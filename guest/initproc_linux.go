@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"vmhost/pidfd"
 )
 
 // initProc is a guest's running init as the daemon knows it: through a pidfd
@@ -82,25 +84,7 @@ func openInit(pid int) (*initProc, error) {
 // readable when its process exits, and no thread is held meanwhile.
 func (p *initProc) watch(child bool) {
 	defer close(p.done)
-	rc, err := p.fd.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Read(func(fd uintptr) bool {
-		if !child {
-			return pidfdExited(int(fd))
-		}
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG, nil)
-		return err != nil || info.Signo != 0
-	})
-}
-
-// pidfdExited reports whether the process of a pidfd has exited.
-func pidfdExited(fd int) bool {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 0)
-	return err == nil && n > 0
+	pidfd.Wait(p.fd, child)
 }
 
 // pid implements initHandle.
@@ -122,7 +106,7 @@ func (p *initProc) alive() bool {
 		return false
 	}
 	exited := false
-	if err := rc.Control(func(fd uintptr) { exited = pidfdExited(int(fd)) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { exited = pidfd.Exited(int(fd)) }); err != nil {
 		return false
 	}
 	return !exited

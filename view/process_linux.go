@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"vmhost/pidfd"
 )
 
 // process is a running lxcfs, known by a pidfd the daemon opened: on the
@@ -39,25 +41,7 @@ func openProcess(pid int, child bool) (*process, error) {
 // when its process exits). It closes the pidfd then.
 func (p *process) watch(child bool) {
 	defer close(p.exited)
-	rc, err := p.fd.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Read(func(fd uintptr) bool {
-		if !child {
-			return pidfdExited(int(fd))
-		}
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG, nil)
-		return err != nil || info.Signo != 0
-	})
-}
-
-// pidfdExited reports whether the process of a pidfd has exited.
-func pidfdExited(fd int) bool {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 0)
-	return err == nil && n > 0
+	pidfd.Wait(p.fd, child)
 }
 
 // alive reports whether the process still runs.
@@ -69,7 +53,7 @@ func (p *process) alive() bool {
 	}
 	exited := true
 	if rc, err := p.fd.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { exited = pidfdExited(int(fd)) })
+		rc.Control(func(fd uintptr) { exited = pidfd.Exited(int(fd)) })
 	}
 	return !exited
 }
