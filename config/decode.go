@@ -79,6 +79,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		// Absent and null are alike: the zero value, then the defaults.
 	case v.Type() == sizeType || v.Type() == amountType:
 		d.scalar(n, v, path)
+	case v.Type() == classHostsType:
+		d.classHosts(n, v, path)
 	default:
 		d.byKind(n, v, path)
 	}
@@ -148,6 +150,23 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		d.value(vn, elem, joinPath(path, key))
 		v.SetMapIndex(reflect.ValueOf(key), elem)
 	})
+}
+
+// classHosts decodes a class's hosts, a mapping, into a list in the order
+// the file wrote them: the first host is the one a student's plain login
+// reaches.
+func (d *decoder) classHosts(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.wrongKind(n, path, "hosts and their settings (pc: {}, router: {image: debian})")
+		return
+	}
+	var hosts ClassHosts
+	d.pairs(n, path, func(key string, _, vn *yaml.Node) {
+		h := ClassHost{Name: key}
+		d.value(vn, reflect.ValueOf(&h).Elem(), joinPath(path, key))
+		hosts = append(hosts, h)
+	})
+	v.Set(reflect.ValueOf(hosts))
 }
 
 // pairs calls fn for every key of a mapping once, recording its line and
@@ -251,6 +270,8 @@ var (
 	sizeType     = reflect.TypeFor[Size]()
 	amountType   = reflect.TypeFor[Amount]()
 	durationType = reflect.TypeFor[Duration]()
+
+	classHostsType = reflect.TypeFor[ClassHosts]()
 )
 
 // describeType says what kind of value a Go type takes, for messages.

@@ -64,10 +64,12 @@ func (l Loader) Parse(name string, data []byte) (*Config, error) {
 	}
 	applyDefaults(c, r)
 	resolvePaths(c, filepath.Dir(c.Path))
+	loadClasses(c, r, filepath.Dir(c.Path))
 	validate(&validator{report: r, c: c, host: l.Host})
 	if len(r.errs) > 0 {
 		return nil, r.err()
 	}
+	applyClasses(c)
 	return c, nil
 }
 

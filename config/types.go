@@ -18,6 +18,8 @@ type Config struct {
 	SSH      SSH              `yaml:"ssh"`
 	Storage  Storage          `yaml:"storage"`
 	Guests   Guests           `yaml:"guests"`
+	// Classes are teaching labs: students, teachers and hosts per class.
+	Classes map[string]Class `yaml:"classes"`
 }
 
 // Network is the guest network: one bridge, one subnet, NAT and published ports.

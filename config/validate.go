@@ -33,6 +33,7 @@ var checks = []func(*validator){
 	checkGuestBounds,
 	checkSSH,
 	checkGuests,
+	checkClasses,
 }
 
 // validate runs every check.

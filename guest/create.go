@@ -32,7 +32,7 @@ func (m *Manager) create(owner, name string) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := State{Owner: owner, Name: name, Image: m.opts.Policy.ImageFor(owner), IDBase: base, IDSize: IDSize, Created: time.Now().UTC()}
+	st := State{Owner: owner, Name: name, Image: m.opts.Policy.GuestImage(owner, name), IDBase: base, IDSize: IDSize, Created: time.Now().UTC()}
 	// The address is in the first guest.json already: no second write at
 	// the first start, and no init ever holds an address not on disk.
 	if n := m.opts.Network; n != nil {

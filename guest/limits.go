@@ -31,11 +31,11 @@ type Cgroup interface {
 	Delete() error
 }
 
-// limitsOf returns the limits of guest st: its owner's, each field
-// overridden by the guest's own.
+// limitsOf returns the limits of guest st: its owner's for a guest of its
+// name, each field overridden by the guest's own.
 func (m *Manager) limitsOf(st *State) config.Limits {
 	m.mu.Lock()
-	l := m.opts.Policy.LimitsFor(st.Owner)
+	l := m.opts.Policy.GuestLimits(st.Owner, st.Name)
 	m.mu.Unlock()
 	if st.Limits != nil {
 		l = l.Override(*st.Limits)

@@ -101,7 +101,7 @@ type limitPolicy struct {
 	limits config.Limits
 }
 
-func (p limitPolicy) LimitsFor(string) config.Limits { return p.limits }
+func (p limitPolicy) GuestLimits(string, string) config.Limits { return p.limits }
 
 func TestGuestCgroup(t *testing.T) {
 	opts := testOptions(t)

@@ -28,12 +28,12 @@ type Images interface {
 
 // Policy says what each owner gets. *config.Config implements it.
 type Policy interface {
-	// ImageFor is the image of the owner's new guests.
-	ImageFor(owner string) string
+	// GuestImage is the image of the owner's new guest named name.
+	GuestImage(owner, name string) string
 	// MaxGuestsFor is how many guests the owner may have.
 	MaxGuestsFor(owner string) int
-	// LimitsFor is the resource limits of the owner's guests.
-	LimitsFor(owner string) config.Limits
+	// GuestLimits is the resource limits of the owner's guest named name.
+	GuestLimits(owner, name string) config.Limits
 	Lifecycle
 }
 

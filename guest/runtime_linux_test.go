@@ -58,12 +58,12 @@ type testPolicy struct {
 	idle      map[string]time.Duration
 }
 
-func (p testPolicy) ImageFor(string) string                 { return "test" }
-func (p testPolicy) MaxGuestsFor(string) int                { return p.max }
-func (p testPolicy) LimitsFor(string) config.Limits         { return config.Limits{} }
-func (p testPolicy) AutostartFor(owner string) bool         { return p.autostart[owner] }
-func (p testPolicy) IdleStopFor(owner string) time.Duration { return p.idle[owner] }
-func (p testPolicy) IdleStops() []time.Duration             { return slices.Collect(maps.Values(p.idle)) }
+func (p testPolicy) GuestImage(string, string) string         { return "test" }
+func (p testPolicy) MaxGuestsFor(string) int                  { return p.max }
+func (p testPolicy) GuestLimits(string, string) config.Limits { return config.Limits{} }
+func (p testPolicy) AutostartFor(owner string) bool           { return p.autostart[owner] }
+func (p testPolicy) IdleStopFor(owner string) time.Duration   { return p.idle[owner] }
+func (p testPolicy) IdleStops() []time.Duration               { return slices.Collect(maps.Values(p.idle)) }
 
 // makeRootfs builds a minimal busybox root filesystem in dir.
 func makeRootfs(t testing.TB, busybox, dir string) {

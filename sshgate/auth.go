@@ -29,6 +29,9 @@ type Grant struct {
 	// Via says which line or certificate admitted the key, for the audit
 	// log.
 	Via string
+	// Actor is the user whose key it is when that is not the owner: a
+	// teacher of the owner's class. Audit lines name them.
+	Actor string
 }
 
 // grantKey is the key of a connection's Grant in ssh.Permissions.ExtraData.
@@ -40,6 +43,7 @@ const (
 	extGuest = "vmhost-guest"
 	extKey   = "vmhost-key-fingerprint"
 	extVia   = "vmhost-key-via"
+	extActor = "vmhost-actor"
 )
 
 // errNotAuthorized refuses a key without saying whether the user exists.
@@ -82,6 +86,7 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 	owner, name, err := ParseLogin(meta.User())
 	var grant Grant
 	if err == nil {
+		name = a.srv.loginGuest(owner, name)
 		grant, err = a.srv.users.Authorize(owner, key, a.source)
 		if err != nil && !errors.Is(err, ErrUnknownUser) && a.srv.guestKeys != nil {
 			grant, err = a.srv.guestKeyGrant(owner, name, key, a.source, err)
@@ -94,7 +99,7 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 	}
 	a.keyOK.Store(true)
 	return &ssh.Permissions{
-		Extensions: map[string]string{extOwner: owner, extGuest: name, extKey: fp, extVia: grant.Via},
+		Extensions: map[string]string{extOwner: owner, extGuest: name, extKey: fp, extVia: grant.Via, extActor: grant.Actor},
 		ExtraData:  map[any]any{grantKey{}: grant},
 	}, nil
 }
@@ -102,9 +107,13 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 // keyVerified is the VerifiedPublicKeyCallback: the client proved it holds the
 // accepted key, so the login succeeds.
 func (s *Server) keyVerified(meta ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
-	s.audit.Info("login", "outcome", "accepted", "user", meta.User(),
+	attrs := []any{"outcome", "accepted", "user", meta.User(),
 		"owner", perms.Extensions[extOwner], "guest", perms.Extensions[extGuest],
-		"remote", meta.RemoteAddr().String(), "key", perms.Extensions[extKey], "via", perms.Extensions[extVia])
+		"remote", meta.RemoteAddr().String(), "key", perms.Extensions[extKey], "via", perms.Extensions[extVia]}
+	if actor := perms.Extensions[extActor]; actor != "" {
+		attrs = append(attrs, "actor", actor)
+	}
+	s.audit.Info("login", attrs...)
 	return perms, nil
 }
 

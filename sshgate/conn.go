@@ -140,6 +140,9 @@ func (s *Server) newConn(ctx context.Context, cancel context.CancelCauseFunc, sc
 		listeners: newCounter(s.limits.maxForwards), channels: newCounter(s.limits.maxChannels),
 		remote: make(map[forwardKey]*remoteForward)}
 	attrs := []any{"user", sc.User(), "owner", c.owner, "guest", c.guest, "remote", sc.RemoteAddr().String()}
+	if grant.Actor != "" {
+		attrs = append(attrs, "actor", grant.Actor)
+	}
 	c.log = s.log.With(attrs...)
 	c.audit = s.audit.With(attrs...)
 	c.touch()
@@ -148,6 +151,9 @@ func (s *Server) newConn(ctx context.Context, cancel context.CancelCauseFunc, sc
 
 // openGuest returns the connection's guest, running.
 func (c *conn) openGuest(ctx context.Context) (Guest, error) {
+	if err := c.checkLogin(); err != nil {
+		return nil, err
+	}
 	g, err := c.srv.guests.Open(ctx, c.owner, c.guest)
 	if err == nil && g == nil {
 		err = errNoGuest

@@ -69,6 +69,9 @@ type Options struct {
 	GuestKeys GuestKeys
 	// Guests opens the guest that a login goes to.
 	Guests Guests
+	// Logins maps logins to guests and says when owners may log in; nil:
+	// a login reaches the guest it names, at any time.
+	Logins Logins
 	// Logger receives authentication, connection and session logs; nil
 	// discards them.
 	Logger *slog.Logger
@@ -151,6 +154,7 @@ type Server struct {
 	users     Users
 	guestKeys GuestKeys
 	guests    Guests
+	logins    Logins
 	log       *slog.Logger
 	audit     *slog.Logger // log with audit=true
 	grace     time.Duration
@@ -182,6 +186,7 @@ func New(opts Options) (*Server, error) {
 		users:     opts.Users,
 		guestKeys: opts.GuestKeys,
 		guests:    opts.Guests,
+		logins:    opts.Logins,
 		log:       opts.Logger,
 		grace:     opts.LoginGraceTime,
 		limits:    newConnLimits(opts),

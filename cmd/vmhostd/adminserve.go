@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -48,9 +49,20 @@ func newLiveConfig(cfg *config.Config, log *slog.Logger) *liveConfig {
 func (l *liveConfig) Config() *config.Config { return l.cur.Load() }
 
 // Authorize implements sshgate.Users with the keys of the configuration in
-// use.
+// use: the user's own, and for a student those of the class's teachers,
+// whose grant names the teacher as its actor.
 func (l *liveConfig) Authorize(user string, key ssh.PublicKey, source netip.Addr) (sshgate.Grant, error) {
-	return l.keys.Load().Authorize(user, key, source)
+	return sshgate.WithTeachers(l.keys.Load(), l.Config().TeachersOf).Authorize(user, key, source)
+}
+
+// GuestFor implements sshgate.Logins with the configuration in use.
+func (l *liveConfig) GuestFor(owner, guest string) (string, error) {
+	return l.Config().GuestFor(owner, guest)
+}
+
+// LoginWindow implements sshgate.Logins with the configuration in use.
+func (l *liveConfig) LoginWindow(owner string, now time.Time) error {
+	return l.Config().LoginWindow(owner, now)
 }
 
 // Reload implements admin.Daemon: it reads the file again and applies it; a

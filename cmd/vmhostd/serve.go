@@ -110,6 +110,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyDir: cfg.DataDir,
 		Users:      live,
+		Logins:     live,
 		Tracker:    live.conns,
 		Guests:     managerGuests{mgr},
 		Logger:     log,
