@@ -240,3 +240,29 @@ func (c *Config) LinksOf(owner, guest string) []LabLink {
 	}
 	return out
 }
+
+// StudentGuest is one guest of one student of a class.
+type StudentGuest struct {
+	Student string // the guest's owner
+	Guest   string // the guest's name: a class host, or the student's own name
+}
+
+// ClassGuests returns the guests of the students of class, student by
+// student in the class's order, each's hosts in order; none for a class
+// that does not exist.
+func (c *Config) ClassGuests(class string) []StudentGuest {
+	cl, ok := c.Classes[class]
+	if !ok {
+		return nil
+	}
+	var out []StudentGuest
+	for _, s := range cl.Members {
+		if len(cl.Hosts) == 0 {
+			out = append(out, StudentGuest{s, s})
+		}
+		for _, h := range cl.Hosts {
+			out = append(out, StudentGuest{s, h.Name})
+		}
+	}
+	return out
+}

@@ -114,6 +114,10 @@ func TestClassLookups(t *testing.T) {
 	if got := c.LinksOf("alice", "pc"); got != nil {
 		t.Errorf("LinksOf(alice, pc) = %v, want none", got)
 	}
+	wantGuests := []StudentGuest{{"bob", "router"}, {"bob", "pc"}, {"carol", "router"}, {"carol", "pc"}}
+	if got := c.ClassGuests("net101"); !slices.Equal(got, wantGuests) {
+		t.Errorf("ClassGuests(net101) = %v, want %v", got, wantGuests)
+	}
 	if _, ok := c.Users["carol"]; !ok || len(c.Users["carol"].Keys) != 1 {
 		t.Errorf("the roster did not make carol a user with her key: %+v", c.Users["carol"])
 	}

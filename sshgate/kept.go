@@ -31,6 +31,9 @@ type Sessions struct {
 	Recordings *record.Store
 	// Record says how owner's sessions are recorded; nil records none.
 	Record func(owner string) config.RecordPolicy
+	// Teaching says whose sessions a person may watch, join and replay
+	// over SSH; nil: no one's.
+	Teaching Teaching
 }
 
 // keeps reports whether the session's process is to be kept when its

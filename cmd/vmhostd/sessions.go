@@ -41,7 +41,24 @@ func keptSessions(cfg *config.Config, live *liveConfig, log *slog.Logger) *sshga
 		Budget:     screen.NewBudget(screenRate, screenBurst, time.Now),
 		Recordings: record.NewStore(filepath.Join(cfg.DataDir, "recordings")),
 		Record:     func(owner string) config.RecordPolicy { return live.Config().RecordingFor(owner) },
+		Teaching:   liveTeaching{live},
 	}
+}
+
+// liveTeaching is sshgate.Teaching with the configuration in use.
+type liveTeaching struct{ live *liveConfig }
+
+// Teaches implements sshgate.Teaching.
+func (t liveTeaching) Teaches(person, owner string) bool {
+	return t.live.Config().Teaches(person, owner)
+}
+
+// TeacherOf implements sshgate.Teaching.
+func (t liveTeaching) TeacherOf(person string) []string { return t.live.Config().TeacherOf(person) }
+
+// ClassGuests implements sshgate.Teaching.
+func (t liveTeaching) ClassGuests(class string) []config.StudentGuest {
+	return t.live.Config().ClassGuests(class)
 }
 
 // keptAdmin shows the kept sessions and their recordings to the admin API.
