@@ -263,7 +263,7 @@ var errStopped = errors.New("stopped")
 
 // stopWriter writes to the client until stop is closed.
 type stopWriter struct {
-	w interface{ Write([]byte) (int, error) }
+	w    interface{ Write([]byte) (int, error) }
 	stop chan struct{}
 }
 
