@@ -46,7 +46,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.vmhostd, "vmhostd", "bin/vmhostd", "the vmhostd `binary` to measure")
 	fs.StringVar(&o.out, "out", "", "write the results table, with the machine and date, to this Markdown `file`")
 	fs.IntVar(&o.runs, "runs", 15, "runs of each login figure; transfers run a third as many")
-	figs := fs.String("figures", "1,2,3,4,5,6,7", "the `figures` to measure")
+	figs := fs.String("figures", "1,2,3,4,5,6,7,8", "the `figures` to measure")
 	dens := fs.String("density", "100,500,1000", "guest `counts` of the density figure")
 	fs.Int64Var(&o.size, "size", 1<<30, "`bytes` of the file transfer and port forward figures")
 	fs.IntVar(&o.concurrency, "concurrency", 200, "logins at once in figure 7")
@@ -152,9 +152,11 @@ func (b *bench) setUp() error {
 		return err
 	}
 	b.c = client{key: key}
-	images, users := "", ""
+	images := ""
+	users := fmt.Sprintf("  %s:\n    reattach: false\n    keys: [%q]\n", plainUser, strings.TrimSpace(pub))
 	if b.want(6) {
-		images, users = netImage, fmt.Sprintf("  benchnet:\n    image: debnet\n    keys: [%q]\n", strings.TrimSpace(pub))
+		images = netImage
+		users += fmt.Sprintf("  benchnet:\n    image: debnet\n    keys: [%q]\n", strings.TrimSpace(pub))
 	}
 	if b.d, err = newDaemon(b.o.vmhostd, b.dir, pub, images, users); err != nil {
 		return err
@@ -220,6 +222,7 @@ func (b *bench) measure() {
 	step(6, func() ([]row, error) {
 		return one(guestNetwork(b.c, target{name: "vmhost", port: b.d.port, login: "benchnet"}, transferRuns))
 	})
+	step(8, func() ([]row, error) { return keptSessions(b.c, b.d, b.vm, 50, 500) })
 	step(3, func() ([]row, error) { return density(b.c, b.d, b.vm, b.o.density) })
 }
 

@@ -60,7 +60,7 @@ network: {bridge: %s, subnet: %s}
 images:
   busybox: {source: busybox}
 %sdefaults: {image: busybox, max_guests: 1100}
-ssh: {max_startups: 1000, max_sessions: 100}
+ssh: {max_startups: 1000, max_sessions: 100, max_detached: 100}
 users:
   %s:
     keys: [%q]
