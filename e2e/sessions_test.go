@@ -224,3 +224,28 @@ func TestSessionsAgentFollows(t *testing.T) {
 	m.waitFor("b", blob(d.keyOf(t, "bob"))[:40])
 	m.run("send-keys", "-t", "b", "exit", "Enter")
 }
+
+// TestSessionsOrphanTimesOut: a session kept across a daemon's kill -9 is
+// still hung up detach_timeout after the daemon went, by the guest's init,
+// when no daemon came back to take it over in time.
+func TestSessionsOrphanTimesOut(t *testing.T) {
+	d := prepareDaemon(t, daemonOptions{})
+	d.writeConfig(t, d.cfg.yaml()+"ssh:\n  detach_timeout: 2s\n")
+	d.start(t)
+	m := newTermMux(t)
+	ssh := strings.Join(append([]string{sshPath, "-tt"}, d.sshArgs(d.keyOf(t, "alice"), "alice")...), " ")
+	m.open("a", ssh)
+	m.run("send-keys", "-t", "a", "X=42; echo re''ady", "Enter")
+	m.waitFor("a", "ready")
+	d.kill9(t)
+	time.Sleep(4 * time.Second) // past detach_timeout with no daemon
+	d.start(t)
+
+	m.open("b", ssh)
+	m.run("send-keys", "-t", "b", `echo "[x$X]"`, "Enter")
+	m.waitFor("b", "[x]")
+	if screen := m.run("capture-pane", "-p", "-t", "b"); strings.Contains(screen, "reattached") {
+		t.Errorf("a login after the timeout reattached the timed-out session:\n%s", screen)
+	}
+	m.run("send-keys", "-t", "b", "exit", "Enter")
+}

@@ -36,6 +36,7 @@ type keptProc struct {
 	master   *os.File      // the init's copy of the terminal; nil once hung up
 	conn     *net.UnixConn // the daemon's connection holding it; nil while detached
 	detached time.Time     // since when no connection holds it
+	keepFor  time.Duration // how long it is kept detached; 0: until a daemon hangs it up
 	send     sync.Mutex    // orders the hand-over and the exit on a connection
 	ended    chan struct{} // closed once the exit is told (or nobody was there)
 }
@@ -61,7 +62,8 @@ func (t *keptTable) add(c *net.UnixConn, req *protocol.SpawnRequest, p *spawned)
 		return nil
 	}
 	t.next++
-	kp := &keptProc{id: t.next, pid: p.pid, command: req.Command, started: time.Now(), master: master, conn: c, ended: make(chan struct{})}
+	kp := &keptProc{id: t.next, pid: p.pid, command: req.Command, started: time.Now(), master: master, conn: c, ended: make(chan struct{}),
+		keepFor: time.Duration(max(req.KeepFor, 0)) * time.Second}
 	t.byID[kp.id] = kp
 	kp.send.Lock() // until the caller has handed the process over
 	go t.await(kp, p.exit)
@@ -118,9 +120,31 @@ func (t *keptTable) serve(c *net.UnixConn, kp *keptProc, log *slog.Logger) {
 		t.mu.Lock()
 		if kp.conn == c {
 			kp.conn, kp.detached = nil, time.Now()
+			t.expireLater(kp, kp.detached)
 		}
 		t.mu.Unlock()
 	}
+}
+
+// expireLater hangs kp up once it has been detached since since for its
+// keepFor, unless a connection took it over meanwhile: a session the
+// daemon kept is not kept for ever when no daemon comes back to time it
+// out, or none takes it over. t.mu is held.
+func (t *keptTable) expireLater(kp *keptProc, since time.Time) {
+	if kp.keepFor <= 0 {
+		return
+	}
+	time.AfterFunc(kp.keepFor, func() {
+		t.mu.Lock()
+		expired := kp.conn == nil && kp.detached.Equal(since) && kp.master != nil
+		if expired {
+			t.hangUpLocked(kp)
+		}
+		t.mu.Unlock()
+		if expired {
+			unix.Kill(kp.pid, unix.SIGHUP)
+		}
+	})
 }
 
 // relay serves the requests on a kept process's connection: signals, and
@@ -177,6 +201,9 @@ func (t *keptTable) list() []protocol.KeptSession {
 	defer t.mu.Unlock()
 	out := make([]protocol.KeptSession, 0, len(t.byID))
 	for _, kp := range t.byID {
+		if kp.master == nil { // hung up, its process not ended yet: nothing to hand over
+			continue
+		}
 		s := protocol.KeptSession{ID: kp.id, Pid: kp.pid, Command: kp.command, Started: kp.started.Unix()}
 		if kp.conn == nil {
 			s.Detached = kp.detached.Unix()

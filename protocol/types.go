@@ -33,6 +33,10 @@ type SpawnRequest struct {
 	// the process outlives the daemon's connection (a daemon restart) and
 	// can be handed over again (OpReattach).
 	Keep bool `json:"keep,omitempty"`
+	// KeepFor is how many seconds the init keeps a kept session that no
+	// daemon connection holds (the daemon is gone) before it hangs it up;
+	// 0 keeps it until a daemon does.
+	KeepFor int64 `json:"keep_for,omitempty"`
 }
 
 // TTY is the terminal asked for by a client.

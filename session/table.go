@@ -39,6 +39,13 @@ func NewTable(b Bounds, now func() time.Time, onHangUp func(guest string, i Info
 	return &Table{bounds: b, now: now, guests: make(map[string]*guestSessions), onHangUp: onHangUp}
 }
 
+// Bounds returns the bounds in use.
+func (t *Table) Bounds() Bounds {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.bounds
+}
+
 // SetBounds changes the bounds, for sessions that detach from now on.
 func (t *Table) SetBounds(b Bounds) {
 	t.mu.Lock()

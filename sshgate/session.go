@@ -208,6 +208,9 @@ func (s *session) spawnRequest(argv []string, login bool, addr netip.Addr) guest
 		tty := *s.tty
 		req.TTY = &tty
 		req.Keep = s.keep
+		if s.keep {
+			req.KeepFor = int64(s.conn.srv.sessions.Table.Bounds().DetachTimeout / time.Second)
+		}
 		s.resized = false
 	}
 	return req
