@@ -52,7 +52,7 @@ type dnsServer struct {
 	conns     *quota          // TCP connections, one descriptor each
 	rate      *rateLimiter    // answers per source address
 
-	mu    sync.RWMutex
+	mu     sync.RWMutex
 	names  map[string]netip.Addr // FQDN → address
 	ptrs   map[string]string     // reverse name → FQDN
 	guests map[netip.Addr]string // address → guest ID, for siblings' names
