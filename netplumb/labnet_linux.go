@@ -54,6 +54,8 @@ func (l *LabNet) attach(guestID string, links []LabLink, nsPath string) error {
 		if err := plugLab(lh, gh, gns, guestID, link); err != nil {
 			return fmt.Errorf("segment %s as %s: %w", link.Segment, link.Iface, err)
 		}
+		l.log.Debug("attached guest to lab segment", "guest", guestID, "segment", link.Segment, "iface", link.Iface,
+			"bridge", labBridgeName(link.Segment), "port", labPortName(link.Segment, guestID))
 	}
 	return nil
 }
@@ -228,7 +230,11 @@ func (l *LabNet) Prune(keep []LabPort) error {
 		return fmt.Errorf("pruning the lab segments: %w", err)
 	}
 	defer lh.Close()
-	if err := pruneLinks(lh, labNames(keep)); err != nil {
+	gone, err := pruneLinks(lh, labNames(keep))
+	if len(gone) > 0 {
+		l.log.Info("removed lab segments and places on them no longer in the configuration", "links", gone)
+	}
+	if err != nil {
 		return fmt.Errorf("pruning the lab segments: %w", err)
 	}
 	return nil
@@ -244,13 +250,15 @@ func labNames(keep []LabPort) map[string]bool {
 	return names
 }
 
-// pruneLinks deletes every link but lo whose name is not in keep.
+// pruneLinks deletes every link but lo whose name is not in keep, and
+// returns the names of those it deleted.
 // Equivalent to: ip link del NAME, for each
-func pruneLinks(h *netlink.Handle, keep map[string]bool) error {
+func pruneLinks(h *netlink.Handle, keep map[string]bool) ([]string, error) {
 	links, err := h.LinkList()
 	if err != nil {
-		return fmt.Errorf("listing links: %w", err)
+		return nil, fmt.Errorf("listing links: %w", err)
 	}
+	var gone []string
 	var errs []error
 	for _, link := range links {
 		name := link.Attrs().Name
@@ -259,7 +267,9 @@ func pruneLinks(h *netlink.Handle, keep map[string]bool) error {
 		}
 		if err := h.LinkDel(link); err != nil && !isNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting %s: %w", name, err))
+		} else {
+			gone = append(gone, name)
 		}
 	}
-	return errors.Join(errs...)
+	return gone, errors.Join(errs...)
 }
