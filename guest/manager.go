@@ -45,6 +45,8 @@ type Options struct {
 	Policy  Policy
 	// Network gives guests their network; nil means loopback only.
 	Network Network
+	// Links gives guests their lab links (see [Links]); nil gives none.
+	Links Links
 	// Cgroups puts each guest in a cgroup with its limits; nil means no
 	// limits.
 	Cgroups Cgroups

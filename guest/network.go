@@ -117,14 +117,20 @@ func (m *Manager) checkRoom(st *State) error {
 	return nil
 }
 
-// attachFunc returns what plugs the new init of st into the network, before
-// it runs any guest code; nil without a Network.
+// attachFunc returns what plugs the new init of st into the network and its
+// lab links, before it runs any guest code; nil without either.
 func (m *Manager) attachFunc(st *State) func(pid int) error {
-	if m.opts.Network == nil {
+	if m.opts.Network == nil && m.opts.Links == nil {
 		return nil
 	}
 	return func(pid int) error {
-		return m.opts.Network.Attach(st.ID(), st.IP, fmt.Sprintf("/proc/%d/ns/net", pid))
+		nsPath := fmt.Sprintf("/proc/%d/ns/net", pid)
+		if m.opts.Network != nil {
+			if err := m.opts.Network.Attach(st.ID(), st.IP, nsPath); err != nil {
+				return err
+			}
+		}
+		return m.attachLinks(st, nsPath)
 	}
 }
 
@@ -140,7 +146,11 @@ func (m *Manager) detach(st *State) {
 
 // reattachNetwork attaches a running guest found at daemon start again: its
 // link is there, but its DNS name and published ports are the daemon's.
+// Its lab links are repaired and follow the configuration in use.
 func (m *Manager) reattachNetwork(st *State, p initHandle) {
+	if err := m.attachLinks(st, p.nsPath("net")); err != nil {
+		m.log.Error("reattaching the lab links of guest", "guest", st.ID(), "err", err)
+	}
 	if m.opts.Network == nil || !st.IP.IsValid() {
 		return
 	}

@@ -52,9 +52,10 @@ type dnsServer struct {
 	conns     *quota          // TCP connections, one descriptor each
 	rate      *rateLimiter    // answers per source address
 
-	mu    sync.RWMutex
-	names map[string]netip.Addr // FQDN → address
-	ptrs  map[string]string     // reverse name → FQDN
+	mu     sync.RWMutex
+	names  map[string]netip.Addr // FQDN → address
+	ptrs   map[string]string     // reverse name → FQDN
+	guests map[netip.Addr]string // address → guest ID, for siblings' names
 
 	servers []*dns.Server
 }
@@ -72,6 +73,7 @@ func newDNSServer(log *slog.Logger, subnet, subnet6 netip.Prefix, upstreams func
 		rate:     newRateLimiter(log, "DNS answers", float64(b.DNSRate), float64(2*b.DNSRate), time.Now),
 		names:    make(map[string]netip.Addr),
 		ptrs:     make(map[string]string),
+		guests:   make(map[netip.Addr]string),
 	}
 }
 
@@ -84,8 +86,10 @@ func (s *dnsServer) setName(guestID string, ip netip.Addr) {
 		for _, r := range s.reverseNames(old) {
 			delete(s.ptrs, r)
 		}
+		s.forgetGuest(old, guestID)
 	}
 	s.names[fqdn] = ip
+	s.guests[ip] = guestID
 	for _, r := range s.reverseNames(ip) {
 		s.ptrs[r] = fqdn
 	}
@@ -102,6 +106,7 @@ func (s *dnsServer) removeName(guestID string) {
 				delete(s.ptrs, r)
 			}
 		}
+		s.forgetGuest(ip, guestID)
 		delete(s.names, fqdn)
 	}
 }
@@ -127,7 +132,7 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		resp = new(dns.Msg).SetRcode(req, dns.RcodeNotImplemented)
 	default:
 		var ok bool
-		if resp, ok = s.answer(req); !ok {
+		if resp, ok = s.answer(req, src); !ok {
 			resp = s.forward(req, proto, src)
 		}
 	}
@@ -139,9 +144,11 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 }
 
-// answer answers a query for a guest name or for a guest address's reverse
-// name from the table. It reports false for any other query.
-func (s *dnsServer) answer(req *dns.Msg) (*dns.Msg, bool) {
+// answer answers a query from src for a guest name or for a guest address's
+// reverse name from the table: a short name ("router.vmhost.") is first that
+// of src's owner's guest of that name (see [dnsServer.sibling]). It reports
+// false for any other query.
+func (s *dnsServer) answer(req *dns.Msg, src netip.Addr) (*dns.Msg, bool) {
 	q := req.Question[0]
 	name := strings.ToLower(q.Name)
 	s.mu.RLock()
@@ -150,7 +157,10 @@ func (s *dnsServer) answer(req *dns.Msg) (*dns.Msg, bool) {
 	resp.Authoritative, resp.RecursionAvailable = true, true
 	switch {
 	case dns.IsSubDomain(Domain+".", name):
-		ip, ok := s.names[name]
+		ip, ok := s.sibling(name, src)
+		if !ok {
+			ip, ok = s.names[name]
+		}
 		switch {
 		case ok:
 			resp.Answer = s.addressRecords(q, ip)

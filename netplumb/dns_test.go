@@ -72,7 +72,7 @@ func TestDNSAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		req := new(dns.Msg).SetQuestion(tt.name, tt.qtype)
-		resp, ok := s.answer(req)
+		resp, ok := s.answer(req, netip.Addr{})
 		if !ok {
 			t.Errorf("answer(%s %s) = not ours, want an answer", tt.name, dns.TypeToString[tt.qtype])
 			continue
@@ -90,7 +90,7 @@ func TestDNSNotOurs(t *testing.T) {
 	s := testDNS()
 	for _, name := range []string{"example.com.", "vmhost.example.com.", "9.250.10.in-addr.arpa.", "1.1.168.192.in-addr.arpa.", "3.9.250.10.ip6.arpa.",
 		reverseName6(netip.MustParseAddr("fd00:db8:a::3")), reverseName6(netip.MustParseAddr("2001:db8::1"))} {
-		if resp, ok := s.answer(new(dns.Msg).SetQuestion(name, dns.TypeA)); ok {
+		if resp, ok := s.answer(new(dns.Msg).SetQuestion(name, dns.TypeA), netip.Addr{}); ok {
 			t.Errorf("answer(%s) = %v, want it forwarded", name, resp)
 		}
 	}

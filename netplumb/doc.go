@@ -36,6 +36,12 @@
 // the guest. [ResolvConf] is the resolv.conf to write into a guest: the IPv4
 // nameserver only, which answers AAAA queries too.
 //
+// [LabNet] is apart from the guest network: the private L2 segments of
+// teaching labs, bridges in a network namespace of the daemon's own that
+// join a student's hosts over interfaces eth1, eth2, ... The DNS server
+// answers a guest's short names ("router") with its owner's guest of that
+// name first, so a student's hosts find each other.
+//
 // All links and the port filters (nf_tables, bridge family) are made
 // in-process over netlink; only iptables and ip6tables rules go through their
 // binaries (the [Tables] seam), at start and for a guest's published ports.

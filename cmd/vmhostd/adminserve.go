@@ -33,6 +33,9 @@ type liveConfig struct {
 	mu    sync.Mutex // serializes reloads
 	mgr   *guest.Manager
 	conns *guest.Connections
+	// reloaded, when set, follows each reload that took (the lab
+	// segments drop what the new configuration no longer has).
+	reloaded func(*config.Config)
 }
 
 // newLiveConfig starts with cfg. It takes SIGHUP over at once, so that a
@@ -80,6 +83,9 @@ func (l *liveConfig) Reload() (admin.Reloaded, error) {
 	l.cur.Store(cfg)
 	if l.mgr != nil {
 		l.mgr.SetPolicy(cfg)
+	}
+	if l.reloaded != nil {
+		l.reloaded(cfg)
 	}
 	res := admin.Reloaded{Config: cfg.Path, Restart: restartOnly(old, cfg)}
 	l.log.Info("reloaded the configuration", "config", cfg.Path, "needs_restart", res.Restart)

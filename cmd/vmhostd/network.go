@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -64,7 +65,7 @@ func network(args []string) int {
 		fmt.Fprintf(os.Stderr, "vmhostd: %v\n", err)
 		return 1
 	}
-	fmt.Printf("removed bridge %s, its iptables and ip6tables chains and its nf_tables tables\n", cfg.Network.Bridge)
+	fmt.Printf("removed bridge %s, its iptables and ip6tables chains, its nf_tables tables and the lab segments\n", cfg.Network.Bridge)
 	return 0
 }
 
@@ -72,7 +73,8 @@ const teardownHelp = `Removes everything vmhostd added to the host's network for
 the bridge, every guest's veth pair, the iptables and ip6tables chains named
 after the bridge with the jumps to them, the bridge family nf_tables table of
 the guests' port filters (VMHOST-<bridge>) and the inet family one of their
-shares of connection tracking (VMHOST-CT-<bridge>). Running guests lose their network until the
+shares of connection tracking (VMHOST-CT-<bridge>), and the lab segments
+(the network namespace at <run_dir>/labnet/ns with their bridges). Running guests lose their network until the
 daemon starts again and reattaches them. The daemon must be stopped.
 `
 
@@ -83,11 +85,12 @@ func teardown(cfg *config.Config) error {
 		return fmt.Errorf("%w; stop it first", err)
 	}
 	defer unlock()
-	n, err := newNetwork(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)), nil)
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	n, err := newNetwork(cfg, log, nil)
 	if err != nil {
 		return err
 	}
-	return n.Teardown()
+	return errors.Join(n.Teardown(), netplumb.NewLabNet(labNetDir(cfg), log).Teardown())
 }
 
 // netBounds turns network.bounds into netplumb's.

@@ -85,6 +85,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer nw.Close()
+	labs := startLabNet(cfg, log)
+	live.reloaded = func(c *config.Config) { pruneLabNet(labs, c, log) }
 	cgroups, err := newCgroups(cfg, log)
 	if err != nil {
 		return err
@@ -96,7 +98,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	mgr, err = guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
-		Network: nw, Cgroups: cgroups, Storage: storage,
+		Network: nw, Links: labLinks{labs}, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
 		},
