@@ -10,26 +10,27 @@ import (
 // them (package view): the files, under their mount points, that show each
 // guest its own machine.
 type View interface {
-	// Source returns each running server's mount point and the view files
-	// it has, and a generation that changes whenever a server starts or
+	// Source returns where each running server has the view files of the
+	// guest id, and a generation that changes whenever a server starts or
 	// ends.
-	Source() (sources []protocol.ViewSource, gen uint64)
-	// Clones returns detached bind mounts of the view files for a running
-	// guest's init (none of a server that is down); the caller closes them.
-	Clones() (files []string, fds []int, gen uint64, err error)
+	Source(id string) (sources []protocol.ViewSource, gen uint64)
+	// Clones returns detached bind mounts of the view files of the guest
+	// id for its running init (none of a server that is down); the caller
+	// closes them.
+	Clones(id string) (files []string, fds []int, gen uint64, err error)
 }
 
 // viewRefreshes bounds the guests whose view is replaced at once.
 const viewRefreshes = 8
 
-// viewConfig is what a starting init is told of the view, and the
+// viewConfig is what the starting init of guest id is told of the view, and the
 // generation it was taken at; nil with no view server or while all are
 // down.
-func (m *Manager) viewConfig() (*protocol.View, uint64) {
+func (m *Manager) viewConfig(id string) (*protocol.View, uint64) {
 	if m.opts.View == nil {
 		return nil, 0
 	}
-	sources, gen := m.opts.View.Source()
+	sources, gen := m.opts.View.Source(id)
 	if len(sources) == 0 {
 		return nil, gen
 	}
@@ -43,7 +44,7 @@ func (m *Manager) checkViewAfterStart(id string, gen uint64) {
 	if m.opts.View == nil {
 		return
 	}
-	if _, now := m.opts.View.Source(); now != gen {
+	if _, now := m.opts.View.Source(id); now != gen {
 		go m.refreshView(id)
 	}
 }
@@ -74,7 +75,7 @@ func (m *Manager) RefreshViews() {
 
 // refreshView gives the guest id the view server's files as they are now.
 func (m *Manager) refreshView(id string) {
-	files, fds, _, err := m.opts.View.Clones()
+	files, fds, _, err := m.opts.View.Clones(id)
 	if err != nil {
 		m.log.Warn("replacing a guest's view files", "guest", id, "err", err)
 		return

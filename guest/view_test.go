@@ -13,9 +13,9 @@ type fakeView struct {
 	gen     uint64
 }
 
-func (f *fakeView) Source() ([]protocol.ViewSource, uint64) { return f.sources, f.gen }
+func (f *fakeView) Source(string) ([]protocol.ViewSource, uint64) { return f.sources, f.gen }
 
-func (f *fakeView) Clones() ([]string, []int, uint64, error) {
+func (f *fakeView) Clones(string) ([]string, []int, uint64, error) {
 	var files []string
 	for _, s := range f.sources {
 		files = append(files, s.Files...)
@@ -38,7 +38,7 @@ func TestViewConfig(t *testing.T) {
 			&protocol.View{Sources: []protocol.ViewSource{{Dir: "/run/v/lxcfs", Files: []string{"/proc/meminfo"}}, {Dir: "/run/v/stat", Files: []string{"/proc/stat"}}}}, 9},
 	} {
 		m := &Manager{opts: Options{View: tt.view}}
-		got, gen := m.viewConfig()
+		got, gen := m.viewConfig("alice")
 		if diff := cmp.Diff(tt.want, got); diff != "" || gen != tt.wantGen {
 			t.Errorf("viewConfig(%s) = %+v, %d; want %+v, %d (-want +got):\n%s", tt.name, got, gen, tt.want, tt.wantGen, diff)
 		}

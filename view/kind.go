@@ -15,6 +15,9 @@ type Kind struct {
 	files  []string // guest paths it serves, each one of protocol.ViewFiles
 	argv0  string   // its argv[0]; "" for its binary's
 	args   func(mnt, pid string) []string
+	// perGuest says the server has its files under a directory per guest
+	// id (GUEST/proc/stat), not at its root.
+	perGuest bool
 }
 
 // Name is the server's name, in logs and in its directory.
@@ -31,12 +34,22 @@ var LXCFS = Kind{
 func StatKind(parent string) Kind {
 	return Kind{
 		name: "stat", served: "stat-served.pid", probe: "proc/stat", argv0: StatServerName,
-		files: []string{"/proc/stat"},
+		files: []string{"/proc/stat"}, perGuest: true,
 		args: func(mnt, pid string) []string {
 			return []string{"--parent", parent, "--pidfile", pid, mnt}
 		},
 	}
 }
 
-// probeRel is the probe file relative to the mount point.
-func (k Kind) probeRel() string { return strings.TrimPrefix(k.probe, "/") }
+// probeRel is the probe file relative to the mount point: under the
+// directory of a guest "probe" for a server per guest.
+func (k Kind) probeRel() string { return k.filesDir("probe") + strings.TrimPrefix(k.probe, "/") }
+
+// filesDir is where the files of the guest id are, relative to the mount
+// point, with a trailing slash: "" for a server of every guest.
+func (k Kind) filesDir(id string) string {
+	if !k.perGuest {
+		return ""
+	}
+	return id + "/"
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -182,7 +183,7 @@ const filesWait = time.Second
 func (s *Server) setUp(p *process) {
 	var files []string
 	poll.Until(filesWait, 20*time.Millisecond, func() (bool, error) {
-		files = offered(s.kind.files, func(rel string) bool { return exists(s.mnt, rel) })
+		files = offered(s.kind.files, func(rel string) bool { return exists(s.mnt, s.kind.filesDir("probe")+rel) })
 		return len(files) == len(s.kind.files), nil
 	})
 	s.mu.Lock()
@@ -199,20 +200,29 @@ func (s *Server) setDown() {
 	s.gen++
 }
 
-// Source returns the mount point, the view files it has (none while the
-// server is down) and a generation that changes whenever the server
+// Source returns where the view files of the guest id are (the mount
+// point, or the guest's directory under it), the files it has (none while
+// the server is down) and a generation that changes whenever the server
 // starts or ends.
-func (s *Server) Source() (dir string, files []string, gen uint64) {
+func (s *Server) Source(id string) (dir string, files []string, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mnt, s.files, s.gen
+	if s.kind.perGuest && !validID(id) {
+		return s.mnt, nil, s.gen
+	}
+	return filepath.Join(s.mnt, s.kind.filesDir(id)), s.files, s.gen
 }
 
-// Clones returns detached bind mounts of the view files, for a running
-// guest's init to attach; none while the server is down. The caller closes
-// them.
-func (s *Server) Clones() (files []string, fds []int, gen uint64, err error) {
-	dir, files, gen := s.Source()
+// validID reports whether id can name a directory of its own.
+func validID(id string) bool {
+	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\x00")
+}
+
+// Clones returns detached bind mounts of the view files of the guest id,
+// for its running init to attach; none while the server is down. The
+// caller closes them.
+func (s *Server) Clones(id string) (files []string, fds []int, gen uint64, err error) {
+	dir, files, gen := s.Source(id)
 	for _, f := range files {
 		fd, err := cloneFile(filepath.Join(dir, f))
 		if err != nil {

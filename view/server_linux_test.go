@@ -67,7 +67,11 @@ func checkLifecycle(t *testing.T, kind Kind, bin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mnt, files, gen := s.Source()
+	srcDir, files, gen := s.Source("alice")
+	mnt := s.mnt
+	if want := filepath.Join(mnt, kind.filesDir("alice")); srcDir != want {
+		t.Errorf("Source(alice) dir = %q, want %q", srcDir, want)
+	}
 	if len(files) != len(kind.files) || !isLive(mnt, kind.probeRel()) || s.Adopted() {
 		t.Fatalf("new server: Source() = %q, %q, %d, live %v, adopted %v; want every view file on a live mount, not adopted", mnt, files, gen, isLive(mnt, kind.probeRel()), s.Adopted())
 	}
@@ -85,10 +89,10 @@ func checkLifecycle(t *testing.T, kind Kind, bin string) {
 		t.Fatal("no new view 10s after lxcfs was killed")
 	}
 	second := serverPid(s)
-	if _, _, gen2 := s.Source(); second == 0 || second == first || gen2 <= gen || !isLive(mnt, kind.probeRel()) {
+	if _, _, gen2 := s.Source("alice"); second == 0 || second == first || gen2 <= gen || !isLive(mnt, kind.probeRel()) {
 		t.Fatalf("after a kill: lxcfs %d (was %d), generation %d (was %d), live %v; want a new live one", second, first, gen2, gen, isLive(mnt, kind.probeRel()))
 	}
-	names, fds, _, err := s.Clones()
+	names, fds, _, err := s.Clones("alice")
 	if err != nil || len(names) != len(kind.files) || len(fds) != len(kind.files) {
 		t.Fatalf("Clones() = %q, %v, %v; want one detached mount per view file", names, fds, err)
 	}

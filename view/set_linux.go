@@ -28,13 +28,13 @@ func NewSet(servers ...*Server) *Set {
 // Empty reports whether the set has no server.
 func (s *Set) Empty() bool { return len(s.servers) == 0 }
 
-// Source returns each running server's mount point and files, and a
-// generation that changes whenever any server starts or ends.
-func (s *Set) Source() ([]protocol.ViewSource, uint64) {
+// Source returns where each running server has the files of the guest id,
+// and a generation that changes whenever any server starts or ends.
+func (s *Set) Source(id string) ([]protocol.ViewSource, uint64) {
 	var out []protocol.ViewSource
 	var gen uint64
 	for _, srv := range s.servers {
-		dir, files, g := srv.Source()
+		dir, files, g := srv.Source(id)
 		gen += g
 		if len(files) > 0 {
 			out = append(out, protocol.ViewSource{Dir: dir, Files: files})
@@ -43,11 +43,11 @@ func (s *Set) Source() ([]protocol.ViewSource, uint64) {
 	return out, gen
 }
 
-// Clones returns detached bind mounts of every running server's files;
-// the caller closes them.
-func (s *Set) Clones() (files []string, fds []int, gen uint64, err error) {
+// Clones returns detached bind mounts of every running server's files for
+// the guest id; the caller closes them.
+func (s *Set) Clones(id string) (files []string, fds []int, gen uint64, err error) {
 	for _, srv := range s.servers {
-		f, d, g, err := srv.Clones()
+		f, d, g, err := srv.Clones(id)
 		gen += g
 		if err != nil {
 			protocol.CloseAll(fds)

@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"syscall"
@@ -9,6 +10,9 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
+
+// errOtherGuest is a reader of another guest's file.
+var errOtherGuest = errors.New("a reader of another guest's file")
 
 // maxOpen bounds the open files of one guest: each holds a copy of its
 // /proc/stat in the server.
@@ -23,21 +27,12 @@ type statFS struct {
 	open map[string]int // open files by guest group
 }
 
-// dirNode is a read-only directory.
-type dirNode struct{ fs.Inode }
-
-var _ = (fs.NodeGetattrer)((*dirNode)(nil))
-
-// Getattr implements fs.NodeGetattrer.
-func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	out.Mode = 0o555
-	return 0
-}
-
-// statNode is proc/stat.
+// statNode is GUEST/proc/stat: only readers of its guest's group may
+// open it.
 type statNode struct {
 	fs.Inode
-	fsys *statFS
+	fsys  *statFS
+	group string // the guest's group, such as /vmhost-vmhost0/alice
 }
 
 var (
@@ -45,27 +40,44 @@ var (
 	_ = (fs.NodeOpener)((*statNode)(nil))
 )
 
-// Getattr implements fs.NodeGetattrer: a read-only file of size 0, as
-// /proc's.
+// Getattr implements fs.NodeGetattrer: a read-only file whose size is the
+// length of its content for a caller of its guest (sendfile reads up to
+// it), 0 for anyone else.
 func (n *statNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = 0o444
+	if b, err := n.content(ctx); err == nil {
+		out.Size = uint64(len(b))
+	}
 	return 0
 }
 
-// Open implements fs.NodeOpener: for reading only, by a thread of a guest
-// that has fewer than maxOpen files open here.
+// content is the file's content for the caller of ctx, who must be of its
+// guest.
+func (n *statNode) content(ctx context.Context) ([]byte, error) {
+	r, err := n.fsys.src.readerOf(callerPid(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if r.group != n.group {
+		return nil, errOtherGuest
+	}
+	return n.fsys.src.contentOf(r)
+}
+
+// Open implements fs.NodeOpener: for reading only, by a thread of its
+// guest, which has fewer than maxOpen files open here.
 func (n *statNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 {
 		return nil, 0, syscall.EROFS
 	}
 	r, err := n.fsys.src.readerOf(callerPid(ctx))
-	if err != nil {
+	if err != nil || r.group != n.group {
 		return nil, 0, syscall.EACCES
 	}
 	if !n.fsys.opened(r.group) {
 		return nil, 0, syscall.ENFILE
 	}
-	return &statHandle{fsys: n.fsys, group: r.group}, fuse.FOPEN_DIRECT_IO, 0
+	return &statHandle{node: n}, fuse.FOPEN_DIRECT_IO, 0
 }
 
 // opened counts a file open by group, unless it has maxOpen already.
@@ -92,8 +104,7 @@ func (f *statFS) closed(group string) {
 // again, for the thread that reads; later offsets read the same content,
 // so a reader of small pieces gets one consistent file.
 type statHandle struct {
-	fsys  *statFS
-	group string // the guest that opened it, for maxOpen
+	node *statNode
 
 	mu      sync.Mutex
 	content []byte
@@ -109,13 +120,12 @@ func (h *statHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if off == 0 || h.content == nil {
-		r, err := h.fsys.src.readerOf(callerPid(ctx))
-		if err != nil {
+		b, err := h.node.content(ctx)
+		switch {
+		case errors.Is(err, errNoGuest) || errors.Is(err, errOtherGuest):
 			return nil, syscall.EACCES
-		}
-		b, err := h.fsys.src.contentOf(r)
-		if err != nil {
-			h.fsys.log.Debug("making /proc/stat", "guest", r.group, "err", err)
+		case err != nil:
+			h.node.fsys.log.Debug("making /proc/stat", "guest", h.node.group, "err", err)
 			return nil, syscall.EIO
 		}
 		h.content = b
@@ -129,7 +139,7 @@ func (h *statHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 
 // Release implements fs.FileReleaser.
 func (h *statHandle) Release(ctx context.Context) syscall.Errno {
-	h.fsys.closed(h.group)
+	h.node.fsys.closed(h.node.group)
 	return 0
 }
 

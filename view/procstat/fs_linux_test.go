@@ -33,6 +33,7 @@ func requireFUSE(t *testing.T) {
 // testGuest is a guest-like group with the server mounted for its parent.
 type testGuest struct {
 	mnt string
+	c   *limits.Controller
 	g   *limits.Group
 }
 
@@ -75,18 +76,24 @@ func newTestGuest(t *testing.T) *testGuest {
 			unix.Unmount(mnt, unix.MNT_DETACH)
 		}
 	})
-	return &testGuest{mnt: mnt, g: g}
+	return &testGuest{mnt: mnt, c: c, g: g}
 }
 
 // run runs the shell script in the guest's group, with $F the server's
-// proc/stat, and returns its output.
-func (tg *testGuest) run(t *testing.T, script string, args ...string) string {
+// g/proc/stat (the guest's file), and returns its output.
+func (tg *testGuest) run(t *testing.T, script string) string {
 	t.Helper()
-	cmd := exec.Command("sh", append([]string{"-c", script, "sh"}, args...)...)
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "F=" + tg.mnt + "/proc/stat"}
+	return tg.runIn(t, tg.g, script)
+}
+
+// runIn is run in the group g.
+func (tg *testGuest) runIn(t *testing.T, g *limits.Group, script string) string {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "F=" + tg.mnt + "/g/proc/stat"}
 	out := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := tg.g.Start(cmd); err != nil {
+	if err := g.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -169,6 +176,26 @@ func TestServeGuestStat(t *testing.T) {
 	}
 }
 
+func TestServeSendfile(t *testing.T) {
+	tg := newTestGuest(t)
+	if _, err := exec.LookPath("busybox"); err != nil {
+		t.Skip("skipping: no busybox, whose cat reads with sendfile")
+	}
+	// busybox cat reads with sendfile, through the page cache, up to the
+	// size stat gives: the size is the content's length, for each read.
+	out := tg.run(t, `for i in 1 2 3; do busybox cat "$F"; echo ===; done; stat -c %s "$F"; wc -c <"$F"`)
+	parts := strings.Split(out, "===\n")
+	for _, p := range parts[:3] {
+		if !strings.HasPrefix(p, "cpu  ") || !strings.Contains(p, "\nsoftirq ") || !strings.HasSuffix(p, "\n") {
+			t.Errorf("busybox cat of the guest's proc/stat: %q, want the whole file", p)
+		}
+	}
+	sizes := strings.Fields(parts[3])
+	if len(sizes) != 2 || sizes[0] == "0" {
+		t.Errorf("stat size and length of the guest's proc/stat: %q, want the length", parts[3])
+	}
+}
+
 func TestServeOddReads(t *testing.T) {
 	tg := newTestGuest(t)
 	// One byte at a time, from an offset, and many opens at once.
@@ -197,12 +224,24 @@ except OSError as e:
 
 func TestServeRefusesHostReaders(t *testing.T) {
 	tg := newTestGuest(t)
-	_, err := os.ReadFile(tg.mnt + "/proc/stat")
+	_, err := os.ReadFile(tg.mnt + "/g/proc/stat")
 	if !errors.Is(err, unix.EACCES) {
-		t.Errorf("reading the server's proc/stat from the host: %v, want EACCES", err)
+		t.Errorf("reading a guest's proc/stat from the host: %v, want EACCES", err)
 	}
-	if err := os.WriteFile(tg.mnt+"/proc/stat", []byte("x"), 0o644); err == nil {
-		t.Errorf("writing the server's proc/stat succeeded")
+	if err := os.WriteFile(tg.mnt+"/g/proc/stat", []byte("x"), 0o644); err == nil {
+		t.Errorf("writing a guest's proc/stat succeeded")
+	}
+	other, err := tg.c.Create("h", limits.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Delete() })
+	out := tg.runIn(t, other, `cat "$F" 2>&1; busybox cat "$F" 2>&1; head -c 10 "$F" 2>&1; true`)
+	if strings.Contains(out, "cpu") || strings.Count(out, "denied") != 3 {
+		t.Errorf("another guest reading g's proc/stat (read, sendfile): %q, want permission denied", out)
+	}
+	if own := tg.runIn(t, other, `head -1 "${F%/g/proc/stat}/h/proc/stat"`); !strings.HasPrefix(own, "cpu ") {
+		t.Errorf("guest h reading its own proc/stat: %q", own)
 	}
 }
 

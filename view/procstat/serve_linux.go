@@ -1,7 +1,6 @@
 package procstat
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,9 +23,10 @@ import (
 // FSType is the file system type of the mount, as mountinfo shows it.
 const FSType = "fuse.vmhost-stat"
 
-// attrTimeout is how long the kernel keeps the tree's names and
-// attributes: they never change.
-const attrTimeout = time.Hour
+// entryTimeout is how long the kernel keeps the tree's names: they never
+// change. Attributes it keeps for no time: the size of proc/stat is the
+// length of its content for the caller, which sendfile reads up to.
+const entryTimeout = time.Hour
 
 // Options configure a mount of the file system.
 type Options struct {
@@ -47,22 +47,16 @@ type Options struct {
 // Equivalent to: mount -t fuse.vmhost-stat -o ro,nosuid,nodev,noexec,allow_other,default_permissions vmhost-view MNT
 func Mount(o Options) (*fuse.Server, error) {
 	fsys := &statFS{src: newSource(o.CgroupRoot, o.V1, o.Parent), log: o.Log, open: make(map[string]int)}
-	root := &dirNode{}
-	timeout := attrTimeout
+	root := &rootNode{fsys: fsys}
+	timeout, none := entryTimeout, time.Duration(0)
 	opts := &fs.Options{
-		EntryTimeout: &timeout, AttrTimeout: &timeout, NegativeTimeout: &timeout,
+		EntryTimeout: &timeout, AttrTimeout: &none, NegativeTimeout: &none,
 		MountOptions: fuse.MountOptions{
 			AllowOther: true, FsName: "vmhost-view", Name: "vmhost-stat",
 			Options:           []string{"default_permissions"},
 			DirectMountStrict: true,
 			DirectMountFlags:  syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC,
 			DisableXAttrs:     true,
-		},
-		OnAdd: func(ctx context.Context) {
-			proc := root.NewPersistentInode(ctx, &dirNode{}, fs.StableAttr{Mode: syscall.S_IFDIR})
-			stat := root.NewPersistentInode(ctx, &statNode{fsys: fsys}, fs.StableAttr{Mode: syscall.S_IFREG})
-			proc.AddChild("stat", stat, false)
-			root.AddChild("proc", proc, false)
 		},
 	}
 	srv, err := fs.Mount(o.Mountpoint, root, opts)

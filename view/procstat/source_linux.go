@@ -1,7 +1,9 @@
 package procstat
 
 import (
+	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,7 +48,7 @@ type source struct {
 // newSource returns the source of the guests below parent.
 func newSource(root string, v1 bool, parent string) *source {
 	now := time.Now
-	s := &source{root: root, v1: v1, parent: parent, online: hostOnline(),
+	s := &source{root: root, v1: v1, parent: path.Clean("/" + parent), online: hostOnline(),
 		content: newCache[[]byte](contentTTL, now), tasks: newCache[Tasks](tasksTTL, now), host: newCache[HostCounters](hostTTL, now)}
 	return s
 }
@@ -63,6 +65,9 @@ func hostOnline() int {
 	}
 	return len(cpus)
 }
+
+// errNoGuest is a reader in no guest's cgroup.
+var errNoGuest = errors.New("a reader in no guest")
 
 // reader is who reads: the guest's group and the reader's boot-time offset.
 type reader struct {
@@ -82,11 +87,11 @@ func (s *source) readerOf(tid int) (reader, error) {
 	}
 	p, ok := CgroupPath(b, s.v1, "cpuacct")
 	if !ok {
-		return reader{}, fmt.Errorf("the reader %d has no CPU cgroup", tid)
+		return reader{}, fmt.Errorf("%w: %d has no CPU cgroup", errNoGuest, tid)
 	}
 	group, ok := GuestGroup(p, s.parent)
 	if !ok {
-		return reader{}, fmt.Errorf("the reader %d (cgroup %s) is in no guest", tid, p)
+		return reader{}, fmt.Errorf("%w: %d (cgroup %s)", errNoGuest, tid, p)
 	}
 	var off time.Duration
 	if b, err := readBounded(taskFile(tid, "timens_offsets"), smallFile); err == nil {
