@@ -173,6 +173,9 @@ func TestViewStatBusybox(t *testing.T) {
 		if !errors.Is(err, unix.EACCES) {
 			t.Errorf("the host reading the server's /proc/stat: %v, want EACCES (no guest's numbers)", err)
 		}
+		pid, _ := viewServerNamed(d.runDir, "stat")
+		status, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		t.Logf("the /proc/stat server: %s", statusFields(string(status), "VmRSS", "RssAnon", "Threads"))
 	})
 }
 

@@ -20,7 +20,7 @@ import (
 )
 
 // requireFUSE skips a test without root or /dev/fuse.
-func requireFUSE(t *testing.T) {
+func requireFUSE(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: mounting FUSE and making cgroups needs root")
@@ -40,7 +40,7 @@ type testGuest struct {
 // newTestGuest makes a group below a parent of its own with one CPU
 // (pinned to the host's last CPU) and mounts the server for that parent;
 // both go when the test ends.
-func newTestGuest(t *testing.T) *testGuest {
+func newTestGuest(t testing.TB) *testGuest {
 	t.Helper()
 	requireFUSE(t)
 	c, err := limits.New(fmt.Sprintf("vmhost-pstest-%06x", rand.IntN(1<<24)))
@@ -81,13 +81,13 @@ func newTestGuest(t *testing.T) *testGuest {
 
 // run runs the shell script in the guest's group, with $F the server's
 // g/proc/stat (the guest's file), and returns its output.
-func (tg *testGuest) run(t *testing.T, script string) string {
+func (tg *testGuest) run(t testing.TB, script string) string {
 	t.Helper()
 	return tg.runIn(t, tg.g, script)
 }
 
 // runIn is run in the group g.
-func (tg *testGuest) runIn(t *testing.T, g *limits.Group, script string) string {
+func (tg *testGuest) runIn(t testing.TB, g *limits.Group, script string) string {
 	t.Helper()
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "F=" + tg.mnt + "/g/proc/stat"}

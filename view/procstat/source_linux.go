@@ -40,6 +40,7 @@ type source struct {
 	parent string // the daemon's cgroup parent, such as /vmhost-vmhost0
 	online int    // the host's online CPUs
 
+	readers *cache[reader]
 	content *cache[[]byte]
 	tasks   *cache[Tasks]
 	host    *cache[HostCounters]
@@ -49,7 +50,7 @@ type source struct {
 func newSource(root string, v1 bool, parent string) *source {
 	now := time.Now
 	s := &source{root: root, v1: v1, parent: path.Clean("/" + parent), online: hostOnline(),
-		content: newCache[[]byte](contentTTL, now), tasks: newCache[Tasks](tasksTTL, now), host: newCache[HostCounters](hostTTL, now)}
+		readers: newCache[reader](contentTTL, now), content: newCache[[]byte](contentTTL, now), tasks: newCache[Tasks](tasksTTL, now), host: newCache[HostCounters](hostTTL, now)}
 	return s
 }
 
@@ -76,11 +77,18 @@ type reader struct {
 }
 
 // readerOf finds the guest of the thread tid, and its time namespace's
-// boot-time offset (0 without time namespaces).
+// boot-time offset (0 without time namespaces), as found within
+// contentTTL: a thread's time namespace never changes, and a guest's
+// threads stay in its group.
 func (s *source) readerOf(tid int) (reader, error) {
 	if tid <= 0 {
-		return reader{}, fmt.Errorf("a read with no reader")
+		return reader{}, fmt.Errorf("%w: a request of the kernel's own", errNoGuest)
 	}
+	return s.readers.get(strconv.Itoa(tid), func() (reader, error) { return s.findReader(tid) })
+}
+
+// findReader does readerOf's work.
+func (s *source) findReader(tid int) (reader, error) {
 	b, err := readBounded(taskFile(tid, "cgroup"), smallFile)
 	if err != nil {
 		return reader{}, fmt.Errorf("finding the reader's cgroup: %w", err)
