@@ -299,3 +299,42 @@ func TestViewStatDebian(t *testing.T) {
 		t.Errorf("ps says bob's PID 1 runs for %q s, /proc/uptime says %q; want them to agree", lines[1], lines[2])
 	}
 }
+
+// TestViewStatFlood has alice's root read /proc/stat from 32 threads, one
+// byte at a time and at odd offsets, and hold as many files open as she
+// can, while bob reads his: bob's reads stay his and answer, the server
+// holds alice to 1024 open files and stays small, and alice's file still
+// works afterwards.
+func TestViewStatFlood(t *testing.T) {
+	requireLXCFS(t)
+	t.Parallel()
+	d := newViewDaemon(t)
+	d.mustSSH(t, "bob", "true")
+	d.ensureOwnCpuset(t, "bob", d.initOf(t, "bob").InitPID)
+	d.uploadAttacker(t, "alice")
+	flood := d.attackInBackground(t, "alice", "stat-flood", "6", "32")
+	time.Sleep(2 * time.Second)
+	var slowest time.Duration
+	for range 5 {
+		start := time.Now()
+		out := d.mustSSH(t, "bob", "grep -c '^cpu' /proc/stat")
+		slowest = max(slowest, time.Since(start))
+		if strings.TrimSpace(out) != "2" {
+			t.Errorf("cpu lines of bob's /proc/stat during alice's flood: %q, want 2 (his own)", out)
+		}
+	}
+	got := <-flood
+	pid, _ := viewServerNamed(d.runDir, "stat")
+	status, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	t.Logf("alice's flood: %v; bob's slowest login and read during it: %v; the server after: %s", got, slowest,
+		statusFields(string(status), "VmRSS", "RssAnon", "Threads"))
+	if got["held_open"] != "1024" {
+		t.Errorf("alice held %s files of /proc/stat open at once, want the server's bound, 1024", got["held_open"])
+	}
+	if slowest > 5*time.Second {
+		t.Errorf("bob's login and read of /proc/stat took %v during alice's flood, want under 5s", slowest)
+	}
+	if out := d.mustSSH(t, "alice", "grep -c '^cpu' /proc/stat"); strings.TrimSpace(out) != "2" {
+		t.Errorf("alice's /proc/stat after her flood: %q cpu lines, want 2", out)
+	}
+}
