@@ -12,13 +12,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stopViewServer ends the lxcfs a daemon left running for its guests (a
-// stop with guests running leaves it, as it leaves them) and detaches its
-// mount, once the guests are gone: the one the pid file under run_dir names
-// when its command line ends with the daemon's mount point.
+// stopViewServer ends the view servers (lxcfs and the /proc/stat server) a
+// daemon left running for its guests (a stop with guests running leaves
+// them, as it leaves the guests) and detaches their mounts, once the guests
+// are gone.
 func stopViewServer(runDir string) error {
-	mnt := filepath.Join(runDir, "view", "lxcfs")
-	if b, err := os.ReadFile(filepath.Join(runDir, "view", "lxcfs.pid")); err == nil {
+	return errors.Join(stopViewServerNamed(runDir, "lxcfs"), stopViewServerNamed(runDir, "stat"))
+}
+
+// stopViewServerNamed ends one view server: the one the pid file under
+// run_dir names when its command line ends with the daemon's mount point.
+func stopViewServerNamed(runDir, name string) error {
+	mnt := filepath.Join(runDir, "view", name)
+	if b, err := os.ReadFile(filepath.Join(runDir, "view", name+".pid")); err == nil {
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if pid > 1 && strings.HasSuffix(string(cmdline), mnt+"\x00") {

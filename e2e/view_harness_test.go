@@ -34,7 +34,14 @@ func requireLXCFS(t *testing.T) {
 // run directory runDir, as its pid file names it, once that process runs
 // lxcfs on the daemon's mount point; 0 when there is none.
 func viewServer(runDir string) (int, uint64) {
-	b, err := os.ReadFile(filepath.Join(runDir, "view", "lxcfs.pid"))
+	return viewServerNamed(runDir, "lxcfs")
+}
+
+// viewServerNamed is viewServer for the view server name: "lxcfs", or
+// "stat" (the daemon's own /proc/stat server).
+func viewServerNamed(runDir, name string) (int, uint64) {
+	mnt := filepath.Join(runDir, "view", name)
+	b, err := os.ReadFile(filepath.Join(runDir, "view", name+".pid"))
 	if err != nil {
 		return 0, 0
 	}
@@ -44,7 +51,7 @@ func viewServer(runDir string) (int, uint64) {
 	}
 	st, err := readStat(pid)
 	cmdline, err2 := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || err2 != nil || st.state == 'Z' || !strings.HasSuffix(string(cmdline), viewMount(runDir)+"\x00") {
+	if err != nil || err2 != nil || st.state == 'Z' || !strings.HasSuffix(string(cmdline), mnt+"\x00") {
 		return 0, 0
 	}
 	return pid, st.startTime
@@ -67,18 +74,26 @@ func waitViewServer(t testing.TB, runDir string, not int) (int, uint64) {
 	}
 }
 
-// stopViewServer kills the lxcfs a daemon left running for its guests and
-// detaches its mount, once the guests are gone.
+// stopViewServer kills the view servers (lxcfs, and the /proc/stat
+// server) a daemon left running for its guests and detaches their mounts,
+// once the guests are gone.
 func stopViewServer(t testing.TB, runDir string) {
 	if runDir == "" {
 		return
 	}
-	if pid, start := viewServer(runDir); pid != 0 {
+	for _, name := range []string{"lxcfs", "stat"} {
+		stopViewServerNamed(t, runDir, name)
+	}
+}
+
+// stopViewServerNamed kills one view server and detaches its mount.
+func stopViewServerNamed(t testing.TB, runDir, name string) {
+	if pid, start := viewServerNamed(runDir, name); pid != 0 {
 		if err := killProcess(pid, start, 10*time.Second); err != nil {
-			t.Errorf("killing lxcfs: %v", err)
+			t.Errorf("killing %s: %v", name, err)
 		}
 	}
-	mnt := viewMount(runDir)
+	mnt := filepath.Join(runDir, "view", name)
 	for i := 0; i < 16; i++ {
 		err := unix.Unmount(mnt, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
 		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOENT) {

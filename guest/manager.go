@@ -349,7 +349,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		m.deleteCgroup(st)
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
-	view, viewGen := m.viewConfig()
+	view, viewGen := m.viewConfig(st.ID())
 	p, err := m.opts.launcher.start(startSpec{
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),

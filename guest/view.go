@@ -6,33 +6,35 @@ import (
 	"vmhost/protocol"
 )
 
-// View is the host's view server as guests' starts and refreshes need it
-// (package view): the files, under a mount point, that show each guest its
-// own machine.
+// View is the host's view servers as guests' starts and refreshes need
+// them (package view): the files, under their mount points, that show each
+// guest its own machine.
 type View interface {
-	// Source returns the server's mount point, the view files it has
-	// (none while it is down) and a generation that changes whenever the
-	// server starts or ends.
-	Source() (dir string, files []string, gen uint64)
-	// Clones returns detached bind mounts of the view files for a running
-	// guest's init (none while the server is down); the caller closes them.
-	Clones() (files []string, fds []int, gen uint64, err error)
+	// Source returns where each running server has the view files of the
+	// guest id, and a generation that changes whenever a server starts or
+	// ends.
+	Source(id string) (sources []protocol.ViewSource, gen uint64)
+	// Clones returns detached bind mounts of the view files of the guest
+	// id for its running init (none of a server that is down); the caller
+	// closes them.
+	Clones(id string) (files []string, fds []int, gen uint64, err error)
 }
 
 // viewRefreshes bounds the guests whose view is replaced at once.
 const viewRefreshes = 8
 
-// viewConfig is what a starting init is told of the view, and the
-// generation it was taken at; nil with no view server or while it is down.
-func (m *Manager) viewConfig() (*protocol.View, uint64) {
+// viewConfig is what the starting init of guest id is told of the view, and the
+// generation it was taken at; nil with no view server or while all are
+// down.
+func (m *Manager) viewConfig(id string) (*protocol.View, uint64) {
 	if m.opts.View == nil {
 		return nil, 0
 	}
-	dir, files, gen := m.opts.View.Source()
-	if len(files) == 0 {
+	sources, gen := m.opts.View.Source(id)
+	if len(sources) == 0 {
 		return nil, gen
 	}
-	return &protocol.View{Dir: dir, Files: files}, gen
+	return &protocol.View{Sources: sources}, gen
 }
 
 // checkViewAfterStart replaces the view of the guest id, just started with
@@ -42,7 +44,7 @@ func (m *Manager) checkViewAfterStart(id string, gen uint64) {
 	if m.opts.View == nil {
 		return
 	}
-	if _, _, now := m.opts.View.Source(); now != gen {
+	if _, now := m.opts.View.Source(id); now != gen {
 		go m.refreshView(id)
 	}
 }
@@ -73,7 +75,7 @@ func (m *Manager) RefreshViews() {
 
 // refreshView gives the guest id the view server's files as they are now.
 func (m *Manager) refreshView(id string) {
-	files, fds, _, err := m.opts.View.Clones()
+	files, fds, _, err := m.opts.View.Clones(id)
 	if err != nil {
 		m.log.Warn("replacing a guest's view files", "guest", id, "err", err)
 		return

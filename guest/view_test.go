@@ -7,16 +7,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// fakeView is a view server with fixed files and generation.
+// fakeView is view servers with fixed files and generation.
 type fakeView struct {
-	dir   string
-	files []string
-	gen   uint64
+	sources []protocol.ViewSource
+	gen     uint64
 }
 
-func (f *fakeView) Source() (string, []string, uint64) { return f.dir, f.files, f.gen }
+func (f *fakeView) Source(string) ([]protocol.ViewSource, uint64) { return f.sources, f.gen }
 
-func (f *fakeView) Clones() ([]string, []int, uint64, error) { return f.files, nil, f.gen, nil }
+func (f *fakeView) Clones(string) ([]string, []int, uint64, error) {
+	var files []string
+	for _, s := range f.sources {
+		files = append(files, s.Files...)
+	}
+	return files, nil, f.gen, nil
+}
 
 func TestViewConfig(t *testing.T) {
 	for _, tt := range []struct {
@@ -26,12 +31,14 @@ func TestViewConfig(t *testing.T) {
 		wantGen uint64
 	}{
 		{"no view server", nil, nil, 0},
-		{"down", &fakeView{dir: "/run/v/lxcfs", gen: 3}, nil, 3},
-		{"up", &fakeView{dir: "/run/v/lxcfs", files: []string{"/proc/meminfo"}, gen: 4},
-			&protocol.View{Dir: "/run/v/lxcfs", Files: []string{"/proc/meminfo"}}, 4},
+		{"down", &fakeView{gen: 3}, nil, 3},
+		{"up", &fakeView{sources: []protocol.ViewSource{{Dir: "/run/v/lxcfs", Files: []string{"/proc/meminfo"}}}, gen: 4},
+			&protocol.View{Sources: []protocol.ViewSource{{Dir: "/run/v/lxcfs", Files: []string{"/proc/meminfo"}}}}, 4},
+		{"two servers", &fakeView{sources: []protocol.ViewSource{{Dir: "/run/v/lxcfs", Files: []string{"/proc/meminfo"}}, {Dir: "/run/v/stat", Files: []string{"/proc/stat"}}}, gen: 9},
+			&protocol.View{Sources: []protocol.ViewSource{{Dir: "/run/v/lxcfs", Files: []string{"/proc/meminfo"}}, {Dir: "/run/v/stat", Files: []string{"/proc/stat"}}}}, 9},
 	} {
 		m := &Manager{opts: Options{View: tt.view}}
-		got, gen := m.viewConfig()
+		got, gen := m.viewConfig("alice")
 		if diff := cmp.Diff(tt.want, got); diff != "" || gen != tt.wantGen {
 			t.Errorf("viewConfig(%s) = %+v, %d; want %+v, %d (-want +got):\n%s", tt.name, got, gen, tt.want, tt.wantGen, diff)
 		}

@@ -33,7 +33,7 @@ var initViews = &views{ids: make(map[string]uint64)}
 // viewAttrs are the flags of every view mount.
 const viewAttrs = unix.MOUNT_ATTR_RDONLY | nosuidNodevNoexec
 
-// cloneView makes detached mounts of the view server's files that v names,
+// cloneView makes detached mounts of the view servers' files that v names,
 // while the host's tree is still in sight (before the pivot). A file that
 // cannot be cloned is a log line: the guest keeps the kernel's file.
 // Equivalent to: mount --bind -o ro,nosuid,nodev,noexec DIR/FILE (not attached anywhere)
@@ -42,24 +42,33 @@ func cloneView(log *slog.Logger, v *protocol.View) []viewMount {
 		return nil
 	}
 	var out []viewMount
-	for _, p := range v.Files {
-		if !protocol.IsViewFile(p) {
-			continue
-		}
-		fd, err := unix.OpenTree(unix.AT_FDCWD, path.Join(v.Dir, p), unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-		if err == nil {
-			err = setViewAttrs(fd)
-			if err != nil {
-				unix.Close(fd)
+	for _, src := range v.Sources {
+		for _, p := range src.Files {
+			if !protocol.IsViewFile(p) {
+				continue
 			}
+			fd, err := cloneViewFile(path.Join(src.Dir, p))
+			if err != nil {
+				log.Warn("guest init: no view of "+p+"; the kernel's file stays", "err", err)
+				continue
+			}
+			out = append(out, viewMount{path: p, fd: fd})
 		}
-		if err != nil {
-			log.Warn("guest init: no view of "+p+"; the kernel's file stays", "err", err)
-			continue
-		}
-		out = append(out, viewMount{path: p, fd: fd})
 	}
 	return out
+}
+
+// cloneViewFile makes a detached, read-only mount of the file at name.
+func cloneViewFile(name string) (int, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, name, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	if err := setViewAttrs(fd); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }
 
 // setViewAttrs makes the detached mount fd read-only, nosuid, nodev and

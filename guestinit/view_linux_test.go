@@ -125,7 +125,7 @@ func TestViewAttachAndReplace(t *testing.T) {
 	mnt := startTestLXCFS(t, t.TempDir())
 	dir, root := newViewRoot(t)
 	vs := &views{ids: make(map[string]uint64)}
-	view := &protocol.View{Dir: mnt, Files: append([]string{"/etc/passwd"}, protocol.ViewFiles...)}
+	view := &protocol.View{Sources: []protocol.ViewSource{{Dir: mnt, Files: append([]string{"/etc/passwd"}, protocol.ViewFiles...)}}}
 	if n := vs.attach(root, cloneView(root.log, view)); n != len(protocol.ViewFiles) {
 		t.Fatalf("attach = %d, want %d (and /etc/passwd refused)", n, len(protocol.ViewFiles))
 	}
@@ -170,7 +170,7 @@ func BenchmarkViewMounts(b *testing.B) {
 	mnt := startTestLXCFS(b, b.TempDir())
 	_, root := newViewRoot(b)
 	vs := &views{ids: make(map[string]uint64)}
-	view := &protocol.View{Dir: mnt, Files: protocol.ViewFiles}
+	view := &protocol.View{Sources: []protocol.ViewSource{{Dir: mnt, Files: protocol.ViewFiles}}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		vs.attach(root, cloneView(root.log, view))

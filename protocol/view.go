@@ -1,18 +1,19 @@
 package protocol
 
-// ViewFiles are the files of a guest's /proc and /sys that a view server on
-// the host (lxcfs) can show as the guest's own machine: each is bound,
-// read-only, from the same path under the server's mount point over the
-// guest's file. /proc/uptime is not among them: a guest's time namespace
-// gives it its own uptime. Nor is /proc/stat: lxcfs 5.0's keeps the host's
-// btime, which the kernel's moves by the guest's time namespace, and ps
-// adds processes' start times (in the guest's namespace) to btime, so every
-// START and STIME would be off by the host's uptime at the guest's start.
+// ViewFiles are the files of a guest's /proc and /sys that the view
+// servers on the host (lxcfs, and vmhost's own for /proc/stat) show as the
+// guest's own machine: each is bound, read-only, from the same path under
+// its server's mount point over the guest's file. /proc/uptime is not among
+// them: a guest's time namespace gives it its own uptime. /proc/stat is
+// vmhost's own server's, not lxcfs's: lxcfs 5.0's keeps the host's btime,
+// which the kernel's moves by the guest's time namespace, and ps adds
+// processes' start times (in the guest's namespace) to btime.
 var ViewFiles = []string{
 	"/proc/cpuinfo",
 	"/proc/diskstats",
 	"/proc/loadavg",
 	"/proc/meminfo",
+	"/proc/stat",
 	"/proc/swaps",
 	"/sys/devices/system/cpu/online",
 }
@@ -21,10 +22,16 @@ var ViewFiles = []string{
 // request carries, and the paths of a View.
 const MaxViewFiles = 16
 
-// View tells a new init where the view server's files are on the host, for
+// View tells a new init where the view servers' files are on the host, for
 // the init to bind them over the guest's before it pivots into its root.
 type View struct {
-	// Dir is the view server's mount point on the host.
+	// Sources are the running view servers, each with its files.
+	Sources []ViewSource `json:"sources"`
+}
+
+// ViewSource is one view server's mount point and the files it has.
+type ViewSource struct {
+	// Dir is the server's mount point on the host.
 	Dir string `json:"dir"`
 	// Files are guest paths, each one of ViewFiles, that Dir has.
 	Files []string `json:"files"`

@@ -9,6 +9,7 @@ func TestIsViewFile(t *testing.T) {
 	}{
 		{"/proc/meminfo", true},
 		{"/sys/devices/system/cpu/online", true},
+		{"/proc/stat", true},
 		{"/proc/uptime", false},
 		{"/proc/meminfo/", false},
 		{"/proc/../etc/passwd", false},

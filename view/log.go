@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Bounds on the lines of lxcfs's output the daemon logs: guests' reads can
-// make lxcfs complain.
+// Bounds on the lines of a view server's output the daemon logs: guests'
+// reads can make it complain.
 const (
 	logLine   = 1024        // longest line kept
 	logBurst  = 20          // lines logged per logWindow
@@ -19,7 +19,7 @@ const (
 	startBanner = 2 * time.Second
 )
 
-// relayLog copies lxcfs's output lines from r into the daemon's log (its
+// relayLog copies a view server's output lines from r into the daemon's log (its
 // start banner at debug level), each cut to logLine bytes, at most logBurst
 // per minute; the lines dropped are
 // counted in the next one logged. It returns when lxcfs and the daemon's
@@ -33,7 +33,7 @@ func relayLog(r io.ReadCloser, log *slog.Logger) {
 		line, err := readLine(br)
 		if len(line) > 0 {
 			if dropped, ok := lim.allow(); ok {
-				log.Log(context.Background(), lineLevel(line, time.Since(start)), "lxcfs", "line", line, "dropped_before", dropped)
+				log.Log(context.Background(), lineLevel(line, time.Since(start)), "view server output", "line", line, "dropped_before", dropped)
 			}
 		}
 		if err != nil {

@@ -7,16 +7,6 @@ import (
 	"strings"
 )
 
-// Names of what the view server keeps in its directory (<run_dir>/view).
-const (
-	mountSubdir = "lxcfs"     // the FUSE mount point
-	pidFile     = "lxcfs.pid" // written by lxcfs itself
-	// servedFile names the lxcfs whose files every running guest was
-	// given last: a daemon killed before it got there has the next one
-	// give them again.
-	servedFile = "served.pid"
-)
-
 // lxcfsArgs is the command line of lxcfs for the mount point mnt and the pid
 // file pid: in the foreground (the daemon supervises it), with CPU views
 // from the CPU quota (--enable-cfs), load averages of each guest's own
@@ -38,7 +28,8 @@ func parsePid(b []byte) (int, bool) {
 
 // isServerOf reports whether a process with executable exe (as
 // /proc/PID/exe reads) and command line argv (/proc/PID/cmdline, NUL
-// separated) is the lxcfs binary bin serving mount point mnt. An executable
+// separated) is the view server binary bin (lxcfs, or vmhostd) serving
+// mount point mnt. An executable
 // replaced since it started (a package upgrade) reads "BIN (deleted)" and
 // counts as bin.
 func isServerOf(exe string, cmdline []byte, bin, mnt string) bool {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"vmhost/protocol"
 )
 
 func TestNextDelay(t *testing.T) {
@@ -130,5 +131,28 @@ func TestLineLevel(t *testing.T) {
 		if got := lineLevel(tt.line, tt.ran); got != tt.want {
 			t.Errorf("lineLevel(%q, %v) = %v, want %v", tt.line, tt.ran, got, tt.want)
 		}
+	}
+}
+
+func TestKindsServeEveryViewFile(t *testing.T) {
+	var got []string
+	for _, k := range []Kind{LXCFS, StatKind("/p")} {
+		got = append(got, k.files...)
+		if k.probe == "" || !slices.Contains(k.files, "/"+strings.TrimPrefix(k.probeRel(), k.filesDir("probe"))) {
+			t.Errorf("kind %s probes %q, not one of its files %q", k.name, k.probe, k.files)
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, protocol.ViewFiles) {
+		t.Errorf("the kinds' files = %q, want each of protocol.ViewFiles once: %q", got, protocol.ViewFiles)
+	}
+}
+
+func TestFilesDir(t *testing.T) {
+	if got := LXCFS.filesDir("alice"); got != "" {
+		t.Errorf("LXCFS.filesDir(alice) = %q, want none: lxcfs serves every guest at its root", got)
+	}
+	if got := StatKind("/p").filesDir("alice"); got != "alice/" {
+		t.Errorf("StatKind.filesDir(alice) = %q, want alice/", got)
 	}
 }

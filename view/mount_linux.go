@@ -11,15 +11,15 @@ import (
 const fuseSuperMagic = 0x65735546
 
 // isLive reports whether a FUSE file system that answers is mounted on mnt,
-// with a /proc/meminfo of its own. A dead server's mount fails with
+// with the file probe (relative to mnt) of its own. A dead server's mount fails with
 // ENOTCONN and is not live.
-func isLive(mnt string) bool {
+func isLive(mnt, probe string) bool {
 	var st unix.Statfs_t
 	if err := unix.Statfs(mnt, &st); err != nil || st.Type != fuseSuperMagic {
 		return false
 	}
 	var fst unix.Stat_t
-	return unix.Stat(filepath.Join(mnt, "proc/meminfo"), &fst) == nil
+	return unix.Stat(filepath.Join(mnt, probe), &fst) == nil
 }
 
 // detachMounts lazily unmounts whatever is mounted on mnt, a dead server's

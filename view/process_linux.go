@@ -12,9 +12,9 @@ import (
 	"vmhost/pidfd"
 )
 
-// process is a running lxcfs, known by a pidfd the daemon opened: on the
+// process is a running view server, known by a pidfd the daemon opened: on the
 // child it started, or on the pid of the pid file once the process was
-// shown to be lxcfs serving the daemon's mount point.
+// shown to be the server serving the daemon's mount point.
 type process struct {
 	pid     int
 	fd      *os.File
@@ -28,7 +28,7 @@ type process struct {
 func openProcess(pid int, child bool) (*process, error) {
 	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
 	if err != nil {
-		return nil, fmt.Errorf("opening a pidfd on lxcfs %d: %w", pid, err)
+		return nil, fmt.Errorf("opening a pidfd on view server %d: %w", pid, err)
 	}
 	unix.CloseOnExec(fd)
 	p := &process{pid: pid, fd: os.NewFile(uintptr(fd), "pidfd"), started: time.Now(), exited: make(chan struct{})}
@@ -80,7 +80,7 @@ func (p *process) signal(sig unix.Signal) error {
 func (p *process) stop(grace time.Duration) error {
 	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGKILL} {
 		if err := p.signal(sig); err != nil {
-			return fmt.Errorf("stopping lxcfs %d: %w", p.pid, err)
+			return fmt.Errorf("stopping view server %d: %w", p.pid, err)
 		}
 		select {
 		case <-p.exited:
@@ -88,10 +88,10 @@ func (p *process) stop(grace time.Duration) error {
 		case <-time.After(grace):
 		}
 	}
-	return fmt.Errorf("lxcfs %d did not end", p.pid)
+	return fmt.Errorf("view server %d did not end", p.pid)
 }
 
-// adoptProcess returns the lxcfs that the pid file names when it is bin
+// adoptProcess returns the server that the pid file names when it is bin
 // serving mnt, or nil. The pidfd is opened first and the process checked
 // after: a pid reused meanwhile fails the check or leaves the pidfd on an
 // exited process, and is refused either way.

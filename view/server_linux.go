@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -17,7 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// startTimeout bounds how long a new lxcfs may take to mount its file system.
+// startTimeout bounds how long a new server may take to mount its file system.
 const startTimeout = 10 * time.Second
 
 // stopGrace is how long lxcfs gets to end on SIGTERM before SIGKILL: it
@@ -27,7 +28,9 @@ const stopGrace = time.Second
 
 // Options configure a Server.
 type Options struct {
-	// Binary is the lxcfs executable.
+	// Kind is the server: LXCFS (the default) or StatKind's.
+	Kind Kind
+	// Binary is the server's executable (lxcfs, or vmhostd's own).
 	Binary string
 	// Dir is the server's directory, <run_dir>/view: its mount point and
 	// pid file.
@@ -35,13 +38,15 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// Server is the daemon's lxcfs, supervised. It is safe for concurrent use.
+// Server is one view server of the daemon (lxcfs, or vmhost's own
+// /proc/stat server), supervised. It is safe for concurrent use.
 type Server struct {
+	kind          Kind
 	bin, dir, mnt string
 	log           *slog.Logger
 
 	mu      sync.Mutex
-	proc    *process // the running lxcfs; nil while down
+	proc    *process // the running server; nil while down
 	files   []string // the view files its mount has; nil while down
 	gen     uint64   // changes at each start and end
 	adopted bool     // the daemon found it running at its start
@@ -51,30 +56,34 @@ type Server struct {
 	done chan struct{}
 }
 
-// Start adopts the lxcfs of a previous daemon or starts one. A server that
+// Start adopts the server of a previous daemon or starts one. A server that
 // fails to start is no error: guests start with the kernel's files, and
 // Supervise tries again.
 func Start(opts Options) (*Server, error) {
+	kind := opts.Kind
+	if kind.name == "" {
+		kind = LXCFS
+	}
 	bin, err := resolveBinary(opts.Binary)
 	if err != nil {
-		return nil, fmt.Errorf("finding lxcfs: %w", err)
+		return nil, fmt.Errorf("finding %s: %w", kind.name, err)
 	}
-	s := &Server{bin: bin, dir: opts.Dir, mnt: filepath.Join(opts.Dir, mountSubdir), log: opts.Log,
+	s := &Server{kind: kind, bin: bin, dir: opts.Dir, mnt: filepath.Join(opts.Dir, kind.name), log: opts.Log,
 		quit: make(chan struct{}), done: make(chan struct{})}
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
-	if p := adoptProcess(s.pidPath(), bin, s.mnt); p != nil && isLive(s.mnt) {
+	if p := adoptProcess(s.pidPath(), bin, s.mnt); p != nil && isLive(s.mnt, kind.probeRel()) {
 		s.setUp(p)
 		s.adopted = true
-		s.log.Info("view server running", "lxcfs_pid", p.pid, "mount", s.mnt, "adopted", true)
+		s.log.Info("view server running", "server", kind.name, "pid", p.pid, "mount", s.mnt, "adopted", true)
 		return s, nil
 	} else if p != nil {
-		s.log.Warn("view server does not answer; starting another", "lxcfs_pid", p.pid)
+		s.log.Warn("view server does not answer; starting another", "server", kind.name, "pid", p.pid)
 		p.stop(stopGrace)
 	}
 	if err := s.launch(); err != nil {
-		s.log.Warn("view server not started; guests see the host's memory and CPUs until it is", "err", err)
+		s.log.Warn("view server not started; guests see the host's numbers until it is", "server", kind.name, "err", err)
 	}
 	return s, nil
 }
@@ -95,9 +104,11 @@ func (s *Server) makeDirs() error {
 	return nil
 }
 
-func (s *Server) pidPath() string { return filepath.Join(s.dir, pidFile) }
+func (s *Server) pidPath() string { return filepath.Join(s.dir, s.kind.name+".pid") }
 
-// launch starts a new lxcfs on the mount point, after detaching a dead
+func (s *Server) servedPath() string { return filepath.Join(s.dir, s.kind.served) }
+
+// launch starts a new server on the mount point, after detaching a dead
 // one's mount, and waits until its file system answers.
 func (s *Server) launch() error {
 	if err := detachMounts(s.mnt); err != nil {
@@ -111,9 +122,9 @@ func (s *Server) launch() error {
 	cmd.Stdout.(*os.File).Close()
 	if err != nil {
 		logr.Close()
-		return fmt.Errorf("starting lxcfs: %w", err)
+		return fmt.Errorf("starting %s: %w", s.kind.name, err)
 	}
-	go relayLog(logr, s.log)
+	go relayLog(logr, s.log.With("server", s.kind.name))
 	pid := cmd.Process.Pid
 	cmd.Process.Release()
 	p, err := openProcess(pid, true)
@@ -127,18 +138,21 @@ func (s *Server) launch() error {
 		return err
 	}
 	s.setUp(p)
-	s.log.Info("view server running", "lxcfs_pid", pid, "mount", s.mnt, "files", len(s.files))
+	s.log.Info("view server running", "server", s.kind.name, "pid", pid, "mount", s.mnt, "files", len(s.files))
 	return nil
 }
 
-// command is lxcfs's command: in a session of its own, so that it
+// command is the server's command: in a session of its own, so that it
 // outlives the daemon, its output on a pipe whose reading end is returned.
 func (s *Server) command() (*exec.Cmd, io.ReadCloser, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return nil, nil, fmt.Errorf("making lxcfs's log pipe: %w", err)
+		return nil, nil, fmt.Errorf("making %s's log pipe: %w", s.kind.name, err)
 	}
-	cmd := exec.Command(s.bin, lxcfsArgs(s.mnt, s.pidPath())...)
+	cmd := exec.Command(s.bin, s.kind.args(s.mnt, s.pidPath())...)
+	if s.kind.argv0 != "" {
+		cmd.Args[0] = s.kind.argv0
+	}
 	cmd.Dir = "/"
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.Stdout, cmd.Stderr = w, w
@@ -150,17 +164,17 @@ func (s *Server) command() (*exec.Cmd, io.ReadCloser, error) {
 func (s *Server) waitMounted(p *process) error {
 	err := poll.Until(startTimeout, 50*time.Millisecond, func() (bool, error) {
 		if !p.alive() {
-			return false, errors.New("lxcfs ended at start (its log is in the daemon's)")
+			return false, fmt.Errorf("%s ended at start (its log is in the daemon's)", s.kind.name)
 		}
-		return isLive(s.mnt), nil
+		return isLive(s.mnt, s.kind.probeRel()), nil
 	})
 	if errors.Is(err, poll.ErrTimeout) {
-		return fmt.Errorf("lxcfs did not mount %s within %s", s.mnt, startTimeout)
+		return fmt.Errorf("%s did not mount %s within %s", s.kind.name, s.mnt, startTimeout)
 	}
 	return err
 }
 
-// filesWait bounds how long a new lxcfs, mounted, may take to show every
+// filesWait bounds how long a new server, mounted, may take to show every
 // view file: right after its mount some are missing for a moment.
 const filesWait = time.Second
 
@@ -169,8 +183,8 @@ const filesWait = time.Second
 func (s *Server) setUp(p *process) {
 	var files []string
 	poll.Until(filesWait, 20*time.Millisecond, func() (bool, error) {
-		files = offered(protocol.ViewFiles, func(rel string) bool { return exists(s.mnt, rel) })
-		return len(files) == len(protocol.ViewFiles), nil
+		files = offered(s.kind.files, func(rel string) bool { return exists(s.mnt, s.kind.filesDir("probe")+rel) })
+		return len(files) == len(s.kind.files), nil
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -186,20 +200,29 @@ func (s *Server) setDown() {
 	s.gen++
 }
 
-// Source returns the mount point, the view files it has (none while the
-// server is down) and a generation that changes whenever the server
+// Source returns where the view files of the guest id are (the mount
+// point, or the guest's directory under it), the files it has (none while
+// the server is down) and a generation that changes whenever the server
 // starts or ends.
-func (s *Server) Source() (dir string, files []string, gen uint64) {
+func (s *Server) Source(id string) (dir string, files []string, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mnt, s.files, s.gen
+	if s.kind.perGuest && !validID(id) {
+		return s.mnt, nil, s.gen
+	}
+	return filepath.Join(s.mnt, s.kind.filesDir(id)), s.files, s.gen
 }
 
-// Clones returns detached bind mounts of the view files, for a running
-// guest's init to attach; none while the server is down. The caller closes
-// them.
-func (s *Server) Clones() (files []string, fds []int, gen uint64, err error) {
-	dir, files, gen := s.Source()
+// validID reports whether id can name a directory of its own.
+func validID(id string) bool {
+	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\x00")
+}
+
+// Clones returns detached bind mounts of the view files of the guest id,
+// for its running init to attach; none while the server is down. The
+// caller closes them.
+func (s *Server) Clones(id string) (files []string, fds []int, gen uint64, err error) {
+	dir, files, gen := s.Source(id)
 	for _, f := range files {
 		fd, err := cloneFile(filepath.Join(dir, f))
 		if err != nil {
@@ -221,8 +244,8 @@ func (s *Server) Running() bool {
 	return s.proc != nil && s.proc.alive()
 }
 
-// Close stops supervising. With stop set it also ends lxcfs and detaches
-// its mount (at a clean shutdown with no guest running); else lxcfs keeps
+// Close stops supervising. With stop set it also ends the server and
+// detaches its mount (at a clean shutdown with no guest running); else it keeps
 // serving the guests that run on, for the next daemon to adopt.
 func (s *Server) Close(stop bool) error {
 	s.mu.Lock()
@@ -251,6 +274,6 @@ func (s *Server) Close(stop bool) error {
 		err = derr
 	}
 	os.Remove(s.pidPath())
-	os.Remove(filepath.Join(s.dir, servedFile))
+	os.Remove(s.servedPath())
 	return err
 }

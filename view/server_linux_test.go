@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,15 +30,16 @@ func requireLXCFS(t *testing.T) string {
 }
 
 // newTestDir makes a view directory and registers a cleanup that ends any
-// lxcfs it ran and detaches its mount, also on failure.
-func newTestDir(t *testing.T) string {
+// server of kind (binary bin) it ran and detaches its mount, also on
+// failure.
+func newTestDir(t *testing.T, kind Kind, bin string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "view")
 	t.Cleanup(func() {
-		if p := adoptProcess(filepath.Join(dir, pidFile), "/usr/bin/lxcfs", filepath.Join(dir, mountSubdir)); p != nil {
+		if p := adoptProcess(filepath.Join(dir, kind.name+".pid"), bin, filepath.Join(dir, kind.name)); p != nil {
 			p.stop(stopGrace)
 		}
-		detachMounts(filepath.Join(dir, mountSubdir))
+		detachMounts(filepath.Join(dir, kind.name))
 	})
 	return dir
 }
@@ -55,16 +55,25 @@ func serverPid(s *Server) int {
 }
 
 func TestServerLifecycle(t *testing.T) {
-	bin := requireLXCFS(t)
-	dir := newTestDir(t)
+	checkLifecycle(t, LXCFS, requireLXCFS(t))
+}
+
+// checkLifecycle starts a server of kind, kills it, stops supervising it,
+// adopts it, and stops it.
+func checkLifecycle(t *testing.T, kind Kind, bin string) {
+	dir := newTestDir(t, kind, bin)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := Start(Options{Binary: bin, Dir: dir, Log: log})
+	s, err := Start(Options{Kind: kind, Binary: bin, Dir: dir, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mnt, files, gen := s.Source()
-	if len(files) != len(protocol.ViewFiles) || !isLive(mnt) || s.Adopted() {
-		t.Fatalf("new server: Source() = %q, %q, %d, live %v, adopted %v; want every view file on a live mount, not adopted", mnt, files, gen, isLive(mnt), s.Adopted())
+	srcDir, files, gen := s.Source("alice")
+	mnt := s.mnt
+	if want := filepath.Join(mnt, kind.filesDir("alice")); srcDir != want {
+		t.Errorf("Source(alice) dir = %q, want %q", srcDir, want)
+	}
+	if len(files) != len(kind.files) || !isLive(mnt, kind.probeRel()) || s.Adopted() {
+		t.Fatalf("new server: Source() = %q, %q, %d, live %v, adopted %v; want every view file on a live mount, not adopted", mnt, files, gen, isLive(mnt, kind.probeRel()), s.Adopted())
 	}
 	changed := make(chan struct{}, 4)
 	s.Supervise(func() { changed <- struct{}{} })
@@ -80,11 +89,11 @@ func TestServerLifecycle(t *testing.T) {
 		t.Fatal("no new view 10s after lxcfs was killed")
 	}
 	second := serverPid(s)
-	if _, _, gen2 := s.Source(); second == 0 || second == first || gen2 <= gen || !isLive(mnt) {
-		t.Fatalf("after a kill: lxcfs %d (was %d), generation %d (was %d), live %v; want a new live one", second, first, gen2, gen, isLive(mnt))
+	if _, _, gen2 := s.Source("alice"); second == 0 || second == first || gen2 <= gen || !isLive(mnt, kind.probeRel()) {
+		t.Fatalf("after a kill: lxcfs %d (was %d), generation %d (was %d), live %v; want a new live one", second, first, gen2, gen, isLive(mnt, kind.probeRel()))
 	}
-	names, fds, _, err := s.Clones()
-	if err != nil || len(names) != len(protocol.ViewFiles) || len(fds) != len(protocol.ViewFiles) {
+	names, fds, _, err := s.Clones("alice")
+	if err != nil || len(names) != len(kind.files) || len(fds) != len(kind.files) {
 		t.Fatalf("Clones() = %q, %v, %v; want one detached mount per view file", names, fds, err)
 	}
 	for _, fd := range fds {
@@ -94,7 +103,7 @@ func TestServerLifecycle(t *testing.T) {
 	if err := s.Close(false); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Start(Options{Binary: bin, Dir: dir, Log: log})
+	again, err := Start(Options{Kind: kind, Binary: bin, Dir: dir, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,10 +117,10 @@ func TestServerLifecycle(t *testing.T) {
 
 	// A daemon killed while it gave guests the files of a new lxcfs left
 	// no served file: the next one gives them again.
-	if err := os.Remove(filepath.Join(dir, servedFile)); err != nil {
+	if err := os.Remove(filepath.Join(dir, kind.served)); err != nil {
 		t.Fatal(err)
 	}
-	again, err = Start(Options{Binary: bin, Dir: dir, Log: log})
+	again, err = Start(Options{Kind: kind, Binary: bin, Dir: dir, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +142,7 @@ func TestServerLifecycle(t *testing.T) {
 	if err := unix.Statfs(mnt, &st); err != nil || st.Type == fuseSuperMagic {
 		t.Errorf("%s after Close(true): statfs type %x, %v; want no FUSE mount", mnt, st.Type, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, pidFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, kind.name+".pid")); err == nil {
 		t.Errorf("pid file left after Close(true)")
 	}
 }

@@ -2,19 +2,18 @@ package view
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 	"vmhost/atomicfile"
 )
 
-// Supervise watches the server from then on: when lxcfs ends, its mount is
+// Supervise watches the server from then on: when it ends, its mount is
 // detached and a new one started at once, or after a growing delay when
 // it keeps failing. changed is called whenever running guests should get
 // new view files: after each start, and once when a start fails after the
 // server ended (to take the dead files away). It is also called at once
 // unless the server was adopted and its served file says every running
-// guest got its files already: guests may have outlived an earlier lxcfs,
+// guest got its files already: guests may have outlived an earlier server,
 // or a daemon killed while it gave them the new one's. It returns at once;
 // Close ends the supervision.
 func (s *Server) Supervise(changed func()) {
@@ -43,7 +42,7 @@ func (s *Server) supervise(changed func()) {
 				return
 			}
 			ran := time.Since(p.started)
-			s.log.Warn("view server ended; starting it again", "lxcfs_pid", p.pid, "ran", ran.Round(time.Millisecond))
+			s.log.Warn("view server ended; starting it again", "server", s.kind.name, "pid", p.pid, "ran", ran.Round(time.Millisecond))
 			s.setDown()
 			delay, cleared = nextDelay(ran, delay), false
 		}
@@ -51,7 +50,7 @@ func (s *Server) supervise(changed func()) {
 			return
 		}
 		if err := s.launch(); err != nil {
-			s.log.Warn("view server not started; guests see the host's memory and CPUs until it is", "err", err, "next_try", nextDelay(0, delay))
+			s.log.Warn("view server not started; guests see the host's numbers until it is", "server", s.kind.name, "err", err, "next_try", nextDelay(0, delay))
 			delay = nextDelay(0, delay)
 			if !cleared {
 				s.changed(changed)
@@ -64,26 +63,26 @@ func (s *Server) supervise(changed func()) {
 	}
 }
 
-// changed calls changed, and records which lxcfs (none while down) every
+// changed calls changed, and records which server (none while down) every
 // running guest has then.
 func (s *Server) changed(changed func()) {
-	os.Remove(filepath.Join(s.dir, servedFile))
+	os.Remove(s.servedPath())
 	changed()
 	s.mu.Lock()
 	p := s.proc
 	s.mu.Unlock()
 	if p != nil {
-		atomicfile.WriteFile(filepath.Join(s.dir, servedFile), []byte(strconv.Itoa(p.pid)+"\n"), 0o600)
+		atomicfile.WriteFile(s.servedPath(), []byte(strconv.Itoa(p.pid)+"\n"), 0o600)
 	}
 }
 
 // served reports whether every running guest was given the files of the
-// running lxcfs, as the file servedFile records.
+// running server, as its served file records.
 func (s *Server) served() bool {
 	s.mu.Lock()
 	p := s.proc
 	s.mu.Unlock()
-	b, err := os.ReadFile(filepath.Join(s.dir, servedFile))
+	b, err := os.ReadFile(s.servedPath())
 	pid, ok := parsePid(b)
 	return err == nil && ok && p != nil && pid == p.pid
 }

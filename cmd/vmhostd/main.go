@@ -2,7 +2,8 @@
 // reached over SSH: `ssh alice@host` lands alice, as root, in her own
 // persistent guest made of namespaces.
 //
-// It is also, under another name, the init of every guest (a hidden role).
+// It is also, under other names, the init of every guest and the view
+// server of guests' /proc/stat (hidden roles).
 package main
 
 import (
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"vmhost/guestinit"
 	"vmhost/protocol"
+	"vmhost/view"
+	"vmhost/view/procstat"
 )
 
 // usage is the top-level help.
@@ -41,6 +44,8 @@ func main() {
 		guestinit.RunIncubator()
 	case protocol.NetHelperName:
 		guestinit.RunNetHelper()
+	case view.StatServerName:
+		os.Exit(procstat.Run(os.Args[1:]))
 	}
 	os.Exit(run(os.Args[1:]))
 }
