@@ -66,7 +66,7 @@ func parseLab(args []string) (labArgs, error) {
 			a.helpful = true
 		default:
 			if strings.HasPrefix(f, "-") {
-				return a, fmt.Errorf("unknown flag %s", printable(f, 40))
+				return a, usageError{fmt.Sprintf("unknown flag %s", printable(f, 40))}
 			}
 			if a.op == "" {
 				a.op = f
