@@ -252,7 +252,7 @@ func testLabFiles(t *testing.T, d *daemon) {
 	d.mustSSH(t, "s02+router", "ln -s /etc/shadow /root/answer.txt") // a symlink, followed in the guest only
 	dir := filepath.Join(d.baseDir, "answers")
 	res := d.admin(t, "", "lab", "collect", "net101", "/root/answer.txt", dir)
-	if res.code != 0 || !strings.Contains(res.stdout, "s02      pc      missing") {
+	if res.code != 0 || !strings.Contains(res.stdout, "s02      pc      missing") || !strings.Contains(res.stdout, "collect net101: 1/2 ok, 1 missing") {
 		t.Errorf("lab collect: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	for name, want := range map[string]string{"s01/answer.txt": "pc answer\n", "s01/router/answer.txt": "router answer\n"} {

@@ -18,6 +18,14 @@ var ErrBusy = errors.New("a check of these guests is already running")
 // class's check_timeout, and keeps the run in the store. A guest passes
 // when the script exits 0; its "FAIL:" lines are the feedback.
 func (s *Service) Check(ctx context.Context, req Request, progress io.Writer) (Report, error) {
+	if _, err := lookupClass(s.opts.Config(), req.Class); err != nil {
+		return Report{}, err
+	}
+	end, err := s.begin(req)
+	if err != nil {
+		return Report{}, err
+	}
+	defer end()
 	rep, err := s.check(ctx, req, progress)
 	if err != nil {
 		return rep, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -189,5 +190,37 @@ func TestReportFormats(t *testing.T) {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("table has no %q:\n%s", s, b.String())
 		}
+	}
+}
+
+func TestClassBusy(t *testing.T) {
+	cfg := testConfig(t, "true\n")
+	cl := cfg.Classes["net101"]
+	cl.CheckTimeout = 1e9
+	cfg.Classes["net101"] = cl
+	guests := newFakeGuests("s01")
+	started := make(chan struct{}, 1)
+	guests.do["s01"] = func(protocol.SpawnRequest, []byte) ([]byte, int, bool) {
+		started <- struct{}{}
+		return nil, 0, true // runs until the check's timeout
+	}
+	svc, _ := newTestService(t, cfg, guests)
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Check(context.Background(), Request{Class: "net101", Student: "s01"}, io.Discard)
+		done <- err
+	}()
+	<-started
+	if _, err := svc.Provision(context.Background(), Request{Class: "net101"}, io.Discard); !errors.Is(err, ErrClassBusy) {
+		t.Errorf("provision during a check: %v, want ErrClassBusy", err)
+	}
+	if _, err := svc.Status(Request{Class: "net101"}); err != nil {
+		t.Errorf("status during a check: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Stop(context.Background(), Request{Class: "net101"}, io.Discard); err != nil {
+		t.Errorf("stop after the check: %v", err)
 	}
 }

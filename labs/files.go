@@ -54,6 +54,11 @@ func (s *Service) Distribute(ctx context.Context, req Request, p string, data []
 	if err != nil {
 		return rep, err
 	}
+	end, err := s.begin(req)
+	if err != nil {
+		return rep, err
+	}
+	defer end()
 	rep.Results = each(ctx, targets, s.opts.Execs, progress, func(ctx context.Context, t Target) Result {
 		if r := s.start(ctx, cl.Name, t); r.Result != ResultOK && !strings.HasPrefix(r.Error, "setup failed") {
 			return r
@@ -96,6 +101,11 @@ func (s *Service) Collect(ctx context.Context, req Request, p string, sink Sink,
 	if err != nil {
 		return rep, err
 	}
+	end, err := s.begin(req)
+	if err != nil {
+		return rep, err
+	}
+	defer end()
 	have := s.existing()
 	var mu sync.Mutex // sinks take one file at a time
 	rep.Results = each(ctx, targets, s.opts.Starts, progress, func(ctx context.Context, t Target) Result {

@@ -2,6 +2,7 @@ package labs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -28,6 +29,19 @@ func (s *Service) prepare(req Request, op string) (config.Class, []Target, Repor
 	targets, err := targetsOf(cl, req.Student)
 	rep := Report{Op: op, Class: cl.Name, Time: s.opts.Now().UTC(), By: req.By}
 	return cl, targets, rep, err
+}
+
+// ErrClassBusy is returned when an operation of the class is under way.
+var ErrClassBusy = errors.New("another operation of the class is under way; try again when it ends")
+
+// begin marks an operation of req's class under way: one at a time per
+// class (status reads alone), so that a reset does not meet a provision
+// half-way, nor a teacher's checks pile up; end ends it.
+func (s *Service) begin(req Request) (end func(), err error) {
+	if !s.running.begin(req.Class) {
+		return nil, fmt.Errorf("class %s: %w", req.Class, ErrClassBusy)
+	}
+	return func() { s.running.end(req.Class) }, nil
 }
 
 // finish tallies rep and writes its audit line.
@@ -58,6 +72,11 @@ func (s *Service) Provision(ctx context.Context, req Request, progress io.Writer
 	if err != nil {
 		return rep, err
 	}
+	end, err := s.begin(req)
+	if err != nil {
+		return rep, err
+	}
+	defer end()
 	fmt.Fprintf(progress, "provisioning %d guests of class %s, %d at a time\n", len(targets), cl.Name, s.opts.Starts)
 	rep.Results = each(ctx, targets, s.opts.Starts, progress, func(ctx context.Context, t Target) Result {
 		return s.start(ctx, cl.Name, t)
@@ -91,6 +110,11 @@ func (s *Service) Reset(ctx context.Context, req Request, progress io.Writer) (R
 	if err != nil {
 		return rep, err
 	}
+	end, err := s.begin(req)
+	if err != nil {
+		return rep, err
+	}
+	defer end()
 	have := s.existing()
 	rep.Results = each(ctx, targets, s.opts.Starts, progress, func(ctx context.Context, t Target) Result {
 		if _, ok := have[t.Guest]; ok {
@@ -111,6 +135,11 @@ func (s *Service) Stop(ctx context.Context, req Request, progress io.Writer) (Re
 	if err != nil {
 		return rep, err
 	}
+	end, err := s.begin(req)
+	if err != nil {
+		return rep, err
+	}
+	defer end()
 	have := s.existing()
 	rep.Results = each(ctx, targets, s.opts.Starts, progress, func(ctx context.Context, t Target) Result {
 		if g, ok := have[t.Guest]; !ok || g.State == "stopped" {
@@ -140,6 +169,11 @@ func (s *Service) Remove(ctx context.Context, req Request, progress io.Writer) (
 	if err != nil {
 		return rep, err
 	}
+	end, err := s.begin(req)
+	if err != nil {
+		return rep, err
+	}
+	defer end()
 	have := s.existing()
 	rep.Results = each(ctx, targets, s.opts.Starts, progress, func(ctx context.Context, t Target) Result {
 		if _, ok := have[t.Guest]; !ok {

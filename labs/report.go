@@ -74,11 +74,20 @@ func (rep *Report) tally() {
 }
 
 // Summary is the report's last line: "27/30 pass" for a check, "2/2 ok"
-// otherwise, with the op.
+// otherwise, with the op, and how many files a collect found missing.
 func (rep *Report) Summary() string {
 	word := "ok"
 	if rep.Op == "check" {
 		word = "pass"
+	}
+	missing := 0
+	for _, r := range rep.Results {
+		if r.Result == ResultMissing {
+			missing++
+		}
+	}
+	if missing > 0 {
+		return fmt.Sprintf("%s %s: %d/%d %s, %d missing", rep.Op, rep.Class, rep.Passed, rep.Students, word, missing)
 	}
 	return fmt.Sprintf("%s %s: %d/%d %s", rep.Op, rep.Class, rep.Passed, rep.Students, word)
 }

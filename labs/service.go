@@ -84,6 +84,7 @@ const (
 type Service struct {
 	opts     Options
 	checking *inFlight // students whose own :check runs
+	running  *inFlight // classes with an operation under way
 }
 
 // New returns a Service for opts.
@@ -103,7 +104,7 @@ func New(opts Options) *Service {
 	if opts.Sessions == nil {
 		opts.Sessions = noSessions{}
 	}
-	return &Service{opts: opts, checking: newInFlight()}
+	return &Service{opts: opts, checking: newInFlight(), running: newInFlight()}
 }
 
 // noSessions counts no sessions.
