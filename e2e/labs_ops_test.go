@@ -21,7 +21,7 @@ import (
 // labSetup writes a marker that names the student and the host it ran
 // for; labCheck passes on router, and on pc when /root/done is there.
 const (
-	labSetup = "#!/bin/sh\necho \"$VMHOST_STUDENT $VMHOST_HOST\" > /root/setup-marker\necho setup ran for $VMHOST_STUDENT\n"
+	labSetup = "#!/bin/sh\nsleep 1\necho \"$VMHOST_STUDENT $VMHOST_HOST\" > /root/setup-marker\necho setup ran for $VMHOST_STUDENT\n"
 	labCheck = `#!/bin/sh
 [ "$VMHOST_HOST" = router ] && exit 0
 if [ -f /root/done ]; then echo "all good"; exit 0; fi
@@ -127,6 +127,12 @@ func TestLabOps(t *testing.T) {
 	t.Run("Check", func(t *testing.T) { testLabCheck(t, d) })
 	t.Run("Status", func(t *testing.T) { testLabStatus(t, d) })
 	t.Run("Reset", func(t *testing.T) { testLabReset(t, d) })
+	t.Run("LoginWaitsForSetup", func(t *testing.T) {
+		d.mustAdmin(t, "guest", "rm", "s02+router", "--yes", "--force")
+		if got := d.mustSSH(t, "s02+router", "cat /root/setup-marker"); got != "s02 router\n" {
+			t.Errorf("the first login to a new guest ran before its setup: marker %q", got)
+		}
+	})
 	t.Run("Files", func(t *testing.T) { testLabFiles(t, d) })
 	t.Run("Refused", func(t *testing.T) { testLabRefused(t, d) })
 	t.Run("Audit", func(t *testing.T) {

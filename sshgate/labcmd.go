@@ -45,6 +45,8 @@ func (s *session) labCommand(command string) (run func(), ok bool) {
 		return s.labAnswer(audit, errors.New(f[0]+" needs a key of the configuration; a key from the guest's authorized_keys reaches the guest only")), true
 	case f[0] == ":check" && len(f) > 1:
 		return s.labAnswer(audit, errors.New(":check takes no arguments; it checks your own guests")), true
+	case f[0] == ":check" && s.conn.checkLogin() != nil: // outside the class's hours, as a login would be
+		return s.labAnswer(audit, s.conn.checkLogin()), true
 	case f[0] == ":check":
 		return s.labRun(audit, func(ctx context.Context, io labs.IO) int { return s.conn.srv.labs.Check(ctx, s.conn.owner, io) }), true
 	}

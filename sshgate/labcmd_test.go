@@ -41,16 +41,18 @@ func (g guestKeysOf) AuthorizedKeys(owner, name string) ([]byte, error) {
 func TestLabCommands(t *testing.T) {
 	requireSSH(t)
 	var logs logBuffer
-	tina, otto, s01, mallory := newUserKey(t, "tina"), newUserKey(t, "otto"), newUserKey(t, "s01"), newUserKey(t, "mallory")
-	users := map[string]config.User{"tina": {Keys: []string{tina.pub}}, "otto": {Keys: []string{otto.pub}}, "s01": {Keys: []string{s01.pub}}}
+	tina, otto, s01, s02, mallory := newUserKey(t, "tina"), newUserKey(t, "otto"), newUserKey(t, "s01"), newUserKey(t, "s02"), newUserKey(t, "mallory")
+	users := map[string]config.User{"tina": {Keys: []string{tina.pub}}, "otto": {Keys: []string{otto.pub}},
+		"s01": {Keys: []string{s01.pub}}, "s02": {Keys: []string{s02.pub}}}
 	cfg := &config.Config{Users: users, Classes: map[string]config.Class{
-		"net101": {Name: "net101", Teachers: []string{"tina"}, Members: []string{"s01"}},
+		"net101": {Name: "net101", Teachers: []string{"tina"}, Members: []string{"s01", "s02"}},
 		"sec201": {Name: "sec201", Teachers: []string{"otto"}},
 	}}
 	svc := labs.New(labs.Options{Config: func() *config.Config { return cfg }, Guests: noLabGuests{}, Store: labs.NewStore(t.TempDir())})
 	ts := startServer(t, users, captureLog(t, &logs), func(o *Options) {
 		o.Labs = labs.NewShell(svc)
 		o.GuestKeys = guestKeysOf{"tina", mallory.pub}
+		o.Logins = fakeLogins{} // s02's class is closed
 	})
 	run := func(login string, key userKey, opts []string, command string) sshResult {
 		return ts.run(t, sshCmd{key: key, login: login, opts: opts, args: []string{command}})
@@ -58,7 +60,7 @@ func TestLabCommands(t *testing.T) {
 
 	r := run("tina", tina, nil, ":lab status net101 --json")
 	var rows []labs.Status
-	if err := json.Unmarshal([]byte(r.stdout), &rows); r.code != 0 || err != nil || len(rows) != 1 || rows[0].Guest != "s01" {
+	if err := json.Unmarshal([]byte(r.stdout), &rows); r.code != 0 || err != nil || len(rows) != 2 || rows[0].Guest != "s01" {
 		t.Errorf(":lab status net101 --json without a terminal: %+v (%v)", r, err)
 	}
 	if r := run("tina", tina, []string{"-tt"}, ":lab ls"); r.code != 0 || !strings.Contains(r.stdout, "net101  tina") || strings.Contains(r.stdout, "sec201") {
@@ -76,6 +78,7 @@ func TestLabCommands(t *testing.T) {
 		{"tina", mallory, ":lab ls", "needs a key of the configuration"},
 		{"tina", tina, ":check", "tina is a student of no class"},
 		{"s01", s01, ":check now", "takes no arguments"},
+		{"s02", s02, ":check", "closed at 2026-12-10 12:00 UTC"},
 	}
 	for _, tt := range refusals {
 		if r := run(tt.login, tt.key, nil, tt.command); r.code != 1 || !strings.Contains(r.stderr, tt.says) {
