@@ -69,7 +69,7 @@ func (s *Service) Distribute(ctx context.Context, req Request, p string, data []
 		}
 		return Result{Result: ResultOK, ExitCode: 0, Bytes: int64(len(data))}
 	})
-	s.finish(req, &rep)
+	s.finish(req, &rep, "path", p, "bytes", len(data))
 	return rep, nil
 }
 
@@ -125,7 +125,7 @@ func (s *Service) Collect(ctx context.Context, req Request, p string, sink Sink,
 		}
 		return r
 	})
-	s.finish(req, &rep)
+	s.finish(req, &rep, "path", p)
 	return rep, nil
 }
 

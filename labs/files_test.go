@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -181,10 +182,13 @@ func TestCollectBounds(t *testing.T) {
 func TestDistribute(t *testing.T) {
 	guests := newFakeGuests("s01")
 	got := map[string]string{}
+	var mu sync.Mutex
 	for _, id := range []string{"s01", "s02"} {
 		guests.do[id] = func(req protocol.SpawnRequest, stdin []byte) ([]byte, int, bool) {
 			if scriptIs(req, putScript) {
+				mu.Lock()
 				got[id+":"+argOf(req)] = string(stdin)
+				mu.Unlock()
 			}
 			return nil, 0, false
 		}

@@ -44,14 +44,19 @@ func (s *Service) begin(req Request) (end func(), err error) {
 	return func() { s.running.end(req.Class) }, nil
 }
 
-// finish tallies rep and writes its audit line.
-func (s *Service) finish(req Request, rep *Report) {
+// finish tallies rep and writes its audit line, with more attributes.
+func (s *Service) finish(req Request, rep *Report, more ...any) {
 	rep.tally()
-	attrs := []any{"op", rep.Op, "class", rep.Class, "by", req.By, "students", rep.Students, "passed", rep.Passed}
+	s.audit(req, rep.Op, append([]any{"students", rep.Students, "passed", rep.Passed}, more...)...)
+}
+
+// audit writes the audit line of op on req, with more attributes.
+func (s *Service) audit(req Request, op string, more ...any) {
+	attrs := []any{"op", op, "class", req.Class, "by", req.By}
 	if req.Student != "" {
 		attrs = append(attrs, "student", req.Student)
 	}
-	s.opts.Audit.Info("lab", attrs...)
+	s.opts.Audit.Info("lab", append(attrs, more...)...)
 }
 
 // existing returns the guests that exist, by ID.

@@ -34,6 +34,7 @@ func (s *Service) Status(req Request) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.audit(req, "status")
 	have := s.existing()
 	out := make([]Status, 0, len(targets))
 	for _, t := range targets {

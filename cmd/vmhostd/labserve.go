@@ -69,6 +69,7 @@ func (g labGuests) Open(ctx context.Context, owner, name string) error {
 	return err
 }
 
+// Stop, Reset and Remove implement labs.Guests.
 func (g labGuests) Stop(id string) error   { return g.m.Stop(id) }
 func (g labGuests) Reset(id string) error  { return g.m.Reset(id) }
 func (g labGuests) Remove(id string) error { return g.m.Remove(id) }
