@@ -58,10 +58,14 @@ func (s *Server) labRoutes() {
 	})
 	ops := map[string]func(context.Context, labs.Request, io.Writer) (labs.Report, error){
 		"provision": s.opts.Labs.Provision, "check": s.opts.Labs.Check, "stop": s.opts.Labs.Stop,
-		"reset": s.confirmed(s.opts.Labs.Reset), "rm": s.confirmed(s.opts.Labs.Remove),
+		"reset": s.opts.Labs.Reset, "rm": s.opts.Labs.Remove,
 	}
 	for name, op := range ops {
 		s.mux.HandleFunc("POST /v1/labs/{class}/"+name, func(w http.ResponseWriter, r *http.Request) {
+			if (name == "reset" || name == "rm") && r.URL.Query().Get("confirm") != "yes" {
+				writeError(w, errNotConfirmed)
+				return
+			}
 			s.labStream(w, r, func(ev *labEvents) (labs.Report, error) { return op(r.Context(), labRequest(r), ev) })
 		})
 	}
@@ -82,19 +86,9 @@ func labRequest(r *http.Request) labs.Request {
 	return labs.Request{Class: r.PathValue("class"), Student: r.URL.Query().Get("student"), By: "root"}
 }
 
-// errNotConfirmed refuses an operation that loses files without
+// errNotConfirmed refuses reset and rm, which lose files, without
 // ?confirm=yes.
 var errNotConfirmed = errf(http.StatusBadRequest, "this loses the students' files; confirm it with --yes")
-
-// confirmed returns op, refused unless the request has ?confirm=yes.
-func (s *Server) confirmed(op func(context.Context, labs.Request, io.Writer) (labs.Report, error)) func(context.Context, labs.Request, io.Writer) (labs.Report, error) {
-	return func(ctx context.Context, req labs.Request, w io.Writer) (labs.Report, error) {
-		if ev, ok := w.(*labEvents); !ok || ev.r.URL.Query().Get("confirm") != "yes" {
-			return labs.Report{}, errNotConfirmed
-		}
-		return op(ctx, req, w)
-	}
-}
 
 // labDistribute answers POST /v1/labs/{class}/distribute?path=P: the body
 // is the file.
@@ -120,7 +114,7 @@ func (s *Server) labCollect(w http.ResponseWriter, r *http.Request) {
 // labStream answers r with the events of op: an error before any event
 // is an ordinary error answer; after, the stream's last event.
 func (s *Server) labStream(w http.ResponseWriter, r *http.Request, op func(*labEvents) (labs.Report, error)) {
-	ev := &labEvents{w: w, r: r}
+	ev := &labEvents{w: w}
 	rep, err := op(ev)
 	if err != nil {
 		err = labError(err)
@@ -152,7 +146,6 @@ func labError(err error) error {
 type labEvents struct {
 	mu      sync.Mutex
 	w       http.ResponseWriter
-	r       *http.Request
 	enc     *json.Encoder
 	started bool
 	partial []byte // a progress line not ended yet
