@@ -135,8 +135,9 @@ func TestLabOps(t *testing.T) {
 	})
 	t.Run("Files", func(t *testing.T) { testLabFiles(t, d) })
 	t.Run("Refused", func(t *testing.T) { testLabRefused(t, d) })
+	t.Run("HostileGuest", func(t *testing.T) { testLabHostileGuest(t, d) })
 	t.Run("Audit", func(t *testing.T) {
-		for _, s := range []string{"msg=lab audit=true op=provision class=net101 by=root", "op=check class=net101 by=tina", "op=reset class=net101 by=root students=1"} {
+		for _, s := range []string{"msg=lab audit=true op=provision class=net101 by=root", "op=check class=net101 by=tina", "op=reset class=net101 by=root student=s01 students=1 passed=1", "op=collect class=net101 by=tina students=2 passed=1 path=/root/answer.txt"} {
 			if !strings.Contains(d.log(), s) {
 				t.Errorf("the daemon's log has no %q", s)
 			}
@@ -317,5 +318,49 @@ func testLabRefused(t *testing.T, d *daemon) {
 	}
 	if guests := d.adminGuests(t); guests["tina"].ID != "" {
 		t.Errorf("tina's :lab made her a guest: %+v", guests["tina"])
+	}
+}
+
+// hostileShell replaces the guest's /bin/sh, which runs every check and
+// copy, with one that floods its output (10 MB, with terminal escapes in
+// a FAIL line) and claims success.
+const hostileShell = `cat > /root/evilsh <<'EOF'
+#!/bin/busybox sh
+printf 'FAIL: \033]0;owned\007\033[2Jcleared\n'
+i=0; while [ $i -lt 10 ]; do busybox head -c 1000000 /dev/zero; i=$((i+1)); done
+exit 0
+EOF
+chmod 755 /root/evilsh && rm /bin/sh && cp /root/evilsh /bin/sh`
+
+// testLabHostileGuest has s02's router answer every check and copy with a
+// flood: what the daemon keeps is bounded and printable, the file is
+// refused, and the class goes on.
+func testLabHostileGuest(t *testing.T, d *daemon) {
+	d.mustSSH(t, "s02+router", hostileShell)
+	res := d.admin(t, "", "lab", "check", "net101", "s02", "--json")
+	var rep struct {
+		Results []struct {
+			Guest, Result, Output string
+			Fail                  []string
+			Cut                   bool
+		}
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil || len(rep.Results) != 2 {
+		t.Fatalf("lab check of s02 with a hostile router: %v\n%s%s", err, res.stdout, res.stderr)
+	}
+	r := rep.Results[1]
+	if r.Guest != "s02+router" || !r.Cut || len(r.Output) > 64<<10 || len(r.Fail) != 1 || r.Fail[0] != "FAIL: ?]0;owned??[2Jcleared" {
+		t.Errorf("hostile router's check: cut %v, %d bytes of output, FAIL lines %q", r.Cut, len(r.Output), r.Fail)
+	}
+	dir := filepath.Join(d.baseDir, "hostile")
+	res = d.admin(t, "", "lab", "collect", "net101", "/root/answer.txt", dir, "s02")
+	if res.code != 1 || !strings.Contains(res.stdout, "larger than 8388608 bytes") {
+		t.Errorf("collect from the hostile router: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s02", "router")); err == nil {
+		t.Errorf("something of the hostile router's flood was written")
+	}
+	if out := d.mustAdmin(t, "lab", "status", "net101", "s01"); !strings.Contains(out, "running") {
+		t.Errorf("status after the hostile router:\n%s", out)
 	}
 }
