@@ -24,6 +24,13 @@
 //	DELETE /v1/images/{name}           remove, refused while guests use it
 //	GET    /v1/users                   users of the configuration
 //	POST   /v1/reload                  read the configuration again
+//	GET    /v1/labs                    the classes
+//	GET    /v1/labs/{class}[?student=S]   each guest of the class's students
+//	POST   /v1/labs/{class}/{op}[?student=S]  provision, check, stop, and with
+//	                                   ?confirm=yes reset and rm: a stream of
+//	                                   LabEvent lines, progress then the report
+//	POST   /v1/labs/{class}/distribute?path=P  the body (at most 1 MiB) as P
+//	POST   /v1/labs/{class}/collect?path=P     P from each guest, as file events
 //
 // Stop, restart, reset and remove refuse (409) a guest with SSH sessions
 // open unless ?force=yes is given.

@@ -24,6 +24,7 @@ type options struct {
 	size        int64
 	concurrency int
 	keepMemory  bool
+	class       int
 }
 
 func main() {
@@ -50,6 +51,7 @@ func parseOptions(args []string) (options, error) {
 	dens := fs.String("density", "100,500,1000", "guest `counts` of the density figure")
 	fs.Int64Var(&o.size, "size", 1<<30, "`bytes` of the file transfer and port forward figures")
 	fs.IntVar(&o.concurrency, "concurrency", 200, "logins at once in figure 7")
+	fs.IntVar(&o.class, "class", 30, "students of figure 9's class (two guests each; figure 9 runs only when -figures names it)")
 	fs.BoolVar(&o.keepMemory, "keep-memory", false, "leave the machine's free page reporting and DAMON as they are (see bench/memory.go)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -158,6 +160,13 @@ func (b *bench) setUp() error {
 		images = netImage
 		users += fmt.Sprintf("  benchnet:\n    image: debnet\n    keys: [%q]\n", strings.TrimSpace(pub))
 	}
+	if b.want(9) {
+		setup, err := writeClassSetup(b.dir)
+		if err != nil {
+			return err
+		}
+		users += classUsers(b.o.class, pub, setup)
+	}
 	if b.d, err = newDaemon(b.o.vmhostd, b.dir, pub, images, users); err != nil {
 		return err
 	}
@@ -223,6 +232,7 @@ func (b *bench) measure() {
 		return one(guestNetwork(b.c, target{name: "vmhost", port: b.d.port, login: "benchnet"}, transferRuns))
 	})
 	step(8, func() ([]row, error) { return keptSessions(b.c, b.d, b.vm, 50, 500) })
+	step(9, func() ([]row, error) { return one(classFigure(b.d, b.o.class)) })
 	step(3, func() ([]row, error) { return density(b.c, b.d, b.vm, b.o.density) })
 }
 

@@ -62,6 +62,10 @@ type Options struct {
 	// View, when set, shows guests their own machine in /proc and /sys
 	// files; nil leaves them the kernel's.
 	View View
+	// FirstStart, when set, is called after a guest's first start from
+	// its image (a new guest, or one reset), with the guest running and
+	// locked: whoever opens it meanwhile waits (see firstStart).
+	FirstStart func(ctx context.Context, owner, name string, g Running)
 
 	// launcher starts inits; nil is the daemon's, nsLauncher. Tests set a
 	// fake.
@@ -329,6 +333,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
 	trace := newTracer(m.opts.Trace, st.ID())
+	fresh := st.Rootfs == "" // a new or reset guest: see firstStart
 	rootfs, err := m.rootfs(ctx, st)
 	if err != nil {
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
@@ -377,6 +382,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 	m.checkViewAfterStart(st.ID(), viewGen)
 	trace.mark("state")
 	m.log.Info("started guest", "guest", st.ID(), "pid", p.pid(), "took", time.Since(t0))
+	m.firstStart(ctx, e, fresh)
 	return nil
 }
 

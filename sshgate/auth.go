@@ -32,6 +32,10 @@ type Grant struct {
 	// Actor is the user whose key it is when that is not the owner: a
 	// teacher of the owner's class. Audit lines name them.
 	Actor string
+	// FromGuest says the key was found in the guest's own authorized
+	// keys, which its root writes: it reaches that guest, nothing of the
+	// daemon's (no :lab).
+	FromGuest bool
 }
 
 // grantKey is the key of a connection's Grant in ssh.Permissions.ExtraData.

@@ -43,5 +43,6 @@ func (s *Server) guestKeyGrant(owner, name string, key ssh.PublicKey, source net
 	if err != nil {
 		return Grant{}, fmt.Errorf("%w; %w", refusal, err)
 	}
+	g.FromGuest = true
 	return g, nil
 }

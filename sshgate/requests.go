@@ -167,6 +167,9 @@ func (s *session) exec(payload []byte) (bool, func()) {
 	if s.conn.grant.Command != "" {
 		return true, s.beginForced(m.Command)
 	}
+	if run, ok := s.labCommand(m.Command); ok { // with a terminal or not: see labcmd.go
+		return true, run
+	}
 	if run, ok := s.teacherCommand(m.Command); ok {
 		return true, run
 	}

@@ -72,6 +72,8 @@ type Options struct {
 	// Logins maps logins to guests and says when owners may log in; nil:
 	// a login reaches the guest it names, at any time.
 	Logins Logins
+	// Labs runs :lab and :check; nil runs them as any command.
+	Labs Labs
 	// Logger receives authentication, connection and session logs; nil
 	// discards them.
 	Logger *slog.Logger
@@ -155,6 +157,7 @@ type Server struct {
 	guestKeys GuestKeys
 	guests    Guests
 	logins    Logins
+	labs      Labs
 	log       *slog.Logger
 	audit     *slog.Logger // log with audit=true
 	grace     time.Duration
@@ -187,6 +190,7 @@ func New(opts Options) (*Server, error) {
 		guestKeys: opts.GuestKeys,
 		guests:    opts.Guests,
 		logins:    opts.Logins,
+		labs:      opts.Labs,
 		log:       opts.Logger,
 		grace:     opts.LoginGraceTime,
 		limits:    newConnLimits(opts),

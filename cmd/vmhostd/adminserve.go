@@ -117,7 +117,7 @@ func restartOnly(old, cfg *config.Config) []string {
 // startAdmin serves the admin API on <run_dir>/vmhostd.sock, reloads on
 // SIGHUP, starts the autostart guests and stops idle ones, until ctx ends
 // or the returned function is called.
-func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store *images.Store, kept admin.KeptSessions, log *slog.Logger) (func(), error) {
+func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store *images.Store, kept admin.KeptSessions, lab admin.Labs, log *slog.Logger) (func(), error) {
 	live.mgr = mgr
 	cfg := live.Config()
 	ln, err := admin.Listen(filepath.Join(cfg.RunDir, admin.SocketName))
@@ -125,7 +125,7 @@ func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	srv := admin.New(admin.Options{Guests: mgr, Limits: mgr, Images: store, Daemon: live, Sessions: live.conns, Kept: kept, Logger: log})
+	srv := admin.New(admin.Options{Guests: mgr, Limits: mgr, Images: store, Daemon: live, Sessions: live.conns, Kept: kept, Labs: lab, Logger: log})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ctx, ln); err != nil {

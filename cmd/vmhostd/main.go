@@ -27,6 +27,8 @@ Usage:
                                              run the guests of the running daemon
   vmhostd user ls --config FILE              the users of the daemon's config
   vmhostd session ls|play|watch|join ...     kept terminal sessions and recordings
+  vmhostd lab ls|status|provision|check|reset|stop|rm|distribute|collect ...
+                                             run the classes (teaching labs)
   vmhostd reload --config FILE               make the daemon read its config again
   vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags
@@ -67,6 +69,8 @@ func run(args []string) int {
 		return userCmd(args[1:])
 	case "session":
 		return sessionCmd(args[1:])
+	case "lab":
+		return labCmd(args[1:])
 	case "reload":
 		return reloadCmd(args[1:])
 	case "network":

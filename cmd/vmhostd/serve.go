@@ -18,6 +18,7 @@ import (
 	"vmhost/fdbudget"
 	"vmhost/guest"
 	"vmhost/images"
+	"vmhost/labs"
 	"vmhost/reserve"
 	"vmhost/sshgate"
 )
@@ -85,8 +86,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer nw.Close()
-	labs := startLabNet(cfg, log)
-	live.reloaded = func(c *config.Config) { pruneLabNet(labs, c, log) }
+	labNet := startLabNet(cfg, log)
+	live.reloaded = func(c *config.Config) { pruneLabNet(labNet, c, log) }
 	cgroups, err := newCgroups(cfg, log)
 	if err != nil {
 		return err
@@ -95,25 +96,29 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	views := startView(cfg, log)
 	var mgr *guest.Manager
 	defer func() { stopView(views, mgr, log) }()
+	lab := newLabParts(live, log)
 	mgr, err = guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
 		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
-		Network: nw, Links: labLinks{labs}, Cgroups: cgroups, Storage: storage,
+		Network: nw, Links: labLinks{labNet}, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
 		},
-		View: guestView(views),
+		View:       guestView(views),
+		FirstStart: lab.firstStart,
 	})
 	if err != nil {
 		return err
 	}
 	superviseView(views, mgr)
 	kept := keptSessions(cfg, live, log)
+	labSvc := lab.start(mgr)
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyDir: cfg.DataDir,
 		Users:      live,
 		Logins:     live,
-		Tracker:    live.conns,
+		Tracker:    lab.seen,
+		Labs:       labs.NewShell(labSvc),
 		Guests:     managerGuests{mgr},
 		Logger:     log,
 		Budget:     fdb,
@@ -124,7 +129,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, log)
+	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, labSvc, log)
 	if err != nil {
 		return err
 	}
