@@ -172,4 +172,3 @@ func (s guestSeries) net(n NetUsage) {
 func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
 	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 }
-
