@@ -32,6 +32,10 @@ type liveConfig struct {
 	mu    sync.Mutex // serializes reloads
 	mgr   *guest.Manager
 	conns *guest.Connections
+	// onReload is told of every configuration a reload applies, onHUP of
+	// every SIGHUP (before its reload); either may be nil.
+	onReload func(*config.Config)
+	onHUP    func()
 }
 
 // newLiveConfig starts with cfg. It takes SIGHUP over at once, so that a
@@ -69,6 +73,9 @@ func (l *liveConfig) Reload() (admin.Reloaded, error) {
 	if l.mgr != nil {
 		l.mgr.SetPolicy(cfg)
 	}
+	if l.onReload != nil {
+		l.onReload(cfg)
+	}
 	res := admin.Reloaded{Config: cfg.Path, Restart: restartOnly(old, cfg)}
 	l.log.Info("reloaded the configuration", "config", cfg.Path, "needs_restart", res.Restart)
 	return res, nil
@@ -88,6 +95,7 @@ func restartOnly(old, cfg *config.Config) []string {
 		{"network", old.Network, cfg.Network},
 		{"ssh", old.SSH, cfg.SSH},
 		{"guests", old.Guests, cfg.Guests},
+		{"audit_log", old.AuditLog, cfg.AuditLog},
 	} {
 		if !reflect.DeepEqual(k.old, k.new) {
 			keys = append(keys, k.name)
@@ -130,6 +138,9 @@ func (l *liveConfig) reloadOnHUP(ctx context.Context) {
 			return
 		case <-l.hup:
 			l.log.Info("SIGHUP: reloading the configuration")
+			if l.onHUP != nil {
+				l.onHUP()
+			}
 			l.Reload()
 		}
 	}

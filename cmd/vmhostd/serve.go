@@ -35,10 +35,15 @@ func serve(args []string) int {
 	if !ok {
 		return 1
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log, audit, err := daemonLogger(cfg.AuditLog, level)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "vmhostd: %v\n", err)
+		return 1
+	}
+	defer audit.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := runDaemon(ctx, cfg, log); err != nil {
+	if err := runDaemon(ctx, cfg, log, audit); err != nil {
 		log.Error("vmhostd stopped", "err", err)
 		return 1
 	}
@@ -47,7 +52,7 @@ func serve(args []string) int {
 }
 
 // runDaemon wires the parts together and serves SSH until ctx ends.
-func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit *auditFile) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("making data_dir: %w", err)
 	}
@@ -64,6 +69,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	live := newLiveConfig(cfg, log)
+	mets := newDaemonMetrics(log)
+	live.onReload, live.onHUP = mets.reload, func() { reopenAudit(audit, log) }
 	tuneGC()
 	startPprof(log)
 	exe, err := guest.NewSealedExe()
@@ -95,7 +102,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	defer func() { stopView(views, mgr, log) }()
 	mgr, err = guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
-		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
+		Images: configImages{cfg: live.Config, store: store, log: log, built: mets.counts.ImageBuilt}, Policy: cfg,
 		Network: nw, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
@@ -117,10 +124,15 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		GuestKeys:  guestKeysOf(mgr, cfg.SSH),
 		Sessions:   kept,
 		Mosh:       moshOptions(cfg.SSH, nw, mgr),
+		Metrics:    mets.counts,
 	}, cfg.SSH))
 	if err != nil {
 		return err
 	}
+	if err := mets.serve(cfg, metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge}, srv); err != nil {
+		return err
+	}
+	defer mets.close()
 	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, log)
 	if err != nil {
 		return err
@@ -168,6 +180,7 @@ type configImages struct {
 	cfg   func() *config.Config // the configuration in use
 	store *images.Store
 	log   *slog.Logger
+	built func(took time.Duration, failed bool) // counts a build; nil counts none
 }
 
 // Rootfs implements guest.Images.
@@ -176,8 +189,10 @@ func (c configImages) Rootfs(ctx context.Context, name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("image %q is not defined in the config; ask the admin", name)
 	}
-	progress := io.MultiWriter(logWriter{c.log, name}, guest.Progress(ctx))
+	build := &buildWatch{start: time.Now()}
+	progress := io.MultiWriter(logWriter{c.log, name}, guest.Progress(ctx), build)
 	img, err := c.store.Ensure(ctx, name, spec, progress)
+	build.count(c.built, err)
 	if err != nil {
 		return "", err
 	}
