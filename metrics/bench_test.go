@@ -95,7 +95,9 @@ func removeGroups(p string) {
 func benchScrape(b *testing.B, src Source, sysNet string) {
 	d := NewDaemon()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewCollector(src, d, fakeSSH{}, sysNet))
+	c := NewCollector(d, sysNet)
+	c.Attach(src, fakeSSH{})
+	reg.MustRegister(c)
 	reg.MustRegister(d.collectors()...)
 	srv := NewServer(reg, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest("GET", "/metrics", nil)

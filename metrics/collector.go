@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"io/fs"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -17,20 +18,32 @@ type SSHState interface {
 // Collector reads every guest's numbers at scrape time. It is a
 // prometheus.Collector.
 type Collector struct {
-	src    Source
 	daemon *Daemon
-	ssh    SSHState
 	sysNet string // /sys/class/net
+	from   atomic.Pointer[sources]
+}
+
+// sources are where a Collector reads the guests and the SSH server's
+// state; nil until Attach.
+type sources struct {
+	guests Source
+	ssh    SSHState
 }
 
 // DefaultSysNet is where the kernel shows network interfaces.
 const DefaultSysNet = "/sys/class/net"
 
-// NewCollector returns the collector of src's guests, with the sessions
-// d counts; ssh may be nil. sysNet is where the interfaces' counters are
-// (DefaultSysNet).
-func NewCollector(src Source, d *Daemon, ssh SSHState, sysNet string) *Collector {
-	return &Collector{src: src, daemon: d, ssh: ssh, sysNet: sysNet}
+// NewCollector returns the collector of the guests of a Source given by
+// Attach, with the sessions d counts. sysNet is where the interfaces'
+// counters are (DefaultSysNet). Until Attach, it collects no guest.
+func NewCollector(d *Daemon, sysNet string) *Collector {
+	return &Collector{daemon: d, sysNet: sysNet}
+}
+
+// Attach makes c read src's guests and ssh's state (ssh may be nil) from
+// the next scrape on.
+func (c *Collector) Attach(src Source, ssh SSHState) {
+	c.from.Store(&sources{guests: src, ssh: ssh})
 }
 
 // desc is one per-guest or host metric.
@@ -86,17 +99,21 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector: it lists the guests and reads
 // each one's files.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	if c.ssh != nil {
-		ch <- gauge(descPreAuth, float64(c.ssh.PreAuthConnections()))
-		ch <- gauge(descPenalty, float64(c.ssh.PenalizedSources()))
+	from := c.from.Load()
+	if from == nil {
+		return
 	}
-	guests := c.src.Guests()
+	if from.ssh != nil {
+		ch <- gauge(descPreAuth, float64(from.ssh.PreAuthConnections()))
+		ch <- gauge(descPenalty, float64(from.ssh.PenalizedSources()))
+	}
+	guests := from.guests.Guests()
 	byState := map[string]int{}
 	r := new(fileReader)
 	for i := range guests {
 		g := &guests[i]
 		byState[g.State]++
-		c.collectGuest(ch, r, g)
+		c.collectGuest(ch, r, from.guests, g)
 	}
 	for _, s := range guestStates {
 		ch <- gauge(descGuests, float64(byState[s]), s)
@@ -104,7 +121,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectGuest sends the series of one guest.
-func (c *Collector) collectGuest(ch chan<- prometheus.Metric, r *fileReader, g *Guest) {
+func (c *Collector) collectGuest(ch chan<- prometheus.Metric, r *fileReader, src Source, g *Guest) {
 	values := guestLabels(g)
 	names := withGuest("state")
 	ch <- &sample{desc: descState, typ: prometheus.GaugeValue, value: 1,
@@ -129,7 +146,7 @@ func (c *Collector) collectGuest(ch chan<- prometheus.Metric, r *fileReader, g *
 			c.readFailed(err)
 		}
 	}
-	if d, ok := c.src.Disk(g.ID); ok {
+	if d, ok := src.Disk(g.ID); ok {
 		s.gauge(descDisk, float64(d.UsedBytes))
 		s.gauge(descDiskMax, float64(d.LimitBytes))
 	}

@@ -24,7 +24,8 @@ type testHost struct {
 func startTestHost(t *testing.T, set Settings) *testHost {
 	t.Helper()
 	h := &testHost{src: &fakeSource{disks: map[string]Disk{}}, daemon: NewDaemon(), root: t.TempDir()}
-	c := NewCollector(h.src, h.daemon, fakeSSH{preauth: 3, penalized: 1}, filepath.Join(h.root, "net"))
+	c := NewCollector(h.daemon, filepath.Join(h.root, "net"))
+	c.Attach(h.src, fakeSSH{preauth: 3, penalized: 1})
 	h.srv = NewServer(NewRegistry(c, h.daemon), slog.New(slog.DiscardHandler))
 	if set.Listen == "" {
 		set.Listen = freeAddr(t)

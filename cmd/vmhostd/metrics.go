@@ -57,46 +57,41 @@ func (s metricsSource) Disk(id string) (metrics.Disk, bool) {
 // server and image builds, and the endpoint that serves them with every
 // guest's numbers.
 type daemonMetrics struct {
-	counts *metrics.Daemon
-	srv    *metrics.Server
-	log    *slog.Logger
+	counts    *metrics.Daemon
+	collector *metrics.Collector
+	srv       *metrics.Server
+	log       *slog.Logger
 }
 
-// newDaemonMetrics makes the daemon's counters; nothing is served before
-// serve.
-func newDaemonMetrics(log *slog.Logger) *daemonMetrics {
-	return &daemonMetrics{counts: metrics.NewDaemon(), log: log}
-}
-
-// serve starts the endpoint of cfg's metrics: section, reading src's
-// guests and ssh's state at each scrape. A token file that cannot be read
-// is an error: the daemon does not start.
-func (m *daemonMetrics) serve(cfg *config.Config, src metrics.Source, ssh metrics.SSHState) error {
-	c := metrics.NewCollector(src, m.counts, ssh, metrics.DefaultSysNet)
-	m.srv = metrics.NewServer(metrics.NewRegistry(c, m.counts), m.log)
+// startMetrics makes the daemon's counters and serves them as cfg's
+// metrics: section says, the guests' series once attach is called. It
+// runs first, so that a token file that cannot be read, or an address in
+// use, stops the daemon before it has made anything.
+func startMetrics(cfg *config.Config, log *slog.Logger) (*daemonMetrics, error) {
+	m := &daemonMetrics{counts: metrics.NewDaemon(), log: log}
+	m.collector = metrics.NewCollector(m.counts, metrics.DefaultSysNet)
+	m.srv = metrics.NewServer(metrics.NewRegistry(m.collector, m.counts), log)
 	if err := m.srv.Apply(metricsSettings(cfg)); err != nil {
-		return fmt.Errorf("serving metrics (metrics: in %s): %w", cfg.Path, err)
+		return nil, fmt.Errorf("serving metrics (metrics: in %s): %w", cfg.Path, err)
 	}
-	return nil
+	return m, nil
+}
+
+// attach makes the scrapes read src's guests and ssh's state.
+func (m *daemonMetrics) attach(src metrics.Source, ssh metrics.SSHState) {
+	m.collector.Attach(src, ssh)
 }
 
 // reload applies the metrics: section of a reloaded configuration; on an
 // error the endpoint keeps its settings.
 func (m *daemonMetrics) reload(cfg *config.Config) {
-	if m.srv == nil {
-		return
-	}
 	if err := m.srv.Apply(metricsSettings(cfg)); err != nil {
 		m.log.Error("reloading metrics: the settings in use are kept", "err", err)
 	}
 }
 
 // close stops serving.
-func (m *daemonMetrics) close() {
-	if m.srv != nil {
-		m.srv.Close()
-	}
-}
+func (m *daemonMetrics) close() { m.srv.Close() }
 
 // metricsSettings are the endpoint settings of cfg.
 func metricsSettings(cfg *config.Config) metrics.Settings {

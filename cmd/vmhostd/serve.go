@@ -68,8 +68,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	if err != nil {
 		return err
 	}
+	mets, err := startMetrics(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer mets.close()
 	live := newLiveConfig(cfg, log)
-	mets := newDaemonMetrics(log)
 	live.onReload, live.onHUP = mets.reload, func() { reopenAudit(audit, log) }
 	tuneGC()
 	startPprof(log)
@@ -129,10 +133,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	if err != nil {
 		return err
 	}
-	if err := mets.serve(cfg, metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge}, srv); err != nil {
-		return err
-	}
-	defer mets.close()
+	mets.attach(metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge}, srv)
 	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, log)
 	if err != nil {
 		return err

@@ -1,0 +1,290 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMetrics scrapes /metrics with a real HTTP client around OpenSSH
+// logins, refused logins and a forward: the counters move by the right
+// amounts, alice's series appear with her guest and go with it, and the
+// token is enforced; the audit lines go to audit_log as JSON.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	d, url, auditLog := metricsDaemon(t)
+	for _, token := range []string{"", "wrong-token-0123456789"} {
+		if code, _ := getMetrics(t, url, token); code != 401 {
+			t.Errorf("GET /metrics with token %q: %d, want 401", token, code)
+		}
+	}
+	before := scrapeMetrics(t, url, metricsToken)
+	if got := before.guestSeries("alice"); len(got) != 0 {
+		t.Errorf("alice's series before her guest exists: %v", got)
+	}
+
+	d.mustSSH(t, "alice", "true")
+	d.mustSSH(t, "alice", "true")
+	stranger, _ := makeKey(t, d.baseDir, "stranger")
+	for _, login := range []string{"alice", "nobody"} {
+		if _, _, code := d.sshWithKey(t, stranger, login, "true"); code != 255 {
+			t.Errorf("ssh %s with a stranger's key: exit %d, want 255", login, code)
+		}
+	}
+	after := scrapeMetrics(t, url, metricsToken)
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		delta  float64
+	}{
+		{"vmhost_ssh_logins_total", map[string]string{"outcome": "accepted"}, 2},
+		{"vmhost_ssh_logins_total", map[string]string{"outcome": "refused_key"}, 1},
+		{"vmhost_ssh_logins_total", map[string]string{"outcome": "unknown_user"}, 1},
+		{"vmhost_ssh_logins_total", map[string]string{"outcome": "penalty"}, 0},
+		{"vmhost_ssh_handshake_duration_seconds", nil, 2},
+		{"vmhost_ssh_login_duration_seconds", nil, 2},
+		{"vmhost_errors_total", map[string]string{"kind": "ssh_handshake"}, 2},
+		{"vmhost_errors_total", map[string]string{"kind": "session_start"}, 0},
+	} {
+		if got := delta(before, after, c.name, c.labels); got != c.delta {
+			t.Errorf("%s%v moved by %v, want %v", c.name, c.labels, got, c.delta)
+		}
+	}
+	checkAliceSeries(t, d, after)
+	checkForwardCounted(t, d, url)
+	checkAuditLog(t, auditLog)
+
+	d.mustAdmin(t, "guest", "rm", "alice", "--yes", "--force")
+	gone := scrapeMetrics(t, url, metricsToken)
+	if got := gone.guestSeries("alice"); len(got) != 0 {
+		t.Errorf("alice's series after her guest was removed: %v", got)
+	}
+}
+
+// delta is how much a series moved from before to after.
+func delta(before, after metricFamilies, name string, labels map[string]string) float64 {
+	b, _ := before.value(name, labels)
+	a, ok := after.value(name, labels)
+	if !ok {
+		return -1
+	}
+	return a - b
+}
+
+// checkAliceSeries checks alice's running guest has every series of a
+// running guest, with numbers that agree with its cgroup files.
+func checkAliceSeries(t *testing.T, d *daemon, fams metricFamilies) {
+	t.Helper()
+	alice := map[string]string{"guest": "alice", "owner": "alice"}
+	for _, name := range []string{"vmhost_guest_cpu_seconds_total", "vmhost_guest_memory_bytes", "vmhost_guest_swap_bytes",
+		"vmhost_guest_pids", "vmhost_guest_oom_kills_total", "vmhost_guest_io_read_bytes_total",
+		"vmhost_guest_network_receive_bytes_total", "vmhost_guest_network_transmit_packets_total",
+		"vmhost_guest_start_time_seconds", "vmhost_guest_sessions"} {
+		if _, ok := fams.value(name, alice); !ok {
+			t.Errorf("%s of alice is missing", name)
+		}
+	}
+	if v, _ := fams.value("vmhost_guest_state", map[string]string{"guest": "alice", "state": "running"}); v != 1 {
+		t.Errorf("vmhost_guest_state{alice,running} = %v, want 1", v)
+	}
+	if v, _ := fams.value("vmhost_guests", map[string]string{"state": "running"}); v != 1 {
+		t.Errorf("vmhost_guests{running} = %v, want 1", v)
+	}
+	use := d.readCgroupUse(t, "alice")
+	if v, _ := fams.value("vmhost_guest_pids", alice); int64(v) != use.pids {
+		t.Errorf("vmhost_guest_pids of alice = %v, the cgroup says %d", v, use.pids)
+	}
+	if v, _ := fams.value("vmhost_guest_cpu_seconds_total", alice); v <= 0 || v > use.cpuSeconds {
+		t.Errorf("vmhost_guest_cpu_seconds_total of alice = %v, the cgroup says %v since", v, use.cpuSeconds)
+	}
+	if v, _ := fams.value("vmhost_guest_start_time_seconds", alice); time.Since(time.Unix(int64(v), 0)) > 10*time.Minute {
+		t.Errorf("vmhost_guest_start_time_seconds of alice = %v, not in the last minutes", v)
+	}
+}
+
+// checkForwardCounted forwards one HTTP request with ssh -W to a server in
+// alice's guest, and checks the forward's bytes each way were counted.
+func checkForwardCounted(t *testing.T, d *daemon, url string) {
+	t.Helper()
+	d.serveLoopbackWWW(t, "alice", guestWebPort, "hello-metrics")
+	const request = "GET / HTTP/1.0\r\n\r\n"
+	var answer string
+	waitFor(t, forwardWait, "the guest's web server", func() bool {
+		answer = d.forwardW(t, request)
+		return strings.Contains(answer, "hello-metrics")
+	})
+	before := scrapeMetrics(t, url, metricsToken)
+	answer = d.forwardW(t, request)
+	var after metricFamilies
+	in, out := map[string]string{"direction": "in"}, map[string]string{"direction": "out"}
+	waitFor(t, 10*time.Second, "the forward's bytes counted", func() bool {
+		after = scrapeMetrics(t, url, metricsToken)
+		return delta(before, after, "vmhost_ssh_forwarded_bytes_total", out) != 0
+	})
+	if got := delta(before, after, "vmhost_ssh_forwarded_bytes_total", in); got != float64(len(request)) {
+		t.Errorf("forwarded bytes in moved by %v, want %d", got, len(request))
+	}
+	if got := delta(before, after, "vmhost_ssh_forwarded_bytes_total", out); got != float64(len(answer)) {
+		t.Errorf("forwarded bytes out moved by %v, want %d (the answer)", got, len(answer))
+	}
+	if v, _ := after.value("vmhost_ssh_forwards", nil); v != 0 {
+		t.Errorf("vmhost_ssh_forwards = %v after the forward ended, want 0", v)
+	}
+}
+
+// forwardW sends request to the guest's web server through `ssh -W` and
+// returns the answer.
+func (d *daemon) forwardW(t *testing.T, request string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), sshTimeout)
+	defer cancel()
+	args := d.sshArgs(d.keyOf(t, "alice"), "alice", "-W", "127.0.0.1:8080")
+	cmd := exec.CommandContext(ctx, sshPath, args...)
+	cmd.Env = sshEnv()
+	cmd.Stdin = strings.NewReader(request)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Run()
+	return out.String()
+}
+
+// checkAuditLog checks the audit file holds the logins as JSON lines.
+func checkAuditLog(t *testing.T, path string) {
+	t.Helper()
+	var accepted, refused int
+	for _, line := range readJSONLines(t, path) {
+		if line["audit"] != true {
+			t.Errorf("a line of the audit log is not an audit line: %v", line)
+		}
+		if line["msg"] == "login" && line["outcome"] == "accepted" && line["user"] == "alice" {
+			accepted++
+		}
+		if line["msg"] == "login" && line["outcome"] == "refused" {
+			refused++
+		}
+	}
+	if accepted < 2 || refused < 2 {
+		t.Errorf("audit log has %d accepted logins of alice and %d refused, want 2 and 2", accepted, refused)
+	}
+}
+
+// readJSONLines reads a file of JSON objects, one a line.
+func readJSONLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%s: %q is not JSON: %v", path, l, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// TestMetricsReload changes the token and rotates the audit log: after
+// SIGHUP the old token is refused, the new one taken, and the audit lines
+// go to a new file at audit_log's path.
+func TestMetricsReload(t *testing.T) {
+	t.Parallel()
+	d, url, auditLog := metricsDaemon(t)
+	scrapeMetrics(t, url, metricsToken)
+	const newToken = "e2e-second-token-0123456789"
+	if err := os.WriteFile(filepath.Join(d.baseDir, "metrics.token"), []byte(newToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(auditLog, auditLog+".1"); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "the new token to be taken", func() bool {
+		code, _ := getMetrics(t, url, newToken)
+		return code == 200
+	})
+	if code, _ := getMetrics(t, url, metricsToken); code != 401 {
+		t.Errorf("the old token after reload: %d, want 401", code)
+	}
+	d.mustSSH(t, "alice", "true")
+	waitFor(t, 10*time.Second, "a login line in the new audit log", func() bool {
+		b, _ := os.ReadFile(auditLog)
+		return bytes.Contains(b, []byte(`"msg":"login"`))
+	})
+}
+
+// TestMetricsRefusesToStart checks the daemon does not start when its
+// metrics would be open to others without a token, or the token cannot be
+// read.
+func TestMetricsRefusesToStart(t *testing.T) {
+	t.Parallel()
+	d := prepareDaemon(t, daemonOptions{})
+	port := freePort(t)
+	for _, tt := range []struct{ section, want string }{
+		{"metrics:\n  listen: \"0.0.0.0:" + strconv.Itoa(port) + "\"\n", "is not a loopback address, and metrics.token_file is not set"},
+		{"metrics:\n  listen: \"127.0.0.1:" + strconv.Itoa(port) + "\"\n  token_file: /nonexistent/token\n", "reading metrics.token_file"},
+	} {
+		d.writeConfig(t, d.cfg.yaml()+tt.section)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, daemonBin, "serve", "--config", d.configPath).CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(out), tt.want) {
+			t.Errorf("vmhostd serve with %q: %v, want a refusal with %q:\n%s", tt.section, err, tt.want, out)
+		}
+	}
+}
+
+// TestTopOnceJSON checks `vmhostd top --once --json` lists the guests with
+// numbers that match their cgroup files.
+func TestTopOnceJSON(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.mustSSH(t, "alice", "true")
+	d.mustSSH(t, "bob", "true")
+	before := d.readCgroupUse(t, "alice")
+	res := d.mustAdmin(t, "top", "--once", "--json", "--interval", "500ms")
+	after := d.readCgroupUse(t, "alice")
+	var rows []struct {
+		Guest       string  `json:"guest"`
+		State       string  `json:"state"`
+		CPUSeconds  float64 `json:"cpu_seconds"`
+		CPUPercent  float64 `json:"cpu_percent"`
+		MemoryBytes int64   `json:"memory_bytes"`
+		Processes   int64   `json:"processes"`
+	}
+	if err := json.Unmarshal([]byte(res), &rows); err != nil {
+		t.Fatalf("vmhostd top --once --json: %v\n%s", err, res)
+	}
+	ids := []string{}
+	for _, r := range rows {
+		ids = append(ids, r.Guest)
+	}
+	if !slices.Contains(ids, "alice") || !slices.Contains(ids, "bob") {
+		t.Fatalf("top lists %v, want alice and bob", ids)
+	}
+	i := slices.Index(ids, "alice")
+	r := rows[i]
+	if r.State != "running" || r.CPUSeconds < before.cpuSeconds || r.CPUSeconds > after.cpuSeconds {
+		t.Errorf("top: alice %+v; the cgroup's CPU went from %v to %v", r, before.cpuSeconds, after.cpuSeconds)
+	}
+	if r.Processes != after.pids {
+		t.Errorf("top: alice has %d processes, the cgroup %d", r.Processes, after.pids)
+	}
+	if lo, hi := min(before.memory, after.memory), max(before.memory, after.memory); r.MemoryBytes < lo*9/10 || r.MemoryBytes > hi*11/10 {
+		t.Errorf("top: alice uses %d bytes, the cgroup %d to %d", r.MemoryBytes, before.memory, after.memory)
+	}
+	if r.CPUPercent < 0 || r.CPUPercent > 200 {
+		t.Errorf("top: alice at %v%% CPU", r.CPUPercent)
+	}
+}
