@@ -60,6 +60,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	checkAliceSeries(t, d, after)
+	checkAlicePids(t, d, url)
 	checkForwardCounted(t, d, url)
 	checkAuditLog(t, auditLog)
 
@@ -100,14 +101,29 @@ func checkAliceSeries(t *testing.T, d *daemon, fams metricFamilies) {
 		t.Errorf("vmhost_guests{running} = %v, want 1", v)
 	}
 	use := d.readCgroupUse(t, "alice")
-	if v, _ := fams.value("vmhost_guest_pids", alice); int64(v) != use.pids {
-		t.Errorf("vmhost_guest_pids of alice = %v, the cgroup says %d", v, use.pids)
-	}
 	if v, _ := fams.value("vmhost_guest_cpu_seconds_total", alice); v <= 0 || v > use.cpuSeconds {
 		t.Errorf("vmhost_guest_cpu_seconds_total of alice = %v, the cgroup says %v since", v, use.cpuSeconds)
 	}
 	if v, _ := fams.value("vmhost_guest_start_time_seconds", alice); time.Since(time.Unix(int64(v), 0)) > 10*time.Minute {
 		t.Errorf("vmhost_guest_start_time_seconds of alice = %v, not in the last minutes", v)
+	}
+}
+
+// checkAlicePids checks alice's process count is her cgroup's, once it is
+// the same before and after a scrape (the processes of a session may still
+// be ending when ssh returns).
+func checkAlicePids(t *testing.T, d *daemon, url string) {
+	t.Helper()
+	var before, after int64
+	var got float64
+	waitFor(t, 10*time.Second, "alice's process count to settle", func() bool {
+		before = d.readCgroupUse(t, "alice").pids
+		got, _ = scrapeMetrics(t, url, metricsToken).value("vmhost_guest_pids", map[string]string{"guest": "alice"})
+		after = d.readCgroupUse(t, "alice").pids
+		return before == after
+	})
+	if int64(got) != after {
+		t.Errorf("vmhost_guest_pids of alice = %v, the cgroup says %d", got, after)
 	}
 }
 
@@ -122,7 +138,12 @@ func checkForwardCounted(t *testing.T, d *daemon, url string) {
 		answer = d.forwardW(t, request)
 		return strings.Contains(answer, "hello-metrics")
 	})
-	before := scrapeMetrics(t, url, metricsToken)
+	var before metricFamilies
+	waitFor(t, 10*time.Second, "the forwards tried to end", func() bool {
+		before = scrapeMetrics(t, url, metricsToken)
+		open, _ := before.value("vmhost_ssh_forwards", nil)
+		return open == 0
+	})
 	answer = d.forwardW(t, request)
 	var after metricFamilies
 	in, out := map[string]string{"direction": "in"}, map[string]string{"direction": "out"}
@@ -252,9 +273,14 @@ func TestTopOnceJSON(t *testing.T) {
 	d := newDaemon(t, daemonOptions{})
 	d.mustSSH(t, "alice", "true")
 	d.mustSSH(t, "bob", "true")
-	before := d.readCgroupUse(t, "alice")
-	res := d.mustAdmin(t, "top", "--once", "--json", "--interval", "500ms")
-	after := d.readCgroupUse(t, "alice")
+	var before, after cgroupUse
+	var res string
+	waitFor(t, 20*time.Second, "alice's process count to settle", func() bool {
+		before = d.readCgroupUse(t, "alice")
+		res = d.mustAdmin(t, "top", "--once", "--json", "--interval", "500ms")
+		after = d.readCgroupUse(t, "alice")
+		return before.pids == after.pids
+	})
 	var rows []struct {
 		Guest       string  `json:"guest"`
 		State       string  `json:"state"`
