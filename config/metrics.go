@@ -3,7 +3,6 @@ package config
 import (
 	"net"
 	"net/netip"
-	"path/filepath"
 	"strings"
 )
 
@@ -21,16 +20,10 @@ type Metrics struct {
 // ExampleMetricsListen is the address the errors suggest for metrics.listen.
 const ExampleMetricsListen = "127.0.0.1:9321"
 
-// checkMetrics wants metrics.listen host:port, a token file for any address
-// but loopback, and absolute paths for token_file and audit_log.
+// checkMetrics wants metrics.listen host:port, and a token file for any
+// address but loopback.
 func checkMetrics(v *validator) {
 	m := v.c.Metrics
-	if m.TokenFile != "" && !filepath.IsAbs(m.TokenFile) {
-		v.addf("metrics.token_file", "%q is not an absolute path; write it like /etc/vmhost/metrics.token", m.TokenFile)
-	}
-	if v.c.AuditLog != "" && !filepath.IsAbs(v.c.AuditLog) {
-		v.addf("audit_log", "%q is not an absolute path; write it like /var/log/vmhost/audit.log", v.c.AuditLog)
-	}
 	if m.Listen == "" {
 		return
 	}

@@ -36,8 +36,6 @@ func TestMetricsErrors(t *testing.T) {
 		{"metrics:\n  listen: 10.0.0.1:9321\n", `metrics.listen: "10.0.0.1:9321" is not a loopback address`},
 		{"metrics:\n  listen: 127.0.0.1\n", `c.yaml:2: metrics.listen: "127.0.0.1" is not host:port`},
 		{"metrics:\n  listen: 127.0.0.1:0\n", `metrics.listen: "127.0.0.1:0" is not host:port with a port from 1 to 65535`},
-		{"metrics:\n  listen: 127.0.0.1:9321\n  token_file: t\n", `c.yaml:3: metrics.token_file: "t" is not an absolute path`},
-		{"audit_log: audit.log\n", `c.yaml:1: audit_log: "audit.log" is not an absolute path`},
 		{"metrics:\n  port: 9321\n", `c.yaml:2: unknown key "port" in metrics`},
 	}
 	for _, tt := range tests {
@@ -55,5 +53,12 @@ func TestAuditLog(t *testing.T) {
 	}
 	if c.AuditLog != "/var/log/vmhost/audit.log" {
 		t.Errorf("audit_log = %q, want /var/log/vmhost/audit.log", c.AuditLog)
+	}
+	c, err = testLoader.Parse("/etc/vmhost/c.yaml", []byte("audit_log: audit.log\nmetrics: {listen: \"127.0.0.1:9321\", token_file: t}\n"+bob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditLog != "/etc/vmhost/audit.log" || c.Metrics.TokenFile != "/etc/vmhost/t" {
+		t.Errorf("relative audit_log and token_file = %q, %q; want them in the config's directory", c.AuditLog, c.Metrics.TokenFile)
 	}
 }
