@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +64,7 @@ func TestMetrics(t *testing.T) {
 	checkAlicePids(t, d, url)
 	checkForwardCounted(t, d, url)
 	checkAuditLog(t, auditLog)
+	checkPreAuth(t, d, url)
 
 	d.mustAdmin(t, "guest", "rm", "alice", "--yes", "--force")
 	gone := scrapeMetrics(t, url, metricsToken)
@@ -176,6 +178,25 @@ func (d *daemon) forwardW(t *testing.T, request string) string {
 	cmd.Stdout = &out
 	cmd.Run()
 	return out.String()
+}
+
+// checkPreAuth holds a TCP connection that never logs in, and checks it is
+// counted as not yet authenticated until it closes.
+func checkPreAuth(t *testing.T, d *daemon, url string) {
+	t.Helper()
+	nc, err := net.Dial("tcp", d.cfg.listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preauth := func(want float64) func() bool {
+		return func() bool {
+			v, _ := scrapeMetrics(t, url, metricsToken).value("vmhost_ssh_preauth_connections", nil)
+			return v == want
+		}
+	}
+	waitFor(t, 10*time.Second, "one pre-auth connection", preauth(1))
+	nc.Close()
+	waitFor(t, 10*time.Second, "no pre-auth connection", preauth(0))
 }
 
 // checkAuditLog checks the audit file holds the logins as JSON lines.

@@ -54,15 +54,32 @@ type Metrics interface {
 // noMetrics counts nothing.
 type noMetrics struct{}
 
-func (noMetrics) Login(string)               {}
-func (noMetrics) Handshake(time.Duration)    {}
-func (noMetrics) LoggedIn(time.Duration)     {}
-func (noMetrics) SessionOpened(string)       {}
-func (noMetrics) SessionClosed(string)       {}
-func (noMetrics) ForwardOpened()             {}
+// Login implements Metrics.
+func (noMetrics) Login(string) {}
+
+// Handshake implements Metrics.
+func (noMetrics) Handshake(time.Duration) {}
+
+// LoggedIn implements Metrics.
+func (noMetrics) LoggedIn(time.Duration) {}
+
+// SessionOpened implements Metrics.
+func (noMetrics) SessionOpened(string) {}
+
+// SessionClosed implements Metrics.
+func (noMetrics) SessionClosed(string) {}
+
+// ForwardOpened implements Metrics.
+func (noMetrics) ForwardOpened() {}
+
+// ForwardClosed implements Metrics.
 func (noMetrics) ForwardClosed(int64, int64) {}
-func (noMetrics) SFTP(int64, int64)          {}
-func (noMetrics) Error(string)               {}
+
+// SFTP implements Metrics.
+func (noMetrics) SFTP(int64, int64) {}
+
+// Error implements Metrics.
+func (noMetrics) Error(string) {}
 
 // metricsOr returns m, or what counts nothing when m is nil.
 func metricsOr(m Metrics) Metrics {

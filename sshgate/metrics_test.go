@@ -125,3 +125,42 @@ func forwardFive(t *testing.T, c *ssh.Client) {
 	nc.(interface{ CloseWrite() error }).CloseWrite()
 	io.Copy(io.Discard, nc)
 }
+
+// TestMetricsPenalty checks a penalized failure is counted, and the
+// penalized address is told until its allowance comes back.
+func TestMetricsPenalty(t *testing.T) {
+	m := newCountingMetrics()
+	ts, _ := optServer(t, func(o *Options) {
+		o.Metrics = m
+		o.Penalty = PenaltyOptions{Burst: 1, Refill: time.Hour, Delay: 10 * time.Millisecond}
+	})
+	bad := newUserKey(t, "mallory")
+	for i := range 3 {
+		cfg := &ssh.ClientConfig{User: "alice", Auth: []ssh.AuthMethod{ssh.PublicKeys(bad.signer(t))},
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: sshTimeout}
+		if c, err := ssh.Dial("tcp", ts.addr, cfg); err == nil {
+			c.Close()
+			t.Fatalf("login %d with an unknown key succeeded", i)
+		}
+	}
+	if got := m.snapshot().Logins; got[LoginPenalty] != 2 || got[LoginRefusedKey] != 3 {
+		t.Errorf("logins told %v, want 3 refused keys and 2 penalties", got)
+	}
+}
+
+func TestPenalizedSources(t *testing.T) {
+	clock := newFakeClock()
+	p := newPenalties(PenaltyOptions{Burst: 2, Refill: 10 * time.Second}, clock.now)
+	failN(p, "192.0.2.1", 2)
+	failN(p, "192.0.2.2", 1)
+	if n := p.penalized(); n != 1 {
+		t.Errorf("penalized() = %d with one address past its allowance, want 1", n)
+	}
+	clock.add(10 * time.Second)
+	if n := p.penalized(); n != 0 {
+		t.Errorf("penalized() = %d once a failure is allowed again, want 0", n)
+	}
+	if n := newPenalties(PenaltyOptions{Disabled: true}, clock.now).penalized(); n != 0 {
+		t.Errorf("penalized() of a disabled penalty = %d", n)
+	}
+}
