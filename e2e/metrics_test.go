@@ -8,12 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // TestMetrics scrapes /metrics with a real HTTP client around OpenSSH
@@ -333,5 +336,42 @@ func TestTopOnceJSON(t *testing.T) {
 	}
 	if r.CPUPercent < 0 || r.CPUPercent > 200 {
 		t.Errorf("top: alice at %v%% CPU", r.CPUPercent)
+	}
+}
+
+// TestTopLive runs `vmhostd top` on a terminal: it draws the guests, a key
+// sorts them by another column, and q ends it, the terminal given back.
+func TestTopLive(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, daemonOptions{})
+	d.mustSSH(t, "alice", "true")
+	cmd := exec.Command(daemonBin, "top", "--interval", "200ms", "--config", d.configPath)
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 100})
+	if err != nil {
+		t.Fatalf("starting vmhostd top on a pty: %v", err)
+	}
+	s := &terminal{t: t, cmd: cmd, pty: f, exited: make(chan struct{}), more: make(chan struct{}, 1), eof: make(chan struct{})}
+	go s.read()
+	go func() {
+		cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.exited:
+		default:
+			cmd.Process.Kill()
+			<-s.exited
+		}
+		f.Close()
+	})
+	s.expect(regexp.MustCompile(`sorted by cpu[^\n]*\r\n\r\nGUEST +STATE[^\n]*\r\nalice +running`), 20*time.Second)
+	s.write("m")
+	s.expect(regexp.MustCompile(`sorted by memory`), 10*time.Second)
+	s.write("q")
+	s.expect(regexp.MustCompile(regexp.QuoteMeta("\x1b[?25h\x1b[?1049l")), 10*time.Second) // cursor and screen back
+	if code := s.wait(10 * time.Second); code != 0 {
+		t.Errorf("vmhostd top ended with %d after q, want 0", code)
 	}
 }
