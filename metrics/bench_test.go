@@ -16,7 +16,8 @@ const benchGuests = 1000
 
 // BenchmarkScrape1000 measures one scrape of /metrics, encoding included,
 // with 1,000 running guests whose cgroup and interface files are fake
-// files on the test's temporary directory (see BenchmarkScrape1000Cgroups
+// files on the test's temporary directory, its /proc/net/dev a fake table
+// of 1,000 interfaces (see BenchmarkScrape1000Cgroups
 // for the kernel's own cgroup files).
 func BenchmarkScrape1000(b *testing.B) {
 	root := b.TempDir()
@@ -25,17 +26,18 @@ func BenchmarkScrape1000(b *testing.B) {
 		id := fmt.Sprintf("u%04d", i)
 		dir := filepath.Join(root, "cg", id)
 		writeFiles(b, dir, v2Files(i*1000, 1<<20))
-		fakeVeth(b, filepath.Join(root, "net"), "vh"+id, i, i, i, i)
+		fakeVeth(b, filepath.Join(root, "net", "dev"), "vh"+id, i, i, i, i)
 		src.guests = append(src.guests, Guest{ID: id, Owner: id, State: "running", Running: true,
 			Started: started, CgroupDirs: map[string]string{"": dir}, Veth: "vh" + id})
 	}
-	benchScrape(b, src, filepath.Join(root, "net"))
+	benchScrape(b, src, filepath.Join(root, "net", "dev"))
 }
 
 // BenchmarkScrape1000Cgroups measures one scrape with 1,000 guests whose
 // groups are real, empty cgroups made by the benchmark (the kernel's own
 // files: memory.stat is built at each read), and whose interface is the
-// host's lo, read through sysfs. It needs root and cgroup1 or cgroup2.
+// host's lo, in the host's /proc/net/dev. It needs root and cgroup1 or
+// cgroup2.
 func BenchmarkScrape1000Cgroups(b *testing.B) {
 	src := &fakeSource{disks: map[string]Disk{}}
 	parents := realCgroupParents(b)
@@ -51,7 +53,7 @@ func BenchmarkScrape1000Cgroups(b *testing.B) {
 		src.guests = append(src.guests, Guest{ID: id, Owner: id, State: "running", Running: true,
 			Started: started, CgroupDirs: dirs, Veth: "lo"})
 	}
-	benchScrape(b, src, DefaultSysNet)
+	benchScrape(b, src, DefaultNetDev)
 }
 
 // realCgroupParents makes a parent group of the benchmark's own in each
@@ -92,10 +94,10 @@ func removeGroups(p string) {
 }
 
 // benchScrape serves one scrape per iteration, through the HTTP handler.
-func benchScrape(b *testing.B, src Source, sysNet string) {
+func benchScrape(b *testing.B, src Source, netDev string) {
 	d := NewDaemon()
 	reg := prometheus.NewRegistry()
-	c := NewCollector(d, sysNet)
+	c := NewCollector(d, netDev)
 	c.Attach(src, fakeSSH{})
 	reg.MustRegister(c)
 	reg.MustRegister(d.collectors()...)

@@ -19,7 +19,7 @@ type SSHState interface {
 // prometheus.Collector.
 type Collector struct {
 	daemon *Daemon
-	sysNet string // /sys/class/net
+	netDev string // the host's /proc/net/dev
 	from   atomic.Pointer[sources]
 }
 
@@ -30,14 +30,11 @@ type sources struct {
 	ssh    SSHState
 }
 
-// DefaultSysNet is where the kernel shows network interfaces.
-const DefaultSysNet = "/sys/class/net"
-
 // NewCollector returns the collector of the guests of a Source given by
-// Attach, with the sessions d counts. sysNet is where the interfaces'
-// counters are (DefaultSysNet). Until Attach, it collects no guest.
-func NewCollector(d *Daemon, sysNet string) *Collector {
-	return &Collector{daemon: d, sysNet: sysNet}
+// Attach, with the sessions d counts. netDev is the host's table of
+// interface counters (DefaultNetDev). Until Attach, it collects no guest.
+func NewCollector(d *Daemon, netDev string) *Collector {
+	return &Collector{daemon: d, netDev: netDev}
 }
 
 // Attach makes c read src's guests and ssh's state (ssh may be nil) from
@@ -109,19 +106,44 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	guests := from.guests.Guests()
 	byState := map[string]int{}
-	r := new(fileReader)
+	r := &guestReader{files: new(fileReader), src: from.guests, net: c.readNet(guests)}
 	for i := range guests {
 		g := &guests[i]
 		byState[g.State]++
-		c.collectGuest(ch, r, from.guests, g)
+		c.collectGuest(ch, r, g)
 	}
 	for _, s := range guestStates {
 		ch <- gauge(descGuests, float64(byState[s]), s)
 	}
 }
 
+// guestReader is what one scrape reads the guests with.
+type guestReader struct {
+	files *fileReader
+	src   Source
+	net   map[string]NetUsage // by host veth name
+}
+
+// readNet reads the counters of the running guests' veths, once.
+func (c *Collector) readNet(guests []Guest) map[string]NetUsage {
+	want := map[string]bool{}
+	for i := range guests {
+		if guests[i].Running && guests[i].Veth != "" {
+			want[guests[i].Veth] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	net, err := ReadNetDev(c.netDev, want)
+	if err != nil {
+		c.readFailed(err)
+	}
+	return net
+}
+
 // collectGuest sends the series of one guest.
-func (c *Collector) collectGuest(ch chan<- prometheus.Metric, r *fileReader, src Source, g *Guest) {
+func (c *Collector) collectGuest(ch chan<- prometheus.Metric, r *guestReader, g *Guest) {
 	values := guestLabels(g)
 	names := withGuest("state")
 	ch <- &sample{desc: descState, typ: prometheus.GaugeValue, value: 1,
@@ -133,20 +155,16 @@ func (c *Collector) collectGuest(ch chan<- prometheus.Metric, r *fileReader, src
 	}
 	s.gauge(descStart, float64(g.Started.UnixNano())/1e9)
 	if g.CgroupDirs != nil {
-		if u, err := r.usage(g.CgroupDirs); err == nil {
+		if u, err := r.files.usage(g.CgroupDirs); err == nil {
 			s.usage(u)
 		} else {
 			c.readFailed(err)
 		}
 	}
-	if g.Veth != "" {
-		if n, err := r.net(c.sysNet, g.Veth); err == nil {
-			s.net(n)
-		} else {
-			c.readFailed(err)
-		}
+	if n, ok := r.net[g.Veth]; ok {
+		s.net(n)
 	}
-	if d, ok := src.Disk(g.ID); ok {
+	if d, ok := r.src.Disk(g.ID); ok {
 		s.gauge(descDisk, float64(d.UsedBytes))
 		s.gauge(descDiskMax, float64(d.LimitBytes))
 	}

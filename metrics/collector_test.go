@@ -24,7 +24,7 @@ type testHost struct {
 func startTestHost(t *testing.T, set Settings) *testHost {
 	t.Helper()
 	h := &testHost{src: &fakeSource{disks: map[string]Disk{}}, daemon: NewDaemon(), root: t.TempDir()}
-	c := NewCollector(h.daemon, filepath.Join(h.root, "net"))
+	c := NewCollector(h.daemon, filepath.Join(h.root, "net", "dev"))
 	c.Attach(h.src, fakeSSH{preauth: 3, penalized: 1})
 	h.srv = NewServer(NewRegistry(c, h.daemon), slog.New(slog.DiscardHandler))
 	if set.Listen == "" {
@@ -52,7 +52,7 @@ func freeAddr(t *testing.T) string {
 func (h *testHost) runningGuest(t testing.TB, id, owner string) Guest {
 	dir := filepath.Join(h.root, "cg", id)
 	writeFiles(t, dir, v2Files(2_000_000, 3000))
-	fakeVeth(t, filepath.Join(h.root, "net"), "vh"+id, 100, 200, 10, 20)
+	fakeVeth(t, filepath.Join(h.root, "net", "dev"), "vh"+id, 100, 200, 10, 20)
 	return Guest{ID: id, Owner: owner, State: "running", Running: true, Started: started,
 		CgroupDirs: map[string]string{"": dir}, Veth: "vh" + id}
 }

@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -39,20 +41,7 @@ func v1Files() map[string]map[string]string {
 	}
 }
 
-func itoa(n int) string { return fmtInt(uint64(n)) }
-
-func fmtInt(n uint64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for ; n > 0; n /= 10 {
-		i--
-		b[i] = byte('0' + n%10)
-	}
-	return string(b[i:])
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // writeFiles writes files into dir.
 func writeFiles(t testing.TB, dir string, files map[string]string) {
@@ -67,12 +56,24 @@ func writeFiles(t testing.TB, dir string, files map[string]string) {
 	}
 }
 
-// fakeVeth writes the statistics of a host veth end under root.
-func fakeVeth(t testing.TB, root, name string, rxB, txB, rxP, txP int) {
-	writeFiles(t, filepath.Join(root, name, "statistics"), map[string]string{
-		"rx_bytes": itoa(rxB) + "\n", "tx_bytes": itoa(txB) + "\n",
-		"rx_packets": itoa(rxP) + "\n", "tx_packets": itoa(txP) + "\n",
-	})
+// netDevHeader is the head of a /proc/net/dev table.
+const netDevHeader = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+`
+
+// fakeVeth adds the counters of a host veth end to the fake /proc/net/dev
+// table at path, made with its header if missing.
+func fakeVeth(t testing.TB, path, name string, rxB, txB, rxP, txP int) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		writeFiles(t, filepath.Dir(path), map[string]string{filepath.Base(path): netDevHeader})
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%15s: %d %d 0 0 0 0 0 0 %d %d 0 0 0 0 0 0\n", name, rxB, rxP, txB, txP)
 }
 
 // fakeSource is a Source of a fixed list.

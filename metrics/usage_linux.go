@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 )
 
@@ -74,29 +76,21 @@ func (r *fileReader) usage1(dirs map[string]string) (Usage, error) {
 	return u, nil
 }
 
-// ReadNet reads the counters of the host end of a guest's veth pair from
-// root (/sys/class/net), turned to the guest's side: what the host end
-// sent, the guest received.
-func ReadNet(root, veth string) (NetUsage, error) {
-	var r fileReader
-	return r.net(root, veth)
-}
-
-// net implements ReadNet with r's buffer.
-func (r *fileReader) net(root, veth string) (NetUsage, error) {
-	dir := filepath.Join(root, veth, "statistics")
-	var n NetUsage
-	var err error
-	for _, f := range []struct {
-		name string
-		v    *uint64
-	}{
-		{"tx_bytes", &n.ReceiveBytes}, {"rx_bytes", &n.TransmitBytes},
-		{"tx_packets", &n.ReceivePackets}, {"rx_packets", &n.TransmitPackets},
-	} {
-		if *f.v, err = r.number(dir, f.name); err != nil {
-			return NetUsage{}, fmt.Errorf("reading %s: %w", filepath.Join(dir, f.name), err)
-		}
+// ReadNetDev reads the counters of the interfaces want names from the
+// table at path (DefaultNetDev), turned to the guests' side.
+// Equivalent to: `cat /proc/self/net/dev`.
+func ReadNetDev(path string, want map[string]bool) (map[string]NetUsage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxNetDev+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(b) > maxNetDev {
+		return nil, fmt.Errorf("reading %s: %w", path, errCut)
+	}
+	return parseNetDev(b, want), nil
 }

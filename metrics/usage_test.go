@@ -63,19 +63,25 @@ func TestReadUsageBounded(t *testing.T) {
 	}
 }
 
-func TestReadNet(t *testing.T) {
-	root := t.TempDir()
-	fakeVeth(t, root, "vh0123", 10, 20, 1, 2)
-	got, err := ReadNet(root, "vh0123")
+func TestReadNetDev(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dev")
+	fakeVeth(t, path, "lo", 5, 5, 1, 1)
+	fakeVeth(t, path, "vh0123", 10, 20, 1, 2)
+	fakeVeth(t, path, "vh4567", 30, 40, 3, 4)
+	got, err := ReadNetDev(path, map[string]bool{"vh0123": true, "vhgone": true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := NetUsage{ReceiveBytes: 20, TransmitBytes: 10, ReceivePackets: 2, TransmitPackets: 1}
-	if got != want {
-		t.Errorf("ReadNet = %+v, want %+v", got, want)
+	want := map[string]NetUsage{"vh0123": {ReceiveBytes: 20, TransmitBytes: 10, ReceivePackets: 2, TransmitPackets: 1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ReadNetDev (-want +got):\n%s", diff)
 	}
-	if _, err := ReadNet(root, "vhgone"); err == nil {
-		t.Errorf("ReadNet of a missing interface: no error")
+	writeFiles(t, filepath.Dir(path), map[string]string{"dev": netDevHeader + "vh0123: 1 2 x\n"})
+	if got, _ := ReadNetDev(path, map[string]bool{"vh0123": true}); len(got) != 0 {
+		t.Errorf("ReadNetDev of a short line = %v, want nothing", got)
+	}
+	if _, err := ReadNetDev(filepath.Join(t.TempDir(), "gone"), nil); err == nil {
+		t.Errorf("ReadNetDev of a missing file: no error")
 	}
 }
 

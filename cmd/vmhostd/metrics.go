@@ -69,7 +69,7 @@ type daemonMetrics struct {
 // use, stops the daemon before it has made anything.
 func startMetrics(cfg *config.Config, log *slog.Logger) (*daemonMetrics, error) {
 	m := &daemonMetrics{counts: metrics.NewDaemon(), log: log}
-	m.collector = metrics.NewCollector(m.counts, metrics.DefaultSysNet)
+	m.collector = metrics.NewCollector(m.counts, metrics.DefaultNetDev)
 	m.srv = metrics.NewServer(metrics.NewRegistry(m.collector, m.counts), log)
 	if err := m.srv.Apply(metricsSettings(cfg)); err != nil {
 		return nil, fmt.Errorf("serving metrics (metrics: in %s): %w", cfg.Path, err)
