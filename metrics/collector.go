@@ -78,6 +78,9 @@ var (
 	descDiskMax  = desc("vmhost_guest_disk_limit_bytes", "Bytes the guest's own files may take on its own disk.", withGuest()...)
 )
 
+// stateLabelNames are the labels of vmhost_guest_state.
+var stateLabelNames = withGuest("state")
+
 // allDescs are every metric of the collector.
 var allDescs = []*prometheus.Desc{descGuests, descPreAuth, descPenalty, descState, descSessions, descStart,
 	descCPU, descMem, descMemMax, descSwap, descPids, descPidsMax, descOOM, descIORead, descIOWrite,
@@ -145,9 +148,8 @@ func (c *Collector) readNet(guests []Guest) map[string]NetUsage {
 // collectGuest sends the series of one guest.
 func (c *Collector) collectGuest(ch chan<- prometheus.Metric, r *guestReader, g *Guest) {
 	values := guestLabels(g)
-	names := withGuest("state")
 	ch <- &sample{desc: descState, typ: prometheus.GaugeValue, value: 1,
-		labels: labelPairs(names, append(values[:len(values):len(values)], g.State))}
+		labels: labelPairs(stateLabelNames, append(values[:len(values):len(values)], g.State))}
 	s := guestSeries{ch: ch, labels: labelPairs(guestLabelNames, values)}
 	s.gauge(descSessions, float64(c.daemon.guestSessions(g.ID)))
 	if !g.Running {
