@@ -58,6 +58,8 @@ func TestMetrics(t *testing.T) {
 		{"vmhost_ssh_login_duration_seconds", nil, 2},
 		{"vmhost_errors_total", map[string]string{"kind": "ssh_handshake"}, 2},
 		{"vmhost_errors_total", map[string]string{"kind": "session_start"}, 0},
+		{"vmhost_image_builds_total", map[string]string{"outcome": "ok"}, 1}, // busybox, at alice's first login
+		{"vmhost_image_build_duration_seconds", nil, 1},
 	} {
 		if got := delta(before, after, c.name, c.labels); got != c.delta {
 			t.Errorf("%s%v moved by %v, want %v", c.name, c.labels, got, c.delta)
