@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -68,6 +69,7 @@ func TestMetrics(t *testing.T) {
 	checkAliceSeries(t, d, after)
 	checkAlicePids(t, d, url)
 	checkForwardCounted(t, d, url)
+	checkSFTPCounted(t, d, url)
 	checkAuditLog(t, auditLog)
 	checkPreAuth(t, d, url)
 
@@ -113,6 +115,28 @@ func checkAliceSeries(t *testing.T, d *daemon, fams metricFamilies) {
 	}
 	if v, _ := fams.value("vmhost_guest_start_time_seconds", alice); time.Since(time.Unix(int64(v), 0)) > 10*time.Minute {
 		t.Errorf("vmhost_guest_start_time_seconds of alice = %v, not in the last minutes", v)
+	}
+}
+
+// checkSFTPCounted puts a file of 300,000 bytes into alice's guest with
+// OpenSSH's sftp and gets it back, and checks both were counted.
+func checkSFTPCounted(t *testing.T, d *daemon, url string) {
+	t.Helper()
+	const size = 300_000
+	local := filepath.Join(d.baseDir, "sftp-payload")
+	writeRandomFile(t, local, size)
+	before := scrapeMetrics(t, url, metricsToken)
+	batch := fmt.Sprintf("put %s /root/payload\nget /root/payload %s.back\n", local, local)
+	mustRun(t, batch, sftpPath, append(d.toolArgs(d.keyOf(t, "alice")), "-b", "-", "alice@127.0.0.1")...)
+	var after metricFamilies
+	waitFor(t, 10*time.Second, "the SFTP bytes counted", func() bool {
+		after = scrapeMetrics(t, url, metricsToken)
+		return delta(before, after, "vmhost_sftp_bytes_total", map[string]string{"direction": "read"}) != 0
+	})
+	for _, dir := range []string{"write", "read"} {
+		if got := delta(before, after, "vmhost_sftp_bytes_total", map[string]string{"direction": dir}); got != size {
+			t.Errorf("vmhost_sftp_bytes_total{%s} moved by %v, want %d", dir, got, size)
+		}
 	}
 }
 
