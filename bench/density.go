@@ -36,12 +36,16 @@ func density(c client, d *daemon, vm target, counts []int) ([]row, error) {
 		if err != nil {
 			return rows, err
 		}
+		scrape, err := scrapeTime(d)
+		if err != nil {
+			return rows, err
+		}
 		w := min(len(times), max(10, n/10))
 		first, last := median(times[:w]), median(times[len(times)-w:])
 		rows = append(rows, row{
 			figure: fmt.Sprintf("3. density: %d idle guests", n),
-			vmhost: fmt.Sprintf("%s host memory pinned per guest (init PSS %s); login that made guest 1-%d %s, %d-%d %s",
-				mib((after-before)/int64(n)), mib(p), w, ms(first), n-w+1, n, ms(last)),
+			vmhost: fmt.Sprintf("%s host memory pinned per guest (init PSS %s); login that made guest 1-%d %s, %d-%d %s; one /metrics scrape %s",
+				mib((after-before)/int64(n)), mib(p), w, ms(first), n-w+1, n, ms(last), ms(scrape)),
 			ratio: ratio(float64(last), float64(first)) + " (last/first)", goal: "under 4 MiB per guest, flat",
 		})
 	}

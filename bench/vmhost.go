@@ -21,6 +21,7 @@ type daemon struct {
 	dataDir, runDir string
 	config          string
 	port            int
+	metricsPort     int // of /metrics, on loopback
 	bridge, subnet  string
 	cmd             *exec.Cmd
 	exited          chan struct{}
@@ -39,6 +40,9 @@ func newDaemon(bin, dir, pubKey, images, users string) (*daemon, error) {
 		return nil, err
 	}
 	if d.port, err = freePort(); err != nil {
+		return nil, err
+	}
+	if d.metricsPort, err = freePort(); err != nil {
 		return nil, err
 	}
 	d.bridge = fmt.Sprintf("vmb%06x", rand.IntN(1<<24))
@@ -61,10 +65,11 @@ images:
   busybox: {source: busybox}
 %sdefaults: {image: busybox, max_guests: 1100}
 ssh: {max_startups: 1000, max_sessions: 100, max_detached: 100}
+metrics: {listen: "127.0.0.1:%d"}
 users:
   %s:
     keys: [%q]
-%s`, d.port, d.dataDir, d.runDir, d.bridge, d.subnet, images, benchUser, strings.TrimSpace(pubKey), users)
+%s`, d.port, d.dataDir, d.runDir, d.bridge, d.subnet, images, d.metricsPort, benchUser, strings.TrimSpace(pubKey), users)
 }
 
 // start starts the daemon and waits until it accepts connections.

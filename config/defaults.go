@@ -75,6 +75,8 @@ func resolvePaths(c *Config, dir string) {
 	c.DataDir = resolvePath(dir, c.DataDir)
 	c.RunDir = resolvePath(dir, c.RunDir)
 	c.SSH.TrustedUserCAKeys = resolvePath(dir, c.SSH.TrustedUserCAKeys)
+	c.Metrics.TokenFile = resolvePath(dir, c.Metrics.TokenFile)
+	c.AuditLog = resolvePath(dir, c.AuditLog)
 	for i, p := range c.SSH.HostCertificates {
 		c.SSH.HostCertificates[i] = resolvePath(dir, p)
 	}

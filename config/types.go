@@ -18,6 +18,10 @@ type Config struct {
 	SSH      SSH              `yaml:"ssh"`
 	Storage  Storage          `yaml:"storage"`
 	Guests   Guests           `yaml:"guests"`
+	Metrics  Metrics          `yaml:"metrics"`
+	// AuditLog, when set, is a file that receives the audit log as JSON
+	// lines besides the daemon's log; reopened on SIGHUP.
+	AuditLog string `yaml:"audit_log"`
 	// Classes are teaching labs: students, teachers and hosts per class.
 	Classes map[string]Class `yaml:"classes"`
 }

@@ -33,6 +33,7 @@ var checks = []func(*validator){
 	checkGuestBounds,
 	checkSSH,
 	checkGuests,
+	checkMetrics,
 	checkClasses,
 }
 

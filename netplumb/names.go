@@ -71,3 +71,7 @@ func checkBridgeName(name string) error {
 	}
 	return nil
 }
+
+// HostVeth returns the name of the host end of guestID's veth pair on
+// bridge, whose counters tell the guest's traffic.
+func HostVeth(bridge, guestID string) string { return vethName(bridge, guestID) }

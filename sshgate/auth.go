@@ -97,6 +97,7 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 		}
 	}
 	if err != nil {
+		a.srv.metrics.Login(refusal(err))
 		a.srv.failures.log(a.srv.audit, a.source, "login", "outcome", "refused", "user", meta.User(),
 			"remote", meta.RemoteAddr().String(), "key", fp, "reason", err.Error())
 		return nil, err
@@ -111,6 +112,7 @@ func (a *authAttempt) checkKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.P
 // keyVerified is the VerifiedPublicKeyCallback: the client proved it holds the
 // accepted key, so the login succeeds.
 func (s *Server) keyVerified(meta ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+	s.metrics.Login(LoginAccepted)
 	attrs := []any{"outcome", "accepted", "user", meta.User(),
 		"owner", perms.Extensions[extOwner], "guest", perms.Extensions[extGuest],
 		"remote", meta.RemoteAddr().String(), "key", perms.Extensions[extKey], "via", perms.Extensions[extVia]}
@@ -139,6 +141,7 @@ func (a *authAttempt) logAuth(meta ssh.ConnMetadata, method string, err error) {
 
 // penalize applies p to the connection after a failed attempt.
 func (a *authAttempt) penalize(meta ssh.ConnMetadata, p penalty) {
+	a.srv.countPenalty(p)
 	switch p {
 	case penaltyDelay:
 		a.srv.failures.log(a.srv.audit, a.source, "login", "outcome", "delayed", "user", meta.User(),

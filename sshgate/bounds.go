@@ -133,6 +133,7 @@ const (
 // closed soon after.
 func (s *Server) refuseConn(ctx context.Context, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, src netip.Addr) {
 	const msg = "too many connections for this user (ssh.max_connections_per_user)"
+	s.metrics.Login(LoginTooMany)
 	s.failures.log(s.audit, src, "login", "outcome", "refused", "user", sc.User(),
 		"remote", sc.RemoteAddr().String(), "reason", msg)
 	if !s.refusing.take() {

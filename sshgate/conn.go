@@ -58,6 +58,8 @@ type conn struct {
 	channels       *counter       // forwarded connections open (ssh.max_forward_channels)
 	noMoreSessions atomic.Bool
 	lastActive     atomic.Int64 // Unix nanoseconds of the last channel data
+	accepted       time.Time    // when the connection was accepted
+	firstSession   sync.Once    // observes the login latency
 
 	agentMu   sync.Mutex // serializes making the agent socket
 	linkAgent bool       // the guest's agentLink may point at this connection's socket
@@ -79,9 +81,10 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 
-	a := s.newAuthAttempt(ctx, nc)
+	a, accepted := s.newAuthAttempt(ctx, nc), time.Now()
 	sc, chans, reqs, err := s.handshakeStartup(nc, a)
 	if err != nil {
+		s.metrics.Error(ErrorHandshake)
 		a.handshakeFailed()
 		s.failures.log(s.log, a.source, "ssh handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
 		nc.Close()
@@ -93,7 +96,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	defer s.userConns.give(owner)
+	s.metrics.Handshake(time.Since(accepted))
 	c := s.newConn(ctx, cancel, sc)
+	c.accepted = accepted
 	defer s.track(c)()
 	c.log.Info("connection opened", "client", string(sc.ClientVersion()))
 	start := time.Now()

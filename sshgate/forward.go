@@ -80,6 +80,7 @@ func (c *conn) directStreamlocal(nch ssh.NewChannel) {
 func (c *conn) dialForward(nch ssh.NewChannel, audit *slog.Logger, network, address string) {
 	nc, err := c.dialGuest(network, address)
 	if err != nil {
+		c.srv.metrics.Error(ErrorForwardDial)
 		c.refuseForward(nch, audit, ssh.ConnectionFailed, err.Error())
 		return
 	}

@@ -50,6 +50,7 @@ func (s *Server) recoverConn(nc net.Conn) {
 	if v == nil {
 		return
 	}
+	s.metrics.Error(ErrorPanic)
 	s.log.Error("internal error: panic in a connection; closing it", "remote", nc.RemoteAddr().String(),
 		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	nc.Close()

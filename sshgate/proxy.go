@@ -18,7 +18,9 @@ func (c *conn) forward(ch ssh.Channel, reqs <-chan *ssh.Request, nc net.Conn, au
 	c.goSafe("forward requests", func() { ssh.DiscardRequests(reqs) })
 	start := time.Now()
 	mc := c.meter(ch)
+	c.srv.metrics.ForwardOpened()
 	err := c.proxy(mc, nc)
+	c.srv.metrics.ForwardClosed(mc.in.Load(), mc.out.Load())
 	attrs := []any{"outcome", "closed", "bytes_in", mc.in.Load(), "bytes_out", mc.out.Load(),
 		"duration", time.Since(start).Round(time.Millisecond)}
 	if err != nil {

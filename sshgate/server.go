@@ -142,6 +142,8 @@ type Options struct {
 	// Mosh publishes the UDP port of each mosh-server a session starts in
 	// a guest, to the client's address alone; the zero value publishes none.
 	Mosh MoshOptions
+	// Metrics, when set, is told what the server does, to be counted.
+	Metrics Metrics
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -174,6 +176,7 @@ type Server struct {
 	sessions  *Sessions   // nil keeps no session
 	agents    *agentLinks // with sessions: the guests' agent links
 	mosh      *moshPorts  // nil publishes no mosh ports
+	metrics   Metrics
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -202,6 +205,7 @@ func New(opts Options) (*Server, error) {
 		refusing:  newCounter(maxRefusing),
 		budget:    opts.Budget,
 		sessions:  opts.Sessions,
+		metrics:   metricsOr(opts.Metrics),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

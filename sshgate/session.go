@@ -60,6 +60,8 @@ func (c *conn) serveSession(nch ssh.NewChannel) {
 	}
 	mc := c.meter(ch)
 	s := &session{conn: c, ch: mc, meter: mc, log: c.log, done: make(chan struct{})}
+	c.srv.metrics.SessionOpened(s.guestID())
+	defer c.srv.metrics.SessionClosed(s.guestID())
 	s.ctx, s.cancel = context.WithCancelCause(c.ctx)
 	for req := range reqs {
 		c.guard("session request", func() { s.handle(req) })()
@@ -113,6 +115,7 @@ func (s *session) begin(argv []string, login bool, command string) func() {
 	audit.Info("session", "outcome", "started", "tty", att.TTY())
 	if s.kind == subsystemSFTP {
 		s.files = newSFTPAudit(s.conn.audit)
+		s.files.count = s.conn.srv.metrics.SFTP
 	}
 	return func() { s.serve(att, audit, start) }
 }
@@ -127,9 +130,11 @@ func (s *session) startProcess(argv []string, login bool, command string) (*vmse
 	}
 	att, err := s.spawn(argv, login)
 	if err != nil {
+		s.conn.srv.metrics.Error(ErrorSessionStart)
 		s.conn.srv.failures.log(audit, s.conn.source, "session", "outcome", "refused", "err", err.Error())
 		return nil, nil, func() { s.fail(err) }
 	}
+	s.conn.loggedIn()
 	return att, audit, nil
 }
 

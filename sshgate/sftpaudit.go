@@ -49,6 +49,7 @@ const (
 // direction's bytes through the Writers Up and Down.
 type sftpAudit struct {
 	audit *slog.Logger
+	count func(read, written int64) // counts each file's bytes; nil counts none
 
 	mu      sync.Mutex
 	opening map[uint32]sftpFile  // open requests by id, until their handle comes
@@ -168,6 +169,9 @@ func (a *sftpAudit) log(f *sftpFile, outcome string, code uint32) {
 		attrs = append(attrs, "duration", time.Since(f.opened).Round(time.Millisecond))
 	}
 	a.audit.Info("file transfer", attrs...)
+	if a.count != nil {
+		a.count(f.read, f.written)
+	}
 }
 
 // openMode names the access an SFTP open asked for.

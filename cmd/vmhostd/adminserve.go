@@ -36,6 +36,10 @@ type liveConfig struct {
 	// reloaded, when set, follows each reload that took (the lab
 	// segments drop what the new configuration no longer has).
 	reloaded func(*config.Config)
+	// onReload is told of every configuration a reload applies, onHUP of
+	// every SIGHUP (before its reload); either may be nil.
+	onReload func(*config.Config)
+	onHUP    func()
 }
 
 // newLiveConfig starts with cfg. It takes SIGHUP over at once, so that a
@@ -87,6 +91,9 @@ func (l *liveConfig) Reload() (admin.Reloaded, error) {
 	if l.reloaded != nil {
 		l.reloaded(cfg)
 	}
+	if l.onReload != nil {
+		l.onReload(cfg)
+	}
 	res := admin.Reloaded{Config: cfg.Path, Restart: restartOnly(old, cfg)}
 	l.log.Info("reloaded the configuration", "config", cfg.Path, "needs_restart", res.Restart)
 	return res, nil
@@ -106,6 +113,7 @@ func restartOnly(old, cfg *config.Config) []string {
 		{"network", old.Network, cfg.Network},
 		{"ssh", old.SSH, cfg.SSH},
 		{"guests", old.Guests, cfg.Guests},
+		{"audit_log", old.AuditLog, cfg.AuditLog},
 	} {
 		if !reflect.DeepEqual(k.old, k.new) {
 			keys = append(keys, k.name)
@@ -148,6 +156,9 @@ func (l *liveConfig) reloadOnHUP(ctx context.Context) {
 			return
 		case <-l.hup:
 			l.log.Info("SIGHUP: reloading the configuration")
+			if l.onHUP != nil {
+				l.onHUP()
+			}
 			l.Reload()
 		}
 	}

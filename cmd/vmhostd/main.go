@@ -29,6 +29,7 @@ Usage:
   vmhostd session ls|play|watch|join ...     kept terminal sessions and recordings
   vmhostd lab ls|status|provision|check|reset|stop|rm|distribute|collect ...
                                              run the classes (teaching labs)
+  vmhostd top [--once] [--json] ...          a live view of the guests (CPU %, memory, rates)
   vmhostd reload --config FILE               make the daemon read its config again
   vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags
@@ -73,6 +74,8 @@ func run(args []string) int {
 		return labCmd(args[1:])
 	case "reload":
 		return reloadCmd(args[1:])
+	case "top":
+		return topCmd(args[1:])
 	case "network":
 		return network(args[1:])
 	case "-h", "-help", "--help", "help":

@@ -36,10 +36,15 @@ func serve(args []string) int {
 	if !ok {
 		return 1
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log, audit, err := daemonLogger(cfg.AuditLog, level)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "vmhostd: %v\n", err)
+		return 1
+	}
+	defer audit.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := runDaemon(ctx, cfg, log); err != nil {
+	if err := runDaemon(ctx, cfg, log, audit); err != nil {
 		log.Error("vmhostd stopped", "err", err)
 		return 1
 	}
@@ -48,7 +53,7 @@ func serve(args []string) int {
 }
 
 // runDaemon wires the parts together and serves SSH until ctx ends.
-func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit *auditFile) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("making data_dir: %w", err)
 	}
@@ -64,7 +69,13 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	mets, err := startMetrics(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer mets.close()
 	live := newLiveConfig(cfg, log)
+	live.onReload, live.onHUP = mets.reload, func() { reopenAudit(audit, log) }
 	tuneGC()
 	startPprof(log)
 	exe, err := guest.NewSealedExe()
@@ -99,7 +110,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	lab := newLabParts(live, log)
 	mgr, err = guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
-		Images: configImages{cfg: live.Config, store: store, log: log}, Policy: cfg,
+		Images: configImages{cfg: live.Config, store: store, log: log, built: mets.counts.ImageBuilt}, Policy: cfg,
 		Network: nw, Links: labLinks{labNet}, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
@@ -125,10 +136,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		GuestKeys:  guestKeysOf(mgr, cfg.SSH),
 		Sessions:   kept,
 		Mosh:       moshOptions(cfg.SSH, nw, mgr),
+		Metrics:    mets.counts,
 	}, cfg.SSH))
 	if err != nil {
 		return err
 	}
+	mets.attach(metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge}, srv)
 	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, labSvc, log)
 	if err != nil {
 		return err
@@ -176,6 +189,7 @@ type configImages struct {
 	cfg   func() *config.Config // the configuration in use
 	store *images.Store
 	log   *slog.Logger
+	built func(took time.Duration, failed bool) // counts a build; nil counts none
 }
 
 // Rootfs implements guest.Images.
@@ -184,8 +198,10 @@ func (c configImages) Rootfs(ctx context.Context, name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("image %q is not defined in the config; ask the admin", name)
 	}
-	progress := io.MultiWriter(logWriter{c.log, name}, guest.Progress(ctx))
+	build := &buildWatch{start: time.Now()}
+	progress := io.MultiWriter(logWriter{c.log, name}, guest.Progress(ctx), build)
 	img, err := c.store.Ensure(ctx, name, spec, progress)
+	build.count(c.built, err)
 	if err != nil {
 		return "", err
 	}
