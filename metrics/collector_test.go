@@ -60,7 +60,7 @@ func (h *testHost) runningGuest(t testing.TB, id, owner string) Guest {
 func TestCollectGuests(t *testing.T) {
 	h := startTestHost(t, Settings{})
 	alice := h.runningGuest(t, "alice", "alice")
-	h.src.set(alice, Guest{ID: "bob+web", Owner: "bob", State: "stopped"})
+	h.src.set(alice, Guest{ID: "bob+web", Owner: "bob", Class: "net101", State: "stopped"})
 	h.src.disks["alice"] = Disk{UsedBytes: 1 << 20, LimitBytes: 1 << 30}
 	h.daemon.SessionOpened("alice")
 	h.daemon.SessionOpened("alice")
@@ -72,7 +72,7 @@ func TestCollectGuests(t *testing.T) {
 		want   float64
 	}{
 		{"vmhost_guest_state", map[string]string{"guest": "alice", "owner": "alice", "state": "running"}, 1},
-		{"vmhost_guest_state", map[string]string{"guest": "bob+web", "owner": "bob", "state": "stopped"}, 1},
+		{"vmhost_guest_state", map[string]string{"guest": "bob+web", "owner": "bob", "class": "net101", "state": "stopped"}, 1},
 		{"vmhost_guest_sessions", a, 2},
 		{"vmhost_guest_cpu_seconds_total", a, 2},
 		{"vmhost_guest_memory_bytes", a, 2000},

@@ -7,6 +7,8 @@ type Guest struct {
 	// ID is the guest as `vmhostd guest ls` shows it: alice, alice+web.
 	ID    string
 	Owner string
+	// Class is the class whose student the owner is; "" for anyone else.
+	Class string
 	// State is stopped, starting, running, stopping or broken.
 	State string
 	// Running is set while the guest's init runs; the other fields below

@@ -21,14 +21,31 @@ type metricsSource struct {
 	cgroups *limits.Controller
 	storage guestStorage
 	bridge  string
+	// config is the configuration in use, for the owners' classes.
+	config func() *config.Config
+}
+
+// classes maps every student of the configuration in use to their class.
+func (s metricsSource) classes() map[string]string {
+	out := make(map[string]string)
+	if s.config == nil {
+		return out
+	}
+	for name, cl := range s.config().Classes {
+		for _, m := range cl.Members {
+			out[m] = name
+		}
+	}
+	return out
 }
 
 // Guests implements metrics.Source.
 func (s metricsSource) Guests() []metrics.Guest {
 	infos := s.mgr.List()
 	out := make([]metrics.Guest, len(infos))
+	classOf := s.classes()
 	for i, in := range infos {
-		g := metrics.Guest{ID: in.ID(), Owner: in.Owner, State: in.Status, Running: in.Running}
+		g := metrics.Guest{ID: in.ID(), Owner: in.Owner, Class: classOf[in.Owner], State: in.Status, Running: in.Running}
 		if in.Running {
 			g.Started = metrics.StartTime(in.InitStart)
 			g.Veth = netplumb.HostVeth(s.bridge, g.ID)

@@ -141,7 +141,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	if err != nil {
 		return err
 	}
-	mets.attach(metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge}, srv)
+	mets.attach(metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge, config: live.Config}, srv)
 	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, labSvc, log)
 	if err != nil {
 		return err
