@@ -80,7 +80,7 @@ func (a *sftpAudit) Up() *sftpStream { return &sftpStream{handle: a.request} }
 func (a *sftpAudit) Down() *sftpStream { return &sftpStream{handle: a.reply} }
 
 // request notes a packet from the client.
-func (a *sftpAudit) request(typ byte, id uint32, b []byte) {
+func (a *sftpAudit) request(typ byte, id uint32, b []byte, size uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch typ {
@@ -96,7 +96,7 @@ func (a *sftpAudit) request(typ byte, id uint32, b []byte) {
 	case fxpWrite:
 		h, rest, ok := sftpString(b)
 		if f := a.files[h]; ok && f != nil && len(rest) >= 12 {
-			f.written += int64(binary.BigEndian.Uint32(rest[8:]))
+			f.written += dataLen(binary.BigEndian.Uint32(rest[8:]), size, uint64(4+len(h)+12))
 		}
 	case fxpClose:
 		if h, _, ok := sftpString(b); ok && a.files[h] != nil && len(a.closing) < sftpMaxOpen {
@@ -106,7 +106,7 @@ func (a *sftpAudit) request(typ byte, id uint32, b []byte) {
 }
 
 // reply notes a packet from the server.
-func (a *sftpAudit) reply(typ byte, id uint32, b []byte) {
+func (a *sftpAudit) reply(typ byte, id uint32, b []byte, size uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch typ {
@@ -120,12 +120,23 @@ func (a *sftpAudit) reply(typ byte, id uint32, b []byte) {
 		delete(a.opening, id)
 	case fxpData:
 		if f := a.files[a.reads[id]]; f != nil && len(b) >= 4 {
-			f.read += int64(binary.BigEndian.Uint32(b))
+			f.read += dataLen(binary.BigEndian.Uint32(b), size, 4)
 		}
 		delete(a.reads, id)
 	case fxpStatus:
 		a.status(id, b)
 	}
+}
+
+// dataLen is the length of a data packet's data: what it claims, but at
+// most what the packet holds past the before bytes that precede the data
+// (size counts the packet's bytes after its id). A guest's SFTP server
+// claiming 4 GiB in a short packet is counted for what it sent.
+func dataLen(claim uint32, size, before uint64) int64 {
+	if size < before {
+		return 0
+	}
+	return int64(min(uint64(claim), size-before))
 }
 
 // status notes a status reply: the end of a close, a failed open, or the end
@@ -200,10 +211,10 @@ func sftpString(b []byte) (string, []byte, bool) {
 }
 
 // sftpStream cuts one direction of an SFTP session into packets as its bytes
-// go by, keeping only the start of each, and hands each packet's type, id
-// and kept bytes to handle.
+// go by, keeping only the start of each, and hands each packet's type, id,
+// kept bytes and size (its bytes after the id) to handle.
 type sftpStream struct {
-	handle func(typ byte, id uint32, b []byte)
+	handle func(typ byte, id uint32, b []byte, size uint64)
 	head   []byte // the packet's length, type, id and kept bytes so far
 	keep   int    // bytes of the packet's body to keep; 0 until its type is in
 	rest   uint64 // bytes of the packet after those kept
@@ -260,7 +271,7 @@ func (s *sftpStream) start() {
 // rest of it.
 func (s *sftpStream) done() {
 	if len(s.head) >= 9 {
-		s.handle(s.head[4], binary.BigEndian.Uint32(s.head[5:9]), s.head[9:])
+		s.handle(s.head[4], binary.BigEndian.Uint32(s.head[5:9]), s.head[9:], uint64(len(s.head)-9)+s.rest)
 	}
 	s.head = s.head[:0]
 	s.keep, s.skip, s.rest = 0, s.rest, 0

@@ -19,7 +19,7 @@ type sftpCall struct {
 // of chunk bytes, and returns what it handed over.
 func sftpCalls(t *testing.T, data []byte, chunk int) []sftpCall {
 	var calls []sftpCall
-	s := &sftpStream{handle: func(typ byte, id uint32, b []byte) {
+	s := &sftpStream{handle: func(typ byte, id uint32, b []byte, _ uint64) {
 		calls = append(calls, sftpCall{typ, id, bytes.Clone(b)})
 	}}
 	for p := data; len(p) > 0; {

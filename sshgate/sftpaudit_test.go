@@ -91,18 +91,46 @@ func TestSFTPAuditGarbage(t *testing.T) {
 func TestSFTPAuditBounded(t *testing.T) {
 	a := newSFTPAudit(slog.New(slog.DiscardHandler))
 	long := strings.Repeat("h", 8000)
-	a.request(fxpOpen, 1, append(sshString("/root/f"), 0, 0, 0, fxfRead))
-	a.reply(fxpHandle, 1, sshString(long))
+	a.request(fxpOpen, 1, append(sshString("/root/f"), 0, 0, 0, fxfRead), 0)
+	a.reply(fxpHandle, 1, sshString(long), 0)
 	if len(a.files) != 0 {
 		t.Errorf("a handle of %d bytes is followed; want handles over %d bytes left alone", len(long), sftpMaxHandle)
 	}
-	a.request(fxpOpen, 2, append(sshString("/root/g"), 0, 0, 0, fxfRead))
-	a.reply(fxpHandle, 2, sshString("h1"))
+	a.request(fxpOpen, 2, append(sshString("/root/g"), 0, 0, 0, fxfRead), 0)
+	a.reply(fxpHandle, 2, sshString("h1"), 0)
 	for id := uint32(3); id < 100000; id++ {
-		a.request(fxpClose, id, sshString("h1")) // never answered
+		a.request(fxpClose, id, sshString("h1"), 0) // never answered
 	}
 	if len(a.closing) > sftpMaxOpen {
 		t.Errorf("%d unanswered closes kept; want at most %d", len(a.closing), sftpMaxOpen)
+	}
+}
+
+// TestSFTPAuditDataClaims: a DATA reply or a WRITE request that claims
+// more data than its packet holds counts what the packet holds.
+func TestSFTPAuditDataClaims(t *testing.T) {
+	var read, written int64
+	a := newSFTPAudit(slog.New(slog.DiscardHandler))
+	a.count = func(r, w int64) { read, written = read+r, written+w }
+	packet := func(typ byte, id uint32, body []byte) []byte {
+		p := binary.BigEndian.AppendUint32(nil, uint32(5+len(body)))
+		p = append(p, typ)
+		p = binary.BigEndian.AppendUint32(p, id)
+		return append(p, body...)
+	}
+	up, down := a.Up(), a.Down()
+	up.Write(packet(fxpOpen, 1, append(sshString("/root/f"), 0, 0, 0, fxfRead|fxfWrite)))
+	down.Write(packet(fxpHandle, 1, sshString("h1")))
+	up.Write(packet(fxpRead, 2, append(sshString("h1"), make([]byte, 12)...)))
+	lie := binary.BigEndian.AppendUint32(nil, 1<<31) // claims 2 GiB
+	down.Write(packet(fxpData, 2, append(lie, "only ten b"...)))
+	write := append(sshString("h1"), make([]byte, 8)...)
+	write = append(append(write, binary.BigEndian.AppendUint32(nil, 1<<31)...), "seven b"...)
+	up.Write(packet(fxpWrite, 3, write))
+	up.Write(packet(fxpClose, 4, sshString("h1")))
+	down.Write(packet(fxpStatus, 4, make([]byte, 4)))
+	if read != 10 || written != 7 {
+		t.Errorf("counted %d read and %d written; want 10 and 7, what the packets hold", read, written)
 	}
 }
 
