@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"strconv"
 	"testing"
 )
@@ -26,9 +27,19 @@ func TestMetricsGuestCannotFakeTraffic(t *testing.T) {
 		}
 		return sum
 	}
-	before := total(scrapeMetrics(t, url, metricsToken))
-	facts := d.attack(t, "alice", "metrics-fake-traffic", "10000")
-	after := total(scrapeMetrics(t, url, metricsToken))
+	stats := func() float64 {
+		var s []struct {
+			Rx int64 `json:"net_rx_bytes"`
+			Tx int64 `json:"net_tx_bytes"`
+		}
+		if err := json.Unmarshal([]byte(d.mustAdmin(t, "guest", "stats", "alice", "--json")), &s); err != nil || len(s) != 1 {
+			t.Fatalf("guest stats alice --json: %v, %+v", err, s)
+		}
+		return float64(s[0].Rx + s[0].Tx)
+	}
+	before, statsBefore := total(scrapeMetrics(t, url, metricsToken)), stats()
+	facts := d.attack(t, "alice", "metrics-fake-traffic", "10000", "keep")
+	after, statsAfter := total(scrapeMetrics(t, url, metricsToken)), stats()
 	sent, _ := strconv.ParseFloat(facts["sent_bytes"], 64)
 	in0, _ := strconv.ParseFloat(facts["inside_before"], 64)
 	in1, _ := strconv.ParseFloat(facts["inside_after"], 64)
@@ -37,5 +48,8 @@ func TestMetricsGuestCannotFakeTraffic(t *testing.T) {
 	}
 	if after-before > 1e6 {
 		t.Errorf("alice's network series moved by %.0f bytes while she sent %.0f inside her guest alone", after-before, sent)
+	}
+	if statsAfter-statsBefore > 1e6 {
+		t.Errorf("guest stats (and vmhostd top) of alice moved by %.0f bytes while she sent %.0f inside her guest alone", statsAfter-statsBefore, sent)
 	}
 }

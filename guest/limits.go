@@ -95,7 +95,7 @@ func (m *Manager) Stats(id string) (Stats, error) {
 			return Stats{}, fmt.Errorf("reading the use of guest %s: %w", id, err)
 		}
 	}
-	s.NetRxBytes, s.NetTxBytes, err = netDevBytes(st.InitPid)
+	s.NetRxBytes, s.NetTxBytes, err = m.netBytes(id, st.InitPid)
 	if err != nil {
 		return Stats{}, fmt.Errorf("reading the network use of guest %s: %w", id, err)
 	}

@@ -25,6 +25,24 @@ type Network interface {
 	ResolvConf() []byte
 }
 
+// linkCounters is a Network that counts the bytes of a guest's link on the
+// host's side. *netplumb.Network implements it.
+type linkCounters interface {
+	Counters(id string) (rx, tx uint64, err error)
+}
+
+// netBytes returns the bytes guest id, whose init is pid, received and
+// sent: on its link, counted on the host's side, when the network can say;
+// else every interface of its network namespace but loopback, as the
+// guest's own /proc/net/dev has them (a guest's root moves those with
+// traffic between interfaces of its own).
+func (m *Manager) netBytes(id string, pid int) (rx, tx uint64, err error) {
+	if c, ok := m.opts.Network.(linkCounters); ok {
+		return c.Counters(id)
+	}
+	return netDevBytes(pid)
+}
+
 // resolvMarker starts every resolv.conf vmhost writes. A guest whose root
 // replaced the file keeps its own: vmhost writes the file only where it is
 // missing from the guest's own files or is one vmhost wrote.

@@ -23,9 +23,10 @@ func init() {
 // that never leaves the guest, to make the host count traffic the guest
 // did not send. It reports sent_bytes=N, and what the guest's own
 // /proc/net/dev counted besides lo before and after (inside_before=,
-// inside_after=), which shows the frames were counted inside.
+// inside_after=), which shows the frames were counted inside. With keep,
+// the pair stays, its counters with it.
 //
-//	metrics-fake-traffic COUNT
+//	metrics-fake-traffic COUNT [keep]
 func metricsFakeTraffic(args []string) error {
 	if len(args) < 1 {
 		return errors.New("usage: metrics-fake-traffic COUNT")
@@ -38,7 +39,9 @@ func metricsFakeTraffic(args []string) error {
 	if err := netlink.LinkAdd(veth); err != nil {
 		return fmt.Errorf("adding a veth pair: %w", err)
 	}
-	defer netlink.LinkDel(veth)
+	if len(args) < 2 || args[1] != "keep" {
+		defer netlink.LinkDel(veth)
+	}
 	for _, name := range []string{"fk0", "fk1"} {
 		l, err := netlink.LinkByName(name)
 		if err == nil {
