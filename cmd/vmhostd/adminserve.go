@@ -18,7 +18,6 @@ import (
 	"vmhost/admin"
 	"vmhost/config"
 	"vmhost/guest"
-	"vmhost/images"
 	"vmhost/sshgate"
 )
 
@@ -125,7 +124,7 @@ func restartOnly(old, cfg *config.Config) []string {
 // startAdmin serves the admin API on <run_dir>/vmhostd.sock, reloads on
 // SIGHUP, starts the autostart guests and stops idle ones, until ctx ends
 // or the returned function is called.
-func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store *images.Store, kept admin.KeptSessions, lab admin.Labs, log *slog.Logger) (func(), error) {
+func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store admin.Images, kept admin.KeptSessions, lab admin.Labs, log *slog.Logger) (func(), error) {
 	live.mgr = mgr
 	cfg := live.Config()
 	ln, err := admin.Listen(filepath.Join(cfg.RunDir, admin.SocketName))

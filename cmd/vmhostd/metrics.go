@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"vmhost/config"
 	"vmhost/guest"
+	"vmhost/images"
 	"vmhost/limits"
 	"vmhost/metrics"
 	"vmhost/netplumb"
@@ -140,4 +143,27 @@ func reopenAudit(audit *auditFile, log *slog.Logger) {
 	if err := audit.Reopen(); err != nil {
 		log.Error("reopening the audit log: the file in use is kept", "err", err)
 	}
+}
+
+// countedImages is the image store as the admin API uses it, with each
+// build it runs counted, as those a guest's first start runs are.
+type countedImages struct {
+	*images.Store
+	built func(time.Duration, bool)
+}
+
+// Ensure implements admin.Images.
+func (c countedImages) Ensure(ctx context.Context, name string, spec config.Image, progress io.Writer) (images.Image, error) {
+	build := &buildWatch{start: time.Now()}
+	img, err := c.Store.Ensure(ctx, name, spec, io.MultiWriter(progress, build))
+	build.count(c.built, err)
+	return img, err
+}
+
+// Rebuild implements admin.Images.
+func (c countedImages) Rebuild(ctx context.Context, name string, spec config.Image, progress io.Writer) (images.Image, error) {
+	build := &buildWatch{start: time.Now()}
+	img, err := c.Store.Rebuild(ctx, name, spec, io.MultiWriter(progress, build))
+	build.count(c.built, err)
+	return img, err
 }

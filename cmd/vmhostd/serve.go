@@ -142,7 +142,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 		return err
 	}
 	mets.attach(metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge, config: live.Config}, srv)
-	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, labSvc, log)
+	stopAdmin, err := startAdmin(ctx, live, mgr, countedImages{store, mets.counts.ImageBuilt}, keptAdmin{kept}, labSvc, log)
 	if err != nil {
 		return err
 	}
