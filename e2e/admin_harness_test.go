@@ -164,7 +164,8 @@ func (d *daemon) checkGuestGone(t *testing.T, id string, running int) {
 		t.Errorf("bridge %s has ports %v, want %d (one per running guest)", d.cfg.bridge, ports, running)
 	}
 	checkUnmounted(t, d.dataDir)
-	checkUnmounted(t, d.runDir, viewMount(d.runDir)) // the daemon's own, for every guest
+	// The daemon's own, for every guest: the view servers' mounts.
+	checkUnmounted(t, d.runDir, viewMount(d.runDir), filepath.Join(d.runDir, "view", "stat"))
 }
 
 // bridgePorts lists the links enslaved to bridge.
