@@ -34,6 +34,7 @@ var checks = []func(*validator){
 	checkSSH,
 	checkGuests,
 	checkClasses,
+	checkWeb,
 }
 
 // validate runs every check.
