@@ -17,7 +17,9 @@ type Options struct {
 	Sessions Sessions // nil counts no sessions
 	// Kept lists kept terminal sessions and serves their recordings; nil
 	// lists none.
-	Kept   KeptSessions
+	Kept KeptSessions
+	// Web revokes browser sessions; nil: there is no browser terminal.
+	Web    WebSessions
 	Logger *slog.Logger
 	// AdminUID is the uid a peer must have; root (0) unless a test says.
 	AdminUID int
@@ -77,6 +79,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/sessions", s.listSessions)
 	s.mux.HandleFunc("GET /v1/recordings/{guest}/{file}", s.getRecording)
 	s.mux.HandleFunc("POST /v1/sessions/{guest}/{n}/watch", s.watchSession)
+	s.handle("POST /v1/web/{user}/revoke", s.revokeWeb)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, "no such API route %s %s; this vmhostd may be older than its client", r.Method, r.URL.Path))
 	})

@@ -101,7 +101,7 @@ func (s *session) adopt(proc guest.Process, ks guest.KeptSession, first io.Write
 		Adopted: true, Since: time.Unix(ks.Detached, 0),
 	}
 	if rec != nil {
-		o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, s.recordFailed(s.conn.audit, policy)
+		o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, recordFailed(s.conn.audit, policy)
 	}
 	k, a := vmsession.Keep(att, o)
 	return k, a, s.conn.srv.sessions.Table.Add(s.guestID(), k)

@@ -140,6 +140,8 @@ type Options struct {
 	// Mosh publishes the UDP port of each mosh-server a session starts in
 	// a guest, to the client's address alone; the zero value publishes none.
 	Mosh MoshOptions
+	// Web makes the links of the browser terminal (":web"); nil: none.
+	Web WebLinks
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -171,6 +173,7 @@ type Server struct {
 	sessions  *Sessions   // nil keeps no session
 	agents    *agentLinks // with sessions: the guests' agent links
 	mosh      *moshPorts  // nil publishes no mosh ports
+	web       WebLinks    // nil makes no browser links
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -198,6 +201,7 @@ func New(opts Options) (*Server, error) {
 		refusing:  newCounter(maxRefusing),
 		budget:    opts.Budget,
 		sessions:  opts.Sessions,
+		web:       opts.Web,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

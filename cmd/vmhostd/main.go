@@ -24,6 +24,7 @@ Usage:
                                              run the guests of the running daemon
   vmhostd user ls --config FILE              the users of the daemon's config
   vmhostd session ls|play|watch|join ...     kept terminal sessions and recordings
+  vmhostd web revoke USER --config FILE      end a user's browser sessions
   vmhostd reload --config FILE               make the daemon read its config again
   vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags
@@ -64,6 +65,8 @@ func run(args []string) int {
 		return sessionCmd(args[1:])
 	case "reload":
 		return reloadCmd(args[1:])
+	case "web":
+		return webCmd(args[1:])
 	case "network":
 		return network(args[1:])
 	case "-h", "-help", "--help", "help":

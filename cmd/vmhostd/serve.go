@@ -107,6 +107,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	superviseView(views, mgr)
 	kept := keptSessions(cfg, live, log)
+	front, err := newWebFront(cfg, live, mgr, log)
+	if err != nil {
+		return err
+	}
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyDir: cfg.DataDir,
 		Users:      live,
@@ -118,15 +122,17 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		GuestKeys:  guestKeysOf(mgr, cfg.SSH),
 		Sessions:   kept,
 		Mosh:       moshOptions(cfg.SSH, nw, mgr),
+		Web:        front.links(),
 	}, cfg.SSH))
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, log)
+	stopAdmin, err := startAdmin(ctx, live, mgr, store, keptAdmin{kept}, front.revoker(), log)
 	if err != nil {
 		return err
 	}
 	defer stopAdmin()
+	defer front.start(ctx, srv)()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
