@@ -172,6 +172,9 @@ func TestWebTerminal(t *testing.T) {
 	typeKeys(t, ctx, "echo hi-$((6*7))\r")
 	waitScreen(t, ctx, "hi-42")
 	shot(t, ctx, "web-terminal.png")
+	if blocked := eval[int](t, ctx, `[...document.querySelectorAll('style')].filter(s => !s.sheet).length`); blocked != 0 {
+		t.Errorf("the page's CSP blocks %d of xterm.js's style elements: no colours, no cursor", blocked)
+	}
 
 	t.Run("reconnects after the WebSocket drops", func(t *testing.T) {
 		eval[bool](t, ctx, `window.dropped = window.vmhostSocket(); window.dropped.close(); true`)
@@ -211,6 +214,9 @@ func TestWebTerminal(t *testing.T) {
 		}
 		typeKeys(t, ctx, "echo $Y-$X\r")
 		waitScreen(t, ctx, "from-ssh-from-web")
+		eval[bool](t, ctx, `document.getElementById('list').click(); true`)
+		do(t, ctx, "listing the sessions", chromedp.WaitReady(chromedp.CSS(`#session-rows button[data-attach="`+n+`"]`)))
+		shot(t, ctx, "web-sessions.png")
 	})
 
 	t.Run("a used token is refused", func(t *testing.T) {

@@ -6,9 +6,11 @@ import (
 	"strings"
 )
 
-// contentSecurityPolicy allows the page's own scripts, styles and
-// WebSocket, nothing inline, no framing.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; " +
+// contentSecurityPolicy allows the page's own scripts and WebSocket, no
+// inline script, no framing. Styles may be inline: xterm.js draws its
+// colours and cursor with style elements it makes (a nonce does not reach
+// them); a style cannot run code.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; font-src 'self'; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // secure wraps h with the security headers every answer carries.
