@@ -275,6 +275,35 @@ func TestWebTerminal(t *testing.T) {
 		}
 	})
 
+	t.Run(":web on a terminal, for another guest", func(t *testing.T) {
+		term := d.sshPTY(t, "alice+box", 24, 80, ":web")
+		boxLink := term.expect(webLinkRE, 20*time.Second)[0]
+		term.wait(10 * time.Second)
+		bctx := browser(t)
+		do(t, bctx, "opening the link", chromedp.Navigate(boxLink))
+		attachedSession(t, bctx)
+		if got := eval[string](t, bctx, `document.getElementById('guest').value`); got != "alice+box" {
+			t.Errorf("the picker shows %q, want alice+box", got)
+		}
+		typeKeys(t, bctx, "echo h-$(hostname)\r")
+		waitScreen(t, bctx, "h-box")
+	})
+
+	t.Run("vmhostd web revoke ends the browser sessions", func(t *testing.T) {
+		do(t, ctx, "opening the terminal", chromedp.Navigate(base+"/"))
+		attachedSession(t, ctx)
+		res := d.admin(t, "", "web", "revoke", "alice")
+		if res.code != 0 || !strings.Contains(res.stdout, "revoked 2 browser session(s) of alice") {
+			t.Fatalf("vmhostd web revoke alice: exit %d, %q %q", res.code, res.stdout, res.stderr)
+		}
+		do(t, ctx, "waiting for the page to see it", chromedp.WaitReady(chromedp.CSS(`body[data-logged-out]`)))
+		if st := eval[int](t, ctx, `fetch('/api/me').then(r => r.status)`); st != http.StatusUnauthorized {
+			t.Errorf("/api/me after revoke: %d, want 401", st)
+		}
+		term := d.sshPTY(t, "alice", 24, 80)
+		term.expect(regexp.MustCompile(`reattached to session `+n), 20*time.Second)
+	})
+
 	log := d.log()
 	if strings.Contains(log, token) {
 		t.Error("the daemon's log holds a login token")

@@ -47,15 +47,22 @@ func loginOf(owner, guest string) string {
 	return owner + "+" + guest
 }
 
-// places lists the guests person may reach: their own (the default one,
-// their class's hosts, those they made), then their students'.
-func (s *Server) places(c *config.Config, person string) []place {
+// places lists the guests person may reach: the one their link named
+// (start), their own (the default one, their class's hosts, those they
+// made), then their students'.
+func (s *Server) places(c *config.Config, person string, start place) []place {
 	var out []place
 	add := func(owner, guest string) {
 		p := place{loginOf(owner, guest), owner, guest}
+		if _, err := c.GuestFor(owner, guest); err != nil {
+			return
+		}
 		if !slices.Contains(out, p) && mayReach(c, person, owner, guest) == nil {
 			out = append(out, p)
 		}
+	}
+	if start.Owner != "" {
+		add(start.Owner, start.Guest)
 	}
 	if cl, ok := c.Class(person); ok && len(cl.Hosts) > 0 {
 		for _, h := range cl.Hosts.Names() {
@@ -66,9 +73,7 @@ func (s *Server) places(c *config.Config, person string) []place {
 	}
 	if s.opts.Guests != nil {
 		for _, g := range s.opts.Guests(person) {
-			if _, err := c.GuestFor(person, g); err == nil {
-				add(person, g)
-			}
+			add(person, g)
 		}
 	}
 	for _, class := range c.TeacherOf(person) {

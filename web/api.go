@@ -130,7 +130,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.opts.Config()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"user": b.person, "csrf": b.csrf, "guests": s.places(c, b.person),
+		"user": b.person, "csrf": b.csrf, "guests": s.places(c, b.person, place{Owner: b.owner, Guest: b.guest}),
 		"start": loginOf(b.owner, b.guest), "expires": b.expires.UTC().Format(time.RFC3339),
 	})
 }

@@ -238,11 +238,11 @@ func TestMayReach(t *testing.T) {
 		}
 	}
 	s := newTestServer(t, newClock())
-	got := s.places(cfg, "tina")
+	got := s.places(cfg, "tina", place{})
 	if len(got) != 3 || got[1] != (place{"sam+pc", "sam", "pc"}) || got[2] != (place{"sam+router", "sam", "router"}) {
 		t.Errorf("tina's places %+v: want her own and her student's two hosts", got)
 	}
-	if got := s.places(cfg, "sam"); len(got) != 2 || got[0].Login != "sam+pc" {
-		t.Errorf("sam's places %+v: want his class's hosts", got)
+	if got := s.places(cfg, "sam", place{Owner: "sam", Guest: "router"}); len(got) != 2 || got[0].Login != "sam+router" || got[1].Login != "sam+pc" {
+		t.Errorf("sam's places %+v: want the host his link named, then the other", got)
 	}
 }

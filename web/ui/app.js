@@ -64,8 +64,22 @@ function connect(which) {
     if (state.ws !== ws || state.stay || !state.session) return;
     status('connection lost; reconnecting…');
     const delay = Math.min(5000, 250 * 2 ** state.retries++);
-    state.timer = setTimeout(() => connect(state.session), delay);
+    state.timer = setTimeout(reconnect, delay);
   };
+}
+
+// reconnect attaches to the session again, unless the browser session
+// ended (expired, revoked): then it says so and stops.
+async function reconnect() {
+  const r = await fetch('/api/me', { credentials: 'same-origin' }).catch(() => null);
+  if (r && r.status === 401) {
+    state.session = 0;
+    delete document.body.dataset.session;
+    status('Logged out (the browser session ended). Get a new link with: ssh ' + state.me.user + '@HOST :web');
+    document.body.dataset.loggedOut = 'yes';
+    return;
+  }
+  connect(state.session);
 }
 
 // open attaches to the guest's session detached last, or starts one, as
