@@ -262,6 +262,12 @@ func TestWebTerminal(t *testing.T) {
 				t.Errorf("%s: dial error %v, want ok %v", tt.name, err, tt.ok)
 			}
 		}
+		code := eval[int](t, ctx, `fetch('/api/me').then(r => r.json()).then(me => new Promise(res => {
+				const ws = new WebSocket('wss://' + location.host + '/api/terminal?session=`+n+`&login=alice&csrf=' + encodeURIComponent(me.csrf));
+				ws.onopen = () => ws.send(new Uint8Array(100000)); ws.onclose = (ev) => res(ev.code); }))`)
+		if code != int(websocket.StatusMessageTooBig) {
+			t.Errorf("a 100000-byte message: closed with %d, want %d (message too big)", code, websocket.StatusMessageTooBig)
+		}
 		req, _ := http.NewRequest("POST", base+"/api/logout", nil)
 		req.Header.Set("Origin", base)
 		req.AddCookie(cookie)
