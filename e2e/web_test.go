@@ -26,14 +26,14 @@ import (
 // own (HTTPS, with the self-signed certificate), and returns it with the
 // terminal's base URL. It skips the test without chromium or without the
 // page built (make web-assets).
-func webDaemon(t *testing.T) (*daemon, string) {
+func webDaemon(t *testing.T, extra ...string) (*daemon, string) {
 	t.Helper()
 	if !web.Built() {
 		t.Skip("the browser terminal's page is not built: make web-assets (npm) builds it")
 	}
 	d := prepareDaemon(t, daemonOptions{})
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	d.writeConfig(t, d.cfg.yaml()+"web:\n  listen: "+addr+"\n")
+	d.writeConfig(t, d.cfg.yaml()+"web:\n  listen: "+addr+"\n"+strings.Join(extra, ""))
 	d.start(t)
 	return d, "https://" + addr
 }
@@ -381,5 +381,57 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 	if err := os.WriteFile(filepath.Join("..", "docs", name), png, 0o644); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestWebDashboard(t *testing.T) {
+	student, teacher := browser(t), browser(t)
+	d, base := webDaemon(t, "classes:\n  net101:\n    teachers: [bob]\n    students: [alice]\n")
+	aliceLink, _ := webLink(t, d, "alice")
+	do(t, student, "opening alice's link", chromedp.Navigate(aliceLink))
+	n := attachedSession(t, student)
+	typeKeys(t, student, "echo before-$((1+1))\r")
+	waitScreen(t, student, "before-2")
+
+	bobLink, _ := webLink(t, d, "bob")
+	do(t, teacher, "opening bob's link", chromedp.Navigate(bobLink))
+	attachedSession(t, teacher)
+	do(t, teacher, "opening the dashboard", chromedp.Navigate(base+"/dashboard"),
+		chromedp.WaitReady(chromedp.CSS(`button[data-watch="alice/`+n+`"]`)))
+	row := eval[string](t, teacher, `document.querySelector('tr[data-login="alice"]').innerText`)
+	if !strings.Contains(row, "running") || !strings.Contains(row, "(attached)") {
+		t.Errorf("alice's row on the dashboard: %q; want running, her session attached", row)
+	}
+
+	eval[bool](t, teacher, `document.querySelector('button[data-watch="alice/`+n+`"]').click(); true`)
+	do(t, teacher, "watching", chromedp.WaitReady(chromedp.CSS(`body[data-watching]`)))
+	waitScreen(t, teacher, "before-2")
+	waitScreen(t, student, "bob (teacher) is watching")
+	typeKeys(t, student, "echo watched-$((2+3))\r")
+	waitScreen(t, teacher, "watched-5")
+	shot(t, teacher, "web-dashboard.png")
+	typeKeys(t, teacher, "echo not-typed-$((1+1))\r")
+	time.Sleep(500 * time.Millisecond)
+	if strings.Contains(screenText(t, student), "not-typed-2") {
+		t.Error("a watcher's keys reached the session")
+	}
+
+	eval[bool](t, teacher, `document.querySelector('button[data-join="alice/`+n+`"]').click(); true`)
+	do(t, teacher, "joining", chromedp.WaitReady(chromedp.CSS(`body[data-watching]`)))
+	waitScreen(t, student, "joined")
+	typeKeys(t, teacher, "echo joined-$((3+4))\r")
+	waitScreen(t, student, "joined-7")
+
+	if got := eval[string](t, student, `fetch('/api/classes').then(r => r.json()).then(JSON.stringify)`); got != "[]" {
+		t.Errorf("alice's classes: %s, want none", got)
+	}
+	opened := eval[string](t, student, `fetch('/api/me').then(r => r.json()).then(me => new Promise(res => {
+		const ws = new WebSocket('wss://' + location.host + '/api/watch?session=`+n+`&login=alice&csrf=' + encodeURIComponent(me.csrf));
+		ws.onopen = () => res('open'); ws.onerror = () => res('refused'); }))`)
+	if opened != "refused" {
+		t.Errorf("alice watching her own session from the dashboard's endpoint: %s, want refused (teachers only)", opened)
+	}
+	if log := d.log(); !strings.Contains(log, `msg="session watched"`) || !strings.Contains(log, `msg="session joined"`) {
+		t.Error("the daemon's log has no audit line of the watching and joining")
 	}
 }

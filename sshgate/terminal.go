@@ -203,3 +203,27 @@ func (s *Server) spawnTerminal(ctx context.Context, r TerminalRequest, tty guest
 	}
 	return att, nil
 }
+
+// WatchTerminal shows session n of the guest r names to out, from its
+// screen as it is, read-only or, with join, with what r.Person types going
+// to it, as ":watch" and ":join" do; the session's user is told. Whether
+// r.Person may (a teacher of r.Owner's class) is the caller's to check.
+// The returned function writes the audit line of the watcher's leaving.
+func (s *Server) WatchTerminal(r TerminalRequest, n int, out io.Writer, join bool) (*vmsession.Watcher, func(), error) {
+	id, err := s.TerminalGuest(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := s.sessions.Table.Get(id, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("no session %d in guest %s", n, id)
+	}
+	w, err := k.Watch(out, r.Person+" (teacher)", join)
+	if err != nil {
+		return nil, nil, fmt.Errorf("session %d of %s: %w", n, id, err)
+	}
+	verb := map[bool]string{false: "session watched", true: "session joined"}[join]
+	audit := s.audit.With("user", r.Person, "remote", r.Remote, "via", r.Via, "target", id, "session", n, "by", r.Person)
+	audit.Info(verb)
+	return w, func() { audit.Info(verb + " no more") }, nil
+}

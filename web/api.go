@@ -32,6 +32,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/me", s.me)
 	mux.HandleFunc("GET /api/sessions", s.sessions)
 	mux.HandleFunc("GET /api/terminal", s.terminal)
+	mux.HandleFunc("GET /dashboard", s.page("dashboard.html"))
+	mux.HandleFunc("GET /api/classes", s.classes)
+	mux.HandleFunc("GET /api/watch", s.watch)
 	return s.secure(mux)
 }
 
@@ -132,6 +135,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user": b.person, "csrf": b.csrf, "guests": s.places(c, b.person, place{Owner: b.owner, Guest: b.guest}),
 		"start": loginOf(b.owner, b.guest), "expires": b.expires.UTC().Format(time.RFC3339),
+		"teaches": append([]string{}, c.TeacherOf(b.person)...),
 	})
 }
 

@@ -24,6 +24,7 @@ type Terminals interface {
 	StartTerminal(ctx context.Context, r sshgate.TerminalRequest, out io.Writer) (*sshgate.Terminal, error)
 	AttachTerminal(r sshgate.TerminalRequest, n int, out io.Writer) (*sshgate.Terminal, error)
 	ListTerminals(r sshgate.TerminalRequest) ([]session.Info, error)
+	WatchTerminal(r sshgate.TerminalRequest, n int, out io.Writer, join bool) (*session.Watcher, func(), error)
 }
 
 // Options configure a Server.
@@ -39,6 +40,9 @@ type Options struct {
 	// Guests lists the guests owner has, to offer in the picker; nil
 	// offers the owner's default guests only.
 	Guests func(owner string) []string
+	// GuestStatus tells a guest's state and how many connections it has
+	// now, for the teachers' dashboard; nil tells nothing.
+	GuestStatus func(owner, guest string) (state string, connected int)
 	// SessionLifetime and TokenLifetime bound a browser session and a
 	// link; config's defaults when zero.
 	SessionLifetime, TokenLifetime time.Duration

@@ -246,3 +246,31 @@ func TestMayReach(t *testing.T) {
 		t.Errorf("sam's places %+v: want the host his link named, then the other", got)
 	}
 }
+
+func TestMayWatch(t *testing.T) {
+	cfg := testConfig()
+	tests := []struct {
+		person, owner, guest string
+		ok                   bool
+	}{
+		{"tina", "sam", "pc", true},
+		{"sam", "sam", "pc", false}, // one's own sessions: attach, not watch
+		{"alice", "sam", "pc", false},
+		{"tina", "alice", "alice", false},
+	}
+	for _, tt := range tests {
+		if err := mayWatch(cfg, tt.person, tt.owner, tt.guest); (err == nil) != tt.ok {
+			t.Errorf("mayWatch(%s, %s+%s) = %v, want ok %v", tt.person, tt.owner, tt.guest, err, tt.ok)
+		}
+	}
+	s := newTestServer(t, newClock())
+	c := loginCookie(t, s, "sam")
+	w := do(s, "GET", "/api/classes", "", "", c, nil)
+	if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != "[]" {
+		t.Errorf("a student's classes: %d %s, want []", w.Code, w.Body)
+	}
+	w = do(s, "GET", "/api/watch?login=sam%2Bpc&session=1&csrf=x", testOrigin, "", c, nil)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("a student watching without the CSRF token: %d, want 403", w.Code)
+	}
+}

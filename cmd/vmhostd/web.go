@@ -79,7 +79,7 @@ func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, log *
 	}
 	session, token := w.Lifetimes()
 	f.srv, err = web.New(web.Options{Config: live.Config, BaseURL: base, Secure: secure,
-		Guests: ownedGuests(mgr), SessionLifetime: session, TokenLifetime: token, Logger: log})
+		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns), SessionLifetime: session, TokenLifetime: token, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +150,19 @@ func ownedGuests(mgr *guest.Manager) func(owner string) []string {
 			}
 		}
 		return out
+	}
+}
+
+// guestStatus tells a guest's state and how many connections (SSH and
+// browser) it has now, for the teachers' dashboard.
+func guestStatus(mgr *guest.Manager, conns *guest.Connections) func(owner, name string) (string, int) {
+	return func(owner, name string) (string, int) {
+		id := guest.GuestID(owner, name)
+		state := "not made yet"
+		if info, err := mgr.Get(id); err == nil {
+			state = info.Status
+		}
+		return state, conns.Sessions(id)
 	}
 }
 

@@ -132,6 +132,7 @@ async function main() {
     return;
   }
   $('who').textContent = state.me.user;
+  $('dashboard').hidden = !state.me.teaches.length;
   const picker = $('guest');
   for (const g of state.me.guests) {
     const o = document.createElement('option');
