@@ -122,20 +122,11 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, err.Error())
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	release, err := s.conns.take(b.person, cancel)
-	if err != nil {
-		fail(w, http.StatusTooManyRequests, err.Error())
-		return
-	}
-	defer release()
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	c, ctx, done, err := s.accept(w, r, b)
 	if err != nil {
 		return
 	}
-	defer c.CloseNow()
-	c.SetReadLimit(maxMessage)
+	defer done()
 	req := sshgate.TerminalRequest{Person: b.person, Owner: owner, Guest: guest, Via: "web", Remote: r.RemoteAddr}
 	s.serveWatch(ctx, c, terms, req, n, q.Get("join") == "yes")
 }

@@ -62,6 +62,8 @@ type Server struct {
 	limit    *limiter
 	conns    *connTable
 	origin   string // the origin of BaseURL
+	// originHost is the host[:port] of BaseURL.
+	originHost string
 
 	mu        sync.Mutex
 	terminals Terminals
@@ -87,7 +89,7 @@ func New(opts Options) (*Server, error) {
 		browsers: newBrowsers(opts.SessionLifetime, opts.Now),
 		limit:    newLimiter(loginBurst, loginInterval, opts.Now),
 		conns:    newConnTable(),
-		origin:   u.Scheme + "://" + u.Host,
+		origin:   u.Scheme + "://" + u.Host, originHost: u.Host,
 	}, nil
 }
 

@@ -63,21 +63,42 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, "starting up")
 		return
 	}
+	c, ctx, done, err := s.accept(w, r, b)
+	if err != nil {
+		return
+	}
+	defer done()
+	s.serveTerminal(ctx, c, terms, req, q.Get("session"))
+}
+
+// accept takes a terminal of b's person (within maxConnsPerPerson) and
+// accepts the WebSocket, whose context ends when the browser session
+// expires or is revoked; done closes it and gives the terminal back.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, b *browser) (*websocket.Conn, context.Context, func(), error) {
 	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
 	release, err := s.conns.take(b.person, cancel)
 	if err != nil {
+		cancel()
 		fail(w, http.StatusTooManyRequests, err.Error())
-		return
+		return nil, nil, nil, err
 	}
-	defer release()
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		CompressionMode: websocket.CompressionDisabled,
+		OriginPatterns:  []string{s.originHost}, // checked by sameOrigin too; behind a proxy Host is not the origin's
+	})
 	if err != nil {
-		return
+		release()
+		cancel()
+		return nil, nil, nil, err
 	}
-	defer c.CloseNow()
 	c.SetReadLimit(maxMessage)
-	s.serveTerminal(ctx, c, terms, req, q.Get("session"))
+	expiry := time.AfterFunc(b.expires.Sub(s.opts.Now()), cancel)
+	return c, ctx, func() {
+		expiry.Stop()
+		c.CloseNow()
+		release()
+		cancel()
+	}, nil
 }
 
 // size reads a terminal dimension, def when missing or out of 1..most.
