@@ -435,3 +435,25 @@ func TestWebDashboard(t *testing.T) {
 		t.Error("the daemon's log has no audit line of the watching and joining")
 	}
 }
+
+func TestWebAcrossRestart(t *testing.T) {
+	ctx := browser(t)
+	d, _ := webDaemon(t)
+	link, _ := webLink(t, d, "alice")
+	do(t, ctx, "opening the link", chromedp.Navigate(link))
+	attachedSession(t, ctx)
+	typeKeys(t, ctx, "X=kept-$((6*7)); cd /tmp\r")
+	typeKeys(t, ctx, "echo set-$X\r")
+	waitScreen(t, ctx, "set-kept-42")
+	d.kill9(t)
+	d.start(t)
+	do(t, ctx, "waiting for the page to see its browser session gone", chromedp.WaitReady(chromedp.CSS(`body[data-logged-out]`)))
+	link, _ = webLink(t, d, "alice")
+	do(t, ctx, "opening a new link", chromedp.Navigate(link))
+	attachedSession(t, ctx)
+	typeKeys(t, ctx, "echo $X-$PWD\r")
+	waitScreen(t, ctx, "kept-42-/tmp")
+	if !strings.Contains(d.log(), `msg="session adopted"`) {
+		t.Error("no audit line of the session taken over")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -226,4 +227,41 @@ func (s *Server) WatchTerminal(r TerminalRequest, n int, out io.Writer, join boo
 	audit := s.audit.With("user", r.Person, "remote", r.Remote, "via", r.Via, "target", id, "session", n, "by", r.Person)
 	audit.Info(verb)
 	return w, func() { audit.Info(verb + " no more") }, nil
+}
+
+// AdoptTerminals takes over, into the table, the kept sessions of the
+// guest r names that a daemon before this one kept (detached across its
+// restart), so that ListTerminals lists them and AttachTerminal reattaches
+// them, as an SSH login does; it returns how many. It opens the guest, as
+// a login does.
+func (s *Server) AdoptTerminals(ctx context.Context, r TerminalRequest) (int, error) {
+	id, err := s.TerminalGuest(r)
+	if err != nil {
+		return 0, err
+	}
+	g, err := s.guests.Open(ctx, r.Owner, s.loginGuest(r.Owner, r.Guest))
+	kg, ok := g.(keptGuest)
+	if err != nil || !ok {
+		return 0, err
+	}
+	list, err := kg.KeptSessions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("listing the guest's kept sessions: %w", err)
+	}
+	list = slices.DeleteFunc(list, func(k guest.KeptSession) bool { return k.Detached == 0 })
+	slices.SortFunc(list, func(a, b guest.KeptSession) int { return int(a.Detached - b.Detached) })
+	audit := s.terminalAudit(r)
+	tty := guest.TTY{Term: r.Term, Rows: r.Rows, Cols: r.Cols}
+	adopted := 0
+	for _, ks := range list {
+		proc, err := kg.Reattach(ctx, ks.ID)
+		if err != nil {
+			continue
+		}
+		if k, _, n := s.adoptKept(proc, ks, nil, tty, r.Owner, id, s.log, audit); k != nil {
+			audit.Info("session adopted", "session", n, "kept_across_restart", true)
+			adopted++
+		}
+	}
+	return adopted, nil
 }

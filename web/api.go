@@ -151,7 +151,8 @@ type sessionInfo struct {
 }
 
 // sessions answers GET /api/sessions?login=OWNER[+GUEST]: the guest's kept
-// sessions, as ':ls' lists them.
+// sessions, as ':ls' lists them, those a daemon before this one kept taken
+// over first.
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request) {
 	b, _ := s.browserOf(r)
 	if b == nil {
@@ -167,6 +168,9 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) {
 	if terms == nil {
 		fail(w, http.StatusServiceUnavailable, "starting up")
 		return
+	}
+	if _, err := terms.AdoptTerminals(r.Context(), req); err != nil {
+		s.log.Info("taking over sessions kept across a restart", "user", b.person, "err", err)
 	}
 	list, err := terms.ListTerminals(req)
 	if err != nil {

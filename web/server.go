@@ -24,6 +24,7 @@ type Terminals interface {
 	StartTerminal(ctx context.Context, r sshgate.TerminalRequest, out io.Writer) (*sshgate.Terminal, error)
 	AttachTerminal(r sshgate.TerminalRequest, n int, out io.Writer) (*sshgate.Terminal, error)
 	ListTerminals(r sshgate.TerminalRequest) ([]session.Info, error)
+	AdoptTerminals(ctx context.Context, r sshgate.TerminalRequest) (int, error)
 	WatchTerminal(r sshgate.TerminalRequest, n int, out io.Writer, join bool) (*session.Watcher, func(), error)
 }
 
