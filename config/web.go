@@ -99,13 +99,13 @@ func checkWeb(v *validator) {
 }
 
 // checkWebURL wants web.url, if written, an absolute http or https URL
-// with no query or fragment.
+// with no path (the terminal is served at the root), query or fragment.
 func checkWebURL(v *validator, s string) {
 	if s == "" {
 		return
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		v.addf("web.url", "%q is not a base URL; write it like https://vmhost.example.org", s)
 	}
 }

@@ -46,6 +46,7 @@ func TestWebErrors(t *testing.T) {
 		{"  listen: 127.0.0.1:8080\n  insecure: true\n  cert: a\n  key: b\n", `c.yaml:3: web.insecure: is true with web.cert set`},
 		{"  listen: :8443\n  url: ftp://x\n", `c.yaml:3: web.url: "ftp://x" is not a base URL`},
 		{"  listen: :8443\n  url: https://x/?a=b\n", `c.yaml:3: web.url: "https://x/?a=b" is not a base URL`},
+		{"  listen: :8443\n  url: https://x/vmhost\n", `c.yaml:3: web.url: "https://x/vmhost" is not a base URL`},
 		{"  listen: :8443\n  token_lifetime: 2h\n", `c.yaml:3: web.token_lifetime: 2h0m0s is more than 1h0m0s`},
 		{"  listen: :8443\n  session_lifetime: 1000h\n", `c.yaml:3: web.session_lifetime: 1000h0m0s is more than 720h0m0s`},
 		{"  listen: :8443\n  port: 1\n", `c.yaml:3: unknown key "port" in web`},
