@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,7 +96,7 @@ func eval[T any](t *testing.T, ctx context.Context, script string) T {
 }
 
 // webLinkRE matches the link ":web" prints.
-var webLinkRE = regexp.MustCompile(`https://\S+/login#([A-Za-z0-9_-]{43})`)
+var webLinkRE = regexp.MustCompile(`https?://\S+/login#([A-Za-z0-9_-]{43})`)
 
 // webLink asks for a link over SSH, as login, without a terminal.
 func webLink(t *testing.T, d *daemon, login string) (link, token string) {
@@ -456,4 +459,35 @@ func TestWebAcrossRestart(t *testing.T) {
 	if !strings.Contains(d.log(), `msg="session adopted"`) {
 		t.Error("no audit line of the session taken over")
 	}
+}
+
+// TestWebBehindAProxy serves the terminal over plain HTTP on a loopback
+// address, behind a reverse proxy (of the test's) that sends the daemon
+// its own Host: web.url is what the browser sees.
+func TestWebBehindAProxy(t *testing.T) {
+	ctx := browser(t)
+	if !web.Built() {
+		t.Skip("the browser terminal's page is not built: make web-assets (npm) builds it")
+	}
+	d := prepareDaemon(t, daemonOptions{})
+	port := freePort(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, proxyPort, _ := net.SplitHostPort(ln.Addr().String())
+	target := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
+	proxy := &http.Server{Handler: &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target) }}}
+	go proxy.Serve(ln)
+	t.Cleanup(func() { proxy.Close() })
+	d.writeConfig(t, d.cfg.yaml()+fmt.Sprintf("web:\n  listen: 127.0.0.1:%d\n  insecure: true\n  url: http://localhost:%s\n", port, proxyPort))
+	d.start(t)
+	link, _ := webLink(t, d, "alice")
+	if want := "http://localhost:" + proxyPort + "/login#"; !strings.HasPrefix(link, want) {
+		t.Fatalf("link %q, want it to start with web.url: %s", link, want)
+	}
+	do(t, ctx, "opening the link", chromedp.Navigate(link))
+	attachedSession(t, ctx)
+	typeKeys(t, ctx, "echo proxied-$((6*7))\r")
+	waitScreen(t, ctx, "proxied-42")
 }
