@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/coder/websocket"
 
 	"vmhost/web"
@@ -56,6 +58,7 @@ func chromiumPath(t *testing.T) string {
 // certificate, and returns its context.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.UserDataDir(t.TempDir()),
@@ -72,13 +75,28 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// do runs chromedp actions with a timeout, failing the test on error.
+// networkChanged reports an error of chromium aborting what it did
+// because the host's network changed: guests' veths come and go on the
+// test machine (also other tests' guests), and chromium watches.
+func networkChanged(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") || strings.Contains(err.Error(), "Failed to fetch"))
+}
+
+// do runs chromedp actions with a timeout, failing the test on error; a
+// run that the host's network changing aborted is run again.
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
+	for try := 1; ; try++ {
+		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err := chromedp.Do(tctx, actions...)
+		cancel()
+		if networkChanged(err) && try < 3 {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return
 	}
 }
 
@@ -86,13 +104,18 @@ func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Acti
 // return, failing the test on error.
 func eval[T any](t *testing.T, ctx context.Context, script string) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluating %s: %v", script, err)
+	for try := 1; ; try++ {
+		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		v, err := chromedp.Run(tctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+		cancel()
+		if networkChanged(err) && try < 3 {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("evaluating %s: %v", script, err)
+		}
+		return v
 	}
-	return v
 }
 
 // webLinkRE matches the link ":web" prints.
@@ -159,7 +182,11 @@ func typeKeys(t *testing.T, ctx context.Context, text string) {
 // session's number.
 func attachedSession(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	do(t, ctx, "waiting for the terminal to attach", chromedp.WaitReady(chromedp.CSS(`body[data-session]`)))
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(`body[data-session]`))); err != nil {
+		t.Fatalf("the terminal did not attach: %v; the page %s says %q", err, eval[string](t, ctx, `location.href`), eval[string](t, ctx, `document.body.innerText`))
+	}
 	return eval[string](t, ctx, `document.body.dataset.session`)
 }
 
@@ -399,8 +426,12 @@ func TestWebDashboard(t *testing.T) {
 	bobLink, _ := webLink(t, d, "bob")
 	do(t, teacher, "opening bob's link", chromedp.Navigate(bobLink))
 	attachedSession(t, teacher)
-	do(t, teacher, "opening the dashboard", chromedp.Navigate(base+"/dashboard"),
-		chromedp.WaitReady(chromedp.CSS(`button[data-watch="alice/`+n+`"]`)))
+	do(t, teacher, "opening the dashboard", chromedp.Navigate(base+"/dashboard"))
+	wctx, cancel := context.WithTimeout(teacher, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(`button[data-watch="alice/`+n+`"]`))); err != nil {
+		t.Fatalf("the dashboard shows no Watch button for alice's session %s: %v; it shows:\n%s", n, err, eval[string](t, teacher, `document.body.innerText`))
+	}
 	row := eval[string](t, teacher, `document.querySelector('tr[data-login="alice"]').innerText`)
 	if !strings.Contains(row, "running") || !strings.Contains(row, "(attached)") {
 		t.Errorf("alice's row on the dashboard: %q; want running, her session attached", row)
@@ -490,4 +521,40 @@ func TestWebBehindAProxy(t *testing.T) {
 	attachedSession(t, ctx)
 	typeKeys(t, ctx, "echo proxied-$((6*7))\r")
 	waitScreen(t, ctx, "proxied-42")
+}
+
+// TestWebPhone opens the terminal on a phone-sized screen: the page fits
+// its width, the terminal follows it, and the bar's controls are reached
+// with the keyboard.
+func TestWebPhone(t *testing.T) {
+	ctx := browser(t)
+	d, _ := webDaemon(t)
+	link, _ := webLink(t, d, "alice")
+	do(t, ctx, "opening the link on a phone", chromedp.EmulateViewport(390, 800, chromedp.EmulateScale(3), chromedp.EmulateMobile),
+		chromedp.Navigate(link))
+	attachedSession(t, ctx)
+	typeKeys(t, ctx, "echo small-$((6*7))\r")
+	waitScreen(t, ctx, "small-42")
+	if over := eval[int](t, ctx, `document.documentElement.scrollWidth - window.innerWidth`); over > 0 {
+		t.Errorf("the page is %dpx wider than a phone's screen", over)
+	}
+	if width := eval[int](t, ctx, `Math.floor(document.querySelector('.xterm-screen').getBoundingClientRect().width)`); width > 390 {
+		t.Errorf("the terminal is %dpx wide on a 390px screen", width)
+	}
+	active := func() string {
+		return eval[string](t, ctx, `document.activeElement.id || document.activeElement.className`)
+	}
+	do(t, ctx, "pressing F6 in the terminal", chromedp.KeyEvent(kb.F6))
+	focused := []string{active()}
+	for range 3 {
+		do(t, ctx, "pressing Tab", chromedp.KeyEvent(kb.Tab))
+		focused = append(focused, active())
+	}
+	if want := []string{"guest", "new", "list", "logout"}; !slices.Equal(focused, want) {
+		t.Errorf("F6, then Tab from the terminal reach %v; want %v", focused, want)
+	}
+	do(t, ctx, "pressing F6 in the bar", chromedp.KeyEvent(kb.F6))
+	if got := active(); got != "xterm-helper-textarea" {
+		t.Errorf("F6 in the bar focuses %q, want the terminal", got)
+	}
 }

@@ -229,17 +229,27 @@ func (s *Server) WatchTerminal(r TerminalRequest, n int, out io.Writer, join boo
 	return w, func() { audit.Info(verb + " no more") }, nil
 }
 
+// RunningGuests is a Guests that tells whether a guest runs without
+// starting it.
+type RunningGuests interface {
+	Running(owner, name string) bool
+}
+
 // AdoptTerminals takes over, into the table, the kept sessions of the
 // guest r names that a daemon before this one kept (detached across its
 // restart), so that ListTerminals lists them and AttachTerminal reattaches
-// them, as an SSH login does; it returns how many. It opens the guest, as
-// a login does.
+// them, as an SSH login does; it returns how many. A guest that is not
+// running has none: it is not started for this (see RunningGuests).
 func (s *Server) AdoptTerminals(ctx context.Context, r TerminalRequest) (int, error) {
 	id, err := s.TerminalGuest(r)
 	if err != nil {
 		return 0, err
 	}
-	g, err := s.guests.Open(ctx, r.Owner, s.loginGuest(r.Owner, r.Guest))
+	name := s.loginGuest(r.Owner, r.Guest)
+	if rg, ok := s.guests.(RunningGuests); ok && !rg.Running(r.Owner, name) {
+		return 0, nil
+	}
+	g, err := s.guests.Open(ctx, r.Owner, name)
 	kg, ok := g.(keptGuest)
 	if err != nil || !ok {
 		return 0, err

@@ -65,9 +65,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, "this request did not come from this site")
 		return
 	}
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(headerTimeout)) // a slow body holds nothing long
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(headerTimeout)) // a slow body holds nothing long
 	var in struct{ Token string }
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&in); err != nil || in.Token == "" {
+	err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&in)
+	rc.SetReadDeadline(time.Time{}) // the connection may carry more requests
+	if err != nil || in.Token == "" {
 		fail(w, http.StatusBadRequest, "no token")
 		return
 	}

@@ -197,3 +197,10 @@ func (f *webFront) start(ctx context.Context, terms web.Terminals) func() {
 	})
 	return func() { cancel(); f.wg.Wait() }
 }
+
+// Running implements sshgate.RunningGuests: the browser takes over the
+// sessions a daemon before this one kept only in guests that run.
+func (g managerGuests) Running(owner, name string) bool {
+	info, err := g.m.Get(guest.GuestID(owner, name))
+	return err == nil && info.Running
+}

@@ -14,8 +14,21 @@ term.loadAddon(fit);
 
 function status(text) { $('status').textContent = text; }
 
+// fetchRetry is fetch, tried again a few times when the network fails
+// (a browser aborts requests when its host's network changes).
+async function fetchRetry(path, init, tries = 5) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetch(path, init);
+    } catch (e) {
+      if (i + 1 >= tries) throw e;
+      await new Promise((res) => setTimeout(res, 200 * 2 ** i));
+    }
+  }
+}
+
 async function api(path, init = {}) {
-  const r = await fetch(path, { credentials: 'same-origin', ...init });
+  const r = await fetchRetry(path, { credentials: 'same-origin', ...init });
   let body = null;
   try { body = await r.json(); } catch (e) { /* no body */ }
   if (!r.ok) throw new Error((body && body.error) || r.statusText);
@@ -71,7 +84,7 @@ function connect(which) {
 // reconnect attaches to the session again, unless the browser session
 // ended (expired, revoked): then it says so and stops.
 async function reconnect() {
-  const r = await fetch('/api/me', { credentials: 'same-origin' }).catch(() => null);
+  const r = await fetchRetry('/api/me', { credentials: 'same-origin' }).catch(() => null);
   if (r && r.status === 401) {
     state.session = 0;
     delete document.body.dataset.session;
@@ -157,10 +170,21 @@ async function main() {
   };
   term.open($('terminal'));
   fit.fit();
+  // The terminal takes Tab (the shell completes with it): F6 moves the
+  // focus to the bar and back, as between a browser's panes.
+  term.attachCustomKeyEventHandler((ev) => {
+    if (ev.key !== 'F6') return true;
+    if (ev.type === 'keydown') { ev.preventDefault(); picker.focus(); }
+    return false;
+  });
+  document.querySelector('header').addEventListener('keydown', (ev) => {
+    if (ev.key === 'F6') { ev.preventDefault(); term.focus(); }
+  });
   term.onData((d) => send(encoder.encode(d)));
   term.onBinary((d) => send(Uint8Array.from(d, (c) => c.charCodeAt(0))));
   term.onResize(({ rows, cols }) => send(JSON.stringify({ type: 'resize', rows, cols })));
-  window.addEventListener('resize', () => fit.fit());
+  new ResizeObserver(() => fit.fit()).observe($('terminal')); // the window, the bar wrapping
+
   term.focus();
   if (picker.value) open(picker.value);
 }

@@ -14,8 +14,21 @@ term.loadAddon(fit);
 
 function status(text) { $('status').textContent = text; }
 
+// fetchRetry is fetch, tried again a few times when the network fails
+// (a browser aborts requests when its host's network changes).
+async function fetchRetry(path, init, tries = 5) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetch(path, init);
+    } catch (e) {
+      if (i + 1 >= tries) throw e;
+      await new Promise((res) => setTimeout(res, 200 * 2 ** i));
+    }
+  }
+}
+
 async function api(path) {
-  const r = await fetch(path, { credentials: 'same-origin' });
+  const r = await fetchRetry(path, { credentials: 'same-origin' });
   const body = await r.json().catch(() => null);
   if (!r.ok) throw new Error((body && body.error) || r.statusText);
   return body;

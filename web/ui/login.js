@@ -5,12 +5,25 @@ const message = document.getElementById('message');
 const token = location.hash.slice(1);
 history.replaceState(null, '', '/login');
 
+// fetchRetry is fetch, tried again when the network fails before an
+// answer (a browser aborts requests when its host's network changes).
+async function fetchRetry(path, init, tries = 4) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetch(path, init);
+    } catch (e) {
+      if (i + 1 >= tries) throw e;
+      await new Promise((res) => setTimeout(res, 200 * 2 ** i));
+    }
+  }
+}
+
 async function login() {
   if (!token) {
     message.textContent = 'This link has no token. Get a link with: ssh USER@HOST :web';
     return;
   }
-  const r = await fetch('/api/login', {
+  const r = await fetchRetry('/api/login', {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'Content-Type': 'application/json' },
