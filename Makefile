@@ -20,13 +20,13 @@ export CGO_ENABLED := 0
 
 APT_PACKAGES := iptables busybox-static debootstrap xz-utils openssh-client iproute2 rsync e2fsprogs python3-asyncssh python3-paramiko \
 	putty-tools dropbear-bin ansible-core sshfs fuse3 rclone lftp curl libssh-dev gcc libc6-dev \
-	tmux asciinema mosh lxcfs
+	tmux asciinema mosh lxcfs chromium nodejs npm
 CONFIG       := config.example.yaml
 
 # SUDO is empty as root and "sudo" otherwise.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps build vet test fuzz run bench bench-deps clean check-sudo install uninstall
+.PHONY: deps build web-assets vet test fuzz run bench bench-deps clean check-sudo install uninstall
 
 # check-sudo stops with advice when root is needed and sudo is missing.
 check-sudo:
@@ -38,6 +38,7 @@ deps: check-sudo
 	@missing=""; \
 	for p in $(APT_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+			|| { [ $$p = npm ] && command -v npm >/dev/null; } \
 			|| missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -51,8 +52,18 @@ deps: check-sudo
 		echo "Install Go 1.26 from https://go.dev/dl/ into /usr/local/go." >&2; \
 		exit 1; }
 
-build:
+build: web-assets
 	go build -o bin/vmhostd ./cmd/vmhostd
+
+# web-assets bundles the browser terminal's page (xterm.js from npm, at the
+# versions web/package-lock.json pins) into web/assets/dist, which vmhostd
+# embeds; without it vmhostd serves a notice there instead.
+WEB_DIST := web/assets/dist/index.html
+web-assets: $(WEB_DIST)
+
+$(WEB_DIST): web/package-lock.json web/build.mjs $(wildcard web/ui/*)
+	@command -v npm >/dev/null || { echo "npm not found: run make deps" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 # Debian packages that debootstrap downloads are kept here across the tests of
 # one run (and of later runs on this machine), so each is fetched once.
@@ -68,7 +79,7 @@ vet:
 	go vet ./...
 	GOOS=darwin go vet $(PURE_PACKAGES)
 
-test: deps
+test: deps web-assets
 	$(MAKE) vet
 	$(SUDO) env PATH="$$PATH" VMHOST_DEBOOTSTRAP_CACHE=$(DEBOOTSTRAP_CACHE) go test -count=1 -timeout 45m ./...
 	$(MAKE) fuzz

@@ -20,6 +20,8 @@ type Options struct {
 	Kept KeptSessions
 	// Labs runs the classes; nil leaves the /v1/labs routes out.
 	Labs   Labs
+	// Web revokes browser sessions; nil: there is no browser terminal.
+	Web    WebSessions
 	Logger *slog.Logger
 	// AdminUID is the uid a peer must have; root (0) unless a test says.
 	AdminUID int
@@ -80,6 +82,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/recordings/{guest}/{file}", s.getRecording)
 	s.mux.HandleFunc("POST /v1/sessions/{guest}/{n}/watch", s.watchSession)
 	s.labRoutes()
+	s.handle("POST /v1/web/{user}/revoke", s.revokeWeb)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, "no such API route %s %s; this vmhostd may be older than its client", r.Method, r.URL.Path))
 	})

@@ -24,6 +24,8 @@ type Config struct {
 	AuditLog string `yaml:"audit_log"`
 	// Classes are teaching labs: students, teachers and hosts per class.
 	Classes map[string]Class `yaml:"classes"`
+	// Web is the browser terminal; off unless web.listen is set.
+	Web Web `yaml:"web"`
 }
 
 // Network is the guest network: one bridge, one subnet, NAT and published ports.

@@ -35,6 +35,7 @@ var checks = []func(*validator){
 	checkGuests,
 	checkMetrics,
 	checkClasses,
+	checkWeb,
 }
 
 // validate runs every check.

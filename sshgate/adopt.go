@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -81,15 +82,22 @@ func (s *session) adoptOrphans() func() {
 // adopt keeps proc, kept session ks of the guest, in the table, with first
 // attached if not nil; it returns it with its number.
 func (s *session) adopt(proc guest.Process, ks guest.KeptSession, first io.Writer) (*vmsession.Kept, *vmsession.Attachment, int) {
+	s.mu.Lock()
+	tty := *s.tty
+	s.mu.Unlock()
+	return s.conn.srv.adoptKept(proc, ks, first, tty, s.conn.owner, s.guestID(), s.log, s.conn.audit)
+}
+
+// adoptKept keeps proc, kept session ks of owner's guest id, in the table,
+// with first attached if not nil, its screen tty's size; it returns it with
+// its number (nil when proc cannot be taken over).
+func (srv *Server) adoptKept(proc guest.Process, ks guest.KeptSession, first io.Writer, tty guest.TTY, owner, id string, log, audit *slog.Logger) (*vmsession.Kept, *vmsession.Attachment, int) {
 	att, err := vmsession.Attach(proc)
 	if err != nil {
 		proc.Close()
 		return nil, nil, 0
 	}
-	s.mu.Lock()
-	tty := *s.tty
-	s.mu.Unlock()
-	rec, policy, err := s.startRecording(tty, ks.Command, time.Now()) // the old daemon's recording ended with it
+	rec, policy, err := srv.sessions.startRecording(log, owner, id, tty, ks.Command, time.Now()) // the old daemon's recording ended with it
 	if err != nil {
 		att.HangUp()
 		att.Close()
@@ -97,12 +105,12 @@ func (s *session) adopt(proc guest.Process, ks guest.KeptSession, first io.Write
 	}
 	o := vmsession.KeepOptions{
 		Info:  vmsession.Info{Command: ks.Command, Started: time.Unix(ks.Started, 0), Cols: int(tty.Cols), Rows: int(tty.Rows)},
-		First: first, Budget: s.conn.srv.sessions.Budget, Now: time.Now,
+		First: first, Budget: srv.sessions.Budget, Now: time.Now,
 		Adopted: true, Since: time.Unix(ks.Detached, 0),
 	}
 	if rec != nil {
-		o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, s.recordFailed(s.conn.audit, policy)
+		o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, recordFailed(audit, policy)
 	}
 	k, a := vmsession.Keep(att, o)
-	return k, a, s.conn.srv.sessions.Table.Add(s.guestID(), k)
+	return k, a, srv.sessions.Table.Add(id, k)
 }

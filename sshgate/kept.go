@@ -82,7 +82,7 @@ func (s *session) beginKept(argv []string, login bool, command string) func() {
 			First: s.ch, Budget: ks.Budget, Now: time.Now,
 		}
 		if rec != nil {
-			o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, s.recordFailed(audit, policy)
+			o.Record, o.RecordInput, o.RecordFailed = rec, policy.Input, recordFailed(audit, policy)
 			audit = audit.With("recording", rec.ID)
 		}
 		k, a := vmsession.Keep(att, o)
@@ -97,21 +97,26 @@ func (s *session) beginKept(argv []string, login bool, command string) func() {
 // an error when record_fail is closed (the session is refused), else
 // logged.
 func (s *session) startRecording(tty guest.TTY, command string, start time.Time) (*record.Recording, config.RecordPolicy, error) {
-	ks := s.conn.srv.sessions
+	return s.conn.srv.sessions.startRecording(s.log, s.conn.owner, s.guestID(), tty, command, start)
+}
+
+// startRecording starts the recording of a session of owner's guest id
+// with terminal tty and command, as session.startRecording does.
+func (ks *Sessions) startRecording(log *slog.Logger, owner, id string, tty guest.TTY, command string, start time.Time) (*record.Recording, config.RecordPolicy, error) {
 	if ks.Recordings == nil || ks.Record == nil {
 		return nil, config.RecordPolicy{}, nil
 	}
-	policy := ks.Record(s.conn.owner)
+	policy := ks.Record(owner)
 	if !policy.On {
 		return nil, policy, nil
 	}
 	h := asciicast.Header{Width: int(tty.Cols), Height: int(tty.Rows), Command: command,
-		Title: s.guestID(), Env: map[string]string{"TERM": tty.Term}}
-	rec, err := ks.Recordings.Create(s.guestID(), start, h, time.Now)
+		Title: id, Env: map[string]string{"TERM": tty.Term}}
+	rec, err := ks.Recordings.Create(id, start, h, time.Now)
 	if err == nil {
 		return rec, policy, nil
 	}
-	s.log.Warn("recording a session", "err", err, "record_fail", failMode(policy))
+	log.Warn("recording a session", "err", err, "record_fail", failMode(policy))
 	if policy.FailClosed {
 		return nil, policy, errors.New("this session must be recorded and the recording cannot be written; try again later or tell the host's admin")
 	}
@@ -121,7 +126,7 @@ func (s *session) startRecording(tty guest.TTY, command string, start time.Time)
 // recordFailed returns what follows a recording that fails during its
 // session: the session is hung up when record_fail is closed, else it goes
 // on unrecorded; the log says which.
-func (s *session) recordFailed(audit *slog.Logger, policy config.RecordPolicy) func(*vmsession.Kept, error) {
+func recordFailed(audit *slog.Logger, policy config.RecordPolicy) func(*vmsession.Kept, error) {
 	return func(k *vmsession.Kept, err error) {
 		audit.Warn("recording failed", "err", err.Error(), "record_fail", failMode(policy))
 		if policy.FailClosed {

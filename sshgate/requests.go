@@ -173,6 +173,9 @@ func (s *session) exec(payload []byte) (bool, func()) {
 	if run, ok := s.teacherCommand(m.Command); ok {
 		return true, run
 	}
+	if run, ok := s.webCommand(m.Command); ok {
+		return true, run
+	}
 	if s.keeps() && !isMoshServer(m.Command) { // mosh keeps its own session, and its port is found in pump
 		if run, ok := s.reserved(m.Command); ok {
 			return true, run

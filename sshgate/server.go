@@ -144,6 +144,8 @@ type Options struct {
 	Mosh MoshOptions
 	// Metrics, when set, is told what the server does, to be counted.
 	Metrics Metrics
+	// Web makes the links of the browser terminal (":web"); nil: none.
+	Web WebLinks
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -177,6 +179,7 @@ type Server struct {
 	agents    *agentLinks // with sessions: the guests' agent links
 	mosh      *moshPorts  // nil publishes no mosh ports
 	metrics   Metrics
+	web       WebLinks    // nil makes no browser links
 }
 
 // New returns a Server for opts, loading or creating its host key.
@@ -206,6 +209,7 @@ func New(opts Options) (*Server, error) {
 		budget:    opts.Budget,
 		sessions:  opts.Sessions,
 		metrics:   metricsOr(opts.Metrics),
+		web:       opts.Web,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

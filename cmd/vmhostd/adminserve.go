@@ -113,6 +113,7 @@ func restartOnly(old, cfg *config.Config) []string {
 		{"ssh", old.SSH, cfg.SSH},
 		{"guests", old.Guests, cfg.Guests},
 		{"audit_log", old.AuditLog, cfg.AuditLog},
+		{"web", old.Web, cfg.Web},
 	} {
 		if !reflect.DeepEqual(k.old, k.new) {
 			keys = append(keys, k.name)
@@ -124,7 +125,7 @@ func restartOnly(old, cfg *config.Config) []string {
 // startAdmin serves the admin API on <run_dir>/vmhostd.sock, reloads on
 // SIGHUP, starts the autostart guests and stops idle ones, until ctx ends
 // or the returned function is called.
-func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store admin.Images, kept admin.KeptSessions, lab admin.Labs, log *slog.Logger) (func(), error) {
+func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store admin.Images, kept admin.KeptSessions, lab admin.Labs, webs admin.WebSessions, log *slog.Logger) (func(), error) {
 	live.mgr = mgr
 	cfg := live.Config()
 	ln, err := admin.Listen(filepath.Join(cfg.RunDir, admin.SocketName))
@@ -132,7 +133,7 @@ func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	srv := admin.New(admin.Options{Guests: mgr, Limits: mgr, Images: store, Daemon: live, Sessions: live.conns, Kept: kept, Labs: lab, Logger: log})
+	srv := admin.New(admin.Options{Guests: mgr, Limits: mgr, Images: store, Daemon: live, Sessions: live.conns, Kept: kept, Labs: lab, Web: webs, Logger: log})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ctx, ln); err != nil {

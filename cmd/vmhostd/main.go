@@ -30,6 +30,7 @@ Usage:
   vmhostd lab ls|status|provision|check|reset|stop|rm|distribute|collect ...
                                              run the classes (teaching labs)
   vmhostd top [--once] [--json] ...          a live view of the guests (CPU %, memory, rates)
+  vmhostd web revoke USER --config FILE      end a user's browser sessions
   vmhostd reload --config FILE               make the daemon read its config again
   vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags
@@ -76,6 +77,8 @@ func run(args []string) int {
 		return reloadCmd(args[1:])
 	case "top":
 		return topCmd(args[1:])
+	case "web":
+		return webCmd(args[1:])
 	case "network":
 		return network(args[1:])
 	case "-h", "-help", "--help", "help":

@@ -124,6 +124,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	superviseView(views, mgr)
 	kept := keptSessions(cfg, live, log)
 	labSvc := lab.start(mgr)
+	front, err := newWebFront(cfg, live, mgr, log)
+	if err != nil {
+		return err
+	}
 	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
 		HostKeyDir: cfg.DataDir,
 		Users:      live,
@@ -137,16 +141,18 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 		Sessions:   kept,
 		Mosh:       moshOptions(cfg.SSH, nw, mgr),
 		Metrics:    mets.counts,
+		Web:        front.links(),
 	}, cfg.SSH))
 	if err != nil {
 		return err
 	}
 	mets.attach(metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge, config: live.Config}, srv)
-	stopAdmin, err := startAdmin(ctx, live, mgr, countedImages{store, mets.counts.ImageBuilt}, keptAdmin{kept}, labSvc, log)
+	stopAdmin, err := startAdmin(ctx, live, mgr, countedImages{store, mets.counts.ImageBuilt}, keptAdmin{kept}, labSvc, front.revoker(), log)
 	if err != nil {
 		return err
 	}
 	defer stopAdmin()
+	defer front.start(ctx, srv)()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)

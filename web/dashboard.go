@@ -1,0 +1,164 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"vmhost/config"
+	"vmhost/sshgate"
+)
+
+// errNotTeacher refuses watching a guest whose owner the person does not
+// teach.
+var errNotTeacher = errors.New("you do not teach this student's class")
+
+// mayWatch returns nil when person may watch and join the sessions of
+// owner's guest: as over SSH (":watch"), a teacher of owner's class.
+func mayWatch(c *config.Config, person, owner, guest string) error {
+	if err := mayReach(c, person, owner, guest); err != nil {
+		return err
+	}
+	if !c.Teaches(person, owner) {
+		return errNotTeacher
+	}
+	return nil
+}
+
+// studentRow is one guest of one student, as the dashboard shows it.
+type studentRow struct {
+	Student string `json:"student"`
+	Guest   string `json:"guest"`
+	Login   string `json:"login"`
+	// State is the guest's state (running, stopped, ...); Connected
+	// counts its SSH and browser connections now.
+	State     string        `json:"state"`
+	Connected int           `json:"connected"`
+	Sessions  []sessionInfo `json:"sessions"`
+	// Active is when a session of the guest last had a client attach or
+	// detach, as far as the kept sessions tell.
+	Active time.Time `json:"active,omitzero"`
+}
+
+// classView is one class on the dashboard.
+type classView struct {
+	Class    string       `json:"class"`
+	Students []studentRow `json:"students"`
+}
+
+// classes answers GET /api/classes: the classes the person teaches, each
+// student's guests with their state, connections and sessions.
+func (s *Server) classes(w http.ResponseWriter, r *http.Request) {
+	b, _ := s.browserOf(r)
+	if b == nil {
+		fail(w, http.StatusUnauthorized, errNoLogin)
+		return
+	}
+	terms := s.terms()
+	c := s.opts.Config()
+	out := []classView{}
+	for _, class := range c.TeacherOf(b.person) {
+		cv := classView{Class: class, Students: []studentRow{}}
+		for _, sg := range c.ClassGuests(class) {
+			cv.Students = append(cv.Students, s.studentRow(terms, b.person, sg))
+		}
+		out = append(out, cv)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// studentRow describes one student's guest for person.
+func (s *Server) studentRow(terms Terminals, person string, sg config.StudentGuest) studentRow {
+	row := studentRow{Student: sg.Student, Guest: sg.Guest, Login: loginOf(sg.Student, sg.Guest), Sessions: []sessionInfo{}}
+	if s.opts.GuestStatus != nil {
+		row.State, row.Connected = s.opts.GuestStatus(sg.Student, sg.Guest)
+	}
+	if terms == nil {
+		return row
+	}
+	list, _ := terms.ListTerminals(sshgate.TerminalRequest{Person: person, Owner: sg.Student, Guest: sg.Guest})
+	for _, i := range list {
+		row.Sessions = append(row.Sessions, sessionInfo{i.N, i.Attached, i.Since, i.Command, i.Cols, i.Rows})
+		if i.Since.After(row.Active) {
+			row.Active = i.Since
+		}
+	}
+	return row
+}
+
+// watch answers GET /api/watch?login=L&session=N&join=yes&csrf=T with a
+// WebSocket that shows the session, and with join sends the teacher's
+// keys to it; the student is told.
+func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
+	b, _ := s.browserOf(r)
+	if b == nil {
+		fail(w, http.StatusUnauthorized, errNoLogin)
+		return
+	}
+	q := r.URL.Query()
+	if !s.sameOrigin(r) || !validCSRF(b, q.Get(csrfParam)) {
+		s.audit.Info("web watch refused", "user", b.person, "reason", "foreign origin or missing CSRF token")
+		fail(w, http.StatusForbidden, "this request did not come from this site, or lacks its CSRF token")
+		return
+	}
+	owner, guest, err := sshgate.ParseLogin(q.Get("login"))
+	if err == nil {
+		err = mayWatch(s.opts.Config(), b.person, owner, guest)
+	}
+	n, nerr := strconv.Atoi(q.Get("session"))
+	if err == nil && (nerr != nil || n < 1) {
+		err = errors.New("session is a session number")
+	}
+	terms := s.terms()
+	if err == nil && terms == nil {
+		err = errors.New("starting up")
+	}
+	if err != nil {
+		s.audit.Info("web watch refused", "user", b.person, "login", q.Get("login"), "reason", err.Error())
+		fail(w, http.StatusForbidden, err.Error())
+		return
+	}
+	c, ctx, done, err := s.accept(w, r, b)
+	if err != nil {
+		return
+	}
+	defer done()
+	req := sshgate.TerminalRequest{Person: b.person, Owner: owner, Guest: guest, Via: "web", Remote: r.RemoteAddr}
+	s.serveWatch(ctx, c, terms, req, n, q.Get("join") == "yes")
+}
+
+// serveWatch shows session n to c until either goes.
+func (s *Server) serveWatch(ctx context.Context, c *websocket.Conn, terms Terminals, req sshgate.TerminalRequest, n int, join bool) {
+	out := &socketWriter{c: c, ctx: ctx}
+	wt, left, err := terms.WatchTerminal(req, n, out, join)
+	if err != nil {
+		out.control(control{Type: "ended", Reason: err.Error()})
+		c.Close(websocket.StatusPolicyViolation, "refused")
+		return
+	}
+	defer left()
+	defer wt.Stop()
+	out.control(control{Type: "attached", Session: n})
+	go func() {
+		defer wt.Stop()
+		for {
+			typ, data, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if typ == websocket.MessageBinary {
+				wt.Input().Write(data) // refused unless joined
+			}
+		}
+	}()
+	select {
+	case <-wt.Done():
+	case <-ctx.Done():
+	}
+	out.control(control{Type: "ended", Session: n, Reason: "stopped watching"})
+	c.Close(websocket.StatusNormalClosure, "")
+}
