@@ -182,9 +182,22 @@ func typeKeys(t *testing.T, ctx context.Context, text string) {
 // session's number.
 func attachedSession(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(`body[data-session]`))); err != nil {
+	wait := func() error {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(`body[data-session]`)))
+	}
+	err := wait()
+	if err != nil {
+		// Chromium drops requests in flight whenever the host's interfaces
+		// change (ERR_NETWORK_CHANGED), which the tests running beside
+		// this one do all the time: a user would reload, so does the test,
+		// once.
+		t.Logf("the terminal did not attach (%v; the page says %q): reloading it once", err, eval[string](t, ctx, `document.body.innerText`))
+		do(t, ctx, "reloading the page", chromedp.Reload())
+		err = wait()
+	}
+	if err != nil {
 		t.Fatalf("the terminal did not attach: %v; the page %s says %q", err, eval[string](t, ctx, `location.href`), eval[string](t, ctx, `document.body.innerText`))
 	}
 	return eval[string](t, ctx, `document.body.dataset.session`)

@@ -166,12 +166,22 @@ func (s *Server) waitMounted(p *process) error {
 		if !p.alive() {
 			return false, fmt.Errorf("%s ended at start (its log is in the daemon's)", s.kind.name)
 		}
-		return isLive(s.mnt, s.kind.probeRel()), nil
+		// Mounted, and its pid file names it (both servers write it
+		// themselves, after mounting): a daemon that starts right after
+		// must find this server to adopt, not the one before it.
+		return isLive(s.mnt, s.kind.probeRel()) && s.pidFileNames(p.pid), nil
 	})
 	if errors.Is(err, poll.ErrTimeout) {
 		return fmt.Errorf("%s did not mount %s within %s", s.kind.name, s.mnt, startTimeout)
 	}
 	return err
+}
+
+// pidFileNames reports whether the pid file names pid.
+func (s *Server) pidFileNames(pid int) bool {
+	b, err := os.ReadFile(s.pidPath())
+	got, ok := parsePid(b)
+	return err == nil && ok && got == pid
 }
 
 // filesWait bounds how long a new server, mounted, may take to show every
