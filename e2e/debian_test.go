@@ -90,7 +90,14 @@ func TestDebianGuest(t *testing.T) {
 	}
 	d.sshSlow(t, 15*time.Minute, "bob", "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx")
 	d.mustSSH(t, "bob", "service nginx start >/dev/null 2>&1; pidof nginx >/dev/null")
-	if users := d.mustSSH(t, "bob", "ps -C nginx -o user="); !strings.Contains(users, "www-data") {
+	// The workers are forked as root and drop to www-data a moment later.
+	var users string
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if users = d.mustSSH(t, "bob", "ps -C nginx -o user="); strings.Contains(users, "www-data") {
+			break
+		}
+	}
+	if !strings.Contains(users, "www-data") {
 		t.Errorf("nginx workers run as %q, want www-data among them", users)
 	}
 	addr := fmt.Sprintf("%s:80", d.guestAddr(t, "bob"))

@@ -490,10 +490,11 @@ func (r running) Listen(ctx context.Context, network, address string) (net.Liste
 }
 
 // again returns the guest started anew when err says that its init's
-// socket was gone (the guest was stopping, as after `reboot` inside): once
-// the init has exited, the guest is opened again, once.
+// socket was gone (the guest was stopping, as after `reboot` inside), or
+// went while the request was on its way (reset): once the init has
+// exited, the guest is opened again, once.
 func (r running) again(ctx context.Context, err error) (running, bool) {
-	if err == nil || r.reopen == nil || !(errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)) {
+	if err == nil || r.reopen == nil || !(errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNRESET)) {
 		return running{}, false
 	}
 	t := time.NewTimer(initExitWait)
