@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -59,7 +60,7 @@ func classTime(r *report, path, s string) time.Time {
 // of the file. A student who is also in users: is an error: keep one; so
 // is one in the roster of another class (rostered says whose).
 func readRoster(c *Config, r *report, path, file, class string, rostered map[string]string) []string {
-	data, err := readBounded(file)
+	data, err := readRegular(file, MaxRosterSize)
 	switch {
 	case err != nil:
 		r.addf(path, "cannot read the roster: %s", oneLine(err.Error()))
@@ -145,7 +146,15 @@ const MaxScriptSize = 1 << 20
 // ReadScript reads a class's setup or check script at path, refusing
 // anything but a regular file of at most MaxScriptSize bytes.
 func ReadScript(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	return readRegular(path, MaxScriptSize)
+}
+
+// readRegular reads the regular file at path, of at most max bytes (one
+// more is read, so the caller can tell it is larger). It is opened without
+// blocking: a FIFO, a terminal or a device named in a configuration is
+// refused at once instead of hanging the load.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -157,12 +166,12 @@ func ReadScript(path string) ([]byte, error) {
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxScriptSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", path, err)
-	case len(data) > MaxScriptSize:
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxScriptSize)
+	case int64(len(data)) > max:
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
 	}
 	return data, nil
 }

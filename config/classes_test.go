@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -165,6 +166,33 @@ func TestClassProblems(t *testing.T) {
 		_, err := testLoader.Load(classConfig(t, tt.extra))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("with %q: Load = %v, want an error saying %q", tt.extra, err, tt.want)
+		}
+	}
+}
+
+// TestClassFilesNotRegular: a roster or script that is a FIFO is refused at
+// once, not waited on.
+func TestClassFilesNotRegular(t *testing.T) {
+	path := classConfig(t, "")
+	fifo := filepath.Join(filepath.Dir(path), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range []string{"  net102: {teachers: [alice], roster: fifo}\n", "  net102: {teachers: [alice], setup: fifo}\n"} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(data), "classes:\n", "classes:\n"+extra, 1)
+		done := make(chan error, 1)
+		go func() { _, err := testLoader.Parse(path, []byte(text)); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+				t.Errorf("with %q: Parse = %v, want the FIFO refused", extra, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("with %q: Parse still waits on the FIFO after 5s", extra)
 		}
 	}
 }
