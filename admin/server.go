@@ -19,7 +19,7 @@ type Options struct {
 	// lists none.
 	Kept KeptSessions
 	// Labs runs the classes; nil leaves the /v1/labs routes out.
-	Labs   Labs
+	Labs Labs
 	// Web revokes browser sessions; nil: there is no browser terminal.
 	Web    WebSessions
 	Logger *slog.Logger

@@ -179,7 +179,7 @@ type Server struct {
 	agents    *agentLinks // with sessions: the guests' agent links
 	mosh      *moshPorts  // nil publishes no mosh ports
 	metrics   Metrics
-	web       WebLinks    // nil makes no browser links
+	web       WebLinks // nil makes no browser links
 }
 
 // New returns a Server for opts, loading or creating its host key.
