@@ -73,7 +73,7 @@ DEBOOTSTRAP_CACHE := /var/cache/vmhost-debootstrap
 # *_linux.go files or behind build tags, so that their logic (config,
 # naming, IPAM, protocol, rules) is tested anywhere. vet keeps it so.
 PURE_PACKAGES := ./atomicfile ./authkeys ./config ./crashpoint ./disks ./fdbudget ./guestinit ./images ./labs \
-	./inroot/... ./limits ./netplumb ./poll ./protocol ./view ./view/procstat ./session/asciicast ./session/runes ./session/screen ./sftpserve ./syscallfilter/... ./ttymodes
+	./inroot/... ./limits ./namerule ./netplumb ./poll ./protocol ./view ./view/procstat ./session/asciicast ./session/runes ./session/screen ./sftpserve ./syscallfilter/... ./ttymodes
 
 vet:
 	go vet ./...

@@ -2,12 +2,12 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
+	"vmhost/namerule"
 )
 
 // className is what a class's name looks like.
-var className = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+var className = namerule.New("a-z", "a-z0-9-", 0, 31)
 
 // checkClasses wants every class well formed: known teachers and students,
 // each student in one class and no teacher a student, hosts with valid

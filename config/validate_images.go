@@ -3,14 +3,14 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
+	"vmhost/namerule"
 )
 
 var (
-	imageName   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-	packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+	imageName   = namerule.New("a-z0-9", "a-z0-9._-", 0, 62)
+	packageName = namerule.New("a-z0-9", "a-z0-9+.-", 1, -1)
 	variants    = []string{"minbase", "buildd", "fakechroot"}
 )
 

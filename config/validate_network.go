@@ -3,8 +3,8 @@ package config
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
+	"vmhost/namerule"
 )
 
 // checkBridge wants a name Linux accepts for an interface.
@@ -105,8 +105,8 @@ func forwardGuestProblem(c *Config, login string) string {
 
 var (
 	// userName is what a user name looks like.
-	userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	userName = namerule.New("a-z_", "a-z0-9_-", 0, 31)
 	// guestName is what a guest name, also its host name, looks like; the same
 	// rule as sshgate's.
-	guestName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	guestName = namerule.New("a-z0-9", "a-z0-9-", 0, 31)
 )

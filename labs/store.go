@@ -7,10 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"vmhost/namerule"
 
 	"vmhost/atomicfile"
 )
@@ -57,7 +57,7 @@ type SetupResult struct {
 
 // storeName matches the class and guest names the store makes paths of:
 // they come from the configuration, this is a second look.
-var storeName = regexp.MustCompile(`^[a-z0-9_][a-z0-9_+-]{0,80}$`)
+var storeName = namerule.New("a-z0-9_", "a-z0-9_+-", 0, 80)
 
 // path returns <dir>/class/sub/name, refusing names that are no plain
 // names.

@@ -2,13 +2,13 @@ package sshgate
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+	"vmhost/namerule"
 )
 
 var (
-	ownerName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	guestName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	ownerName = namerule.New("a-z_", "a-z0-9_-", 0, 31)
+	guestName = namerule.New("a-z0-9", "a-z0-9-", 0, 31)
 )
 
 // ParseLogin splits an SSH login name into the guest's owner and the guest's
