@@ -27,6 +27,9 @@ var (
 	ErrNotAssigned = errors.New("not assigned to this node")
 	// ErrFull is returned for a new assignment past cluster.max_guests.
 	ErrFull = errors.New("this node has as many guests assigned as cluster.max_guests allows")
+	// ErrWrite is returned when the store's file could not be written;
+	// the change is not made.
+	ErrWrite = errors.New("writing assigned guests")
 )
 
 // file is what the store's file holds.
@@ -211,7 +214,7 @@ func (s *Store) write() error {
 		return fmt.Errorf("encoding assigned guests: %w", err)
 	}
 	if err := atomicfile.WriteFile(s.path, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("writing assigned guests: %w", err)
+		return fmt.Errorf("%w: %w", ErrWrite, err)
 	}
 	return nil
 }
