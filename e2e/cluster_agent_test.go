@@ -121,6 +121,9 @@ func TestClusterAgent(t *testing.T) {
 	if len(list) != 1 || list[0].ID != "alice" || list[0].State != "running" || list[0].Address == "" || list[0].Limits.CPUs != 1 {
 		t.Errorf("vmhostd cluster ls = %+v; want alice running, with an address and 1 CPU", list)
 	}
+	if g := n.adminGuests(t)["alice"]; g.Sessions != 1 {
+		t.Errorf("alice's guest with a gateway's connection open: %d connections; want 1 (it is in use, not idle)", g.Sessions)
+	}
 	if log := n.log(); !strings.Contains(log, "vmhost-gateway user=alice key=SHA256:test from=192.0.2.7:50000") {
 		t.Errorf("no audit line carries the certificate's key ID:\n%s", log)
 	}

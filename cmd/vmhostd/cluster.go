@@ -114,7 +114,8 @@ func (a *clusterAgent) serve(ctx context.Context, opts sshgate.Options, mgr *gue
 	opts.Users = clusterUsers{a.live}
 	opts.Logins = clusterLogins{a.store, a.live}
 	opts.Guests = assignedGuests{managerGuests{mgr}, a.store}
-	opts.GuestKeys, opts.Labs, opts.Tracker, opts.Web = nil, nil, nil, nil
+	// The tracker stays: a guest in use through a gateway is not idle.
+	opts.GuestKeys, opts.Labs, opts.Web = nil, nil, nil
 	opts.Mosh = sshgate.MoshOptions{}
 	// Every login comes from a few gateways, each the address of many
 	// users: a failure there is a gateway's bug, not a guess to slow down.
