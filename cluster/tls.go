@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"golang.org/x/crypto/ssh"
+
 	"vmhost/config"
 )
 
@@ -112,6 +114,20 @@ func checkGateway(cs tls.ConnectionState, gateway string) error {
 	}
 	if leaf.Subject.CommonName != gateway {
 		return fmt.Errorf("client certificate names %q, not the gateway %q (cluster.gateway_name)", leaf.Subject.CommonName, gateway)
+	}
+	return nil
+}
+
+// CheckUserCA reports whether path holds at least one SSH public key, as
+// cluster.user_ca must; lines are read at each login, this only catches a
+// wrong file at start.
+func CheckUserCA(path string) error {
+	data, err := readBounded(path, maxPEMSize)
+	if err != nil {
+		return fmt.Errorf("reading the gateways' user CA (cluster.user_ca): %w", err)
+	}
+	if _, _, _, _, err := ssh.ParseAuthorizedKey(data); err != nil {
+		return fmt.Errorf("cluster.user_ca %s holds no SSH public key (%v); write the CA's .pub line", path, err)
 	}
 	return nil
 }

@@ -154,3 +154,16 @@ func TestRefusalLog(t *testing.T) {
 		t.Errorf("lines = %q, want 2 lines, then one that counts the 3 not logged", got)
 	}
 }
+
+func TestCheckUserCA(t *testing.T) {
+	ca := clustertest.NewUserCA(t)
+	if err := CheckUserCA(ca.File); err != nil {
+		t.Errorf("CheckUserCA(a CA's .pub) = %v", err)
+	}
+	ours := clustertest.NewCA(t, "cluster")
+	for _, path := range []string{ours.File, "/nonexistent"} {
+		if err := CheckUserCA(path); err == nil {
+			t.Errorf("CheckUserCA(%s) took it", path)
+		}
+	}
+}

@@ -44,6 +44,9 @@ func newClusterAgent(cfg *config.Config, live *liveConfig, log *slog.Logger) (*c
 	if err != nil {
 		return nil, err
 	}
+	if err := cluster.CheckUserCA(cfg.Cluster.UserCA); err != nil {
+		return nil, err
+	}
 	a := &clusterAgent{store: store, tls: tlsFiles, live: live, log: log}
 	live.policy = a.policy
 	next := live.onReload
