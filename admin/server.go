@@ -20,6 +20,9 @@ type Options struct {
 	Kept KeptSessions
 	// Labs runs the classes; nil leaves the /v1/labs routes out.
 	Labs Labs
+	// Cluster holds the guests assigned to this node; nil: the daemon
+	// has no cluster agent role, and the /v1/cluster routes are left out.
+	Cluster Cluster
 	// Web revokes browser sessions; nil: there is no browser terminal.
 	Web    WebSessions
 	Logger *slog.Logger
@@ -82,6 +85,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/recordings/{guest}/{file}", s.getRecording)
 	s.mux.HandleFunc("POST /v1/sessions/{guest}/{n}/watch", s.watchSession)
 	s.labRoutes()
+	s.clusterRoutes()
 	s.handle("POST /v1/web/{user}/revoke", s.revokeWeb)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, "no such API route %s %s; this vmhostd may be older than its client", r.Method, r.URL.Path))

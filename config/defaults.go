@@ -50,6 +50,7 @@ func applyDefaults(c *Config, r *report) {
 	defaultGuestBounds(c, r)
 	defaultStorage(c, r)
 	defaultGuests(c, r)
+	defaultCluster(c, r)
 }
 
 // defaultImages adds the busybox image unless the file defines its own.
@@ -77,6 +78,7 @@ func resolvePaths(c *Config, dir string) {
 	c.SSH.TrustedUserCAKeys = resolvePath(dir, c.SSH.TrustedUserCAKeys)
 	c.Metrics.TokenFile = resolvePath(dir, c.Metrics.TokenFile)
 	c.AuditLog = resolvePath(dir, c.AuditLog)
+	resolveClusterPaths(c, dir)
 	for i, p := range c.SSH.HostCertificates {
 		c.SSH.HostCertificates[i] = resolvePath(dir, p)
 	}

@@ -26,6 +26,9 @@ type Config struct {
 	Classes map[string]Class `yaml:"classes"`
 	// Web is the browser terminal; off unless web.listen is set.
 	Web Web `yaml:"web"`
+	// Cluster is the agent role on a node of a cluster; off unless
+	// cluster.listen is set.
+	Cluster Cluster `yaml:"cluster"`
 }
 
 // Network is the guest network: one bridge, one subnet, NAT and published ports.

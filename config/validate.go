@@ -36,6 +36,7 @@ var checks = []func(*validator){
 	checkMetrics,
 	checkClasses,
 	checkWeb,
+	checkCluster,
 }
 
 // validate runs every check.

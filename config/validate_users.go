@@ -26,9 +26,10 @@ func checkImageRef(v *validator, path, name string) {
 }
 
 // checkUsers wants every user named well, with keys, and overrides that make
-// sense.
+// sense; no user at all only in the cluster agent role, whose logins come
+// from gateways.
 func checkUsers(v *validator) {
-	if len(v.c.Users) == 0 {
+	if len(v.c.Users) == 0 && !v.c.Cluster.Enabled() {
 		v.addf("users", "no user is defined, so no one could log in; add at least one, such as "+
 			"users: {alice: {keys: [\"ssh-ed25519 AAAA... alice@laptop\"]}}")
 	}

@@ -36,6 +36,10 @@ type Grant struct {
 	// keys, which its root writes: it reaches that guest, nothing of the
 	// daemon's (no :lab).
 	FromGuest bool
+	// Origin, when set, is who connected as the connection's peer says
+	// (a gateway's certificate key ID: the user's key and address); every
+	// audit line of the connection carries it.
+	Origin string
 }
 
 // grantKey is the key of a connection's Grant in ssh.Permissions.ExtraData.

@@ -148,6 +148,9 @@ func (s *Server) newConn(ctx context.Context, cancel context.CancelCauseFunc, sc
 	if grant.Actor != "" {
 		attrs = append(attrs, "actor", grant.Actor)
 	}
+	if grant.Origin != "" {
+		attrs = append(attrs, "origin", grant.Origin)
+	}
 	c.log = s.log.With(attrs...)
 	c.audit = s.audit.With(attrs...)
 	c.touch()

@@ -39,6 +39,11 @@ type liveConfig struct {
 	// every SIGHUP (before its reload); either may be nil.
 	onReload func(*config.Config)
 	onHUP    func()
+	// policy, when set, makes the guest policy of a configuration (the
+	// cluster role's, with assignments); nil: the configuration itself.
+	policy func(*config.Config) guest.Policy
+	// cluster, when set, serves the cluster role's assignments.
+	cluster admin.Cluster
 }
 
 // newLiveConfig starts with cfg. It takes SIGHUP over at once, so that a
@@ -71,6 +76,14 @@ func (l *liveConfig) LoginWindow(owner string, now time.Time) error {
 	return l.Config().LoginWindow(owner, now)
 }
 
+// policyOf returns the guest policy of cfg.
+func (l *liveConfig) policyOf(cfg *config.Config) guest.Policy {
+	if l.policy == nil {
+		return cfg
+	}
+	return l.policy(cfg)
+}
+
 // Reload implements admin.Daemon: it reads the file again and applies it; a
 // file with an error is refused and the configuration in use is kept.
 func (l *liveConfig) Reload() (admin.Reloaded, error) {
@@ -85,7 +98,7 @@ func (l *liveConfig) Reload() (admin.Reloaded, error) {
 	l.keys.Store(sshgate.NewKeyStore(cfg.Users, cfg.SSH.TrustedUserCAKeys, l.log))
 	l.cur.Store(cfg)
 	if l.mgr != nil {
-		l.mgr.SetPolicy(cfg)
+		l.mgr.SetPolicy(l.policyOf(cfg))
 	}
 	if l.reloaded != nil {
 		l.reloaded(cfg)
@@ -114,6 +127,7 @@ func restartOnly(old, cfg *config.Config) []string {
 		{"guests", old.Guests, cfg.Guests},
 		{"audit_log", old.AuditLog, cfg.AuditLog},
 		{"web", old.Web, cfg.Web},
+		{"cluster.listen", old.Cluster.Listen, cfg.Cluster.Listen},
 	} {
 		if !reflect.DeepEqual(k.old, k.new) {
 			keys = append(keys, k.name)
@@ -133,7 +147,7 @@ func startAdmin(ctx context.Context, live *liveConfig, mgr *guest.Manager, store
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	srv := admin.New(admin.Options{Guests: mgr, Limits: mgr, Images: store, Daemon: live, Sessions: live.conns, Kept: kept, Labs: lab, Web: webs, Logger: log})
+	srv := admin.New(admin.Options{Guests: mgr, Limits: mgr, Images: store, Daemon: live, Sessions: live.conns, Kept: kept, Labs: lab, Web: webs, Cluster: live.cluster, Logger: log})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ctx, ln); err != nil {

@@ -31,6 +31,7 @@ Usage:
                                              run the classes (teaching labs)
   vmhostd top [--once] [--json] ...          a live view of the guests (CPU %, memory, rates)
   vmhostd web revoke USER --config FILE      end a user's browser sessions
+  vmhostd cluster assign|unassign|ls ...     the guests assigned to this node (cluster agent role)
   vmhostd reload --config FILE               make the daemon read its config again
   vmhostd network teardown --config FILE     remove the bridge and rules (daemon stopped)
   vmhostd CMD --help                         describe a command's flags
@@ -79,6 +80,8 @@ func run(args []string) int {
 		return topCmd(args[1:])
 	case "web":
 		return webCmd(args[1:])
+	case "cluster":
+		return clusterCmd(args[1:])
 	case "network":
 		return network(args[1:])
 	case "-h", "-help", "--help", "help":

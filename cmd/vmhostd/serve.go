@@ -76,6 +76,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	defer mets.close()
 	live := newLiveConfig(cfg, log)
 	live.onReload, live.onHUP = mets.reload, func() { reopenAudit(audit, log) }
+	agent, err := newClusterAgent(cfg, live, log)
+	if err != nil {
+		return err
+	}
 	tuneGC()
 	startPprof(log)
 	exe, err := guest.NewSealedExe()
@@ -110,7 +114,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	lab := newLabParts(live, log)
 	mgr, err = guest.NewManager(guest.Options{
 		DataDir: cfg.DataDir, RunDir: cfg.RunDir, Exe: exe, Logger: log,
-		Images: configImages{cfg: live.Config, store: store, log: log, built: mets.counts.ImageBuilt}, Policy: cfg,
+		Images: configImages{cfg: live.Config, store: store, log: log, built: mets.counts.ImageBuilt}, Policy: agent.policy(cfg),
 		Network: nw, Links: labLinks{labNet}, Cgroups: cgroups, Storage: storage,
 		Trace: func(id, phase string, took time.Duration) {
 			log.Debug("guest start phase", "guest", id, "phase", phase, "took", took)
@@ -128,7 +132,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	if err != nil {
 		return err
 	}
-	srv, err := sshgate.New(withSSHConfig(sshgate.Options{
+	sshOpts := withSSHConfig(sshgate.Options{
 		HostKeyDir: cfg.DataDir,
 		Users:      live,
 		Logins:     live,
@@ -142,10 +146,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 		Mosh:       moshOptions(cfg.SSH, nw, mgr),
 		Metrics:    mets.counts,
 		Web:        front.links(),
-	}, cfg.SSH))
+	}, cfg.SSH)
+	srv, err := sshgate.New(sshOpts)
 	if err != nil {
 		return err
 	}
+	live.cluster = agent.node(mgr)
 	mets.attach(metricsSource{mgr: mgr, cgroups: cgroups.c, storage: storage, bridge: cfg.Network.Bridge, config: live.Config}, srv)
 	stopAdmin, err := startAdmin(ctx, live, mgr, countedImages{store, mets.counts.ImageBuilt}, keptAdmin{kept}, labSvc, front.revoker(), log)
 	if err != nil {
@@ -153,6 +159,11 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	}
 	defer stopAdmin()
 	defer front.start(ctx, srv)()
+	waitCluster, err := agent.serve(ctx, sshOpts, mgr)
+	if err != nil {
+		return err
+	}
+	defer waitCluster()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
