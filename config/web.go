@@ -1,10 +1,12 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -31,6 +33,19 @@ type Web struct {
 	// TokenLifetime is how long a printed link may be used;
 	// DefaultWebTokenLifetime when left out.
 	TokenLifetime Duration `yaml:"token_lifetime"`
+	// Admins are users who see every guest with its usage at /admin and
+	// every class's dashboard, with its check and reset; none when left
+	// out.
+	Admins []string `yaml:"admins"`
+}
+
+// IsAdmin reports whether person is an admin of the web terminal: named
+// in web.admins and a user of the configuration.
+func (c *Config) IsAdmin(person string) bool {
+	if _, ok := c.Users[person]; !ok {
+		return false
+	}
+	return slices.Contains(c.Web.Admins, person)
 }
 
 // Defaults of the web block.
@@ -95,6 +110,19 @@ func checkWeb(v *validator) {
 	}
 	if d := time.Duration(w.SessionLifetime); d > MaxWebSessionLifetime {
 		v.addf("web.session_lifetime", "%s is more than %s; write 12h", d, MaxWebSessionLifetime)
+	}
+	checkWebAdmins(v, w.Admins)
+}
+
+// checkWebAdmins wants every web admin a user, named once.
+func checkWebAdmins(v *validator, admins []string) {
+	for i, a := range admins {
+		if _, ok := v.c.Users[a]; !ok {
+			v.addf(fmt.Sprintf("web.admins[%d]", i), "no user named %q; an admin is a user of users:", a)
+		}
+		if slices.Index(admins, a) < i {
+			v.addf(fmt.Sprintf("web.admins[%d]", i), "%q is named twice; name each admin once", a)
+		}
 	}
 }
 

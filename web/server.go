@@ -44,6 +44,12 @@ type Options struct {
 	// GuestStatus tells a guest's state and how many connections it has
 	// now, for the teachers' dashboard; nil tells nothing.
 	GuestStatus func(owner, guest string) (state string, connected int)
+	// Labs runs the classes' check and reset for the dashboard and tells
+	// the last check results; nil offers neither.
+	Labs Labs
+	// Usage lists every guest with its usage, for the admins' page; nil
+	// lists none.
+	Usage func() []GuestUsage
 	// SessionLifetime and TokenLifetime bound a browser session and a
 	// link; config's defaults when zero.
 	SessionLifetime, TokenLifetime time.Duration

@@ -60,9 +60,16 @@ type webFront struct {
 	wg  sync.WaitGroup
 }
 
+// webDash is what the dashboard and the admins' page show beyond the
+// guests: the classes' check and reset, and every guest's usage.
+type webDash struct {
+	labs  web.Labs
+	usage func() []web.GuestUsage
+}
+
 // newWebFront listens on web.listen, with the admin's certificate or the
 // self-signed one kept in data_dir; nothing when web.listen is empty.
-func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, log *slog.Logger) (*webFront, error) {
+func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, dash webDash, log *slog.Logger) (*webFront, error) {
 	f := &webFront{log: log}
 	w := cfg.Web
 	if !w.Enabled() {
@@ -79,7 +86,8 @@ func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, log *
 	}
 	session, token := w.Lifetimes()
 	f.srv, err = web.New(web.Options{Config: live.Config, BaseURL: base, Secure: secure,
-		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns), SessionLifetime: session, TokenLifetime: token, Logger: log})
+		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns), Labs: dash.labs, Usage: dash.usage,
+		SessionLifetime: session, TokenLifetime: token, Logger: log})
 	if err != nil {
 		return nil, err
 	}

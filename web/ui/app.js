@@ -145,7 +145,8 @@ async function main() {
     return;
   }
   $('who').textContent = state.me.user;
-  $('dashboard').hidden = !state.me.teaches.length;
+  $('dashboard').hidden = !state.me.teaches.length && !state.me.admin;
+  $('admin').hidden = !state.me.admin;
   const picker = $('guest');
   for (const g of state.me.guests) {
     const o = document.createElement('option');
