@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"vmhost/admin"
@@ -60,6 +61,9 @@ type webFront struct {
 	wg  sync.WaitGroup
 }
 
+// webSessionsFile keeps the browser sessions across restarts, in data_dir.
+const webSessionsFile = "web-sessions.json"
+
 // webDash is what the dashboard and the admins' page show beyond the
 // guests: the classes' check and reset, and every guest's usage.
 type webDash struct {
@@ -87,7 +91,7 @@ func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, dash 
 	session, token := w.Lifetimes()
 	f.srv, err = web.New(web.Options{Config: live.Config, BaseURL: base, Secure: secure,
 		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns), Labs: dash.labs, Usage: dash.usage,
-		SessionLifetime: session, TokenLifetime: token, Logger: log})
+		SessionLifetime: session, TokenLifetime: token, SessionFile: filepath.Join(cfg.DataDir, webSessionsFile), Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -81,8 +81,9 @@ function connect(which) {
   };
 }
 
-// reconnect attaches to the session again, unless the browser session
-// ended (expired, revoked): then it says so and stops.
+// reconnect attaches to the session again (also across a restart of the
+// daemon), unless the browser session ended (expired, revoked): then it
+// says so and stops.
 async function reconnect() {
   const r = await fetchRetry('/api/me', { credentials: 'same-origin' }).catch(() => null);
   if (r && r.status === 401) {
@@ -92,6 +93,8 @@ async function reconnect() {
     document.body.dataset.loggedOut = 'yes';
     return;
   }
+  // Listing the sessions takes over those a restarted daemon kept.
+  if (r && r.ok) await api('/api/sessions?login=' + encodeURIComponent(state.login)).catch(() => null);
   connect(state.session);
 }
 
