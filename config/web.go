@@ -83,11 +83,12 @@ func (c *Config) WebFile(p string) string {
 	return filepath.Join(filepath.Dir(c.Path), p)
 }
 
-// checkWeb wants web.listen host:port, cert and key both or neither, plain
-// HTTP only on a loopback address, an http(s) web.url and bounded
-// lifetimes.
+// checkWeb wants web admins who are users, and with web.listen set:
+// web.listen host:port, cert and key both or neither, plain HTTP only on a
+// loopback address, an http(s) web.url and bounded lifetimes.
 func checkWeb(v *validator) {
 	w := v.c.Web
+	checkWebAdmins(v, w.Admins)
 	if !w.Enabled() {
 		return
 	}
@@ -111,7 +112,6 @@ func checkWeb(v *validator) {
 	if d := time.Duration(w.SessionLifetime); d > MaxWebSessionLifetime {
 		v.addf("web.session_lifetime", "%s is more than %s; write 12h", d, MaxWebSessionLifetime)
 	}
-	checkWebAdmins(v, w.Admins)
 }
 
 // checkWebAdmins wants every web admin a user, named once.

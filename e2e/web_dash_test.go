@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +25,8 @@ exit 1
 `
 
 // webLabDaemon starts a daemon with the browser terminal, the class
-// net101 (teacher bob, student alice, the check above), carol an admin
-// (web.admins) and dave neither teacher nor admin.
+// net101 (teacher bob, students alice and erin, the check above), carol
+// an admin (web.admins) and dave neither teacher nor admin.
 func webLabDaemon(t *testing.T) (*daemon, string) {
 	t.Helper()
 	if !web.Built() {
@@ -33,7 +34,7 @@ func webLabDaemon(t *testing.T) (*daemon, string) {
 	}
 	d := prepareDaemon(t, daemonOptions{})
 	keyDir := filepath.Join(d.baseDir, "keys")
-	for _, u := range []string{"carol", "dave"} {
+	for _, u := range []string{"carol", "dave", "erin"} {
 		d.keys[u], d.cfg.keys[u] = makeKey(t, keyDir, u)
 	}
 	check := filepath.Join(d.baseDir, "check.sh")
@@ -42,7 +43,7 @@ func webLabDaemon(t *testing.T) (*daemon, string) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	d.writeConfig(t, d.cfg.yaml()+"web:\n  listen: "+addr+"\n  admins: [carol]\n"+
-		"classes:\n  net101:\n    teachers: [bob]\n    students: [alice]\n    check: "+check+"\n    check_timeout: 20s\n")
+		"classes:\n  net101:\n    teachers: [bob]\n    students: [alice, erin]\n    check: "+check+"\n    check_timeout: 20s\n")
 	d.start(t)
 	return d, "https://" + addr
 }
@@ -103,12 +104,15 @@ func TestWebDashboardLabs(t *testing.T) {
 	if _, errOut, code := d.ssh(t, "alice", "echo mine > /root/mine"); code != 0 {
 		t.Fatalf("alice writing a file: exit %d %s", code, errOut)
 	}
+	if _, errOut, code := d.ssh(t, "erin", "true"); code != 0 {
+		t.Fatalf("erin's guest: exit %d %s", code, errOut)
+	}
 	teacher := loggedIn(t, d, "bob", "/dashboard")
 	waitPage(t, teacher, "the teacher's dashboard", `button[data-check="net101"]`)
 
 	t.Run("the teacher runs the check and reads the table", func(t *testing.T) {
 		eval[bool](t, teacher, `document.querySelector('button[data-check="net101"]').click(); true`)
-		waitPage(t, teacher, "the check", `body[data-report="check net101: 0/1 pass"]`)
+		waitPage(t, teacher, "the check", `body[data-report="check net101: 0/2 pass"]`)
 		row := eval[string](t, teacher, `document.querySelector('#report-rows tr[data-login="alice"]').innerText`)
 		if !strings.Contains(row, "fail") || !strings.Contains(row, "/root/done is missing") {
 			t.Errorf("alice's row of the check: %q; want fail with its FAIL line", row)
@@ -117,8 +121,12 @@ func TestWebDashboardLabs(t *testing.T) {
 			t.Fatalf("alice touching /root/done: exit %d %s", code, errOut)
 		}
 		eval[bool](t, teacher, `document.querySelector('button[data-check="net101"]').click(); true`)
-		waitPage(t, teacher, "the second check", `body[data-report="check net101: 1/1 pass"]`)
+		waitPage(t, teacher, "the second check", `body[data-report="check net101: 1/2 pass"]`)
 		waitPage(t, teacher, "the last check on the dashboard", `#classes tr[data-login="alice"] td.check.pass`)
+		waitPage(t, teacher, "the last check on the dashboard", `#classes tr[data-login="erin"] td.check.fail`)
+		if active := eval[string](t, teacher, `document.querySelector('#classes tr[data-login="alice"]').cells[4].textContent`); active == "" {
+			t.Error("the dashboard shows no last activity of alice, who logged in")
+		}
 		shot(t, teacher, "web-dashboard.png")
 	})
 
@@ -179,14 +187,17 @@ func TestWebDashboardLabs(t *testing.T) {
 			t.Fatal("dave's guest did not start")
 		}
 		admin := loggedIn(t, d, "carol", "/admin")
-		waitPage(t, admin, "the admins' page", `body[data-guests]`)
+		waitPage(t, admin, "the admins' page, read twice (CPU is a rate)", `body[data-reads="2"]`)
 		for _, login := range []string{"alice", "dave", "carol", "bob"} {
 			waitPage(t, admin, login+"'s guest", `#guest-rows tr[data-login="`+login+`"]`)
 		}
 		row := eval[string](t, admin, `document.querySelector('#guest-rows tr[data-login="alice"]').innerText`)
 		cells := eval[[]string](t, admin, `[...document.querySelector('#guest-rows tr[data-login="alice"]').cells].map(c => c.textContent)`)
-		if len(cells) != 11 || cells[2] != "running" || !strings.HasSuffix(cells[4], "iB") || cells[4] == "0 B" || cells[5] == "0" {
-			t.Errorf("alice's guest on the admins' page: %q; want running, with memory and processes", row)
+		if len(cells) != 11 || cells[2] != "running" || !strings.HasSuffix(cells[4], "iB") || cells[4] == "0 B" || cells[5] == "0" || cells[10] == "" {
+			t.Errorf("alice's guest on the admins' page: %q; want running, with memory, processes and last activity", row)
+		}
+		if _, err := strconv.ParseFloat(cells[3], 64); err != nil {
+			t.Errorf("alice's CPU on the admins' page: %q, want a percentage", cells[3])
 		}
 		shot(t, admin, "web-admin.png")
 		do(t, admin, "opening the dashboards", chromedp.Navigate(base+"/dashboard"))

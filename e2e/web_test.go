@@ -456,7 +456,7 @@ func TestWebDashboard(t *testing.T) {
 	waitScreen(t, student, "bob (teacher) is watching")
 	typeKeys(t, student, "echo watched-$((2+3))\r")
 	waitScreen(t, teacher, "watched-5")
-	shot(t, teacher, "web-dashboard.png")
+	shot(t, teacher, "web-watch.png")
 	typeKeys(t, teacher, "echo not-typed-$((1+1))\r")
 	time.Sleep(500 * time.Millisecond)
 	if strings.Contains(screenText(t, student), "not-typed-2") {

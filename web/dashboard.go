@@ -31,6 +31,18 @@ func mayWatch(c *config.Config, person, owner, guest string) error {
 	return nil
 }
 
+// GuestStatus is what the dashboard shows of a guest beyond its sessions.
+type GuestStatus struct {
+	// State is the guest's state: stopped, starting, running, stopping,
+	// broken, or not made yet.
+	State string
+	// Connected counts its SSH and browser connections now.
+	Connected int
+	// Active is when it was last used (now while connected), since the
+	// daemon started.
+	Active time.Time
+}
+
 // studentRow is one guest of one student, as the dashboard shows it.
 type studentRow struct {
 	Student string `json:"student"`
@@ -41,8 +53,8 @@ type studentRow struct {
 	State     string        `json:"state"`
 	Connected int           `json:"connected"`
 	Sessions  []sessionInfo `json:"sessions"`
-	// Active is when a session of the guest last had a client attach or
-	// detach, as far as the kept sessions tell.
+	// Active is when the guest was last used: a connection open or
+	// closed, a kept session attached or detached.
 	Active time.Time `json:"active,omitzero"`
 	// Check is the guest's last check result; nil when never checked.
 	Check *LabResult `json:"check,omitempty"`
@@ -104,7 +116,8 @@ func (s *Server) shownClasses(c *config.Config, person string) []string {
 func (s *Server) studentRow(terms Terminals, person string, sg config.StudentGuest, teaches bool) studentRow {
 	row := studentRow{Student: sg.Student, Guest: sg.Guest, Login: loginOf(sg.Student, sg.Guest), Sessions: []sessionInfo{}}
 	if s.opts.GuestStatus != nil {
-		row.State, row.Connected = s.opts.GuestStatus(sg.Student, sg.Guest)
+		st := s.opts.GuestStatus(sg.Student, sg.Guest)
+		row.State, row.Connected, row.Active = st.State, st.Connected, st.Active
 	}
 	if terms == nil || !teaches {
 		return row

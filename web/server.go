@@ -41,9 +41,10 @@ type Options struct {
 	// Guests lists the guests owner has, to offer in the picker; nil
 	// offers the owner's default guests only.
 	Guests func(owner string) []string
-	// GuestStatus tells a guest's state and how many connections it has
-	// now, for the teachers' dashboard; nil tells nothing.
-	GuestStatus func(owner, guest string) (state string, connected int)
+	// GuestStatus tells a guest's state, how many connections it has now
+	// and when it was last used, for the teachers' dashboard; nil tells
+	// nothing.
+	GuestStatus func(owner, guest string) GuestStatus
 	// Labs runs the classes' check and reset for the dashboard and tells
 	// the last check results; nil offers neither.
 	Labs Labs

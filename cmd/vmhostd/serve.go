@@ -125,7 +125,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	kept := keptSessions(cfg, live, log)
 	labSvc := lab.start(mgr)
 	seen := labs.NewSeen(lab.seen, everyGuest, nil) // when each guest was last used, for the admins' page
-	front, err := newWebFront(cfg, live, mgr, webDash{webLabs{labSvc, lab.store, live.Config}, guestUsage(mgr, live.conns, seen)}, log)
+	front, err := newWebFront(cfg, live, mgr, webDash{webLabs{labSvc, lab.store, live.Config}, guestUsage(mgr, live.conns, seen), seen}, log)
 	if err != nil {
 		return err
 	}

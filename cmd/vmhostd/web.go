@@ -14,6 +14,7 @@ import (
 	"vmhost/admin"
 	"vmhost/config"
 	"vmhost/guest"
+	"vmhost/labs"
 	"vmhost/sshgate"
 	"vmhost/web"
 )
@@ -69,6 +70,7 @@ const webSessionsFile = "web-sessions.json"
 type webDash struct {
 	labs  web.Labs
 	usage func() []web.GuestUsage
+	seen  *labs.Seen
 }
 
 // newWebFront listens on web.listen, with the admin's certificate or the
@@ -90,7 +92,7 @@ func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, dash 
 	}
 	session, token := w.Lifetimes()
 	f.srv, err = web.New(web.Options{Config: live.Config, BaseURL: base, Secure: secure,
-		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns), Labs: dash.labs, Usage: dash.usage,
+		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns, dash.seen), Labs: dash.labs, Usage: dash.usage,
 		SessionLifetime: session, TokenLifetime: token, SessionFile: filepath.Join(cfg.DataDir, webSessionsFile), Logger: log})
 	if err != nil {
 		return nil, err
@@ -165,16 +167,18 @@ func ownedGuests(mgr *guest.Manager) func(owner string) []string {
 	}
 }
 
-// guestStatus tells a guest's state and how many connections (SSH and
-// browser) it has now, for the teachers' dashboard.
-func guestStatus(mgr *guest.Manager, conns *guest.Connections) func(owner, name string) (string, int) {
-	return func(owner, name string) (string, int) {
+// guestStatus tells a guest's state, how many connections (SSH and
+// browser) it has now and when it was last used, for the teachers'
+// dashboard.
+func guestStatus(mgr *guest.Manager, conns *guest.Connections, seen *labs.Seen) func(owner, name string) web.GuestStatus {
+	return func(owner, name string) web.GuestStatus {
 		id := guest.GuestID(owner, name)
-		state := "not made yet"
+		st := web.GuestStatus{State: "not made yet", Connected: conns.Sessions(id)}
 		if info, err := mgr.Get(id); err == nil {
-			state = info.Status
+			st.State = info.Status
 		}
-		return state, conns.Sessions(id)
+		_, st.Active = seen.Last(id)
+		return st
 	}
 }
 

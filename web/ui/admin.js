@@ -65,6 +65,7 @@ async function refresh() {
     state.prev = new Map(guests.map((g) => [g.login, g]));
     state.at = now;
     document.body.dataset.guests = String(guests.length);
+    document.body.dataset.reads = String(Number(document.body.dataset.reads || 0) + 1);
     status('');
   } catch (e) {
     status(e.message);
