@@ -107,8 +107,7 @@ func (s *Server) shownClasses(c *config.Config, person string) []string {
 	if !c.IsAdmin(person) {
 		return c.TeacherOf(person)
 	}
-	names := slices.Sorted(maps.Keys(c.Classes))
-	return names
+	return slices.Sorted(maps.Keys(c.Classes))
 }
 
 // studentRow describes one student's guest for person.
