@@ -1,10 +1,12 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -31,6 +33,19 @@ type Web struct {
 	// TokenLifetime is how long a printed link may be used;
 	// DefaultWebTokenLifetime when left out.
 	TokenLifetime Duration `yaml:"token_lifetime"`
+	// Admins are users who see every guest with its usage at /admin and
+	// every class's dashboard, with its check and reset; none when left
+	// out.
+	Admins []string `yaml:"admins"`
+}
+
+// IsAdmin reports whether person is an admin of the web terminal: named
+// in web.admins and a user of the configuration.
+func (c *Config) IsAdmin(person string) bool {
+	if _, ok := c.Users[person]; !ok {
+		return false
+	}
+	return slices.Contains(c.Web.Admins, person)
 }
 
 // Defaults of the web block.
@@ -68,11 +83,12 @@ func (c *Config) WebFile(p string) string {
 	return filepath.Join(filepath.Dir(c.Path), p)
 }
 
-// checkWeb wants web.listen host:port, cert and key both or neither, plain
-// HTTP only on a loopback address, an http(s) web.url and bounded
-// lifetimes.
+// checkWeb wants web admins who are users, and with web.listen set:
+// web.listen host:port, cert and key both or neither, plain HTTP only on a
+// loopback address, an http(s) web.url and bounded lifetimes.
 func checkWeb(v *validator) {
 	w := v.c.Web
+	checkWebAdmins(v, w.Admins)
 	if !w.Enabled() {
 		return
 	}
@@ -95,6 +111,18 @@ func checkWeb(v *validator) {
 	}
 	if d := time.Duration(w.SessionLifetime); d > MaxWebSessionLifetime {
 		v.addf("web.session_lifetime", "%s is more than %s; write 12h", d, MaxWebSessionLifetime)
+	}
+}
+
+// checkWebAdmins wants every web admin a user, named once.
+func checkWebAdmins(v *validator, admins []string) {
+	for i, a := range admins {
+		if _, ok := v.c.Users[a]; !ok {
+			v.addf(fmt.Sprintf("web.admins[%d]", i), "no user named %q; an admin is a user of users:", a)
+		}
+		if slices.Index(admins, a) < i {
+			v.addf(fmt.Sprintf("web.admins[%d]", i), "%q is named twice; name each admin once", a)
+		}
 	}
 }
 

@@ -37,6 +37,25 @@ func TestWeb(t *testing.T) {
 	}
 }
 
+func TestWebAdmins(t *testing.T) {
+	c, err := testLoader.Parse("/c.yaml", []byte("web:\n  listen: 127.0.0.1:8443\n  admins: [bob]\n"+bob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		person string
+		want   bool
+	}{{"bob", true}, {"carol", false}, {"", false}} {
+		if got := c.IsAdmin(tt.person); got != tt.want {
+			t.Errorf("IsAdmin(%q) = %v, want %v", tt.person, got, tt.want)
+		}
+	}
+	c.Users = nil // bob is no longer a user (a reload would say so first)
+	if c.IsAdmin("bob") {
+		t.Error("IsAdmin(bob) with no user bob = true, want false")
+	}
+}
+
 func TestWebErrors(t *testing.T) {
 	tests := []struct{ block, want string }{
 		{"  listen: nowhere\n", `c.yaml:2: web.listen: "nowhere" is not host:port`},
@@ -50,6 +69,8 @@ func TestWebErrors(t *testing.T) {
 		{"  listen: :8443\n  token_lifetime: 2h\n", `c.yaml:3: web.token_lifetime: 2h0m0s is more than 1h0m0s`},
 		{"  listen: :8443\n  session_lifetime: 1000h\n", `c.yaml:3: web.session_lifetime: 1000h0m0s is more than 720h0m0s`},
 		{"  listen: :8443\n  port: 1\n", `c.yaml:3: unknown key "port" in web`},
+		{"  listen: :8443\n  admins: [bob, carol]\n", `c.yaml:3: web.admins[1]: no user named "carol"`},
+		{"  listen: :8443\n  admins:\n    - bob\n    - bob\n", `c.yaml:5: web.admins[1]: "bob" is named twice`},
 	}
 	for _, tt := range tests {
 		_, err := testLoader.Parse("/c.yaml", []byte("web:\n"+tt.block+bob))

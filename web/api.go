@@ -35,6 +35,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /dashboard", s.page("dashboard.html"))
 	mux.HandleFunc("GET /api/classes", s.classes)
 	mux.HandleFunc("GET /api/watch", s.watch)
+	mux.HandleFunc("POST /api/classes/{class}/check", s.labCheck)
+	mux.HandleFunc("POST /api/classes/{class}/reset", s.labReset)
+	mux.HandleFunc("GET /admin", s.adminPage)
+	mux.HandleFunc("GET /api/admin/guests", s.adminGuests)
 	return s.secure(mux)
 }
 
@@ -127,8 +131,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // me answers GET /api/me: who is logged in, the CSRF token, the guests
-// they may reach and where the terminal starts. Another site cannot read
-// it: the cookie is SameSite=Strict and no CORS header is sent.
+// they may reach, where the terminal starts, the classes they teach and
+// whether they are an admin. Another site cannot read it: the cookie is
+// SameSite=Strict and no CORS header is sent.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	b, _ := s.browserOf(r)
 	if b == nil {
@@ -139,7 +144,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user": b.person, "csrf": b.csrf, "guests": s.places(c, b.person, place{Owner: b.owner, Guest: b.guest}),
 		"start": loginOf(b.owner, b.guest), "expires": b.expires.UTC().Format(time.RFC3339),
-		"teaches": append([]string{}, c.TeacherOf(b.person)...),
+		"teaches": append([]string{}, c.TeacherOf(b.person)...), "admin": c.IsAdmin(b.person),
 	})
 }
 

@@ -27,18 +27,24 @@ type browser struct {
 	created, expires time.Time
 }
 
-// browsers are the live browser sessions, by the hash of their cookie.
+// browsers are the live browser sessions, by the hash of their cookie;
+// with a file, kept there across restarts.
 type browsers struct {
 	ttl time.Duration
 	now func() time.Time
+	// file keeps the sessions; empty: memory only. failed is told when
+	// writing it fails.
+	file   string
+	failed func(error)
 
 	mu     sync.Mutex
 	byHash map[[sha256.Size]byte]*browser
 }
 
-// newBrowsers returns an empty store whose sessions last ttl.
-func newBrowsers(ttl time.Duration, now func() time.Time) *browsers {
-	return &browsers{ttl: ttl, now: now, byHash: make(map[[sha256.Size]byte]*browser)}
+// newBrowsers returns an empty store whose sessions last ttl, kept in
+// file unless it is empty.
+func newBrowsers(ttl time.Duration, now func() time.Time, file string, failed func(error)) *browsers {
+	return &browsers{ttl: ttl, now: now, file: file, failed: failed, byHash: make(map[[sha256.Size]byte]*browser)}
 }
 
 // create starts a browser session for what l opens and returns its id,
@@ -56,6 +62,7 @@ func (s *browsers) create(l link) (string, *browser, error) {
 	csrf, _ := newSecret()
 	b := &browser{person: l.person, csrf: csrf, owner: l.owner, guest: l.guest, created: now, expires: now.Add(s.ttl)}
 	s.byHash[h] = b
+	s.save()
 	return id, b, nil
 }
 
@@ -80,6 +87,7 @@ func (s *browsers) remove(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.byHash, hashSecret(id))
+	s.save()
 }
 
 // revoke ends every browser session of person and returns how many.
@@ -93,6 +101,7 @@ func (s *browsers) revoke(person string) int {
 			n++
 		}
 	}
+	s.save()
 	return n
 }
 

@@ -9,7 +9,7 @@ const out = 'assets/dist';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: ['ui/app.js', 'ui/login.js', 'ui/dashboard.js'],
+  entryPoints: ['ui/app.js', 'ui/login.js', 'ui/dashboard.js', 'ui/admin.js'],
   bundle: true,
   minify: true,
   format: 'iife',
@@ -18,6 +18,6 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning',
 });
-for (const f of ['ui/index.html', 'ui/login.html', 'ui/dashboard.html', 'ui/app.css', 'node_modules/@xterm/xterm/css/xterm.css']) {
+for (const f of ['ui/index.html', 'ui/login.html', 'ui/dashboard.html', 'ui/admin.html', 'ui/app.css', 'node_modules/@xterm/xterm/css/xterm.css']) {
   copyFileSync(f, out + '/' + f.split('/').pop());
 }

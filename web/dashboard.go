@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -29,6 +31,18 @@ func mayWatch(c *config.Config, person, owner, guest string) error {
 	return nil
 }
 
+// GuestStatus is what the dashboard shows of a guest beyond its sessions.
+type GuestStatus struct {
+	// State is the guest's state: stopped, starting, running, stopping,
+	// broken, or not made yet.
+	State string
+	// Connected counts its SSH and browser connections now.
+	Connected int
+	// Active is when it was last used (now while connected), since the
+	// daemon started.
+	Active time.Time
+}
+
 // studentRow is one guest of one student, as the dashboard shows it.
 type studentRow struct {
 	Student string `json:"student"`
@@ -39,19 +53,26 @@ type studentRow struct {
 	State     string        `json:"state"`
 	Connected int           `json:"connected"`
 	Sessions  []sessionInfo `json:"sessions"`
-	// Active is when a session of the guest last had a client attach or
-	// detach, as far as the kept sessions tell.
+	// Active is when the guest was last used: a connection open or
+	// closed, a kept session attached or detached.
 	Active time.Time `json:"active,omitzero"`
+	// Check is the guest's last check result; nil when never checked.
+	Check *LabResult `json:"check,omitempty"`
 }
 
 // classView is one class on the dashboard.
 type classView struct {
-	Class    string       `json:"class"`
+	Class string `json:"class"`
+	// Teaches is true when the person teaches the class, and so may watch
+	// and join its students' sessions; an admin who does not sees the
+	// class, runs its check and resets its students.
+	Teaches  bool         `json:"teaches"`
 	Students []studentRow `json:"students"`
 }
 
-// classes answers GET /api/classes: the classes the person teaches, each
-// student's guests with their state, connections and sessions.
+// classes answers GET /api/classes: the classes the person teaches (every
+// class for an admin), each student's guests with their state,
+// connections, sessions and last check.
 func (s *Server) classes(w http.ResponseWriter, r *http.Request) {
 	b, _ := s.browserOf(r)
 	if b == nil {
@@ -60,24 +81,44 @@ func (s *Server) classes(w http.ResponseWriter, r *http.Request) {
 	}
 	terms := s.terms()
 	c := s.opts.Config()
+	taught := c.TeacherOf(b.person)
 	out := []classView{}
-	for _, class := range c.TeacherOf(b.person) {
-		cv := classView{Class: class, Students: []studentRow{}}
+	for _, class := range s.shownClasses(c, b.person) {
+		cv := classView{Class: class, Teaches: slices.Contains(taught, class), Students: []studentRow{}}
+		var checks map[string]LabResult
+		if s.opts.Labs != nil {
+			checks = s.opts.Labs.LastChecks(class)
+		}
 		for _, sg := range c.ClassGuests(class) {
-			cv.Students = append(cv.Students, s.studentRow(terms, b.person, sg))
+			row := s.studentRow(terms, b.person, sg, cv.Teaches)
+			if res, ok := checks[row.Login]; ok {
+				row.Check = &res
+			}
+			cv.Students = append(cv.Students, row)
 		}
 		out = append(out, cv)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
+// shownClasses are the classes on person's dashboard: those they teach,
+// or every class, sorted, for an admin.
+func (s *Server) shownClasses(c *config.Config, person string) []string {
+	if !c.IsAdmin(person) {
+		return c.TeacherOf(person)
+	}
+	return slices.Sorted(maps.Keys(c.Classes))
+}
+
 // studentRow describes one student's guest for person.
-func (s *Server) studentRow(terms Terminals, person string, sg config.StudentGuest) studentRow {
+// Its sessions are listed only to a teacher (teaches), who may watch them.
+func (s *Server) studentRow(terms Terminals, person string, sg config.StudentGuest, teaches bool) studentRow {
 	row := studentRow{Student: sg.Student, Guest: sg.Guest, Login: loginOf(sg.Student, sg.Guest), Sessions: []sessionInfo{}}
 	if s.opts.GuestStatus != nil {
-		row.State, row.Connected = s.opts.GuestStatus(sg.Student, sg.Guest)
+		st := s.opts.GuestStatus(sg.Student, sg.Guest)
+		row.State, row.Connected, row.Active = st.State, st.Connected, st.Active
 	}
-	if terms == nil {
+	if terms == nil || !teaches {
 		return row
 	}
 	list, _ := terms.ListTerminals(sshgate.TerminalRequest{Person: person, Owner: sg.Student, Guest: sg.Guest})

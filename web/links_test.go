@@ -83,7 +83,7 @@ func TestLinksBounded(t *testing.T) {
 
 func TestBrowsers(t *testing.T) {
 	c := newClock()
-	s := newBrowsers(time.Hour, c.now)
+	s := newBrowsers(time.Hour, c.now, "", nil)
 	id, b, err := s.create(link{person: "alice", owner: "alice", guest: "box"})
 	if err != nil {
 		t.Fatal(err)

@@ -41,12 +41,22 @@ type Options struct {
 	// Guests lists the guests owner has, to offer in the picker; nil
 	// offers the owner's default guests only.
 	Guests func(owner string) []string
-	// GuestStatus tells a guest's state and how many connections it has
-	// now, for the teachers' dashboard; nil tells nothing.
-	GuestStatus func(owner, guest string) (state string, connected int)
+	// GuestStatus tells a guest's state, how many connections it has now
+	// and when it was last used, for the teachers' dashboard; nil tells
+	// nothing.
+	GuestStatus func(owner, guest string) GuestStatus
+	// Labs runs the classes' check and reset for the dashboard and tells
+	// the last check results; nil offers neither.
+	Labs Labs
+	// Usage lists every guest with its usage, for the admins' page; nil
+	// lists none.
+	Usage func() []GuestUsage
 	// SessionLifetime and TokenLifetime bound a browser session and a
 	// link; config's defaults when zero.
 	SessionLifetime, TokenLifetime time.Duration
+	// SessionFile keeps the browser sessions (the hashes of their
+	// cookies) across restarts; empty keeps them in memory only.
+	SessionFile string
 	// Logger receives the log and audit lines; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -84,14 +94,19 @@ func New(opts Options) (*Server, error) {
 	}
 	ds, dt := config.Web{}.Lifetimes()
 	opts.SessionLifetime, opts.TokenLifetime = orDefault(opts.SessionLifetime, ds), orDefault(opts.TokenLifetime, dt)
-	return &Server{
-		opts: opts, log: opts.Logger, audit: opts.Logger.With("audit", true, "via", "web"),
+	log := opts.Logger
+	s := &Server{
+		opts: opts, log: log, audit: log.With("audit", true, "via", "web"),
 		links:    newLinks(opts.TokenLifetime, opts.Now),
-		browsers: newBrowsers(opts.SessionLifetime, opts.Now),
+		browsers: newBrowsers(opts.SessionLifetime, opts.Now, opts.SessionFile, func(err error) { log.Error("keeping browser sessions", "err", err) }),
 		limit:    newLimiter(loginBurst, loginInterval, opts.Now),
 		conns:    newConnTable(),
 		origin:   u.Scheme + "://" + u.Host, originHost: u.Host,
-	}, nil
+	}
+	if err := s.browsers.load(); err != nil {
+		log.Warn("the browser sessions of the last run are lost; people ask for a new link", "err", err)
+	}
+	return s, nil
 }
 
 // orDefault returns v, or def when v is zero.

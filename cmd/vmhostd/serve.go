@@ -128,7 +128,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	superviseView(views, mgr)
 	kept := keptSessions(cfg, live, log)
 	labSvc := lab.start(mgr)
-	front, err := newWebFront(cfg, live, mgr, log)
+	seen := labs.NewSeen(lab.seen, everyGuest, nil) // when each guest was last used, for the admins' page
+	front, err := newWebFront(cfg, live, mgr, webDash{webLabs{labSvc, lab.store, live.Config}, guestUsage(mgr, live.conns, seen), seen}, log)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 		HostKeyDir: cfg.DataDir,
 		Users:      live,
 		Logins:     live,
-		Tracker:    lab.seen,
+		Tracker:    seen,
 		Labs:       labs.NewShell(labSvc),
 		Guests:     managerGuests{mgr},
 		Logger:     log,

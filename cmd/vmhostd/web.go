@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"vmhost/admin"
 	"vmhost/config"
 	"vmhost/guest"
+	"vmhost/labs"
 	"vmhost/sshgate"
 	"vmhost/web"
 )
@@ -60,9 +62,20 @@ type webFront struct {
 	wg  sync.WaitGroup
 }
 
+// webSessionsFile keeps the browser sessions across restarts, in data_dir.
+const webSessionsFile = "web-sessions.json"
+
+// webDash is what the dashboard and the admins' page show beyond the
+// guests: the classes' check and reset, and every guest's usage.
+type webDash struct {
+	labs  web.Labs
+	usage func() []web.GuestUsage
+	seen  *labs.Seen
+}
+
 // newWebFront listens on web.listen, with the admin's certificate or the
 // self-signed one kept in data_dir; nothing when web.listen is empty.
-func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, log *slog.Logger) (*webFront, error) {
+func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, dash webDash, log *slog.Logger) (*webFront, error) {
 	f := &webFront{log: log}
 	w := cfg.Web
 	if !w.Enabled() {
@@ -79,7 +92,8 @@ func newWebFront(cfg *config.Config, live *liveConfig, mgr *guest.Manager, log *
 	}
 	session, token := w.Lifetimes()
 	f.srv, err = web.New(web.Options{Config: live.Config, BaseURL: base, Secure: secure,
-		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns), SessionLifetime: session, TokenLifetime: token, Logger: log})
+		Guests: ownedGuests(mgr), GuestStatus: guestStatus(mgr, live.conns, dash.seen), Labs: dash.labs, Usage: dash.usage,
+		SessionLifetime: session, TokenLifetime: token, SessionFile: filepath.Join(cfg.DataDir, webSessionsFile), Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -153,16 +167,18 @@ func ownedGuests(mgr *guest.Manager) func(owner string) []string {
 	}
 }
 
-// guestStatus tells a guest's state and how many connections (SSH and
-// browser) it has now, for the teachers' dashboard.
-func guestStatus(mgr *guest.Manager, conns *guest.Connections) func(owner, name string) (string, int) {
-	return func(owner, name string) (string, int) {
+// guestStatus tells a guest's state, how many connections (SSH and
+// browser) it has now and when it was last used, for the teachers'
+// dashboard.
+func guestStatus(mgr *guest.Manager, conns *guest.Connections, seen *labs.Seen) func(owner, name string) web.GuestStatus {
+	return func(owner, name string) web.GuestStatus {
 		id := guest.GuestID(owner, name)
-		state := "not made yet"
+		st := web.GuestStatus{State: "not made yet", Connected: conns.Sessions(id)}
 		if info, err := mgr.Get(id); err == nil {
-			state = info.Status
+			st.State = info.Status
 		}
-		return state, conns.Sessions(id)
+		_, st.Active = seen.Last(id)
+		return st
 	}
 }
 

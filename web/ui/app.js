@@ -81,8 +81,9 @@ function connect(which) {
   };
 }
 
-// reconnect attaches to the session again, unless the browser session
-// ended (expired, revoked): then it says so and stops.
+// reconnect attaches to the session again (also across a restart of the
+// daemon), unless the browser session ended (expired, revoked): then it
+// says so and stops.
 async function reconnect() {
   const r = await fetchRetry('/api/me', { credentials: 'same-origin' }).catch(() => null);
   if (r && r.status === 401) {
@@ -92,6 +93,8 @@ async function reconnect() {
     document.body.dataset.loggedOut = 'yes';
     return;
   }
+  // Listing the sessions takes over those a restarted daemon kept.
+  if (r && r.ok) await api('/api/sessions?login=' + encodeURIComponent(state.login)).catch(() => null);
   connect(state.session);
 }
 
@@ -145,7 +148,8 @@ async function main() {
     return;
   }
   $('who').textContent = state.me.user;
-  $('dashboard').hidden = !state.me.teaches.length;
+  $('dashboard').hidden = !state.me.teaches.length && !state.me.admin;
+  $('admin').hidden = !state.me.admin;
   const picker = $('guest');
   for (const g of state.me.guests) {
     const o = document.createElement('option');
@@ -171,8 +175,11 @@ async function main() {
   term.open($('terminal'));
   fit.fit();
   // The terminal takes Tab (the shell completes with it): F6 moves the
-  // focus to the bar and back, as between a browser's panes.
+  // focus to the bar and back, as between a browser's panes. Ctrl+C and
+  // Ctrl+V go to the shell; Ctrl+Shift+C copies the selection and
+  // Ctrl+Shift+V pastes, as in a desktop terminal.
   term.attachCustomKeyEventHandler((ev) => {
+    if (ev.ctrlKey && ev.shiftKey && (ev.code === 'KeyC' || ev.code === 'KeyV')) return clipboardKey(ev);
     if (ev.key !== 'F6') return true;
     if (ev.type === 'keydown') { ev.preventDefault(); picker.focus(); }
     return false;
@@ -189,7 +196,23 @@ async function main() {
   if (picker.value) open(picker.value);
 }
 
-// For tests and the curious: the WebSocket in use.
+// clipboardKey handles Ctrl+Shift+C and Ctrl+Shift+V in the terminal:
+// the first copies the selection through the browser's copy command
+// (xterm.js answers its copy event with the selection), the second is
+// left to the browser, whose paste event xterm.js sends to the session
+// (bracketed when the shell asks for it). Neither reaches the shell as a
+// key.
+function clipboardKey(ev) {
+  if (ev.type === 'keydown' && ev.code === 'KeyC') {
+    ev.preventDefault();
+    if (term.hasSelection()) document.execCommand('copy');
+  }
+  return false;
+}
+
+// For tests and the curious: the WebSocket in use, and the terminal's
+// selection.
 window.vmhostSocket = () => state.ws;
+window.vmhostSelection = () => term.getSelection();
 
 main();
