@@ -206,6 +206,29 @@ func TestWebDashboardLabs(t *testing.T) {
 		waitPage(t, admin, "the admin's check", `body[data-report]`)
 	})
 
+	t.Run("an admin watches a student, read-only", func(t *testing.T) {
+		student := browser(t)
+		link, _ := webLink(t, d, "erin")
+		do(t, student, "opening erin's link", chromedp.Navigate(link))
+		n := attachedSession(t, student)
+		admin := loggedIn(t, d, "carol", "/dashboard")
+		waitPage(t, admin, "erin's session on the admin's dashboard", `button[data-watch="erin/`+n+`"]`)
+		if eval[bool](t, admin, `!!document.querySelector('button[data-join="erin/`+n+`"]')`) {
+			t.Error("the admin's dashboard offers to join erin's session")
+		}
+		eval[bool](t, admin, `document.querySelector('button[data-watch="erin/`+n+`"]').click(); true`)
+		waitPage(t, admin, "watching", `body[data-watching]`)
+		waitScreen(t, student, "carol (admin) is watching")
+		typeKeys(t, student, "echo seen-$((4+4))\r")
+		waitScreen(t, admin, "seen-8")
+		joined := eval[string](t, admin, `fetch('/api/me').then(r => r.json()).then(me => new Promise(res => {
+			const ws = new WebSocket('wss://' + location.host + '/api/watch?session=`+n+`&login=erin&join=yes&csrf=' + encodeURIComponent(me.csrf));
+			ws.onopen = () => res('open'); ws.onerror = () => res('refused'); }))`)
+		if joined != "refused" {
+			t.Errorf("the admin joining erin's session: %s, want refused", joined)
+		}
+	})
+
 	log := d.log()
 	for _, want := range []string{"op=check class=net101 by=bob", "op=reset class=net101 by=bob student=alice", "op=check class=net101 by=carol",
 		`msg="web lab refused" audit=true via=web op=reset class=net101 student=alice by=bob reason="not confirmed"`} {

@@ -29,6 +29,9 @@ type TerminalRequest struct {
 	// Via names the front end for the audit ("web"); Remote is the
 	// client's address.
 	Via, Remote string
+	// Role is what Person is to the guest's owner when they watch, as the
+	// owner is told ("teacher" when empty; "admin").
+	Role string
 }
 
 // Terminal is a client attached to a kept session through
@@ -208,7 +211,8 @@ func (s *Server) spawnTerminal(ctx context.Context, r TerminalRequest, tty guest
 // WatchTerminal shows session n of the guest r names to out, from its
 // screen as it is, read-only or, with join, with what r.Person types going
 // to it, as ":watch" and ":join" do; the session's user is told. Whether
-// r.Person may (a teacher of r.Owner's class) is the caller's to check.
+// r.Person may (a teacher of r.Owner's class, or r.Role's) is the
+// caller's to check.
 // The returned function writes the audit line of the watcher's leaving.
 func (s *Server) WatchTerminal(r TerminalRequest, n int, out io.Writer, join bool) (*vmsession.Watcher, func(), error) {
 	id, err := s.TerminalGuest(r)
@@ -219,7 +223,11 @@ func (s *Server) WatchTerminal(r TerminalRequest, n int, out io.Writer, join boo
 	if err != nil {
 		return nil, nil, fmt.Errorf("no session %d in guest %s", n, id)
 	}
-	w, err := k.Watch(out, r.Person+" (teacher)", join)
+	role := r.Role
+	if role == "" {
+		role = "teacher"
+	}
+	w, err := k.Watch(out, r.Person+" ("+role+")", join)
 	if err != nil {
 		return nil, nil, fmt.Errorf("session %d of %s: %w", n, id, err)
 	}

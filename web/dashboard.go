@@ -19,16 +19,31 @@ import (
 // teach.
 var errNotTeacher = errors.New("you do not teach this student's class")
 
-// mayWatch returns nil when person may watch and join the sessions of
-// owner's guest: as over SSH (":watch"), a teacher of owner's class.
-func mayWatch(c *config.Config, person, owner, guest string) error {
+// errAdminJoin refuses an admin's join: an admin watches students'
+// sessions, read-only, but reaches no guest they could not reach over SSH.
+var errAdminJoin = errors.New("an admin watches a student's session but does not join it; a teacher of the class may")
+
+// mayWatch returns the role in which person may watch the sessions of
+// owner's guest, and with join also type into them: "teacher" for a
+// teacher of owner's class (as ":watch" and ":join" over SSH); "admin"
+// for one of web.admins watching a student of any class, read-only.
+func mayWatch(c *config.Config, person, owner, guest string, join bool) (string, error) {
+	if c.IsAdmin(person) && !c.Teaches(person, owner) && len(c.TeachersOf(owner)) > 0 {
+		if _, _, err := sshgate.ParseLogin(owner + "+" + guest); err != nil {
+			return "", err
+		}
+		if join {
+			return "", errAdminJoin
+		}
+		return "admin", nil
+	}
 	if err := mayReach(c, person, owner, guest); err != nil {
-		return err
+		return "", err
 	}
 	if !c.Teaches(person, owner) {
-		return errNotTeacher
+		return "", errNotTeacher
 	}
-	return nil
+	return "teacher", nil
 }
 
 // GuestStatus is what the dashboard shows of a guest beyond its sessions.
@@ -90,7 +105,7 @@ func (s *Server) classes(w http.ResponseWriter, r *http.Request) {
 			checks = s.opts.Labs.LastChecks(class)
 		}
 		for _, sg := range c.ClassGuests(class) {
-			row := s.studentRow(terms, b.person, sg, cv.Teaches)
+			row := s.studentRow(terms, b.person, sg, cv.Teaches || c.IsAdmin(b.person))
 			if res, ok := checks[row.Login]; ok {
 				row.Check = &res
 			}
@@ -111,14 +126,15 @@ func (s *Server) shownClasses(c *config.Config, person string) []string {
 }
 
 // studentRow describes one student's guest for person.
-// Its sessions are listed only to a teacher (teaches), who may watch them.
-func (s *Server) studentRow(terms Terminals, person string, sg config.StudentGuest, teaches bool) studentRow {
+// Its sessions are listed only to those who may watch them (watches): the
+// class's teachers and the admins.
+func (s *Server) studentRow(terms Terminals, person string, sg config.StudentGuest, watches bool) studentRow {
 	row := studentRow{Student: sg.Student, Guest: sg.Guest, Login: loginOf(sg.Student, sg.Guest), Sessions: []sessionInfo{}}
 	if s.opts.GuestStatus != nil {
 		st := s.opts.GuestStatus(sg.Student, sg.Guest)
 		row.State, row.Connected, row.Active = st.State, st.Connected, st.Active
 	}
-	if terms == nil || !teaches {
+	if terms == nil || !watches {
 		return row
 	}
 	list, _ := terms.ListTerminals(sshgate.TerminalRequest{Person: person, Owner: sg.Student, Guest: sg.Guest})
@@ -147,8 +163,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	owner, guest, err := sshgate.ParseLogin(q.Get("login"))
+	join := q.Get("join") == "yes"
+	var role string
 	if err == nil {
-		err = mayWatch(s.opts.Config(), b.person, owner, guest)
+		role, err = mayWatch(s.opts.Config(), b.person, owner, guest, join)
 	}
 	n, nerr := strconv.Atoi(q.Get("session"))
 	if err == nil && (nerr != nil || n < 1) {
@@ -168,8 +186,8 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer done()
-	req := sshgate.TerminalRequest{Person: b.person, Owner: owner, Guest: guest, Via: "web", Remote: r.RemoteAddr}
-	s.serveWatch(ctx, c, terms, req, n, q.Get("join") == "yes")
+	req := sshgate.TerminalRequest{Person: b.person, Owner: owner, Guest: guest, Via: "web", Remote: r.RemoteAddr, Role: role}
+	s.serveWatch(ctx, c, terms, req, n, join)
 }
 
 // serveWatch shows session n to c until either goes.

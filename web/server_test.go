@@ -249,18 +249,26 @@ func TestMayReach(t *testing.T) {
 
 func TestMayWatch(t *testing.T) {
 	cfg := testConfig()
+	cfg.Web.Admins = []string{"bob"}
 	tests := []struct {
 		person, owner, guest string
-		ok                   bool
+		join                 bool
+		role                 string // "": refused
 	}{
-		{"tina", "sam", "pc", true},
-		{"sam", "sam", "pc", false}, // one's own sessions: attach, not watch
-		{"alice", "sam", "pc", false},
-		{"tina", "alice", "alice", false},
+		{"tina", "sam", "pc", false, "teacher"},
+		{"tina", "sam", "pc", true, "teacher"},
+		{"sam", "sam", "pc", false, ""}, // one's own sessions: attach, not watch
+		{"alice", "sam", "pc", false, ""},
+		{"tina", "alice", "alice", false, ""},
+		{"bob", "sam", "pc", false, "admin"}, // an admin watches a student
+		{"bob", "sam", "pc", true, ""},       // but does not join
+		{"bob", "alice", "alice", false, ""}, // nor watches a non-student
+		{"bob", "sam", "Bad_Name", false, ""},
 	}
 	for _, tt := range tests {
-		if err := mayWatch(cfg, tt.person, tt.owner, tt.guest); (err == nil) != tt.ok {
-			t.Errorf("mayWatch(%s, %s+%s) = %v, want ok %v", tt.person, tt.owner, tt.guest, err, tt.ok)
+		role, err := mayWatch(cfg, tt.person, tt.owner, tt.guest, tt.join)
+		if role != tt.role || (err == nil) != (tt.role != "") {
+			t.Errorf("mayWatch(%s, %s+%s, join %v) = %q, %v; want %q", tt.person, tt.owner, tt.guest, tt.join, role, err, tt.role)
 		}
 	}
 	s := newTestServer(t, newClock())

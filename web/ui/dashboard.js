@@ -86,8 +86,9 @@ function render(classes) {
         const span = document.createElement('span');
         span.className = 'session';
         span.textContent = k.n + (k.attached ? ' (attached) ' : ' (detached) ');
-        span.append(button('Watch', () => watch(s.login, k.n, false), { watch: s.login + '/' + k.n }),
-          button('Join', () => watch(s.login, k.n, true), { join: s.login + '/' + k.n }));
+        span.append(button('Watch', () => watch(s.login, k.n, false), { watch: s.login + '/' + k.n }));
+        // An admin who does not teach the class watches, read-only.
+        if (c.teaches) span.append(button('Join', () => watch(s.login, k.n, true), { join: s.login + '/' + k.n }));
         td.append(span);
       }
       const act = cell(tr, '');
