@@ -256,7 +256,6 @@ func readInto(dst *lockedBuffer, src *os.File) {
 	}
 }
 
-
 // echoed writes n random bytes on c, an echo through the relay, half-closes
 // it and wants them all back.
 func echoed(t *testing.T, c net.Conn, n int) {
