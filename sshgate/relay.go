@@ -105,6 +105,9 @@ func (l *relayLink) dial() {
 	context.AfterFunc(c.ctx, func() { be.Conn.Close() })
 	c.goSafe("backend requests", func() { refuseBackendRequests(be.Requests) })
 	c.goWork("backend channels", func() { l.serveBackendChannels(be.Channels) })
+	if c.srv.limits.keepalive > 0 {
+		c.goSafe("backend keepalive", func() { l.keepBackendAlive(be) })
+	}
 	c.goSafe("backend wait", func() {
 		c.cancel(fmt.Errorf("the backend closed the connection: %w", be.Conn.Wait()))
 	})

@@ -214,3 +214,19 @@ func TestRelayIdleTimeout(t *testing.T) {
 	_, conns := r.relay.dialed()
 	waitClosed(t, "the idle connection's backend", conns[0])
 }
+
+func TestRelayBackendKeepalive(t *testing.T) {
+	r := startRelayed(t, "", func(o *Options) {
+		o.KeepaliveInterval = 50 * time.Millisecond
+		o.KeepaliveCountMax = 2
+	})
+	f := newFreezer(t, r.back.addr)
+	r.relay.set(func(r *testRelay) { r.addr = f.addr })
+	c := r.front.dial(t, "alice", r.key) // the Go client answers the front's keepalives
+	time.Sleep(10 * 50 * time.Millisecond)
+	if out, err := newSession(t, c).Output("echo alive"); err != nil || string(out) != "alive\n" {
+		t.Fatalf("relayed session after 10 answered keepalives = %q, %v", out, err)
+	}
+	f.frozen.Store(true) // the backend hears nothing more, as behind a vanished node
+	waitClosed(t, "the connection whose backend stopped answering", c)
+}
