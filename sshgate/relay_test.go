@@ -59,7 +59,8 @@ func TestRelayWindowChange(t *testing.T) {
 }
 
 func TestRelayRemoteForwards(t *testing.T) {
-	r := startRelayed(t, "")
+	var logs logBuffer
+	r := startRelayed(t, "", captureLog(t, &logs))
 	c := r.front.dial(t, "alice", r.key)
 	ln, err := c.Listen("tcp", "127.0.0.1:0") // the port the backend chose comes back through the relay
 	if err != nil {
@@ -90,6 +91,12 @@ func TestRelayRemoteForwards(t *testing.T) {
 		t.Fatalf("direct-streamlocal through the relay: %v", err)
 	}
 	roundTrip(t, nc, "over unix sockets both ways, through the relay")
+	waitFor(t, "the relayed forwards' audit lines", func() bool {
+		l := logs.String()
+		return strings.Contains(l, "kind=tcpip-forward outcome=accepted relayed=true") &&
+			strings.Contains(l, "kind=forwarded-tcpip outcome=closed relayed=true bytes_in=262144 bytes_out=262144") &&
+			strings.Contains(l, "kind=direct-streamlocal@openssh.com outcome=closed relayed=true")
+	})
 }
 
 // echoAll echoes every connection ln accepts.

@@ -39,7 +39,28 @@ func (l *relayLink) globalRequest(req *ssh.Request) (bool, []byte) {
 	if err != nil {
 		return false, nil
 	}
+	if isForwardRequest(req.Type) {
+		l.c.audit.Info("forward", "kind", req.Type, "outcome", outcome(ok), "relayed", true)
+	}
 	return ok, payload
+}
+
+// isForwardRequest reports whether a global request asks for or cancels a
+// remote forward, for the audit log.
+func isForwardRequest(t string) bool {
+	switch t {
+	case "tcpip-forward", "cancel-tcpip-forward", "streamlocal-forward@openssh.com", "cancel-streamlocal-forward@openssh.com":
+		return true
+	}
+	return false
+}
+
+// outcome names the backend's answer to a request.
+func outcome(ok bool) string {
+	if ok {
+		return "accepted"
+	}
+	return "refused"
 }
 
 // refuseGlobal returns why a remote forward request is refused by the
