@@ -110,7 +110,6 @@ func (l *relayLink) awaitBackend(mc *meteredChannel, reqs <-chan *ssh.Request) (
 // guest cannot start.
 func (l *relayLink) failSession(client channelEnd, queued []*ssh.Request, err error) {
 	c := l.c
-	c.srv.metrics.Error(ErrorSessionStart)
 	c.refused("session", "outcome", "refused", "relayed", true, "err", err.Error())
 	for _, req := range queued {
 		if req.WantReply {
