@@ -102,9 +102,13 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer s.track(c)()
 	c.log.Info("connection opened", "client", string(sc.ClientVersion()))
 	start := time.Now()
-	c.goSafe("global requests", func() { c.serveGlobalRequests(reqs) })
 	c.watch()
-	c.serveChannels(chans)
+	if s.relay != nil {
+		c.relay(chans, reqs)
+	} else {
+		c.goSafe("global requests", func() { c.serveGlobalRequests(reqs) })
+		c.serveChannels(chans)
+	}
 	cancel(fmt.Errorf("connection closed: %w", sc.Wait()))
 	c.teardown()
 	c.log.Info("connection closed", "cause", context.Cause(ctx).Error(), "duration", time.Since(start).Round(time.Millisecond))

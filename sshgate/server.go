@@ -146,6 +146,10 @@ type Options struct {
 	Metrics Metrics
 	// Web makes the links of the browser terminal (":web"); nil: none.
 	Web WebLinks
+	// Relay, when set, relays each authenticated connection to the
+	// backend it dials instead of serving it with Guests, which may then
+	// be nil (see [Relay]).
+	Relay Relay
 }
 
 // Forwarding refuses kinds of forwarding; the zero value allows them all.
@@ -180,12 +184,13 @@ type Server struct {
 	mosh      *moshPorts  // nil publishes no mosh ports
 	metrics   Metrics
 	web       WebLinks // nil makes no browser links
+	relay     Relay    // nil serves connections with guests
 }
 
 // New returns a Server for opts, loading or creating its host key.
 func New(opts Options) (*Server, error) {
-	if opts.Users == nil || opts.Guests == nil {
-		return nil, errors.New("creating ssh server: Options.Users and Options.Guests are required")
+	if opts.Users == nil || (opts.Guests == nil && opts.Relay == nil) {
+		return nil, errors.New("creating ssh server: Options.Users and Options.Guests (or Options.Relay) are required")
 	}
 	hostKeys, err := loadHostKeys(opts)
 	if err != nil {
@@ -210,6 +215,7 @@ func New(opts Options) (*Server, error) {
 		sessions:  opts.Sessions,
 		metrics:   metricsOr(opts.Metrics),
 		web:       opts.Web,
+		relay:     opts.Relay,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
