@@ -87,7 +87,7 @@ const (
 
 // GuestStorage is where a guest's files live.
 //
-// +kubebuilder:validation:XValidation:rule="self.class != 'volume' || (has(self.claim) && self.claim != ”)",message="a volume guest names its PersistentVolumeClaim in claim"
+// +kubebuilder:validation:XValidation:rule="self.class != 'volume' || (has(self.claim) && size(self.claim) > 0)",message="a volume guest names its PersistentVolumeClaim in claim"
 type GuestStorage struct {
 	// Class is local (the default: files on the node, lost with it) or
 	// volume (files on the PersistentVolumeClaim named by claim).
