@@ -1,7 +1,9 @@
 package v1alpha1
 
 import (
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -102,6 +104,17 @@ func parseEncoded(s, rest string) (owner, name string, err error) {
 		return "", "", fmt.Errorf("%q is not a Guest name: %s+%s is written %s", s, owner, name, ResourceName(owner, name))
 	}
 	return owner, name, nil
+}
+
+// LabelValue is name, a Guest's metadata name, as a label value (at most 63
+// characters): the name itself when it fits, else its first 46 characters, a
+// dash and 16 hex digits of its SHA-256.
+func LabelValue(name string) string {
+	if len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return strings.TrimRight(name[:46], ".-") + "-" + hex.EncodeToString(sum[:8])
 }
 
 // Login is the vmhost login of the guest: OWNER for the default guest,

@@ -91,3 +91,19 @@ func TestValidateNames(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelValue(t *testing.T) {
+	long := ResourceName("_abcdefghijklmnopqrstuvwxyz01234", "abcdefghijklmnopqrstuvwxyz012345")
+	for _, name := range []string{"alice", "alice.web", long, long[:63], long[:64]} {
+		got := LabelValue(name)
+		if errs := validation.IsValidLabelValue(got); len(errs) > 0 {
+			t.Errorf("LabelValue(%q) = %q: %v", name, got, errs)
+		}
+		if len(name) <= 63 && got != name {
+			t.Errorf("LabelValue(%q) = %q, want it unchanged", name, got)
+		}
+	}
+	if LabelValue(long) == LabelValue(long[:64]) {
+		t.Errorf("LabelValue(%q) = LabelValue(%q)", long, long[:64])
+	}
+}
