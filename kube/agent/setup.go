@@ -9,6 +9,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -30,8 +31,11 @@ func NewManager(cfg *rest.Config, node Node, o Options) (manager.Manager, error)
 		return nil, err
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  s,
-		Metrics: metricsserver.Options{BindAddress: "0"},
+		Scheme: s,
+		// Several managers may share a process (a test, or one
+		// vmhost-kube running more than one role).
+		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
+		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Cache: cache.Options{
 			DefaultNamespaces: map[string]cache.Config{o.Namespace: {}},
 			ByObject: map[client.Object]cache.ByObject{
@@ -81,3 +85,7 @@ func Run(ctx context.Context, cfg *rest.Config, node Node, o Options) error {
 	}
 	return nil
 }
+
+// skipNameValidation lets several managers in one process each have a
+// controller of the same name.
+var skipNameValidation = true

@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -49,7 +50,10 @@ func NewManager(cfg *rest.Config, o Options) (manager.Manager, error) {
 		return nil, err
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  s,
+		Scheme: s,
+		// Several managers may share a process (a test, or one
+		// vmhost-kube running more than one role).
+		Controller:              config.Controller{SkipNameValidation: &skipNameValidation},
 		Cache:                   cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}},
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.HealthAddr,
@@ -119,3 +123,7 @@ func (r *Reconciler) guestsOnNode(ctx context.Context, node client.Object) []rec
 	}
 	return reqs
 }
+
+// skipNameValidation lets several managers in one process each have a
+// controller of the same name.
+var skipNameValidation = true
