@@ -1,0 +1,50 @@
+package agent
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	v1alpha1 "vmhost/kube/api/v1alpha1"
+)
+
+// assignmentOf is what the node is to run for g.
+func assignmentOf(g *v1alpha1.Guest) Assignment {
+	l := g.Spec.Limits
+	a := Assignment{
+		Owner: g.Spec.Owner, Name: g.Spec.Name, Image: g.Spec.Image,
+		Storage: string(g.Spec.StorageClassOrDefault()), Claim: g.Spec.Storage.Claim,
+		Limits: Limits{Memory: bytesOf(l.Memory), Disk: bytesOf(l.Disk), Pids: l.Pids},
+	}
+	if l.CPUs != nil {
+		a.Limits.CPUs = float64(l.CPUs.MilliValue()) / 1000
+	}
+	return a
+}
+
+// bytesOf is q in bytes, 0 when unset.
+func bytesOf(q *resource.Quantity) int64 {
+	if q == nil {
+		return 0
+	}
+	return q.Value()
+}
+
+// phaseOf is the Guest phase of a guest assigned to the node in state.
+func phaseOf(state string) v1alpha1.Phase {
+	if state == StateRunning {
+		return v1alpha1.PhaseRunning
+	}
+	return v1alpha1.PhaseStarting
+}
+
+// wanted says whether g is to run on node: placed there by the controller,
+// and running.
+func wanted(g *v1alpha1.Guest, node string) bool {
+	if g.Status.Node != node || !g.Spec.Running || g.DeletionTimestamp != nil {
+		return false
+	}
+	switch g.Status.Phase {
+	case v1alpha1.PhaseScheduled, v1alpha1.PhaseStarting, v1alpha1.PhaseRunning:
+		return true
+	}
+	return false
+}
