@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 
@@ -24,6 +26,9 @@ type Cluster interface {
 	// Address6 is the IPv6 address of the guest whose IPv4 address is ip;
 	// invalid without IPv6.
 	Address6(ip netip.Addr) netip.Addr
+	// Start makes owner's assigned guest name from its image if it is not
+	// made yet, and starts it if it does not run, as a login would.
+	Start(ctx context.Context, owner, name string) error
 }
 
 // ClusterAssign assigns a guest to this node: whose, which, its image and
@@ -33,6 +38,9 @@ type ClusterAssign struct {
 	Name   string `json:"name"`
 	Image  string `json:"image"`
 	Limits Limits `json:"limits"`
+	// Start also makes and starts the guest, as a login would (the
+	// cluster's agent starts every guest placed on its node).
+	Start bool `json:"start,omitempty"`
 }
 
 // ClusterUnassign drops a guest's assignment: the guest is stopped, and
@@ -122,6 +130,11 @@ func (s *Server) assign(r *http.Request) (any, error) {
 	}
 	s.log.Info("admin assigned guest", "guest", a.ID(), "image", a.Image, "cpus", a.Limits.CPUs,
 		"memory", int64(a.Limits.Memory), "disk", int64(a.Limits.Disk), "pids", a.Limits.Pids)
+	if req.Start {
+		if err := s.opts.Cluster.Start(r.Context(), a.Owner, a.Name); err != nil {
+			return nil, fmt.Errorf("starting guest %s: %w", a.ID(), err)
+		}
+	}
 	return s.clusterView(a), nil
 }
 

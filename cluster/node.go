@@ -1,6 +1,9 @@
 package cluster
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 
 	"vmhost/config"
@@ -21,6 +24,20 @@ type Node struct {
 	// IPv6 returns the IPv6 address of the guest at an IPv4 address;
 	// nil or an invalid address: none.
 	IPv6 func(ip netip.Addr) netip.Addr
+	// Open makes the guest from its image if it is not made yet, and
+	// starts it if it does not run, as a login does.
+	Open func(ctx context.Context, owner, name string) error
+}
+
+// Start makes and starts owner's assigned guest name (see Node.Open).
+func (n *Node) Start(ctx context.Context, owner, name string) error {
+	if _, ok := n.Store.Get(owner, name); !ok {
+		return fmt.Errorf("%w: %s", ErrNotAssigned, Assignment{Owner: owner, Name: name}.ID())
+	}
+	if n.Open == nil {
+		return errors.New("this node cannot start guests")
+	}
+	return n.Open(ctx, owner, name)
 }
 
 // Assign checks and records a.

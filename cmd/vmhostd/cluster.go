@@ -92,6 +92,10 @@ func (a *clusterAgent) node(mgr *guest.Manager) admin.Cluster {
 		Store: a.store, Config: a.live.Config, Host: config.LocalHost(),
 		Changed: func(cluster.Assignment) { mgr.SetPolicy(a.policy(a.live.Config())) },
 		IPv6:    func(ip netip.Addr) netip.Addr { return guestIPv6(a.live.Config(), ip) },
+		Open: func(ctx context.Context, owner, name string) error {
+			_, err := mgr.Open(ctx, owner, name)
+			return err
+		},
 	}
 }
 
