@@ -99,7 +99,7 @@ func (r *Reconciler) keepPod(ctx context.Context, g *v1alpha1.Guest, pods []core
 			return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 		}
 		setPending(st, g.Generation, "Waiting", waitingMessage)
-		return ctrl.Result{}, r.createPod(ctx, g)
+		return ctrl.Result{}, r.createPod(ctx, g, st)
 	}
 	if err := r.deletePods(ctx, live[1:], false); err != nil {
 		return ctrl.Result{}, err
@@ -121,7 +121,7 @@ func (r *Reconciler) replace(ctx context.Context, g *v1alpha1.Guest, pods []core
 	}
 	setPending(st, g.Generation, "NodeLost",
 		fmt.Sprintf("node %s is gone; placing the guest on another node with its volume", node))
-	return r.createPod(ctx, g)
+	return r.createPod(ctx, g, st)
 }
 
 // lostNode is the name of the lost node one of pods is bound to, or "";
@@ -177,8 +177,8 @@ func (r *Reconciler) ownedPods(ctx context.Context, g *v1alpha1.Guest) ([]corev1
 	return owned, nil
 }
 
-// createPod makes g's placeholder pod.
-func (r *Reconciler) createPod(ctx context.Context, g *v1alpha1.Guest) error {
+// createPod makes g's placeholder pod and names it in st.
+func (r *Reconciler) createPod(ctx context.Context, g *v1alpha1.Guest, st *v1alpha1.GuestStatus) error {
 	pod := placeholderPod(g, r.Options.withDefaults())
 	if err := controllerutil.SetControllerReference(g, pod, r.Scheme); err != nil {
 		return fmt.Errorf("owning the pod of guest %s: %w", g.Name, err)
@@ -186,6 +186,7 @@ func (r *Reconciler) createPod(ctx context.Context, g *v1alpha1.Guest) error {
 	if err := r.Client.Create(ctx, pod); err != nil {
 		return fmt.Errorf("creating the pod of guest %s: %w", g.Name, err)
 	}
+	st.Pod = pod.Name
 	return nil
 }
 

@@ -155,8 +155,8 @@ func TestRunningGuestGetsPlaceholderPod(t *testing.T) {
 		t.Errorf("tolerations (-want +got):\n%s", diff)
 	}
 	st := f.guest(g.Name).Status
-	if st.Phase != v1alpha1.PhasePending || st.Message != waitingMessage || st.ObservedGeneration != 1 {
-		t.Errorf("status = %+v, want Pending, %q", st, waitingMessage)
+	if st.Phase != v1alpha1.PhasePending || st.Message != waitingMessage || st.ObservedGeneration != 1 || st.Pod != pod.Name {
+		t.Errorf("status = %+v, want Pending, %q, pod %s", st, waitingMessage, pod.Name)
 	}
 	f.reconcile(g.Name)
 	f.onlyPod() // still one

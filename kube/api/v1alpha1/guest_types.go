@@ -137,6 +137,10 @@ type GuestStatus struct {
 	// +optional
 	Node string `json:"node,omitempty"`
 
+	// Pod is the name of the guest's placeholder pod.
+	// +optional
+	Pod string `json:"pod,omitempty"`
+
 	// Agent is host:port of the node's agent, where gateways carry the
 	// guest's sessions.
 	// +optional
