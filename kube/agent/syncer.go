@@ -102,7 +102,11 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 	if st.Phase == v1alpha1.PhaseRunning {
 		st.Message = "running on node " + o.NodeName
 	}
-	if err := s.writeStatus(ctx, &g, st); err != nil {
+	if err := s.writeStatus(ctx, &g, st); apierrors.IsConflict(err) {
+		// The controller wrote first (it may have moved the guest):
+		// read the Guest again.
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	} else if err != nil {
 		return ctrl.Result{}, err
 	}
 	if st.Phase == v1alpha1.PhaseRunning {
@@ -190,3 +194,7 @@ func (s *Syncer) find(ctx context.Context, owner, name string) (*AssignedGuest, 
 	}
 	return nil, nil
 }
+
+// conflictRetry is how soon a Guest whose status another writer changed
+// first is read and synced again.
+const conflictRetry = 100 * time.Millisecond

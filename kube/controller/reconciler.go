@@ -57,7 +57,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return res, nil
 	}
 	g.Status = *st
-	if err := r.Client.Status().Update(ctx, &g); err != nil {
+	err = r.Client.Status().Update(ctx, &g)
+	if apierrors.IsConflict(err) {
+		// The agent wrote first: read the Guest again and retry.
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
+	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("updating the status of guest %s: %w", g.Name, err)
 	}
 	return res, nil
@@ -231,3 +236,7 @@ func (r *Reconciler) now() time.Time {
 	}
 	return time.Now()
 }
+
+// conflictRetry is how soon a Guest whose status another writer changed
+// first is read and reconciled again.
+const conflictRetry = 100 * time.Millisecond

@@ -2,17 +2,20 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	v1alpha1 "vmhost/kube/api/v1alpha1"
 )
@@ -330,5 +333,24 @@ func setRunning(t *testing.T, f *fixture, name string, running bool) {
 	g.Spec.Running = running
 	if err := f.c.Update(context.Background(), g); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestStatusConflictIsRetried(t *testing.T) {
+	g := newGuest("web", true, v1alpha1.StorageLocal)
+	s, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(g).WithStatusSubresource(&v1alpha1.Guest{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
+				return apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("guests").GroupResource(), g.Name, errors.New("changed"))
+			},
+		}).Build()
+	r := &Reconciler{Client: c, Pods: c, Scheme: s}
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(g)})
+	if err != nil || res.RequeueAfter != conflictRetry {
+		t.Errorf("Reconcile = %+v, %v; want a retry after %v and no error", res, err, conflictRetry)
 	}
 }
