@@ -215,6 +215,46 @@ func TestClusterNodeLoss(t *testing.T) {
 	})
 }
 
+func TestClusterLocalGuestStartsAgainAtHome(t *testing.T) {
+	k := startCluster(t)
+	k.node("n1")
+	g := apiGuest(k.ns, "web", v1alpha1.StorageLocal)
+	k.create(g)
+	pod := k.onePod(g.Name)
+	k.bind(&pod, "n1")
+	k.waitPhase(g.Name, v1alpha1.PhaseScheduled)
+	for _, running := range []bool{false, true} {
+		cur := k.guest(g.Name)
+		cur.Spec.Running = running
+		if err := k.c.Update(context.Background(), cur); err != nil {
+			t.Fatal(err)
+		}
+		if !running {
+			k.waitPhase(g.Name, v1alpha1.PhaseStopped)
+			// No kubelet runs: finish the pod's graceful deletion as
+			// n1's kubelet would once its container stopped.
+			if err := k.c.Delete(context.Background(), &pod, client.GracePeriodSeconds(0)); err != nil {
+				t.Fatalf("finishing the deletion of pod %s: %v", pod.Name, err)
+			}
+		}
+	}
+	var again corev1.Pod
+	eventually(t, 10*time.Second, "no new pod after running again", func() bool {
+		pods := k.livePods(g.Name)
+		if len(pods) == 1 && pods[0].UID != pod.UID {
+			again = pods[0]
+			return true
+		}
+		return false
+	})
+	if got := pinnedTo(&again); got != "n1" {
+		t.Errorf("the local guest's new pod is pinned to %q, want its home n1", got)
+	}
+	if st := k.guest(g.Name).Status; st.Home != "n1" {
+		t.Errorf("home = %q, want n1", st.Home)
+	}
+}
+
 func TestClusterCRDValidation(t *testing.T) {
 	_, c, ns := startAPIServer(t)
 	tests := []struct {

@@ -81,7 +81,7 @@ func (r *Reconciler) reconcile(ctx context.Context, g *v1alpha1.Guest, pods []co
 		setStopped(st, g.Generation)
 		return ctrl.Result{}, r.deletePods(ctx, pods, false)
 	}
-	node, wait, err := r.lostNode(ctx, pods, o.NodeLostGrace)
+	node, wait, err := r.lostNode(ctx, nodesOf(pods, st.Home), o.NodeLostGrace)
 	if err != nil || node != "" {
 		if err == nil {
 			err = r.replace(ctx, g, pods, node, st)
@@ -110,6 +110,9 @@ func (r *Reconciler) keepPod(ctx context.Context, g *v1alpha1.Guest, pods []core
 		return ctrl.Result{}, err
 	}
 	setFromPod(st, g.Generation, &live[0])
+	if n := live[0].Spec.NodeName; n != "" && g.Spec.StorageClassOrDefault() == v1alpha1.StorageLocal {
+		st.Home = n
+	}
 	return ctrl.Result{}, nil
 }
 
@@ -129,27 +132,45 @@ func (r *Reconciler) replace(ctx context.Context, g *v1alpha1.Guest, pods []core
 	return r.createPod(ctx, g, st)
 }
 
-// lostNode is the name of the lost node one of pods is bound to, or "";
-// wait is how long until a node that is not ready now counts as lost.
-func (r *Reconciler) lostNode(ctx context.Context, pods []corev1.Pod, grace time.Duration) (name string, wait time.Duration, err error) {
-	for i := range pods {
-		p := &pods[i]
-		if p.Spec.NodeName == "" {
-			continue
-		}
-		node, err := r.node(ctx, p.Spec.NodeName)
+// lostNode is the one of nodes (node name: pod bound there, or evicted
+// from there) that is lost, or ""; wait is how long until a node that is
+// not ready now counts as lost.
+func (r *Reconciler) lostNode(ctx context.Context, nodes []podNode, grace time.Duration) (name string, wait time.Duration, err error) {
+	for _, pn := range nodes {
+		node, err := r.node(ctx, pn.name)
 		if err != nil {
 			return "", 0, err
 		}
 		lost, w := nodeLoss(node, r.now(), grace)
-		if lost || (evictedForNode(p) && (node == nil || !nodeReady(node))) {
-			return p.Spec.NodeName, 0, nil
+		if lost || (pn.evicted && (node == nil || !nodeReady(node))) {
+			return pn.name, 0, nil
 		}
 		if w > 0 && (wait == 0 || w < wait) {
 			wait = w
 		}
 	}
 	return "", wait, nil
+}
+
+// podNode is a node a guest depends on: where a pod of it is bound (and
+// whether the node lifecycle controller evicted that pod), or its home.
+type podNode struct {
+	name    string
+	evicted bool
+}
+
+// nodesOf are the nodes pods are bound to, and home unless "".
+func nodesOf(pods []corev1.Pod, home string) []podNode {
+	var nodes []podNode
+	for i := range pods {
+		if n := pods[i].Spec.NodeName; n != "" {
+			nodes = append(nodes, podNode{name: n, evicted: evictedForNode(&pods[i])})
+		}
+	}
+	if home != "" {
+		nodes = append(nodes, podNode{name: home})
+	}
+	return nodes
 }
 
 // node is the Node named name, or nil when there is none.

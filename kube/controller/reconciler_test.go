@@ -354,3 +354,65 @@ func TestStatusConflictIsRetried(t *testing.T) {
 		t.Errorf("Reconcile = %+v, %v; want a retry after %v and no error", res, err, conflictRetry)
 	}
 }
+
+// pinnedTo is the node pod's required node affinity names, or "".
+func pinnedTo(pod *corev1.Pod) string {
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) != 1 || len(terms[0].MatchFields) != 1 || terms[0].MatchFields[0].Key != "metadata.name" {
+		return ""
+	}
+	return strings.Join(terms[0].MatchFields[0].Values, ",")
+}
+
+func TestLocalGuestKeepsItsHome(t *testing.T) {
+	tests := []struct {
+		storage  v1alpha1.StorageClass
+		home     *corev1.Node // the home node when the guest starts again
+		wantHome string
+		wantPin  string
+		want     v1alpha1.Phase
+	}{
+		{v1alpha1.StorageLocal, readyNode("n1", corev1.ConditionTrue, t0.Add(-time.Hour)), "n1", "n1", v1alpha1.PhasePending},
+		{v1alpha1.StorageLocal, nil, "", "", v1alpha1.PhaseLost},
+		{v1alpha1.StorageVolume, nil, "", "", v1alpha1.PhasePending},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.storage), func(t *testing.T) {
+			g := newGuest("web", true, tt.storage)
+			f := newFixture(t, g, readyNode("n1", corev1.ConditionTrue, t0.Add(-time.Hour)))
+			f.reconcile(g.Name)
+			f.updatePod(f.onlyPod(), func(p *corev1.Pod) { p.Spec.NodeName = "n1" })
+			f.reconcile(g.Name)
+			setRunning(t, f, g.Name, false)
+			f.reconcile(g.Name)
+			if tt.home == nil {
+				n := &corev1.Node{}
+				if err := f.c.Get(context.Background(), client.ObjectKey{Name: "n1"}, n); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.c.Delete(context.Background(), n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setRunning(t, f, g.Name, true)
+			f.reconcile(g.Name)
+			st := f.guest(g.Name).Status
+			if st.Phase != tt.want || st.Home != tt.wantHome {
+				t.Fatalf("status = %+v, want %s with home %q", st, tt.want, tt.wantHome)
+			}
+			if tt.want == v1alpha1.PhaseLost {
+				if n := len(f.pods()); n != 0 {
+					t.Errorf("%d pods, want none", n)
+				}
+				return
+			}
+			if got := pinnedTo(f.onlyPod()); got != tt.wantPin {
+				t.Errorf("pod pinned to %q, want %q", got, tt.wantPin)
+			}
+		})
+	}
+}

@@ -81,10 +81,12 @@ func setStopped(st *v1alpha1.GuestStatus, gen int64) {
 	})
 }
 
-// setLost makes st Lost: its files were on node, which is gone.
+// setLost makes st Lost: its files were on node, which is gone; it has no
+// home any more.
 func setLost(st *v1alpha1.GuestStatus, gen int64, node string) {
 	msg := fmt.Sprintf("its files were on node %s, which is gone; set running to false to acknowledge, then to true to start a new guest with fresh files", node)
 	st.Phase, st.Node, st.Pod, st.Agent, st.Address, st.Message = v1alpha1.PhaseLost, "", "", "", "", msg
+	st.Home = ""
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: ConditionLost, Status: metav1.ConditionTrue,
 		Reason: "NodeLost", Message: msg, ObservedGeneration: gen,

@@ -137,6 +137,12 @@ type GuestStatus struct {
 	// +optional
 	Node string `json:"node,omitempty"`
 
+	// Home is the node that holds a local guest's files, from the first
+	// time it was placed: its later pods go to that node only, and its
+	// loss is the guest's.
+	// +optional
+	Home string `json:"home,omitempty"`
+
 	// Pod is the name of the guest's placeholder pod.
 	// +optional
 	Pod string `json:"pod,omitempty"`
