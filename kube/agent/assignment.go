@@ -39,9 +39,10 @@ func phaseOf(state string) v1alpha1.Phase {
 }
 
 // wanted says whether g is to run on node: placed there by the controller,
-// and running.
+// running, and named as its owner and name say (so that no two Guests
+// stand for one guest).
 func wanted(g *v1alpha1.Guest, node string) bool {
-	if g.Status.Node != node || !g.Spec.Running || g.DeletionTimestamp != nil {
+	if g.Status.Node != node || !g.Spec.Running || g.DeletionTimestamp != nil || g.NameProblem() != "" {
 		return false
 	}
 	switch g.Status.Phase {

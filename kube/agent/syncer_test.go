@@ -204,3 +204,14 @@ func TestSweep(t *testing.T) {
 		t.Errorf("assigned after sweep (-want +got):\n%s", diff)
 	}
 }
+
+func TestMisnamedGuestIsNotAssigned(t *testing.T) {
+	g := placed("web", testNode, v1alpha1.PhaseScheduled)
+	g.Name = v1alpha1.ResourceName("alice", "db")
+	g.Status.Pod = "web-pod"
+	f := newFixture(t, g, podOf(g, testNode, corev1.PodRunning))
+	f.sync(g.Name)
+	if f.node.has("alice", "web") {
+		t.Errorf("alice+web assigned from the Guest %s", g.Name)
+	}
+}

@@ -71,6 +71,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // reconcile acts on g's pods and writes what follows into st.
 func (r *Reconciler) reconcile(ctx context.Context, g *v1alpha1.Guest, pods []corev1.Pod, st *v1alpha1.GuestStatus) (ctrl.Result, error) {
 	o := r.Options.withDefaults()
+	if msg := g.NameProblem(); msg != "" {
+		setPending(st, g.Generation, "BadName", msg)
+		return ctrl.Result{}, r.deletePods(ctx, pods, false)
+	}
 	if isLost(st) {
 		if !g.Spec.Running {
 			acknowledgeLost(st, g.Generation)

@@ -416,3 +416,18 @@ func TestLocalGuestKeepsItsHome(t *testing.T) {
 		})
 	}
 }
+
+func TestMisnamedGuestGetsNoPod(t *testing.T) {
+	g := newGuest("web", true, v1alpha1.StorageLocal)
+	g.Spec.Owner = "_bob"
+	g.Name = v1alpha1.ResourceName("_bob", "_bob") // encoded, so the CRD cannot tell
+	f := newFixture(t, g)
+	f.reconcile(g.Name)
+	if n := len(f.pods()); n != 0 {
+		t.Errorf("%d pods for a misnamed Guest, want 0", n)
+	}
+	st := f.guest(g.Name).Status
+	if st.Phase != v1alpha1.PhasePending || !strings.Contains(st.Message, "must be named "+v1alpha1.ResourceName("_bob", "web")) {
+		t.Errorf("status = %+v, want Pending saying the right name", st)
+	}
+}
