@@ -11,6 +11,7 @@
 #   make clean   remove bin/ and .run/
 #   make install     install vmhostd, its systemd unit and /etc/vmhost/config.yaml
 #   make uninstall   remove the binary and the unit (config and data stay)
+#   make kube-generate  regenerate the Guest API's DeepCopy code and CRD YAML
 
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
@@ -26,7 +27,7 @@ CONFIG       := config.example.yaml
 # SUDO is empty as root and "sudo" otherwise.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps build web-assets vet test fuzz run bench bench-deps clean check-sudo install uninstall
+.PHONY: deps build web-assets vet test fuzz run bench bench-deps clean check-sudo install uninstall kube-generate
 
 # check-sudo stops with advice when root is needed and sudo is missing.
 check-sudo:
@@ -183,3 +184,11 @@ uninstall: check-sudo
 	$(SUDO) rm -f $(DESTDIR)$(PREFIX)/sbin/vmhostd $(DESTDIR)$(UNITDIR)/vmhostd.service
 	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
 		$(SUDO) systemctl daemon-reload; fi
+
+# kube-generate writes the Guest API's DeepCopy methods
+# (kube/api/v1alpha1/zz_generated.deepcopy.go) and its CRD
+# (deploy/kubernetes/crds/) with controller-gen, at the version go.mod pins
+# as a tool.
+kube-generate:
+	go tool controller-gen object paths=./kube/api/...
+	go tool controller-gen crd paths=./kube/api/... output:crd:artifacts:config=deploy/kubernetes/crds
