@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "vmhost/kube/api/v1alpha1"
@@ -32,7 +33,7 @@ func TestClusterAgentFollowsPlacement(t *testing.T) {
 
 	here, there := placed("web", testNode, v1alpha1.PhaseScheduled), placed("db", "n2", v1alpha1.PhaseScheduled)
 	for _, g := range []*v1alpha1.Guest{here, there} {
-		g.Namespace = ns
+		g.Namespace, g.UID = ns, ""
 		st := g.Status
 		if err := c.Create(context.Background(), g); err != nil {
 			t.Fatal(err)
@@ -41,6 +42,7 @@ func TestClusterAgentFollowsPlacement(t *testing.T) {
 		if err := c.Status().Update(context.Background(), g); err != nil {
 			t.Fatal(err)
 		}
+		createRunningPod(t, c, g)
 	}
 	read := func(name string) v1alpha1.GuestStatus {
 		var g v1alpha1.Guest
@@ -73,4 +75,19 @@ func TestClusterAgentFollowsPlacement(t *testing.T) {
 	eventually(t, 10*time.Second, "alice+web, moved to n2, still assigned", func() bool {
 		return !node.has("alice", "web")
 	})
+}
+
+// createRunningPod stores g's placeholder pod, bound to g's node and
+// Running, as the controller, the scheduler and the kubelet would leave it.
+func createRunningPod(t *testing.T, c client.Client, g *v1alpha1.Guest) {
+	t.Helper()
+	pod := podOf(g, g.Status.Node, corev1.PodRunning)
+	pod.UID = ""
+	if err := c.Create(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Phase = corev1.PodRunning
+	if err := c.Status().Update(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -33,6 +33,10 @@ type Assignment struct {
 	// Storage is local or volume; Claim names a volume guest's
 	// PersistentVolumeClaim.
 	Storage, Claim string
+	// PodUID is the UID of the guest's placeholder pod on this node: the
+	// kubelet mounts a volume guest's claim under
+	// /var/lib/kubelet/pods/PodUID/volumes/.
+	PodUID string
 }
 
 // Limits are a guest's resource limits; zero means the node's default.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,7 +21,8 @@ import (
 // NewManager is a controller-runtime manager for the agent of node: its
 // cache holds only the Guests of o.Namespace whose status.node is
 // o.NodeName (a selectable field of the CRD), so a Guest that leaves the
-// node reads as gone and is unassigned.
+// node reads as gone and is unassigned, and only the pods bound to the
+// node.
 func NewManager(cfg *rest.Config, node Node, o Options) (manager.Manager, error) {
 	o = o.withDefaults()
 	if o.NodeName == "" || o.Namespace == "" {
@@ -40,6 +42,7 @@ func NewManager(cfg *rest.Config, node Node, o Options) (manager.Manager, error)
 			DefaultNamespaces: map[string]cache.Config{o.Namespace: {}},
 			ByObject: map[client.Object]cache.ByObject{
 				&v1alpha1.Guest{}: {Field: fields.OneTermEqualSelector("status.node", o.NodeName)},
+				&corev1.Pod{}:     {Field: fields.OneTermEqualSelector("spec.nodeName", o.NodeName)},
 			},
 		},
 	})
@@ -53,12 +56,13 @@ func NewManager(cfg *rest.Config, node Node, o Options) (manager.Manager, error)
 	return mgr, nil
 }
 
-// SetupWithManager registers s with mgr: it syncs a Guest when it changes,
-// and sweeps the node's guests every Resync.
+// SetupWithManager registers s with mgr: it syncs a Guest when it or its
+// pod changes, and sweeps the node's guests every Resync.
 func (s *Syncer) SetupWithManager(mgr manager.Manager) error {
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("guest-agent").
 		For(&v1alpha1.Guest{}).
+		Owns(&corev1.Pod{}).
 		Complete(s)
 	if err != nil {
 		return fmt.Errorf("setting up the agent: %w", err)

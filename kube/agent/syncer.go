@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -72,12 +73,26 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 	if !wanted(&g, o.NodeName) {
 		return ctrl.Result{}, s.release(ctx, &g)
 	}
-	if err := s.Node.Assign(ctx, assignmentOf(&g)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("assigning guest %s to the node: %w", g.Spec.Login(), err)
-	}
 	got, err := s.find(ctx, g.Spec.Owner, g.Spec.Name)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	pod, err := s.pod(ctx, &g)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if pod == nil {
+		if got == nil {
+			// Not yet: the pod may not have reached this agent's cache.
+			return ctrl.Result{RequeueAfter: o.Poll}, nil
+		}
+	} else if err := s.Node.Assign(ctx, assignmentOf(&g, pod)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("assigning guest %s to the node: %w", g.Spec.Login(), err)
+	}
+	if got == nil {
+		if got, err = s.find(ctx, g.Spec.Owner, g.Spec.Name); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	st := g.Status.DeepCopy()
 	st.Phase, st.Agent, st.Address, st.Message = v1alpha1.PhaseStarting, o.Endpoint, "", "starting on node "+o.NodeName
@@ -87,13 +102,36 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 	if st.Phase == v1alpha1.PhaseRunning {
 		st.Message = "running on node " + o.NodeName
 	}
-	if err := s.writeStatus(ctx, &g, st); err != nil {
+	if err := s.writeStatus(ctx, &g, st); apierrors.IsConflict(err) {
+		// The controller wrote first (it may have moved the guest):
+		// read the Guest again.
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	} else if err != nil {
 		return ctrl.Result{}, err
 	}
 	if st.Phase == v1alpha1.PhaseRunning {
 		return ctrl.Result{RequeueAfter: o.Resync}, nil
 	}
 	return ctrl.Result{RequeueAfter: o.Poll}, nil
+}
+
+// pod is g's placeholder pod when it runs on this node, else nil.
+func (s *Syncer) pod(ctx context.Context, g *v1alpha1.Guest) (*corev1.Pod, error) {
+	if g.Status.Pod == "" {
+		return nil, nil
+	}
+	var pod corev1.Pod
+	err := s.Client.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: g.Status.Pod}, &pod)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading pod %s: %w", g.Status.Pod, err)
+	}
+	if !podRunsHere(&pod, g, s.Options.NodeName) {
+		return nil, nil
+	}
+	return &pod, nil
 }
 
 // release unassigns g from the node; a Guest still placed here that should
@@ -156,3 +194,7 @@ func (s *Syncer) find(ctx context.Context, owner, name string) (*AssignedGuest, 
 	}
 	return nil, nil
 }
+
+// conflictRetry is how soon a Guest whose status another writer changed
+// first is read and synced again.
+const conflictRetry = 100 * time.Millisecond

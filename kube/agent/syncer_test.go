@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -25,12 +27,27 @@ const (
 func placed(name, node string, phase v1alpha1.Phase) *v1alpha1.Guest {
 	cpus, mem, disk := resource.MustParse("1500m"), resource.MustParse("1Gi"), resource.MustParse("10Gi")
 	return &v1alpha1.Guest{
-		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.ResourceName("alice", name), Namespace: testNS},
+		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.ResourceName("alice", name), Namespace: testNS, UID: types.UID("uid-" + name)},
 		Spec: v1alpha1.GuestSpec{
 			Owner: "alice", Name: name, Image: "debian", Running: true,
 			Limits: v1alpha1.GuestLimits{CPUs: &cpus, Memory: &mem, Disk: &disk, Pids: 200},
 		},
-		Status: v1alpha1.GuestStatus{Phase: phase, Node: node},
+		Status: v1alpha1.GuestStatus{Phase: phase, Node: node, Pod: name + "-pod"},
+	}
+}
+
+// podOf is g's placeholder pod, bound to node, in phase.
+func podOf(g *v1alpha1.Guest, node string, phase corev1.PodPhase) *corev1.Pod {
+	yes := true
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: g.Status.Pod, Namespace: g.Namespace, UID: types.UID("pod-" + string(g.UID)),
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: v1alpha1.GroupVersion.String(), Kind: "Guest", Name: g.Name, UID: g.UID, Controller: &yes,
+			}},
+		},
+		Spec:   corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "guest", Image: "pause"}}},
+		Status: corev1.PodStatus{Phase: phase},
 	}
 }
 
@@ -72,9 +89,9 @@ func (f *fixture) guest(name string) *v1alpha1.Guest {
 
 func TestPlacedGuestIsAssignedAndReported(t *testing.T) {
 	g := placed("web", testNode, v1alpha1.PhaseScheduled)
-	f := newFixture(t, g)
+	f := newFixture(t, g, podOf(g, testNode, corev1.PodRunning))
 	res := f.sync(g.Name)
-	want := []Assignment{{Owner: "alice", Name: "web", Image: "debian", Storage: "local",
+	want := []Assignment{{Owner: "alice", Name: "web", Image: "debian", Storage: "local", PodUID: "pod-uid-web",
 		Limits: Limits{CPUs: 1.5, Memory: 1 << 30, Disk: 10 << 30, Pids: 200}}}
 	if diff := cmp.Diff(want, f.node.assigned); diff != "" {
 		t.Errorf("assignments (-want +got):\n%s", diff)
@@ -94,6 +111,36 @@ func TestPlacedGuestIsAssignedAndReported(t *testing.T) {
 	}
 	if res.RequeueAfter != DefaultResync {
 		t.Errorf("RequeueAfter = %v while running, want %v", res.RequeueAfter, DefaultResync)
+	}
+}
+
+func TestGuestWaitsForItsPod(t *testing.T) {
+	g := placed("web", testNode, v1alpha1.PhaseScheduled)
+	other := placed("other", testNode, v1alpha1.PhaseScheduled)
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+	}{
+		{"no pod yet", nil},
+		{"pod not running yet", podOf(g, testNode, corev1.PodPending)},
+		{"pod on another node", podOf(g, "n2", corev1.PodRunning)},
+		{"pod of another guest", func() *corev1.Pod { p := podOf(other, testNode, corev1.PodRunning); p.Name = g.Status.Pod; return p }()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs := []client.Object{g.DeepCopy()}
+			if tt.pod != nil {
+				objs = append(objs, tt.pod)
+			}
+			f := newFixture(t, objs...)
+			res := f.sync(g.Name)
+			if len(f.node.calls) != 0 || res.RequeueAfter != DefaultPoll {
+				t.Errorf("node calls %v, RequeueAfter %v; want none, %v", f.node.calls, res.RequeueAfter, DefaultPoll)
+			}
+			if st := f.guest(g.Name).Status; st.Phase != v1alpha1.PhaseScheduled {
+				t.Errorf("phase = %s, want Scheduled", st.Phase)
+			}
+		})
 	}
 }
 
@@ -141,7 +188,7 @@ func TestDeletedGuestIsUnassigned(t *testing.T) {
 func TestSweep(t *testing.T) {
 	keep := placed("web", testNode, v1alpha1.PhaseRunning)
 	moved := placed("db", "n2", v1alpha1.PhaseScheduled)
-	f := newFixture(t, keep, moved)
+	f := newFixture(t, keep, moved, podOf(keep, testNode, corev1.PodRunning))
 	for _, n := range []string{"web", "db", "gone"} {
 		_ = f.node.Assign(context.Background(), Assignment{Owner: "alice", Name: n})
 	}
@@ -155,5 +202,16 @@ func TestSweep(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"alice+web"}, got); diff != "" {
 		t.Errorf("assigned after sweep (-want +got):\n%s", diff)
+	}
+}
+
+func TestMisnamedGuestIsNotAssigned(t *testing.T) {
+	g := placed("web", testNode, v1alpha1.PhaseScheduled)
+	g.Name = v1alpha1.ResourceName("alice", "db")
+	g.Status.Pod = "web-pod"
+	f := newFixture(t, g, podOf(g, testNode, corev1.PodRunning))
+	f.sync(g.Name)
+	if f.node.has("alice", "web") {
+		t.Errorf("alice+web assigned from the Guest %s", g.Name)
 	}
 }

@@ -215,29 +215,81 @@ func TestClusterNodeLoss(t *testing.T) {
 	})
 }
 
+func TestClusterLocalGuestStartsAgainAtHome(t *testing.T) {
+	k := startCluster(t)
+	k.node("n1")
+	g := apiGuest(k.ns, "web", v1alpha1.StorageLocal)
+	k.create(g)
+	pod := k.onePod(g.Name)
+	k.bind(&pod, "n1")
+	k.waitPhase(g.Name, v1alpha1.PhaseScheduled)
+	for _, running := range []bool{false, true} {
+		cur := k.guest(g.Name)
+		cur.Spec.Running = running
+		if err := k.c.Update(context.Background(), cur); err != nil {
+			t.Fatal(err)
+		}
+		if !running {
+			k.waitPhase(g.Name, v1alpha1.PhaseStopped)
+			// No kubelet runs: finish the pod's graceful deletion as
+			// n1's kubelet would once its container stopped.
+			if err := k.c.Delete(context.Background(), &pod, client.GracePeriodSeconds(0)); err != nil {
+				t.Fatalf("finishing the deletion of pod %s: %v", pod.Name, err)
+			}
+		}
+	}
+	var again corev1.Pod
+	eventually(t, 10*time.Second, "no new pod after running again", func() bool {
+		pods := k.livePods(g.Name)
+		if len(pods) == 1 && pods[0].UID != pod.UID {
+			again = pods[0]
+			return true
+		}
+		return false
+	})
+	if got := pinnedTo(&again); got != "n1" {
+		t.Errorf("the local guest's new pod is pinned to %q, want its home n1", got)
+	}
+	if st := k.guest(g.Name).Status; st.Home != "n1" {
+		t.Errorf("home = %q, want n1", st.Home)
+	}
+}
+
 func TestClusterCRDValidation(t *testing.T) {
 	_, c, ns := startAPIServer(t)
 	tests := []struct {
-		name   string
-		change func(*v1alpha1.Guest)
-		ok     bool
+		name    string
+		change  func(*v1alpha1.Guest)
+		wantErr string // "" for none
 	}{
-		{"default guest", func(g *v1alpha1.Guest) { g.Spec.Name = "alice" }, true},
-		{"named guest", func(*v1alpha1.Guest) {}, true},
-		{"user name with _", func(g *v1alpha1.Guest) { g.Spec.Owner, g.Spec.Name = "_svc", "_svc" }, true},
-		{"upper-case owner", func(g *v1alpha1.Guest) { g.Spec.Owner = "Alice" }, false},
-		{"guest name with _ not the owner's", func(g *v1alpha1.Guest) { g.Spec.Name = "_web" }, false},
-		{"volume without claim", func(g *v1alpha1.Guest) { g.Spec.Storage = v1alpha1.GuestStorage{Class: v1alpha1.StorageVolume} }, false},
-		{"unknown storage class", func(g *v1alpha1.Guest) { g.Spec.Storage.Class = "nfs" }, false},
+		{"default guest", func(g *v1alpha1.Guest) { g.Spec.Name = "alice" }, ""},
+		{"named guest", func(*v1alpha1.Guest) {}, ""},
+		{"user name with _", func(g *v1alpha1.Guest) { g.Spec.Owner, g.Spec.Name = "_svc", "_svc" }, ""},
+		{"upper-case owner", func(g *v1alpha1.Guest) { g.Spec.Owner = "Alice" }, "spec.owner"},
+		{"guest name with _ not the owner's", func(g *v1alpha1.Guest) { g.Spec.Name = "_web" }, "name is the owner's name"},
+		{"volume without claim", func(g *v1alpha1.Guest) { g.Spec.Storage = v1alpha1.GuestStorage{Class: v1alpha1.StorageVolume} }, "names its PersistentVolumeClaim"},
+		{"unknown storage class", func(g *v1alpha1.Guest) { g.Spec.Storage.Class = "nfs" }, "spec.storage.class"},
+		{"another owner's name", func(g *v1alpha1.Guest) { g.Name = "bob.web" }, "the name of a Guest"},
+		{"another guest's name", func(g *v1alpha1.Guest) { g.Name = "alice" }, "the name of a Guest"},
+		{"readable names written encoded", func(g *v1alpha1.Guest) { g.Name = v1alpha1.ResourceName("_x", "web") }, "the name of a Guest"},
 	}
-	for i, tt := range tests {
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := apiGuest(ns, "web", v1alpha1.StorageLocal)
+			g.Name = ""
 			tt.change(g)
-			g.Name = "g" + string(rune('a'+i))
+			if g.Name == "" {
+				g.Name = v1alpha1.ResourceName(g.Spec.Owner, g.Spec.Name)
+			}
 			err := c.Create(context.Background(), g)
-			if (err == nil) != tt.ok {
-				t.Errorf("creating %+v: %v, want ok=%v", g.Spec, err, tt.ok)
+			if err == nil {
+				_ = c.Delete(context.Background(), g)
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("creating %s %+v: %v", g.Name, g.Spec, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("creating %s %+v: %v, want an error about %q", g.Name, g.Spec, err, tt.wantErr)
 			}
 		})
 	}

@@ -5,6 +5,11 @@
 // Guest's status, and acts when the node dies: a volume guest gets a new pod
 // (and so a new node), a local guest is Lost.
 //
+// A local guest's files stay on the node it was first placed on (its home,
+// status.home): its later pods are pinned there, so a stopped guest starts
+// again with its files, and the loss of that node is the guest's loss, also
+// while it is stopped (seen at its next start).
+//
 // A Lost guest stays Lost, without a pod, until its owner acknowledges the
 // loss by setting spec.running to false (the Guest becomes Stopped, the Lost
 // condition False); setting running true again then starts a new guest,

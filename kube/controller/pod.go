@@ -27,7 +27,8 @@ const (
 // placeholderPod is the pod that holds g's place on a node: its requests and
 // limits are g's CPUs and memory, it runs only the pause image, it tolerates a
 // node that is not ready for TolerationSeconds only, and for a volume guest
-// it mounts the claim, so the scheduler places it where the volume can be.
+// it mounts the claim, so the scheduler places it where the volume can be;
+// a local guest that has a home node is placed there only.
 func placeholderPod(g *v1alpha1.Guest, o Options) *corev1.Pod {
 	tolerate := o.TolerationSeconds
 	grace := o.TerminationGracePeriodSeconds
@@ -55,8 +56,24 @@ func placeholderPod(g *v1alpha1.Guest, o Options) *corev1.Pod {
 	}
 	if g.Spec.StorageClassOrDefault() == v1alpha1.StorageVolume {
 		addClaim(pod, g.Spec.Storage.Claim)
+	} else if g.Status.Home != "" {
+		pinToNode(pod, g.Status.Home)
 	}
 	return pod
+}
+
+// pinToNode lets the scheduler place pod on node only, as a DaemonSet's
+// pods are: a local guest's files are there.
+func pinToNode(pod *corev1.Pod, node string) {
+	pod.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+			NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchFields: []corev1.NodeSelectorRequirement{{
+					Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{node},
+				}},
+			}},
+		},
+	}}
 }
 
 // lostNodeTolerations let a pod stay on a node that is not ready or

@@ -57,7 +57,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return res, nil
 	}
 	g.Status = *st
-	if err := r.Client.Status().Update(ctx, &g); err != nil {
+	err = r.Client.Status().Update(ctx, &g)
+	if apierrors.IsConflict(err) {
+		// The agent wrote first: read the Guest again and retry.
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
+	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("updating the status of guest %s: %w", g.Name, err)
 	}
 	return res, nil
@@ -66,6 +71,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // reconcile acts on g's pods and writes what follows into st.
 func (r *Reconciler) reconcile(ctx context.Context, g *v1alpha1.Guest, pods []corev1.Pod, st *v1alpha1.GuestStatus) (ctrl.Result, error) {
 	o := r.Options.withDefaults()
+	if msg := g.NameProblem(); msg != "" {
+		setPending(st, g.Generation, "BadName", msg)
+		return ctrl.Result{}, r.deletePods(ctx, pods, false)
+	}
 	if isLost(st) {
 		if !g.Spec.Running {
 			acknowledgeLost(st, g.Generation)
@@ -76,7 +85,7 @@ func (r *Reconciler) reconcile(ctx context.Context, g *v1alpha1.Guest, pods []co
 		setStopped(st, g.Generation)
 		return ctrl.Result{}, r.deletePods(ctx, pods, false)
 	}
-	node, wait, err := r.lostNode(ctx, pods, o.NodeLostGrace)
+	node, wait, err := r.lostNode(ctx, nodesOf(pods, st.Home), o.NodeLostGrace)
 	if err != nil || node != "" {
 		if err == nil {
 			err = r.replace(ctx, g, pods, node, st)
@@ -99,12 +108,15 @@ func (r *Reconciler) keepPod(ctx context.Context, g *v1alpha1.Guest, pods []core
 			return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 		}
 		setPending(st, g.Generation, "Waiting", waitingMessage)
-		return ctrl.Result{}, r.createPod(ctx, g)
+		return ctrl.Result{}, r.createPod(ctx, g, st)
 	}
 	if err := r.deletePods(ctx, live[1:], false); err != nil {
 		return ctrl.Result{}, err
 	}
 	setFromPod(st, g.Generation, &live[0])
+	if n := live[0].Spec.NodeName; n != "" && g.Spec.StorageClassOrDefault() == v1alpha1.StorageLocal {
+		st.Home = n
+	}
 	return ctrl.Result{}, nil
 }
 
@@ -121,30 +133,48 @@ func (r *Reconciler) replace(ctx context.Context, g *v1alpha1.Guest, pods []core
 	}
 	setPending(st, g.Generation, "NodeLost",
 		fmt.Sprintf("node %s is gone; placing the guest on another node with its volume", node))
-	return r.createPod(ctx, g)
+	return r.createPod(ctx, g, st)
 }
 
-// lostNode is the name of the lost node one of pods is bound to, or "";
-// wait is how long until a node that is not ready now counts as lost.
-func (r *Reconciler) lostNode(ctx context.Context, pods []corev1.Pod, grace time.Duration) (name string, wait time.Duration, err error) {
-	for i := range pods {
-		p := &pods[i]
-		if p.Spec.NodeName == "" {
-			continue
-		}
-		node, err := r.node(ctx, p.Spec.NodeName)
+// lostNode is the one of nodes (node name: pod bound there, or evicted
+// from there) that is lost, or ""; wait is how long until a node that is
+// not ready now counts as lost.
+func (r *Reconciler) lostNode(ctx context.Context, nodes []podNode, grace time.Duration) (name string, wait time.Duration, err error) {
+	for _, pn := range nodes {
+		node, err := r.node(ctx, pn.name)
 		if err != nil {
 			return "", 0, err
 		}
 		lost, w := nodeLoss(node, r.now(), grace)
-		if lost || (evictedForNode(p) && (node == nil || !nodeReady(node))) {
-			return p.Spec.NodeName, 0, nil
+		if lost || (pn.evicted && (node == nil || !nodeReady(node))) {
+			return pn.name, 0, nil
 		}
 		if w > 0 && (wait == 0 || w < wait) {
 			wait = w
 		}
 	}
 	return "", wait, nil
+}
+
+// podNode is a node a guest depends on: where a pod of it is bound (and
+// whether the node lifecycle controller evicted that pod), or its home.
+type podNode struct {
+	name    string
+	evicted bool
+}
+
+// nodesOf are the nodes pods are bound to, and home unless "".
+func nodesOf(pods []corev1.Pod, home string) []podNode {
+	var nodes []podNode
+	for i := range pods {
+		if n := pods[i].Spec.NodeName; n != "" {
+			nodes = append(nodes, podNode{name: n, evicted: evictedForNode(&pods[i])})
+		}
+	}
+	if home != "" {
+		nodes = append(nodes, podNode{name: home})
+	}
+	return nodes
 }
 
 // node is the Node named name, or nil when there is none.
@@ -177,8 +207,8 @@ func (r *Reconciler) ownedPods(ctx context.Context, g *v1alpha1.Guest) ([]corev1
 	return owned, nil
 }
 
-// createPod makes g's placeholder pod.
-func (r *Reconciler) createPod(ctx context.Context, g *v1alpha1.Guest) error {
+// createPod makes g's placeholder pod and names it in st.
+func (r *Reconciler) createPod(ctx context.Context, g *v1alpha1.Guest, st *v1alpha1.GuestStatus) error {
 	pod := placeholderPod(g, r.Options.withDefaults())
 	if err := controllerutil.SetControllerReference(g, pod, r.Scheme); err != nil {
 		return fmt.Errorf("owning the pod of guest %s: %w", g.Name, err)
@@ -186,6 +216,7 @@ func (r *Reconciler) createPod(ctx context.Context, g *v1alpha1.Guest) error {
 	if err := r.Client.Create(ctx, pod); err != nil {
 		return fmt.Errorf("creating the pod of guest %s: %w", g.Name, err)
 	}
+	st.Pod = pod.Name
 	return nil
 }
 
@@ -230,3 +261,7 @@ func (r *Reconciler) now() time.Time {
 	}
 	return time.Now()
 }
+
+// conflictRetry is how soon a Guest whose status another writer changed
+// first is read and reconciled again.
+const conflictRetry = 100 * time.Millisecond

@@ -2,17 +2,20 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	v1alpha1 "vmhost/kube/api/v1alpha1"
 )
@@ -155,8 +158,8 @@ func TestRunningGuestGetsPlaceholderPod(t *testing.T) {
 		t.Errorf("tolerations (-want +got):\n%s", diff)
 	}
 	st := f.guest(g.Name).Status
-	if st.Phase != v1alpha1.PhasePending || st.Message != waitingMessage || st.ObservedGeneration != 1 {
-		t.Errorf("status = %+v, want Pending, %q", st, waitingMessage)
+	if st.Phase != v1alpha1.PhasePending || st.Message != waitingMessage || st.ObservedGeneration != 1 || st.Pod != pod.Name {
+		t.Errorf("status = %+v, want Pending, %q, pod %s", st, waitingMessage, pod.Name)
 	}
 	f.reconcile(g.Name)
 	f.onlyPod() // still one
@@ -330,5 +333,101 @@ func setRunning(t *testing.T, f *fixture, name string, running bool) {
 	g.Spec.Running = running
 	if err := f.c.Update(context.Background(), g); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestStatusConflictIsRetried(t *testing.T) {
+	g := newGuest("web", true, v1alpha1.StorageLocal)
+	s, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(g).WithStatusSubresource(&v1alpha1.Guest{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
+				return apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("guests").GroupResource(), g.Name, errors.New("changed"))
+			},
+		}).Build()
+	r := &Reconciler{Client: c, Pods: c, Scheme: s}
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(g)})
+	if err != nil || res.RequeueAfter != conflictRetry {
+		t.Errorf("Reconcile = %+v, %v; want a retry after %v and no error", res, err, conflictRetry)
+	}
+}
+
+// pinnedTo is the node pod's required node affinity names, or "".
+func pinnedTo(pod *corev1.Pod) string {
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) != 1 || len(terms[0].MatchFields) != 1 || terms[0].MatchFields[0].Key != "metadata.name" {
+		return ""
+	}
+	return strings.Join(terms[0].MatchFields[0].Values, ",")
+}
+
+func TestLocalGuestKeepsItsHome(t *testing.T) {
+	tests := []struct {
+		storage  v1alpha1.StorageClass
+		home     *corev1.Node // the home node when the guest starts again
+		wantHome string
+		wantPin  string
+		want     v1alpha1.Phase
+	}{
+		{v1alpha1.StorageLocal, readyNode("n1", corev1.ConditionTrue, t0.Add(-time.Hour)), "n1", "n1", v1alpha1.PhasePending},
+		{v1alpha1.StorageLocal, nil, "", "", v1alpha1.PhaseLost},
+		{v1alpha1.StorageVolume, nil, "", "", v1alpha1.PhasePending},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.storage), func(t *testing.T) {
+			g := newGuest("web", true, tt.storage)
+			f := newFixture(t, g, readyNode("n1", corev1.ConditionTrue, t0.Add(-time.Hour)))
+			f.reconcile(g.Name)
+			f.updatePod(f.onlyPod(), func(p *corev1.Pod) { p.Spec.NodeName = "n1" })
+			f.reconcile(g.Name)
+			setRunning(t, f, g.Name, false)
+			f.reconcile(g.Name)
+			if tt.home == nil {
+				n := &corev1.Node{}
+				if err := f.c.Get(context.Background(), client.ObjectKey{Name: "n1"}, n); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.c.Delete(context.Background(), n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setRunning(t, f, g.Name, true)
+			f.reconcile(g.Name)
+			st := f.guest(g.Name).Status
+			if st.Phase != tt.want || st.Home != tt.wantHome {
+				t.Fatalf("status = %+v, want %s with home %q", st, tt.want, tt.wantHome)
+			}
+			if tt.want == v1alpha1.PhaseLost {
+				if n := len(f.pods()); n != 0 {
+					t.Errorf("%d pods, want none", n)
+				}
+				return
+			}
+			if got := pinnedTo(f.onlyPod()); got != tt.wantPin {
+				t.Errorf("pod pinned to %q, want %q", got, tt.wantPin)
+			}
+		})
+	}
+}
+
+func TestMisnamedGuestGetsNoPod(t *testing.T) {
+	g := newGuest("web", true, v1alpha1.StorageLocal)
+	g.Spec.Owner = "_bob"
+	g.Name = v1alpha1.ResourceName("_bob", "_bob") // encoded, so the CRD cannot tell
+	f := newFixture(t, g)
+	f.reconcile(g.Name)
+	if n := len(f.pods()); n != 0 {
+		t.Errorf("%d pods for a misnamed Guest, want 0", n)
+	}
+	st := f.guest(g.Name).Status
+	if st.Phase != v1alpha1.PhasePending || !strings.Contains(st.Message, "must be named "+v1alpha1.ResourceName("_bob", "web")) {
+		t.Errorf("status = %+v, want Pending saying the right name", st)
 	}
 }

@@ -21,9 +21,10 @@ const (
 // waitingMessage is a Pending guest's message before the scheduler said why.
 const waitingMessage = "waiting for the scheduler to choose a node"
 
-// setPending makes st Pending, on no node, with msg and reason.
+// setPending makes st Pending, on no node and with no pod, with msg and
+// reason.
 func setPending(st *v1alpha1.GuestStatus, gen int64, reason, msg string) {
-	st.Phase, st.Node, st.Agent, st.Address, st.Message = v1alpha1.PhasePending, "", "", "", msg
+	st.Phase, st.Node, st.Pod, st.Agent, st.Address, st.Message = v1alpha1.PhasePending, "", "", "", "", msg
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: ConditionScheduled, Status: metav1.ConditionFalse,
 		Reason: reason, Message: msg, ObservedGeneration: gen,
@@ -41,8 +42,10 @@ func setFromPod(st *v1alpha1.GuestStatus, gen int64, pod *corev1.Pod) {
 			reason, msg = c.Reason, c.Message
 		}
 		setPending(st, gen, reason, msg)
+		st.Pod = pod.Name
 		return
 	}
+	st.Pod = pod.Name
 	switch st.Phase {
 	case v1alpha1.PhaseScheduled, v1alpha1.PhaseStarting, v1alpha1.PhaseRunning:
 		if st.Node == node {
@@ -71,17 +74,19 @@ func podScheduled(pod *corev1.Pod) *corev1.PodCondition {
 
 // setStopped makes st Stopped, on no node.
 func setStopped(st *v1alpha1.GuestStatus, gen int64) {
-	st.Phase, st.Node, st.Agent, st.Address, st.Message = v1alpha1.PhaseStopped, "", "", "", ""
+	st.Phase, st.Node, st.Pod, st.Agent, st.Address, st.Message = v1alpha1.PhaseStopped, "", "", "", "", ""
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: ConditionScheduled, Status: metav1.ConditionFalse,
 		Reason: "Stopped", Message: "the guest is not running", ObservedGeneration: gen,
 	})
 }
 
-// setLost makes st Lost: its files were on node, which is gone.
+// setLost makes st Lost: its files were on node, which is gone; it has no
+// home any more.
 func setLost(st *v1alpha1.GuestStatus, gen int64, node string) {
 	msg := fmt.Sprintf("its files were on node %s, which is gone; set running to false to acknowledge, then to true to start a new guest with fresh files", node)
-	st.Phase, st.Node, st.Agent, st.Address, st.Message = v1alpha1.PhaseLost, "", "", "", msg
+	st.Phase, st.Node, st.Pod, st.Agent, st.Address, st.Message = v1alpha1.PhaseLost, "", "", "", "", msg
+	st.Home = ""
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: ConditionLost, Status: metav1.ConditionTrue,
 		Reason: "NodeLost", Message: msg, ObservedGeneration: gen,

@@ -137,6 +137,16 @@ type GuestStatus struct {
 	// +optional
 	Node string `json:"node,omitempty"`
 
+	// Home is the node that holds a local guest's files, from the first
+	// time it was placed: its later pods go to that node only, and its
+	// loss is the guest's.
+	// +optional
+	Home string `json:"home,omitempty"`
+
+	// Pod is the name of the guest's placeholder pod.
+	// +optional
+	Pod string `json:"pod,omitempty"`
+
 	// Agent is host:port of the node's agent, where gateways carry the
 	// guest's sessions.
 	// +optional
@@ -163,8 +173,11 @@ type GuestStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
 
-// Guest is one vmhost guest placed on a Kubernetes cluster.
+// Guest is one vmhost guest placed on a Kubernetes cluster. Its name is
+// ResourceName(spec.owner, spec.name): the API server checks the readable
+// form, the controller and agents the encoded one too.
 //
+// +kubebuilder:validation:XValidation:rule="(self.spec.owner.matches('^[a-z0-9]([a-z0-9-]*[a-z0-9])?$') && self.spec.name.matches('^[a-z0-9]([a-z0-9-]*[a-z0-9])?$')) ? self.metadata.name == (self.spec.name == self.spec.owner ? self.spec.owner : self.spec.owner + '.' + self.spec.name) : self.metadata.name.startsWith('x.')",message="the name of a Guest is OWNER for the owner's default guest, OWNER.NAME for a named one (x.B32(OWNER).B32(NAME) when either has _ or an edge -)"
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=gu
@@ -178,7 +191,8 @@ type Guest struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   GuestSpec   `json:"spec,omitempty"`
+	// +required
+	Spec   GuestSpec   `json:"spec"`
 	Status GuestStatus `json:"status,omitempty"`
 }
 

@@ -133,3 +133,12 @@ func (s GuestSpec) StorageClassOrDefault() StorageClass {
 	}
 	return s.Storage.Class
 }
+
+// NameProblem says what is wrong with g's metadata name, which must be
+// ResourceName of its owner and name, or "".
+func (g *Guest) NameProblem() string {
+	if want := ResourceName(g.Spec.Owner, g.Spec.Name); g.Name != want {
+		return fmt.Sprintf("a Guest of %s must be named %s, not %s: create it again under that name", g.Spec.Login(), want, g.Name)
+	}
+	return ""
+}

@@ -107,3 +107,24 @@ func TestLabelValue(t *testing.T) {
 		t.Errorf("LabelValue(%q) = LabelValue(%q)", long, long[:64])
 	}
 }
+
+func TestNameProblem(t *testing.T) {
+	tests := []struct {
+		name, owner, guest string
+		ok                 bool
+	}{
+		{"alice", "alice", "alice", true},
+		{"alice.web", "alice", "web", true},
+		{"bob", "alice", "alice", false},
+		{"alice.web", "alice", "db", false},
+		{"x.bth6uog.bth6uog", "_bob", "_bob", true},
+		{"x.bth6uog.bth6uog", "_bob", "web", false},
+	}
+	for _, tt := range tests {
+		g := &Guest{Spec: GuestSpec{Owner: tt.owner, Name: tt.guest}}
+		g.Name = tt.name
+		if got := g.NameProblem(); (got == "") != tt.ok {
+			t.Errorf("NameProblem(%s for %s+%s) = %q, want ok=%v", tt.name, tt.owner, tt.guest, got, tt.ok)
+		}
+	}
+}
