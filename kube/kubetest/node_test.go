@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -98,6 +99,15 @@ func TestPodScheduledAndRunning(t *testing.T) {
 	if cs := pod.Status.ContainerStatuses; len(cs) != 1 || cs[0].State.Running == nil || !cs[0].Ready {
 		t.Errorf("container statuses = %+v, want pause running and ready", cs)
 	}
+
+	// Deleted gracefully, it goes once its node's keeper finishes it.
+	if err := cs.CoreV1().Pods(ns).Delete(ctx, "guest", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "pod guest gone", func() (bool, string) {
+		_, err := cs.CoreV1().Pods(ns).Get(ctx, "guest", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), errString(err)
+	})
 }
 
 func TestPodTooBigStaysPending(t *testing.T) {
@@ -174,6 +184,7 @@ func TestStoppedNodeGoesUnknown(t *testing.T) {
 
 	nodes[0].Stop()
 	stopped := time.Now()
+	renewed := leaseRenewTime(t, cs, nodes[0].Name)
 	var node *corev1.Node
 	eventually(t, opts.NodeGracePeriod+20*time.Second, "node Ready Unknown", func() (bool, string) {
 		var err error
@@ -207,6 +218,9 @@ func TestStoppedNodeGoesUnknown(t *testing.T) {
 		ready := podCondition(pod, corev1.PodReady)
 		return ready != nil && ready.Status != corev1.ConditionTrue, fmt.Sprintf("%+v", ready)
 	})
+	if last := leaseRenewTime(t, cs, nodes[0].Name); !last.Equal(renewed) {
+		t.Errorf("the stopped keeper renewed its lease at %v, after it stopped (%v)", last, renewed)
+	}
 	alive, err := cs.CoreV1().Nodes().Get(ctx, nodes[1].Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -214,4 +228,44 @@ func TestStoppedNodeGoesUnknown(t *testing.T) {
 	if ready := nodeCondition(alive, corev1.NodeReady); ready.Status != corev1.ConditionTrue || len(alive.Spec.Taints) > 0 {
 		t.Errorf("the living node: Ready %s, taints %+v; want True and none", ready.Status, alive.Spec.Taints)
 	}
+}
+
+// TestNodeComesBack starts a keeper again for a node that died: the node is
+// Ready again and kube-controller-manager lifts its unreachable taints.
+func TestNodeComesBack(t *testing.T) {
+	cp := Shared(t)
+	cs := clientset(t, cp)
+	group := randomName(t, "back-")
+	nodes := startNodes(t, cp, group, 2, "2", "4Gi")
+	ctx := testContext(t, 2*time.Minute)
+	waitReady(t, cs, nodes[0].Name)
+	nodes[0].Stop()
+	eventually(t, cp.Options().NodeGracePeriod+20*time.Second, "node unreachable", func() (bool, string) {
+		node, err := cs.CoreV1().Nodes().Get(ctx, nodes[0].Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return hasTaint(node, corev1.TaintNodeUnreachable, corev1.TaintEffectNoExecute), fmt.Sprintf("%+v", node.Spec.Taints)
+	})
+
+	cp.StartNode(t, NodeSpec{Name: nodes[0].Name, CPU: "2", Memory: "4Gi", Labels: map[string]string{testLabel: group}})
+	waitReady(t, cs, nodes[0].Name)
+	eventually(t, 20*time.Second, "taints lifted", func() (bool, string) {
+		node, err := cs.CoreV1().Nodes().Get(ctx, nodes[0].Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(node.Spec.Taints) == 0, fmt.Sprintf("%+v", node.Spec.Taints)
+	})
+}
+
+// leaseRenewTime returns the renew time of node name's Lease.
+func leaseRenewTime(t *testing.T, cs kubernetes.Interface, name string) time.Time {
+	t.Helper()
+	ctx := testContext(t, 30*time.Second)
+	lease, err := cs.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("getting the lease of %s: %v", name, err)
+	}
+	return lease.Spec.RenewTime.Time
 }
