@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -34,15 +35,27 @@ func startProcess(name, path, logPath string, args []string) (*process, error) {
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	started := make(chan error, 1)
+	go p.startAndWait(started)
+	if err := <-started; err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	return p, nil
+}
+
+// startAndWait starts the process and waits for it on one locked thread,
+// which so lives as long as the process: the parent-death signal follows
+// the thread that started a process, not the test binary.
+func (p *process) startAndWait(started chan<- error) {
+	runtime.LockOSThread() // never unlocked: the thread ends with the wait
+	if err := p.cmd.Start(); err != nil {
+		started <- err
+		return
+	}
+	started <- nil
+	p.err = p.cmd.Wait()
+	close(p.done)
 }
 
 // exited returns an error saying how the process ended, with the end of
