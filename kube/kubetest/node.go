@@ -131,8 +131,11 @@ func (cp *ControlPlane) StartNode(tb testing.TB, spec NodeSpec) *Node {
 }
 
 // Stop stops the keeper and waits until it no longer writes: to the
-// cluster, the node has died (it stays, and goes NotReady once
-// kube-controller-manager notices).
+// cluster, the node has died. The Node stays; kube-controller-manager
+// marks it NotReady (Ready Unknown) and taints it unreachable after the
+// control plane's NodeGracePeriod, and evicts its pods after their
+// toleration, unless every node of the cluster is dead: then it sees a full
+// disruption and evicts nothing (no NoExecute taint).
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
 		n.cancel()

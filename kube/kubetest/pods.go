@@ -43,7 +43,7 @@ func (n *Node) keepPods(ctx context.Context) {
 }
 
 // syncPod brings pod to where a kubelet would: deleted for good once it is
-// being deleted, else Running.
+// being deleted, else Running unless it has ended.
 func (n *Node) syncPod(ctx context.Context, pod *corev1.Pod) error {
 	pods := n.client.CoreV1().Pods(pod.Namespace)
 	if pod.DeletionTimestamp != nil {
@@ -57,7 +57,7 @@ func (n *Node) syncPod(ctx context.Context, pod *corev1.Pod) error {
 		}
 		return wrap(err, "deleting pod %s/%s", pod.Namespace, pod.Name)
 	}
-	if isRunning(pod) {
+	if isRunning(pod) || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return nil
 	}
 	running := pod.DeepCopy()
