@@ -3,9 +3,11 @@
 #   make deps    install the Debian packages vmhostd and its tests use
 #   make build   build bin/vmhostd
 #   make test    make vet, then unit, privileged and e2e tests (as root), then
-#                each fuzz target for a few seconds
+#                each fuzz target for a few seconds; builds kube-bins first
 #   make vet     go vet on Linux, and on darwin for the pure packages
 #   make fuzz    only the fuzz targets (FUZZTIME=10m for a longer run)
+#   make kube-bins   build the Kubernetes control plane the tests of kube/ run,
+#                once per machine, into $(KUBE_CACHE)
 #   make run     run vmhostd with config.example.yaml; log in as alice
 #   make bench   measure vmhost against OpenSSH's sshd and plain netns (as root)
 #   make clean   remove bin/ and .run/
@@ -27,7 +29,7 @@ CONFIG       := config.example.yaml
 # SUDO is empty as root and "sudo" otherwise.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps build web-assets vet test fuzz run bench bench-deps clean check-sudo install uninstall kube-generate
+.PHONY: deps build web-assets kube-bins vet test fuzz run bench bench-deps clean check-sudo install uninstall kube-generate
 
 # check-sudo stops with advice when root is needed and sudo is missing.
 check-sudo:
@@ -76,13 +78,27 @@ DEBOOTSTRAP_CACHE := /var/cache/vmhost-debootstrap
 PURE_PACKAGES := ./atomicfile ./authkeys ./config ./crashpoint ./disks ./fdbudget ./guestinit ./images ./labs \
 	./inroot/... ./limits ./namerule ./netplumb ./poll ./protocol ./view ./view/procstat ./session/asciicast ./session/runes ./session/screen ./sftpserve ./syscallfilter/... ./ttymodes
 
+# kube-bins builds the Kubernetes control plane that the tests of kube/ run
+# (etcd, kube-apiserver, kube-scheduler, kube-controller-manager, at the
+# versions hack/kube-bins/go.mod names) from Go modules into KUBE_BIN_DIR,
+# outside the repository: once per machine (about 10-12 minutes of 2 cores cold,
+# 19 CPU-minutes; 32 minutes on a busy machine),
+# nothing when the binaries are there with a stamp of that go.mod and go.sum.
+KUBE_CACHE   ?= /var/cache/vmhost-kube
+KUBE_VERSION := $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' hack/kube-bins/go.mod)
+KUBE_BIN_DIR := $(KUBE_CACHE)/$(KUBE_VERSION)/bin
+
+kube-bins: check-sudo
+	$(SUDO) env PATH="$$PATH" hack/kube-bins/build.sh $(KUBE_CACHE)
+
 vet:
 	go vet ./...
 	GOOS=darwin go vet $(PURE_PACKAGES)
 
-test: deps web-assets
+test: deps web-assets kube-bins
 	$(MAKE) vet
-	$(SUDO) env PATH="$$PATH" VMHOST_DEBOOTSTRAP_CACHE=$(DEBOOTSTRAP_CACHE) go test -count=1 -timeout 45m ./...
+	$(SUDO) env PATH="$$PATH" VMHOST_DEBOOTSTRAP_CACHE=$(DEBOOTSTRAP_CACHE) VMHOST_KUBE_BIN_DIR=$(KUBE_BIN_DIR) \
+		go test -count=1 -timeout 45m ./...
 	$(MAKE) fuzz
 
 # The fuzz targets, as package:Target; their seed corpora also run in every
