@@ -40,9 +40,13 @@ func (n *Node) Start(ctx context.Context, owner, name string) error {
 	return n.Open(ctx, owner, name)
 }
 
-// Assign checks and records a.
+// Assign checks and records a; without an image, a gets the node's
+// default (defaults.image).
 func (n *Node) Assign(a Assignment) error {
 	cfg := n.Config()
+	if a.Image == "" {
+		a.Image = cfg.Defaults.Image
+	}
 	if err := a.Check(cfg, n.Host); err != nil {
 		return err
 	}

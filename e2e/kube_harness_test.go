@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,7 +166,25 @@ func (k *kubeCluster) addGateway() (*kubeProc, string) {
 		"-default-cpus", "500m", "-default-memory", "256Mi")
 	g.port = port
 	k.gateways = append(k.gateways, g)
+	k.eventually(30*time.Second, "the gateway listening on "+port, func() bool {
+		select {
+		case <-g.done:
+			k.t.Fatalf("the gateway ended; its log:\n%s", g.logText())
+		default:
+		}
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 	return g, port
+}
+
+// logText is the process's log so far.
+func (p *kubeProc) logText() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
 }
 
 // ssh runs `ssh login@127.0.0.1 -p port args...` with the user's key.

@@ -105,15 +105,43 @@ func (l *relayLink) awaitBackend(mc *meteredChannel, reqs <-chan *ssh.Request) (
 	}
 }
 
+// failStartWait bounds how long a failed session waits for the client's
+// request that starts it (shell, exec, subsystem), to accept it before the
+// reason is shown: a client whose start request was refused shows no
+// stderr.
+const failStartWait = 2 * time.Second
+
 // failSession tells the client why its session cannot be relayed, on the
 // channel's stderr, and ends it with exit status 1, as a session whose
-// guest cannot start.
+// guest cannot start. The session's requests are accepted, so that the
+// client reads the reason and the exit status rather than reporting a
+// refused request.
 func (l *relayLink) failSession(client channelEnd, queued []*ssh.Request, err error) {
 	c := l.c
 	c.refused("session", "outcome", "refused", "relayed", true, "err", err.Error())
-	for _, req := range queued {
+	started := false
+	accept := func(req *ssh.Request) {
+		switch req.Type {
+		case "shell", "exec", "subsystem":
+			started = true
+		}
 		if req.WantReply {
-			req.Reply(false, nil)
+			req.Reply(true, nil)
+		}
+	}
+	for _, req := range queued {
+		accept(req)
+	}
+	for deadline := time.After(failStartWait); !started && client.reqs != nil; {
+		select {
+		case req, ok := <-client.reqs:
+			if !ok {
+				client.reqs = nil
+				continue
+			}
+			accept(req)
+		case <-deadline:
+			started = true
 		}
 	}
 	fmt.Fprintf(client.ch.Stderr(), "vmhost: %s\r\n", userMessage(err))
