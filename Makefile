@@ -1,7 +1,7 @@
 # vmhost: build, test and run vmhostd on a Debian machine.
 #
 #   make deps    install the Debian packages vmhostd and its tests use
-#   make build   build bin/vmhostd
+#   make build   build bin/vmhostd and bin/vmhost-kube
 #   make test    make vet, then unit, privileged and e2e tests (as root), then
 #                each fuzz target for a few seconds; builds kube-bins first
 #   make vet     go vet on Linux, and on darwin for the pure packages
@@ -57,6 +57,7 @@ deps: check-sudo
 
 build: web-assets
 	go build -o bin/vmhostd ./cmd/vmhostd
+	go build -o bin/vmhost-kube ./cmd/vmhost-kube
 
 # web-assets bundles the browser terminal's page (xterm.js from npm, at the
 # versions web/package-lock.json pins) into web/assets/dist, which vmhostd
