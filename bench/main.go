@@ -17,6 +17,7 @@ import (
 // options are the command line's.
 type options struct {
 	vmhostd     string
+	vmhostKube  string
 	out         string
 	runs        int
 	figures     []int
@@ -45,6 +46,7 @@ func parseOptions(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	o := options{}
 	fs.StringVar(&o.vmhostd, "vmhostd", "bin/vmhostd", "the vmhostd `binary` to measure")
+	fs.StringVar(&o.vmhostKube, "vmhost-kube", "bin/vmhost-kube", "the vmhost-kube `binary` of figure 10")
 	fs.StringVar(&o.out, "out", "", "write the results table, with the machine and date, to this Markdown `file`")
 	fs.IntVar(&o.runs, "runs", 15, "runs of each login figure; transfers run a third as many")
 	figs := fs.String("figures", "1,2,3,4,5,6,7,8", "the `figures` to measure")
@@ -52,6 +54,8 @@ func parseOptions(args []string) (options, error) {
 	fs.Int64Var(&o.size, "size", 1<<30, "`bytes` of the file transfer and port forward figures")
 	fs.IntVar(&o.concurrency, "concurrency", 200, "logins at once in figure 7")
 	fs.IntVar(&o.class, "class", 30, "students of figure 9's class (two guests each; figure 9 runs only when -figures names it)")
+	// Figure 10 (the cluster gateway) also runs only when -figures names
+	// it: it needs make kube-bins.
 	fs.BoolVar(&o.keepMemory, "keep-memory", false, "leave the machine's free page reporting and DAMON as they are (see bench/memory.go)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -130,6 +134,7 @@ func runBench(o options) int {
 type bench struct {
 	o     options
 	dir   string
+	pub   string // the client's public key
 	c     client
 	d     *daemon
 	s     *sshd
@@ -154,6 +159,7 @@ func (b *bench) setUp() error {
 		return err
 	}
 	b.c = client{key: key}
+	b.pub = strings.TrimSpace(pub)
 	images := ""
 	users := fmt.Sprintf("  %s:\n    reattach: false\n    keys: [%q]\n", plainUser, strings.TrimSpace(pub))
 	if b.want(6) {
@@ -233,6 +239,7 @@ func (b *bench) measure() {
 	})
 	step(8, func() ([]row, error) { return keptSessions(b.c, b.d, b.vm, 50, 500) })
 	step(9, func() ([]row, error) { return one(classFigure(b.d, b.o.class)) })
+	step(10, func() ([]row, error) { return clusterFigure(b.c, b.vm, b.o, b.dir, b.pub) })
 	step(3, func() ([]row, error) { return density(b.c, b.d, b.vm, b.o.density) })
 }
 
