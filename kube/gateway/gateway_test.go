@@ -301,3 +301,17 @@ func writePEM(t *testing.T, path string, b *pem.Block) {
 		t.Fatal(err)
 	}
 }
+
+// TestKeyIDNamesTheTeacher: a teacher's login into a student's guest names
+// the teacher in the certificate's key ID, so the node's audit lines do.
+func TestKeyIDNamesTheTeacher(t *testing.T) {
+	tgt := sshgate.RelayTarget{Owner: "sam", KeyFingerprint: "SHA256:abc", Source: netip.MustParseAddr("192.0.2.9"),
+		Grant: sshgate.Grant{Actor: "tina"}}
+	if got, want := keyID(tgt), "vmhost-gateway user=sam key=SHA256:abc from=192.0.2.9 actor=tina"; got != want {
+		t.Errorf("key ID %q, want %q", got, want)
+	}
+	tgt.Grant.Actor = ""
+	if got := keyID(tgt); strings.Contains(got, "actor") {
+		t.Errorf("the owner's own login: key ID %q names an actor", got)
+	}
+}

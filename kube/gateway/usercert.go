@@ -29,12 +29,23 @@ func userCertificate(t sshgate.RelayTarget, pub ssh.PublicKey, now time.Time) *s
 		Key:             pub,
 		Serial:          randomSerial(),
 		CertType:        ssh.UserCert,
-		KeyId:           fmt.Sprintf("vmhost-gateway user=%s key=%s from=%s", t.Owner, t.KeyFingerprint, t.Source),
+		KeyId:           keyID(t),
 		ValidPrincipals: []string{t.Owner},
 		ValidAfter:      uint64(now.Add(-certBackdate).Unix()),
 		ValidBefore:     uint64(now.Add(certLifetime).Unix()),
 		Permissions:     certPermissions(t.Grant),
 	}
+}
+
+// keyID names the login in the certificate, for the node's audit lines:
+// the owner, the key's fingerprint, the client's address, and the teacher
+// whose key it is when it is not the owner's.
+func keyID(t sshgate.RelayTarget) string {
+	id := fmt.Sprintf("vmhost-gateway user=%s key=%s from=%s", t.Owner, t.KeyFingerprint, t.Source)
+	if t.Grant.Actor != "" {
+		id += " actor=" + t.Grant.Actor
+	}
+	return id
 }
 
 // certPermissions returns the extensions and critical options for g.
