@@ -82,8 +82,9 @@ PURE_PACKAGES := ./atomicfile ./authkeys ./config ./crashpoint ./disks ./fdbudge
 # kube-bins builds the Kubernetes control plane that the tests of kube/ run
 # (etcd, kube-apiserver, kube-scheduler, kube-controller-manager, at the
 # versions hack/kube-bins/go.mod names) from Go modules into KUBE_BIN_DIR,
-# outside the repository: once per machine (about 10-12 minutes of 2 cores cold,
-# 19 CPU-minutes; 32 minutes on a busy machine),
+# outside the repository: once per machine (cold on 2 cores: 18-19 CPU-minutes,
+# 15 minutes beside other tests, 32 on a very busy machine; plus the module
+# downloads on a fresh machine),
 # nothing when the binaries are there with a stamp of that go.mod and go.sum.
 KUBE_CACHE   ?= /var/cache/vmhost-kube
 KUBE_VERSION := $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' hack/kube-bins/go.mod)
