@@ -110,11 +110,23 @@ FUZZ_TARGETS := config:FuzzParse images:FuzzCleanName images:FuzzExtract \
 	sshgate:FuzzSFTPStream sshgate:FuzzSFTPAudit session/screen:FuzzScreen
 FUZZTIME     := 4s
 
+# A run that ends in the fuzzing engine's own "context deadline exceeded",
+# with no failing input written, is the engine missing its deadline on a
+# loaded machine, not a finding: that target runs once more.
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "fuzzing $$name of ./$$pkg for $(FUZZTIME)"; \
-		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./$$pkg/ || exit 1; \
+		for try in 1 2; do \
+			out=$$(go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./$$pkg/ 2>&1); rc=$$?; \
+			echo "$$out"; \
+			[ $$rc -eq 0 ] && break; \
+			if [ $$try -eq 1 ] && echo "$$out" | grep -q 'context deadline exceeded' \
+				&& ! echo "$$out" | grep -q 'Failing input written'; then \
+				echo "the fuzzing engine missed its own deadline (no failing input): $$name once more"; continue; \
+			fi; \
+			exit 1; \
+		done; \
 	done
 
 # run uses the key of the user who typed "make run" (SUDO_USER under sudo)

@@ -12,11 +12,15 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	kclient "sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"vmhost/admin"
+	v1alpha1 "vmhost/kube/api/v1alpha1"
+	"vmhost/kube/controller"
 	"vmhost/kube/kubetest"
 )
 
@@ -29,6 +33,7 @@ type benchCluster struct {
 	keeper *kubetest.Node
 	node   *daemon
 	procs  map[string]*exec.Cmd // role -> process
+	scheme *runtime.Scheme      // the built-in types and the Guest
 	port   int                  // the gateway's SSH port
 }
 
@@ -62,7 +67,70 @@ func clusterFigure(c client, direct target, o options, dir, pubKey string) ([]ro
 		parts = append(parts, fmt.Sprintf("%s %.1f MiB", role, float64(b)/(1<<20)))
 	}
 	mem.vmhost = strings.Join(parts, ", ")
-	return []row{r, mem}, nil
+	many, err := k.placeMany(clusterGuests)
+	return []row{r, mem, many}, err
+}
+
+// clusterGuests is how many guests figure 10 places on its node: under the
+// 110 pods a kubelet takes by default, one being the gateway's login.
+const clusterGuests = 100
+
+// placeMany makes n running Guests of small requests and measures how long
+// the cluster takes to place and start them all on the node, and the
+// memory the agent and controller hold then.
+func (k *benchCluster) placeMany(n int) (row, error) {
+	r := row{figure: fmt.Sprintf("10. %d guests placed and started through the cluster on one node", n), goal: "-"}
+	c, err := kclient.New(k.cp.Config, kclient.Options{Scheme: k.scheme})
+	if err != nil {
+		return r, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cpu, mem := resource.MustParse("10m"), resource.MustParse("32Mi")
+	start := time.Now()
+	for i := range n {
+		name := fmt.Sprintf("g%03d", i)
+		g := &v1alpha1.Guest{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "vmhost", Name: v1alpha1.ResourceName(benchUser, name)},
+			Spec: v1alpha1.GuestSpec{Owner: benchUser, Name: name, Running: true,
+				Limits: v1alpha1.GuestLimits{CPUs: &cpu, Memory: &mem}},
+		}
+		if err := c.Create(ctx, g); err != nil {
+			return r, fmt.Errorf("making Guest %s: %w", g.Name, err)
+		}
+	}
+	for {
+		var l v1alpha1.GuestList
+		if err := c.List(ctx, &l, kclient.InNamespace("vmhost")); err != nil {
+			return r, err
+		}
+		running := 0
+		for _, g := range l.Items {
+			if g.Status.Phase == v1alpha1.PhaseRunning {
+				running++
+			}
+		}
+		if running >= n+1 { // and the login's guest
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return r, fmt.Errorf("%d of %d guests running after 10 minutes", running, n+1)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	took := time.Since(start)
+	var parts []string
+	for _, role := range []string{"agent", "controller"} {
+		b, err := pss(k.procs[role].Process.Pid)
+		if err != nil {
+			return r, err
+		}
+		parts = append(parts, fmt.Sprintf("%s %.1f MiB", role, float64(b)/(1<<20)))
+	}
+	r.vmhost = fmt.Sprintf("all running in %.1f s (%.0f ms a guest); then %s", took.Seconds(),
+		float64(took.Milliseconds())/float64(n), strings.Join(parts, ", "))
+	return r, nil
 }
 
 // startBenchCluster starts figure 10's cluster; on error, what it started
@@ -133,7 +201,11 @@ func (k *benchCluster) objects(ctx context.Context, pubKey string) error {
 	}); err != nil {
 		return fmt.Errorf("installing the Guest CRD: %w", err)
 	}
-	c, err := kclient.New(k.cp.Config, kclient.Options{})
+	var err error
+	if k.scheme, err = controller.NewScheme(); err != nil {
+		return err
+	}
+	c, err := kclient.New(k.cp.Config, kclient.Options{Scheme: k.scheme})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,13 @@ import (
 	"net"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "vmhost/kube/api/v1alpha1"
 
 	"vmhost/kube/controller"
 	"vmhost/kube/gateway"
@@ -40,9 +46,9 @@ func runGateway(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := gatewayClient(ctx, cfg, scheme, f.namespace)
 	if err != nil {
-		return fmt.Errorf("making the API client: %w", err)
+		return err
 	}
 	users := &gateway.SecretUsers{Client: c, Namespace: f.namespace, Name: f.usersSecret, Log: log}
 	if err := users.Refresh(ctx); err != nil {
@@ -69,6 +75,31 @@ func runGateway(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	log.Info("vmhost-kube gateway", "listen", ln.Addr().String(), "namespace", f.namespace, "users", f.usersSecret)
 	return srv.Serve(ctx, ln)
+}
+
+// gatewayClient is the gateway's API client: Guests are read from a
+// cache the API server keeps up to date by a watch, so that a login costs
+// the API server nothing but its writes (making or starting a Guest);
+// the users' Secret is read directly, as the gateway may read that one
+// Secret and no other.
+func gatewayClient(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, ns string) (client.Client, error) {
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultNamespaces: map[string]cache.Config{ns: {}}})
+	if err != nil {
+		return nil, fmt.Errorf("making the Guests' cache: %w", err)
+	}
+	if _, err := c.GetInformer(ctx, &v1alpha1.Guest{}); err != nil {
+		return nil, fmt.Errorf("watching the Guests: %w", err)
+	}
+	go c.Start(ctx)
+	if !c.WaitForCacheSync(ctx) {
+		return nil, errors.New("the Guests' cache did not fill")
+	}
+	cl, err := client.New(cfg, client.Options{Scheme: scheme,
+		Cache: &client.CacheOptions{Reader: c, DisableFor: []client.Object{&corev1.Secret{}}}})
+	if err != nil {
+		return nil, fmt.Errorf("making the API client: %w", err)
+	}
+	return cl, nil
 }
 
 // parseGatewayFlags reads the gateway's command line.

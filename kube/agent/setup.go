@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -63,6 +64,8 @@ func (s *Syncer) SetupWithManager(mgr manager.Manager) error {
 		Named("guest-agent").
 		For(&v1alpha1.Guest{}).
 		Owns(&corev1.Pod{}).
+		// Guests start side by side, as logins start them on one host.
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
 		Complete(s)
 	if err != nil {
 		return fmt.Errorf("setting up the agent: %w", err)
@@ -89,6 +92,9 @@ func Run(ctx context.Context, cfg *rest.Config, node Node, o Options) error {
 	}
 	return nil
 }
+
+// workers is how many Guests the agent syncs at once.
+const workers = 4
 
 // skipNameValidation lets several managers in one process each have a
 // controller of the same name.

@@ -86,10 +86,11 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 			// Not yet: the pod may not have reached this agent's cache.
 			return ctrl.Result{RequeueAfter: o.Poll}, nil
 		}
-	} else if err := s.Node.Assign(ctx, assignmentOf(&g, pod)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("assigning guest %s to the node: %w", g.Spec.Login(), err)
-	}
-	if got == nil {
+	} else {
+		if err := s.Node.Assign(ctx, assignmentOf(&g, pod)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("assigning guest %s to the node: %w", g.Spec.Login(), err)
+		}
+		// Assign starts the guest: its state now, not the one before.
 		if got, err = s.find(ctx, g.Spec.Owner, g.Spec.Name); err != nil {
 			return ctrl.Result{}, err
 		}

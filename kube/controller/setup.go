@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -99,6 +100,9 @@ func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 		For(&v1alpha1.Guest{}).
 		Owns(&corev1.Pod{}).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.guestsOnNode)).
+		// Guests are placed side by side; one Guest is never reconciled
+		// twice at once.
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("setting up the guest controller: %w", err)
@@ -123,6 +127,9 @@ func (r *Reconciler) guestsOnNode(ctx context.Context, node client.Object) []rec
 	}
 	return reqs
 }
+
+// workers is how many Guests the controller reconciles at once.
+const workers = 4
 
 // skipNameValidation lets several managers in one process each have a
 // controller of the same name.

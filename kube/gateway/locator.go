@@ -151,11 +151,17 @@ func (l *KubeLocator) waitRunning(ctx context.Context, key types.NamespacedName,
 	var pendingSince time.Time
 	for {
 		var g v1alpha1.Guest
-		if err := l.Client.Get(ctx, key, &g); err != nil {
-			if ctx.Err() != nil {
-				break
-			}
+		err := l.Client.Get(ctx, key, &g)
+		switch {
+		case ctx.Err() != nil:
+		case apierrors.IsNotFound(err):
+			// Just made, and not yet in a cached client's copy: the
+			// same wait as for a Guest not yet placed.
+		case err != nil:
 			return Endpoint{}, fmt.Errorf("reading the Guest %s: %w", key.Name, err)
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		st := g.Status
 		if st.Phase == v1alpha1.PhaseRunning && st.Agent != "" && st.Node != "" {

@@ -90,6 +90,10 @@ func StartNode(ctx context.Context, cfg *rest.Config, spec NodeSpec) (*Node, err
 	if err != nil {
 		return nil, err
 	}
+	// A kubelet's request rate (its kubeAPIQPS and kubeAPIBurst), not
+	// client-go's 5 a second.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("making the client of node %s: %w", spec.Name, err)
