@@ -70,6 +70,23 @@ func waitPage(t *testing.T, ctx context.Context, what, sel string) {
 	}
 }
 
+// waitLoaded waits for sel on a page just opened, reloading it once when it
+// does not come: this machine's chromium now and then fails to load a
+// page's script (ERR_NETWORK_CHANGED), as attachedSession explains, and a
+// user would reload.
+func waitLoaded(t *testing.T, ctx context.Context, what, sel string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(sel)))
+	cancel()
+	if err == nil {
+		return
+	}
+	t.Logf("%s: no %s on the page (%v; it shows %q): reloading it once", what, sel, err, eval[string](t, ctx, `document.body.innerText`))
+	do(t, ctx, "reloading the page", chromedp.Reload())
+	waitPage(t, ctx, what, sel)
+}
+
 // guestHas reports whether the file path is in alice's guest.
 func guestHas(t *testing.T, d *daemon, path string) bool {
 	t.Helper()
@@ -108,7 +125,7 @@ func TestWebDashboardLabs(t *testing.T) {
 		t.Fatalf("erin's guest: exit %d %s", code, errOut)
 	}
 	teacher := loggedIn(t, d, "bob", "/dashboard")
-	waitPage(t, teacher, "the teacher's dashboard", `button[data-check="net101"]`)
+	waitLoaded(t, teacher, "the teacher's dashboard", `button[data-check="net101"]`)
 
 	t.Run("the teacher runs the check and reads the table", func(t *testing.T) {
 		eval[bool](t, teacher, `document.querySelector('button[data-check="net101"]').click(); true`)
@@ -187,7 +204,7 @@ func TestWebDashboardLabs(t *testing.T) {
 			t.Fatal("dave's guest did not start")
 		}
 		admin := loggedIn(t, d, "carol", "/admin")
-		waitPage(t, admin, "the admins' page, read twice (CPU is a rate)", `body[data-reads="2"]`)
+		waitLoaded(t, admin, "the admins' page, read twice (CPU is a rate)", `body[data-reads="2"]`)
 		for _, login := range []string{"alice", "dave", "carol", "bob"} {
 			waitPage(t, admin, login+"'s guest", `#guest-rows tr[data-login="`+login+`"]`)
 		}
@@ -201,7 +218,7 @@ func TestWebDashboardLabs(t *testing.T) {
 		}
 		shot(t, admin, "web-admin.png")
 		do(t, admin, "opening the dashboards", chromedp.Navigate(base+"/dashboard"))
-		waitPage(t, admin, "the admin's dashboard", `button[data-check="net101"]`)
+		waitLoaded(t, admin, "the admin's dashboard", `button[data-check="net101"]`)
 		eval[bool](t, admin, `document.querySelector('button[data-check="net101"]').click(); true`)
 		waitPage(t, admin, "the admin's check", `body[data-report]`)
 	})
@@ -212,7 +229,7 @@ func TestWebDashboardLabs(t *testing.T) {
 		do(t, student, "opening erin's link", chromedp.Navigate(link))
 		n := attachedSession(t, student)
 		admin := loggedIn(t, d, "carol", "/dashboard")
-		waitPage(t, admin, "erin's session on the admin's dashboard", `button[data-watch="erin/`+n+`"]`)
+		waitLoaded(t, admin, "erin's session on the admin's dashboard", `button[data-watch="erin/`+n+`"]`)
 		if eval[bool](t, admin, `!!document.querySelector('button[data-join="erin/`+n+`"]')`) {
 			t.Error("the admin's dashboard offers to join erin's session")
 		}

@@ -440,11 +440,7 @@ func TestWebDashboard(t *testing.T) {
 	do(t, teacher, "opening bob's link", chromedp.Navigate(bobLink))
 	attachedSession(t, teacher)
 	do(t, teacher, "opening the dashboard", chromedp.Navigate(base+"/dashboard"))
-	wctx, cancel := context.WithTimeout(teacher, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(`button[data-watch="alice/`+n+`"]`))); err != nil {
-		t.Fatalf("the dashboard shows no Watch button for alice's session %s: %v; it shows:\n%s", n, err, eval[string](t, teacher, `document.body.innerText`))
-	}
+	waitLoaded(t, teacher, "alice's session on the dashboard", `button[data-watch="alice/`+n+`"]`)
 	row := eval[string](t, teacher, `document.querySelector('tr[data-login="alice"]').innerText`)
 	if !strings.Contains(row, "running") || !strings.Contains(row, "(attached)") {
 		t.Errorf("alice's row on the dashboard: %q; want running, her session attached", row)
