@@ -91,8 +91,7 @@ type kubeNode struct {
 func newKubeCluster(t *testing.T) *kubeCluster {
 	t.Helper()
 	kubetest.RequireBinaries(t)
-	bin := vmhostKube(t)
-	_ = bin
+	vmhostKube(t) // built before the clock of the control plane starts
 	cp := kubetest.ForTest(t, kubetest.Options{})
 	if _, err := envtest.InstallCRDs(cp.Config, envtest.CRDInstallOptions{
 		Paths: []string{filepath.Join("..", "deploy", "kubernetes", "crds")}, ErrorIfPathMissing: true,

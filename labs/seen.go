@@ -3,8 +3,6 @@ package labs
 import (
 	"sync"
 	"time"
-
-	"vmhost/config"
 )
 
 // Tracker is told of every SSH connection to a guest as it opens and
@@ -36,15 +34,6 @@ func NewSeen(next Tracker, watch func(owner, name string) bool, now func() time.
 		now = time.Now
 	}
 	return &Seen{next: next, now: now, watch: watch, login: map[string]time.Time{}, left: map[string]time.Time{}, open: map[string]int{}}
-}
-
-// StudentHosts returns the watch of NewSeen for the configuration cfg
-// returns: the guests of classes' students.
-func StudentHosts(cfg func() *config.Config) func(owner, name string) bool {
-	return func(owner, name string) bool {
-		cl, ok := cfg().Class(owner)
-		return ok && isClassHost(*cl, owner, name)
-	}
 }
 
 // Opened implements Tracker.

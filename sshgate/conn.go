@@ -185,7 +185,7 @@ func (c *conn) serveChannels(chans <-chan ssh.NewChannel) {
 func (c *conn) openChannel(nch ssh.NewChannel) {
 	switch t := nch.ChannelType(); t {
 	case "session":
-		c.acceptSession(nch)
+		c.acceptSession(nch, c.serveSession)
 	case "direct-tcpip":
 		c.acceptForward(nch, c.directTCPIP)
 	case "direct-streamlocal@openssh.com":
@@ -216,9 +216,10 @@ func (c *conn) refused(msg string, args ...any) {
 	c.srv.failures.log(c.audit, c.source, msg, args...)
 }
 
-// acceptSession starts serving a session channel, unless too many are open
-// or the client said it wants no more.
-func (c *conn) acceptSession(nch ssh.NewChannel) {
+// acceptSession starts serve on a session channel, unless too many are
+// open or the client said it wants no more: serveSession in a guest, or a
+// relay's to its backend.
+func (c *conn) acceptSession(nch ssh.NewChannel, serve func(ssh.NewChannel)) {
 	if c.noMoreSessions.Load() {
 		nch.Reject(ssh.Prohibited, "no more sessions on this connection (no-more-sessions@openssh.com)")
 		return
@@ -231,7 +232,7 @@ func (c *conn) acceptSession(nch ssh.NewChannel) {
 	}
 	c.goWork("session", func() {
 		defer c.open.Add(-1)
-		c.serveSession(nch)
+		serve(nch)
 	})
 }
 

@@ -12,7 +12,7 @@ func (l *relayLink) openChannel(nch ssh.NewChannel) {
 	c := l.c
 	switch t := nch.ChannelType(); t {
 	case "session":
-		l.acceptSession(nch)
+		c.acceptSession(nch, l.serveSession)
 	case "direct-tcpip", "direct-streamlocal@openssh.com":
 		if reason := l.refuseDirect(nch); reason != "" {
 			c.refused("forward", "kind", t, "outcome", "refused", "reason", reason)

@@ -14,28 +14,6 @@ import (
 // ssh package's queue.
 const maxQueuedRequests = 32
 
-// acceptSession relays a session channel, unless too many are open or the
-// client said it wants no more. The client's channel is accepted at once,
-// so that a pty session shows the progress of the dial (starting the
-// guest) and any session shows why it failed.
-func (l *relayLink) acceptSession(nch ssh.NewChannel) {
-	c := l.c
-	if c.noMoreSessions.Load() {
-		nch.Reject(ssh.Prohibited, "no more sessions on this connection (no-more-sessions@openssh.com)")
-		return
-	}
-	if c.open.Add(1) > int32(c.srv.limits.maxSessions) {
-		c.open.Add(-1)
-		c.refused("session", "outcome", "refused", "reason", "too many sessions on this connection (max_sessions)")
-		nch.Reject(ssh.ResourceShortage, "too many sessions on this connection (ssh.max_sessions)")
-		return
-	}
-	c.goWork("session", func() {
-		defer c.open.Add(-1)
-		l.serveSession(nch)
-	})
-}
-
 // serveSession relays one session channel until both ends are closed.
 func (l *relayLink) serveSession(nch ssh.NewChannel) {
 	c := l.c

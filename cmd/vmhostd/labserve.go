@@ -31,7 +31,7 @@ func newLabParts(live *liveConfig, log *slog.Logger) *labParts {
 		log.Error("marking interrupted lab setups", "err", err)
 	}
 	return &labParts{store: store, setup: labs.NewSetup(live.Config, store, log), live: live, log: log,
-		seen: labs.NewSeen(live.conns, labs.StudentHosts(live.Config), nil)}
+		seen: labs.NewSeen(live.conns, everyGuest, nil)}
 }
 
 // firstStart is guest.Options.FirstStart: a class's setup.

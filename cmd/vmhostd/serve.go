@@ -128,7 +128,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, audit 
 	superviseView(views, mgr)
 	kept := keptSessions(cfg, live, log)
 	labSvc := lab.start(mgr)
-	seen := labs.NewSeen(lab.seen, everyGuest, nil) // when each guest was last used, for the admins' page
+	seen := lab.seen // when each guest was last used: the labs' status, the admins' page
 	front, err := newWebFront(cfg, live, mgr, webDash{webLabs{labSvc, lab.store, live.Config}, guestUsage(mgr, live.conns, seen), seen}, log)
 	if err != nil {
 		return err

@@ -85,5 +85,5 @@ func guestUsage(mgr *guest.Manager, conns *guest.Connections, seen *labs.Seen) f
 }
 
 // everyGuest is the watch of the tracker that remembers when each guest
-// was last used, for the admins' page.
+// was last used, for the labs' status and the admins' page.
 func everyGuest(owner, name string) bool { return true }

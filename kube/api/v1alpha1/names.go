@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"vmhost/config"
 )
 
 // plainPart is an owner or guest name that is a DNS label as it stands:
@@ -22,21 +24,14 @@ var nameEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPa
 // two dot-separated parts and encoded ones three, so the two never meet.
 const encodedPrefix = "x."
 
-var (
-	// ownerName is vmhost's rule for user names (config's userName).
-	ownerName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	// guestName is vmhost's rule for guest names (config's guestName).
-	guestName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
-)
-
 // ValidateNames says what is wrong with an owner and guest name, or nil: the
 // owner follows vmhost's user name rule and the name is the owner's (the
 // default guest) or follows its guest name rule. The CRD checks the same.
 func ValidateNames(owner, name string) error {
 	switch {
-	case !ownerName.MatchString(owner):
+	case !config.ValidUserName(owner):
 		return fmt.Errorf("%q is not a user name: lower-case letters, digits, _ and -, at most 32, not beginning with a digit or -", owner)
-	case name != owner && !guestName.MatchString(name):
+	case name != owner && !config.ValidGuestName(name):
 		return fmt.Errorf("%q is not a guest name: lower-case letters, digits and -, at most 32, or the owner's name", name)
 	}
 	return nil
