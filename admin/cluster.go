@@ -15,9 +15,10 @@ import (
 // role; the daemon's implements it over a cluster.Store.
 type Cluster interface {
 	// Assign checks a against the configuration in use and the host and
-	// records it, replacing the assignment of the same guest; a new one
-	// past cluster.max_guests is refused with cluster.ErrFull.
-	Assign(a cluster.Assignment) error
+	// records it, replacing the assignment of the same guest, and returns
+	// it as recorded (with the node's default image when a has none); a
+	// new one past cluster.max_guests is refused with cluster.ErrFull.
+	Assign(a cluster.Assignment) (cluster.Assignment, error)
 	// Unassign drops the assignment of owner's guest name and returns it,
 	// or an error wrapping cluster.ErrNotAssigned.
 	Unassign(owner, name string) (cluster.Assignment, error)
@@ -38,6 +39,10 @@ type ClusterAssign struct {
 	Name   string `json:"name"`
 	Image  string `json:"image"`
 	Limits Limits `json:"limits"`
+	// Volume, for a volume guest, is the directory where its volume is
+	// mounted on this node: its files live there, with the ids the guest
+	// sees, and go with the volume from node to node.
+	Volume string `json:"volume,omitempty"`
 	// Start also makes and starts the guest, as a login would (the
 	// cluster's agent starts every guest placed on its node).
 	Start bool `json:"start,omitempty"`
@@ -67,6 +72,7 @@ type ClusterGuest struct {
 	Name     string `json:"name"`
 	Image    string `json:"image"`
 	Limits   Limits `json:"limits"`
+	Volume   string `json:"volume,omitempty"`
 	State    string `json:"state"`
 	Error    string `json:"error,omitempty"`
 	Address  string `json:"address,omitempty"`
@@ -99,7 +105,7 @@ func (s *Server) listAssigned(*http.Request) (any, error) {
 // clusterView is what the API shows of an assigned guest.
 func (s *Server) clusterView(a cluster.Assignment) ClusterGuest {
 	l := a.Limits
-	g := ClusterGuest{ID: a.ID(), Owner: a.Owner, Name: a.Name, Image: a.Image, State: StateNew,
+	g := ClusterGuest{ID: a.ID(), Owner: a.Owner, Name: a.Name, Image: a.Image, Volume: a.Volume, State: StateNew,
 		Limits: Limits{MemoryBytes: int64(l.Memory), CPUs: l.CPUs, Pids: l.Pids, DiskBytes: int64(l.Disk), Inodes: l.Inodes}}
 	in, err := s.opts.Guests.Get(a.ID())
 	if err != nil {
@@ -124,12 +130,13 @@ func (s *Server) assign(r *http.Request) (any, error) {
 	if req.Limits.Reset {
 		return nil, errf(http.StatusBadRequest, "limits.reset has no meaning here; leave out the limits that are defaults.limits")
 	}
-	a := cluster.Assignment{Owner: req.Owner, Name: req.Name, Image: req.Image, Limits: req.Limits.config()}
-	if err := s.opts.Cluster.Assign(a); err != nil {
+	a, err := s.opts.Cluster.Assign(cluster.Assignment{Owner: req.Owner, Name: req.Name, Image: req.Image,
+		Limits: req.Limits.config(), Volume: req.Volume})
+	if err != nil {
 		return nil, clusterError(err)
 	}
 	s.log.Info("admin assigned guest", "guest", a.ID(), "image", a.Image, "cpus", a.Limits.CPUs,
-		"memory", int64(a.Limits.Memory), "disk", int64(a.Limits.Disk), "pids", a.Limits.Pids)
+		"memory", int64(a.Limits.Memory), "disk", int64(a.Limits.Disk), "pids", a.Limits.Pids, "volume", a.Volume)
 	if req.Start {
 		if err := s.opts.Cluster.Start(r.Context(), a.Owner, a.Name); err != nil {
 			return nil, fmt.Errorf("starting guest %s: %w", a.ID(), err)

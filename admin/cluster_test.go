@@ -67,6 +67,11 @@ func TestClusterAssign(t *testing.T) {
 	if _, err := a.client.Assign(ctx, ClusterAssign{Owner: "alice", Name: "web", Image: "debian", Limits: Limits{CPUs: 2}}); err != nil {
 		t.Errorf("assigning alice+web again with other limits: %v", err)
 	}
+	// Without an image, the node's default, as recorded; a volume kept.
+	got, err := a.client.Assign(ctx, ClusterAssign{Owner: "alice", Name: "web", Volume: "/srv/volumes/alice"})
+	if err != nil || got.Image == "" || got.Volume != "/srv/volumes/alice" {
+		t.Errorf("Assign(alice+web) without an image = %+v, %v; want the default image and the volume", got, err)
+	}
 }
 
 func TestClusterAssignRefused(t *testing.T) {
@@ -90,6 +95,7 @@ func TestClusterAssignRefused(t *testing.T) {
 		{"too many CPUs", ClusterAssign{Owner: "bob", Name: "a", Image: "busybox", Limits: Limits{CPUs: 64}}, http.StatusBadRequest, "limits: cpus"},
 		{"too much memory", ClusterAssign{Owner: "bob", Name: "a", Image: "busybox", Limits: Limits{MemoryBytes: 1 << 40}}, http.StatusBadRequest, "limits: memory"},
 		{"a reset", ClusterAssign{Owner: "bob", Name: "a", Image: "busybox", Limits: Limits{Reset: true}}, http.StatusBadRequest, "limits.reset"},
+		{"a relative volume", ClusterAssign{Owner: "bob", Name: "a", Image: "busybox", Volume: "srv/x"}, http.StatusBadRequest, "not a clean absolute path"},
 	}
 	for _, tt := range tests {
 		_, err := a.client.Assign(ctx, tt.req)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -19,7 +20,14 @@ type Assignment struct {
 	Name   string        `json:"name"`
 	Image  string        `json:"image"`
 	Limits config.Limits `json:"limits,omitzero"`
+	// Volume, for a volume guest, is the directory where the cluster
+	// mounts the guest's volume on this node: its files live there (see
+	// guest.VolumePolicy). Empty for a guest whose files are the node's.
+	Volume string `json:"volume,omitempty"`
 }
+
+// maxVolumePath bounds an assignment's volume path.
+const maxVolumePath = 1024
 
 // ID is the guest's identifier: its login, OWNER or OWNER+NAME.
 func (a Assignment) ID() string { return guest.GuestID(a.Owner, a.Name) }
@@ -48,10 +56,29 @@ func (a Assignment) Check(cfg *config.Config, h config.Host) error {
 	if err := a.Limits.Check(h); err != nil {
 		errs = append(errs, fmt.Errorf("limits: %w", err))
 	}
+	if err := checkVolume(a.Volume); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
 // imageNames lists the images cfg defines, in order.
 func imageNames(cfg *config.Config) []string {
 	return slices.Sorted(maps.Keys(cfg.Images))
+}
+
+// checkVolume reports what is wrong with a volume path: it is absolute and
+// clean, and bounded.
+func checkVolume(v string) error {
+	switch {
+	case v == "":
+		return nil
+	case len(v) > maxVolumePath:
+		return fmt.Errorf("volume path is longer than %d bytes", maxVolumePath)
+	case !filepath.IsAbs(v) || filepath.Clean(v) != v || v == "/":
+		return fmt.Errorf("volume %q is not a clean absolute path below /", v)
+	case strings.ContainsRune(v, 0):
+		return fmt.Errorf("volume path holds a NUL byte")
+	}
+	return nil
 }

@@ -40,21 +40,24 @@ func (n *Node) Start(ctx context.Context, owner, name string) error {
 	return n.Open(ctx, owner, name)
 }
 
-// Assign checks and records a; without an image, a gets the node's
-// default (defaults.image).
-func (n *Node) Assign(a Assignment) error {
+// Assign checks and records a, and returns it as recorded: without an
+// image, a gets the node's default (defaults.image).
+func (n *Node) Assign(a Assignment) (Assignment, error) {
 	cfg := n.Config()
 	if a.Image == "" {
 		a.Image = cfg.Defaults.Image
 	}
 	if err := a.Check(cfg, n.Host); err != nil {
-		return err
+		return Assignment{}, err
 	}
 	old, replaced, err := n.Store.Assign(a, cfg.Cluster.MaxGuests)
-	if err == nil && replaced && old.Limits != a.Limits && n.Changed != nil {
+	if err != nil {
+		return Assignment{}, err
+	}
+	if replaced && old.Limits != a.Limits && n.Changed != nil {
 		n.Changed(a)
 	}
-	return err
+	return a, nil
 }
 
 // Unassign drops the assignment of owner's guest name.

@@ -24,6 +24,13 @@ func (p Policy) GuestImage(owner, name string) string {
 	return p.Config.GuestImage(owner, name)
 }
 
+// GuestVolume implements guest.VolumePolicy: the volume of an assigned
+// volume guest, else "".
+func (p Policy) GuestVolume(owner, name string) string {
+	a, _ := p.store.Get(owner, name)
+	return a.Volume
+}
+
 // GuestLimits implements guest.Policy.
 func (p Policy) GuestLimits(owner, name string) config.Limits {
 	if a, ok := p.store.Get(owner, name); ok {

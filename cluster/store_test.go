@@ -121,6 +121,11 @@ func TestAssignmentCheck(t *testing.T) {
 		{Assignment{Owner: "alice", Name: "web", Image: "busybox", Limits: config.Limits{Memory: 64 * config.GiB}}, "limits: memory"},
 		{Assignment{Owner: "alice", Name: "web", Image: "busybox", Limits: config.Limits{Pids: -1}}, "limits: pids"},
 		{Assignment{Owner: "ALICE", Name: "web", Image: "busybox"}, `owner "ALICE" is not a valid user name`},
+		{Assignment{Owner: "alice", Name: "web", Image: "busybox", Volume: "/var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/pv/mount"}, ""},
+		{Assignment{Owner: "alice", Name: "web", Image: "busybox", Volume: "relative/dir"}, "not a clean absolute path"},
+		{Assignment{Owner: "alice", Name: "web", Image: "busybox", Volume: "/srv/../etc"}, "not a clean absolute path"},
+		{Assignment{Owner: "alice", Name: "web", Image: "busybox", Volume: "/"}, "not a clean absolute path"},
+		{Assignment{Owner: "alice", Name: "web", Image: "busybox", Volume: "/" + strings.Repeat("a", 2000)}, "longer than"},
 	}
 	for _, tt := range tests {
 		err := tt.a.Check(cfg, h)
@@ -135,7 +140,7 @@ func TestPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Assign(Assignment{Owner: "alice", Name: "web", Image: "debian", Limits: config.Limits{CPUs: 2}}, 10); err != nil {
+	if _, _, err := s.Assign(Assignment{Owner: "alice", Name: "web", Image: "debian", Limits: config.Limits{CPUs: 2}, Volume: "/srv/vol"}, 10); err != nil {
 		t.Fatal(err)
 	}
 	cfg := &config.Config{
@@ -152,6 +157,12 @@ func TestPolicy(t *testing.T) {
 	}
 	if got, want := p.GuestLimits("alice", "web"), (config.Limits{Memory: 512 * config.MiB, CPUs: 2}); got != want {
 		t.Errorf("GuestLimits(alice, web) = %+v, want %+v", got, want)
+	}
+	if got := p.GuestVolume("alice", "web"); got != "/srv/vol" {
+		t.Errorf("GuestVolume(alice, web) = %q, want the assignment's", got)
+	}
+	if got := p.GuestVolume("alice", "other"); got != "" {
+		t.Errorf("GuestVolume(alice, other) = %q, want none", got)
 	}
 	if got := p.MaxGuestsFor("alice"); got != 50 {
 		t.Errorf("MaxGuestsFor(alice) = %d, want cluster.max_guests", got)

@@ -25,7 +25,7 @@ func requireDisks(t *testing.T) {
 	}
 }
 
-// unmountDisks detaches the guests' disks under data_dir, which stay
+// unmountDisks detaches the guests' disks and volumes under data_dir, which stay
 // mounted while their guests run, once the guests are gone; their loop
 // devices go with them.
 func unmountDisks(t testing.TB, dataDir string) {
@@ -34,9 +34,9 @@ func unmountDisks(t testing.TB, dataDir string) {
 		t.Error(err)
 		return
 	}
-	dir := filepath.Join(dataDir, "disks") + "/"
+	disks, volumes := filepath.Join(dataDir, "disks")+"/", filepath.Join(dataDir, "volumes")+"/"
 	for _, m := range mounts {
-		if strings.HasPrefix(m.point, dir) {
+		if strings.HasPrefix(m.point, disks) || strings.HasPrefix(m.point, volumes) {
 			if err := unix.Unmount(m.point, unix.MNT_DETACH); err != nil {
 				t.Errorf("detaching disk %s: %v", m.point, err)
 			}

@@ -17,7 +17,8 @@ import (
 // three nodes, through either of two gateway replicas and after one of
 // them is killed; a guest that fits no node is refused with the
 // scheduler's reason; a node that dies takes its local guest's files with
-// it, and the owner is told.
+// it, and the owner is told; a volume guest whose node dies comes back on
+// another node with its files.
 func TestKubeCluster(t *testing.T) {
 	k := newKubeCluster(t)
 	k.users("alice", "bob")
@@ -64,9 +65,7 @@ func TestKubeCluster(t *testing.T) {
 	})
 
 	t.Run("a node dies with a local guest", func(t *testing.T) {
-		node.agent.kill9()
-		node.d.kill9(t)
-		node.keeper.Stop()
+		k.killNode(node)
 		k.eventually(90*time.Second, "alice's guest marked Lost", func() bool {
 			g := k.guest("alice", "alice")
 			return g != nil && g.Status.Phase == v1alpha1.PhaseLost
@@ -93,6 +92,27 @@ func TestKubeCluster(t *testing.T) {
 		}
 		if g := k.guest("alice", "alice"); g == nil || g.Status.Node == node.name {
 			t.Errorf("alice's new guest: %+v; want it on another node than %s", g, node.name)
+		}
+	})
+
+	t.Run("a node dies with a volume guest", func(t *testing.T) {
+		k.volumeGuest("bob", "bob", "1Gi")
+		if _, errOut, code := k.ssh(port2, "bob", "echo on-volume > /root/file && chown 1000:1000 /root/file"); code != 0 {
+			t.Fatalf("writing a file in bob's volume guest: exit %d, %q", code, errOut)
+		}
+		g := k.guest("bob", "bob")
+		node := k.nodes[g.Status.Node]
+		if node == nil {
+			t.Fatalf("bob's Guest: %+v; want it Running on a node", g)
+		}
+		k.killNode(node)
+		k.eventually(90*time.Second, "bob's guest running on another node", func() bool {
+			g := k.guest("bob", "bob")
+			return g != nil && g.Status.Phase == v1alpha1.PhaseRunning && g.Status.Node != node.name
+		})
+		out, errOut, code := k.ssh(port2, "bob", "cat /root/file; stat -c %u /root/file")
+		if code != 0 || out != "on-volume\n1000\n" {
+			t.Fatalf("bob's guest after his node died: exit %d, %q, %q; want his file, owned by 1000 as he left it", code, out, errOut)
 		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -154,6 +155,52 @@ func (k *kubeCluster) addNode(suffix, cpu, memory string) *kubeNode {
 		"-admin-socket", filepath.Join(d.runDir, admin.SocketName))
 	k.nodes[name] = n
 	return n
+}
+
+// killNode ends node as a machine's death would: its agent, its vmhostd,
+// its guests and its kubelet (the keeper) are gone at once.
+func (k *kubeCluster) killNode(n *kubeNode) {
+	k.t.Helper()
+	n.agent.kill9()
+	n.d.kill9(k.t)
+	n.d.killGuests(k.t)
+	n.keeper.Stop()
+}
+
+// volumeGuest makes owner's Guest name a running volume guest, its files
+// on a hostPath PersistentVolume of size (a directory every "node" of
+// this machine reaches, as network storage would be) bound to a claim.
+func (k *kubeCluster) volumeGuest(owner, name, size string) {
+	k.t.Helper()
+	dir := k.t.TempDir()
+	pvName := k.prefix + "-" + owner + "-" + name
+	claim := owner + "-" + name + "-files"
+	q := resource.MustParse(size)
+	rwo := []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
+	none := ""
+	k.create(&corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: pvName},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity: corev1.ResourceList{corev1.ResourceStorage: q}, AccessModes: rwo,
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: dir}},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+		},
+	})
+	k.t.Cleanup(func() {
+		k.c.Delete(context.Background(), &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: pvName}})
+	})
+	k.create(&corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Namespace: k.ns, Name: claim},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: rwo, VolumeName: pvName, StorageClassName: &none,
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: q}},
+		},
+	})
+	k.create(&v1alpha1.Guest{
+		ObjectMeta: metav1.ObjectMeta{Namespace: k.ns, Name: v1alpha1.ResourceName(owner, name)},
+		Spec: v1alpha1.GuestSpec{Owner: owner, Name: name, Running: true,
+			Storage: v1alpha1.GuestStorage{Class: v1alpha1.StorageVolume, Claim: claim}},
+	})
 }
 
 // addGateway starts a gateway replica and returns its SSH port.

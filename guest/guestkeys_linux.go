@@ -66,6 +66,9 @@ func (m *Manager) AuthorizedKeys(owner, name string) ([]byte, error) {
 // Called with e.mu held.
 func (m *Manager) liveUpper(e *entry) (string, bool) {
 	id := e.state.ID()
+	if mnt, ok := m.mountedVolume(id); ok && isRunning(e.proc) {
+		return filepath.Join(mnt, upperDir), true
+	}
 	s := m.opts.Storage
 	if s == nil || !s.Has(id) {
 		return filepath.Join(m.guestDir(id), upperDir), true

@@ -159,6 +159,9 @@ func (m *Manager) Reset(id string) error {
 		return err
 	}
 	defer e.mu.Unlock()
+	if m.volumeOf(&e.state) != "" {
+		return fmt.Errorf("guest %s keeps its files on a cluster volume, which this node does not drop: %w", id, ErrVolumeReset)
+	}
 	if err := m.stop(e); err != nil {
 		return err
 	}

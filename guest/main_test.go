@@ -20,6 +20,8 @@ func TestMain(m *testing.M) {
 		guestinit.RunIncubator()
 	case protocol.NetHelperName:
 		guestinit.RunNetHelper()
+	case UsernsHolderName:
+		RunUsernsHolder()
 	}
 	os.Exit(m.Run())
 }

@@ -359,7 +359,7 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		state: st, rootfs: rootfs, dir: dir, runDir: m.runDir(st.ID()), exe: m.opts.Exe,
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
 		trace: trace, cgroup: cg, stopGrace: m.opts.StopGrace, log: m.log.With("guest", st.ID()),
-		view: view,
+		view: view, creator: m.creatorFor(st, dir),
 	})
 	if err != nil {
 		m.detach(st)

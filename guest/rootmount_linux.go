@@ -3,6 +3,7 @@ package guest
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"vmhost/protocol"
 
 	"golang.org/x/sys/unix"
@@ -12,10 +13,14 @@ import (
 // no mount namespace until the guest's init attaches it in its own: an
 // overlay whose lower layer is the image seen through an idmapped mount (ids
 // 0..65535 of the image become the guest's range, no copy, no chown), and
-// whose upper layer is the guest's own directory.
+// whose upper layer is the guest's own directory. A creator other than 0
+// makes the overlay as that id (fsuid and fsgid, with the daemon's
+// capabilities): the guest's root, for upper and work directories on a
+// volume mapped to the guest's range, where the daemon's own id 0 has no
+// mapping and could create nothing.
 // Equivalent to: mount --bind -o X-mount.idmap=/proc/PID/ns/user IMAGE LOWER;
 // mount -t overlay -o lowerdir=LOWER,upperdir=UPPER,workdir=WORK overlay ROOT
-func rootMount(image, upper, work string, userns *os.File) (int, error) {
+func rootMount(image, upper, work string, userns *os.File, creator uint32) (int, error) {
 	lower, err := idmappedTree(image, userns)
 	if err != nil {
 		return -1, err
@@ -43,7 +48,7 @@ func rootMount(image, upper, work string, userns *os.File) (int, error) {
 			return -1, fmt.Errorf("setting overlay %s: %w", o[0], err)
 		}
 	}
-	if err := unix.FsconfigCreate(fs); err != nil {
+	if err := asCreator(creator, func() error { return unix.FsconfigCreate(fs) }); err != nil {
 		return -1, fmt.Errorf("creating the overlay: %w", err)
 	}
 	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, 0)
@@ -83,4 +88,41 @@ func idmappedTree(image string, userns *os.File) (int, error) {
 		return -1, fmt.Errorf("idmapping image tree %s (needs a kernel and filesystem with idmapped mounts): %w", image, err)
 	}
 	return tree, nil
+}
+
+// asCreator calls f with the fsuid and fsgid id, keeping the daemon's
+// capabilities, when id is not 0: an overlay keeps the credentials it was
+// created with and makes its work files with them. f runs on an OS thread
+// of its own, which ends with it: no other goroutine ever runs with those
+// credentials.
+// Equivalent to: setfsuid(ID); setfsgid(ID); capset(effective = permitted); F
+func asCreator(id uint32, f func() error) error {
+	if id == 0 {
+		return f()
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		done <- setCreator(id, f)
+	}()
+	return <-done
+}
+
+// setCreator sets this thread's fsuid and fsgid to id, raises again the
+// capabilities a non-zero fsuid drops, and calls f.
+func setCreator(id uint32, f func() error) error {
+	unix.Setfsgid(int(id))
+	unix.Setfsuid(int(id))
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var caps [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &caps[0]); err != nil {
+		return fmt.Errorf("reading capabilities: %w", err)
+	}
+	for i := range caps {
+		caps[i].Effective = caps[i].Permitted
+	}
+	if err := unix.Capset(&hdr, &caps[0]); err != nil {
+		return fmt.Errorf("raising capabilities: %w", err)
+	}
+	return f()
 }

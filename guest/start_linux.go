@@ -44,6 +44,9 @@ type startSpec struct {
 	log *slog.Logger
 	// view, when set, has the init bind the view server's files.
 	view *protocol.View
+	// creator, when not 0, is the id the root overlay is made as: the
+	// guest's root, when dir is a volume mapped to its range.
+	creator uint32
 }
 
 // Paths inside a guest's directories.
@@ -149,7 +152,7 @@ func handOver(spec startSpec, pid int, sync *net.UnixConn) error {
 		return fmt.Errorf("opening user namespace: %w", err)
 	}
 	defer userns.Close()
-	root, err := rootMount(spec.rootfs, filepath.Join(spec.dir, upperDir), filepath.Join(spec.dir, workSubdir), userns)
+	root, err := rootMount(spec.rootfs, filepath.Join(spec.dir, upperDir), filepath.Join(spec.dir, workSubdir), userns, spec.creator)
 	if err != nil {
 		return err
 	}

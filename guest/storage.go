@@ -47,7 +47,15 @@ type DiskUsage struct {
 // and no files yet; else its directory under data_dir, as before disks. A
 // guest made before its disk limit keeps its files there, with no limit,
 // until it is reset.
+// A volume guest's are on its volume (see attachVolume).
 func (m *Manager) layersDir(st *State) (string, error) {
+	if vol := m.volumeOf(st); vol != "" {
+		layers, err := m.attachVolume(st, vol)
+		if err != nil {
+			return "", fmt.Errorf("attaching the volume of guest %s: %w", st.ID(), err)
+		}
+		return layers, nil
+	}
 	dir := m.guestDir(st.ID())
 	s := m.opts.Storage
 	if s == nil {
@@ -77,8 +85,25 @@ func (m *Manager) filesInDataDir(id string) bool {
 	return err == nil
 }
 
-// detachDisk unmounts the disk of a guest whose init has ended.
+// creatorFor is the id the root overlay of guest st, with its upper and
+// work in layers, is made as: its root's on a volume, else the daemon's.
+func (m *Manager) creatorFor(st *State, layers string) uint32 {
+	if layers == m.volumeMount(st.ID()) {
+		return st.IDBase
+	}
+	return 0
+}
+
+// detachDisk unmounts the disk or volume of a guest whose init has ended.
+// A volume is unmounted whatever the policy says now: the guest may have
+// left the node (unassigned) before it stopped.
 func (m *Manager) detachDisk(st *State) {
+	if mnt, ok := m.mountedVolume(st.ID()); ok {
+		m.snapshotKeys(st, mnt)
+		if _, err := m.detachVolume(st.ID()); err != nil {
+			m.log.Error("unmounting the volume of guest", "guest", st.ID(), "err", err)
+		}
+	}
 	if m.opts.Storage == nil {
 		return
 	}
@@ -106,6 +131,12 @@ func (m *Manager) removeDisk(id string) error {
 // only logged when it comes from the configuration (a reload that lowers
 // it leaves the disks as they are).
 func (m *Manager) resizeDisk(st *State, l config.Limits, own bool) error {
+	if m.volumeOf(st) != "" {
+		if own && l.Disk != 0 {
+			return fmt.Errorf("guest %s keeps its files on a cluster volume, which is its disk: grow the volume's claim instead", st.ID())
+		}
+		return nil
+	}
 	if m.opts.Storage == nil {
 		return nil
 	}
@@ -124,9 +155,16 @@ func (m *Manager) resizeDisk(st *State, l config.Limits, own bool) error {
 	return nil
 }
 
-// diskUsage returns what the files of guest id take on its own disk; zero
-// without one.
+// diskUsage returns what the files of guest id take on its own disk or
+// mounted volume; zero without one.
 func (m *Manager) diskUsage(id string) DiskUsage {
+	if mnt, ok := m.mountedVolume(id); ok {
+		u, err := volumeUsage(mnt)
+		if err != nil {
+			m.log.Info("reading the use of the volume of guest", "guest", id, "err", err)
+		}
+		return u
+	}
 	if m.opts.Storage == nil || !m.opts.Storage.Has(id) {
 		return DiskUsage{}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -25,6 +24,7 @@ func runAgent(ctx context.Context, args []string, log *slog.Logger) error {
 	var socket string
 	fs.StringVar(&o.NodeName, "node", envOr("NODE_NAME", ""), "this node's name (NODE_NAME from the downward API)")
 	fs.StringVar(&o.Endpoint, "endpoint", "", "host:port where gateways reach this node's vmhostd (its cluster.listen), e.g. $(POD_IP):7443")
+	fs.StringVar(&o.KubeletDir, "kubelet-dir", agent.DefaultKubeletDir, "the kubelet's root directory, where it mounts volume guests' claims (seen at the same path by vmhostd)")
 	fs.StringVar(&socket, "admin-socket", filepath.Join("/run/vmhost", admin.SocketName), "the node's vmhostd admin socket")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,11 +49,8 @@ type adminNode struct{ c *admin.Client }
 // Assign implements agent.Node: the guest is assigned, then made and
 // started as a login would.
 func (n adminNode) Assign(ctx context.Context, a agent.Assignment) error {
-	if a.Storage == "volume" {
-		return fmt.Errorf("guest %s of %s: volume storage is not supported by this agent yet", a.Name, a.Owner)
-	}
 	l := a.Limits
-	_, err := n.c.Assign(ctx, admin.ClusterAssign{Owner: a.Owner, Name: a.Name, Image: a.Image, Start: true,
+	_, err := n.c.Assign(ctx, admin.ClusterAssign{Owner: a.Owner, Name: a.Name, Image: a.Image, Volume: a.Volume, Start: true,
 		Limits: admin.Limits{CPUs: l.CPUs, MemoryBytes: l.Memory, DiskBytes: l.Disk, Pids: l.Pids}})
 	return err
 }

@@ -21,11 +21,13 @@ reaches only an assigned guest; vmhost-kube agent assigns them from the
 cluster's Guest resources.
 
 Commands:
-  assign OWNER NAME --image IMAGE [--cpus N] [--memory SIZE] [--disk SIZE] [--pids N]
+  assign OWNER NAME --image IMAGE [--cpus N] [--memory SIZE] [--disk SIZE] [--pids N] [--volume DIR]
                                  assign the guest (or change its assignment);
-                                 limits left out are defaults.limits
+                                 limits left out are defaults.limits; with
+                                 --volume, its files live on the volume at DIR
   unassign OWNER NAME [--remove] stop the guest and drop its assignment; its
-                                 files are kept unless --remove
+                                 files are kept unless --remove (a volume's
+                                 files are always kept)
   ls [--json]                    the assigned guests: image, limits, state, addresses
 
 The owner's default guest is named as its owner: vmhostd cluster assign alice alice ...
@@ -43,13 +45,14 @@ func clusterCmd(args []string) int {
 
 // clusterAssign runs `vmhostd cluster assign OWNER NAME --image IMAGE ...`.
 func clusterAssign(args []string) int {
-	c := newAdminCommand("cluster assign", "vmhostd cluster assign OWNER NAME --image IMAGE [--cpus N] [--memory SIZE] [--disk SIZE] [--pids N] --config FILE",
-		"Assigns the owner's guest NAME to this node, from IMAGE (defined in the\nconfig) with those limits; limits left out are defaults.limits. Assigning\nit again changes its limits, at once if it runs.\n", false)
+	c := newAdminCommand("cluster assign", "vmhostd cluster assign OWNER NAME --image IMAGE [--cpus N] [--memory SIZE] [--disk SIZE] [--pids N] [--volume DIR] --config FILE",
+		"Assigns the owner's guest NAME to this node, from IMAGE (defined in the\nconfig) with those limits; limits left out are defaults.limits. Assigning\nit again changes its limits, at once if it runs. With --volume, the guest\nkeeps its files on the volume mounted at DIR, with the ids it sees, so that\nanother node given the same volume has them (from its next start).\n", false)
 	image := c.fs.String("image", "", "the `IMAGE` of the guest, defined under images:")
 	cpus := c.fs.Float64("cpus", 0, "host cores, such as 1.5")
 	mem := c.fs.String("memory", "", "memory `SIZE`, such as 512MiB or 1GiB")
 	disk := c.fs.String("disk", "", "most bytes of its own files, `SIZE` such as 10GiB")
 	pids := c.fs.Int64("pids", 0, "most processes")
+	volume := c.fs.String("volume", "", "the `DIR` where the guest's volume is mounted on this node")
 	if code := c.parse(args, 2, 2); code >= 0 {
 		return code
 	}
@@ -57,7 +60,7 @@ func clusterAssign(args []string) int {
 		fmt.Fprintln(os.Stderr, "vmhostd: cluster assign needs --image IMAGE")
 		return 2
 	}
-	req := admin.ClusterAssign{Owner: c.args[0], Name: c.args[1], Image: *image, Limits: admin.Limits{CPUs: *cpus, Pids: *pids}}
+	req := admin.ClusterAssign{Owner: c.args[0], Name: c.args[1], Image: *image, Volume: *volume, Limits: admin.Limits{CPUs: *cpus, Pids: *pids}}
 	for _, f := range []struct {
 		flag, value string
 		dst         *int64

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"vmhost/guest"
 	"vmhost/guestinit"
 	"vmhost/protocol"
 	"vmhost/view"
@@ -49,6 +50,8 @@ func main() {
 		guestinit.RunIncubator()
 	case protocol.NetHelperName:
 		guestinit.RunNetHelper()
+	case guest.UsernsHolderName:
+		guest.RunUsernsHolder()
 	case view.StatServerName:
 		os.Exit(procstat.Run(os.Args[1:]))
 	}

@@ -37,6 +37,9 @@ type Assignment struct {
 	// kubelet mounts a volume guest's claim under
 	// /var/lib/kubelet/pods/PodUID/volumes/.
 	PodUID string
+	// Volume, for a volume guest, is the directory where the kubelet
+	// mounted its claim on this node: the guest's files live there.
+	Volume string
 }
 
 // Limits are a guest's resource limits; zero means the node's default.

@@ -7,3 +7,5 @@ package agent
 // +kubebuilder:rbac:groups=vmhost.dev,resources=guests,verbs=get;list;watch
 // +kubebuilder:rbac:groups=vmhost.dev,resources=guests/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
+// +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get

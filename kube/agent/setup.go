@@ -50,7 +50,7 @@ func NewManager(cfg *rest.Config, node Node, o Options) (manager.Manager, error)
 	if err != nil {
 		return nil, fmt.Errorf("making the agent's manager: %w", err)
 	}
-	sy := &Syncer{Client: mgr.GetClient(), Node: node, Options: o}
+	sy := &Syncer{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Node: node, Options: o}
 	if err := sy.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

@@ -28,6 +28,9 @@ type Options struct {
 	// Resync is how often a running guest's state is read again, and the
 	// node's guests compared with the Guests placed here (default 30s).
 	Resync time.Duration
+	// KubeletDir is the kubelet's root directory, where it mounts the
+	// volumes of volume guests' pods (default DefaultKubeletDir).
+	KubeletDir string
 }
 
 // Default durations of Options.
@@ -44,6 +47,9 @@ func (o Options) withDefaults() Options {
 	if o.Resync == 0 {
 		o.Resync = DefaultResync
 	}
+	if o.KubeletDir == "" {
+		o.KubeletDir = DefaultKubeletDir
+	}
 	return o
 }
 
@@ -52,6 +58,9 @@ type Syncer struct {
 	// Client reads Guests (a cache of those on this node) and writes their
 	// status.
 	Client client.Client
+	// Reader reads what the cache does not hold: volume guests' claims
+	// and volumes (nil: Client).
+	Reader client.Reader
 	// Node is this node's vmhostd.
 	Node Node
 	// Options say which node this is and how often to look.
@@ -87,7 +96,11 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 			return ctrl.Result{RequeueAfter: o.Poll}, nil
 		}
 	} else {
-		if err := s.Node.Assign(ctx, assignmentOf(&g, pod)); err != nil {
+		a, err := s.assignment(ctx, &g, pod)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if err := s.Node.Assign(ctx, a); err != nil {
 			return ctrl.Result{}, fmt.Errorf("assigning guest %s to the node: %w", g.Spec.Login(), err)
 		}
 		// Assign starts the guest: its state now, not the one before.
@@ -114,6 +127,25 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 		return ctrl.Result{RequeueAfter: o.Resync}, nil
 	}
 	return ctrl.Result{RequeueAfter: o.Poll}, nil
+}
+
+// assignment is what the node is to run for g, whose pod runs here: with
+// the directory of its volume for a volume guest.
+func (s *Syncer) assignment(ctx context.Context, g *v1alpha1.Guest, pod *corev1.Pod) (Assignment, error) {
+	a := assignmentOf(g, pod)
+	if g.Spec.StorageClassOrDefault() != v1alpha1.StorageVolume {
+		return a, nil
+	}
+	r := s.Reader
+	if r == nil {
+		r = s.Client
+	}
+	dir, err := volumeDir(ctx, r, s.Options.withDefaults().KubeletDir, g, pod)
+	if err != nil {
+		return a, fmt.Errorf("finding the volume of guest %s: %w", g.Spec.Login(), err)
+	}
+	a.Volume = dir
+	return a, nil
 }
 
 // pod is g's placeholder pod when it runs on this node, else nil.
