@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -73,9 +74,12 @@ type kubeCluster struct {
 	userCAKey, userCAPub string
 	gateway              clustertest.Issued
 	hostKeys             string // the gateways' host keys, shared
-	keys                 map[string]string
-	nodes                map[string]*kubeNode
-	gateways             []*kubeProc
+	// controllerConfig and gatewayConfig are the kubeconfigs of the
+	// controller and the gateways: tokens of their service accounts.
+	controllerConfig, gatewayConfig string
+	keys                            map[string]string
+	nodes                           map[string]*kubeNode
+	gateways                        []*kubeProc
 }
 
 // kubeNode is one node: its keeper, its vmhostd and its agent.
@@ -111,10 +115,57 @@ func newKubeCluster(t *testing.T) *kubeCluster {
 		ca: clustertest.NewCA(t, "cluster"), keys: map[string]string{}, nodes: map[string]*kubeNode{},
 		hostKeys: t.TempDir()}
 	k.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: k.ns}})
+	manifests := filepath.Join("..", "deploy", "kubernetes")
+	if err := kubetest.Apply(context.Background(), c, filepath.Join(manifests, "rbac.yaml"), filepath.Join(manifests, "policy.yaml")); err != nil {
+		t.Fatalf("applying the manifests' RBAC and admission policy: %v", err)
+	}
 	k.gateway = k.ca.Client(t, "vmhost-gateway")
 	k.userCAKey, k.userCAPub = writeUserCA(t)
-	k.start("controller", "-leader-elect", "-node-lost-grace", "5s", "-health-addr", "")
+	k.controllerConfig = k.serviceAccountKubeconfig("vmhost-controller")
+	k.gatewayConfig = k.serviceAccountKubeconfig("vmhost-gateway")
+	k.start("controller", k.controllerConfig, "-leader-elect", "-node-lost-grace", "5s", "-health-addr", "",
+		"-agent-ca-cert", k.ca.File, "-agent-ca-key", k.ca.KeyFile)
 	return k
+}
+
+// serviceAccountKubeconfig writes a kubeconfig with a token of the
+// service account name (of the manifests' RBAC), as its pod would have.
+func (k *kubeCluster) serviceAccountKubeconfig(name string) string {
+	k.t.Helper()
+	cfg, err := k.cp.ServiceAccountConfig(context.Background(), k.ns, name)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return k.writeKubeconfig(name, cfg)
+}
+
+// writeKubeconfig writes cfg as the kubeconfig file name.
+func (k *kubeCluster) writeKubeconfig(name string, cfg *rest.Config) string {
+	k.t.Helper()
+	path := filepath.Join(k.t.TempDir(), name+".kubeconfig")
+	if err := kubetest.WriteKubeconfig(path, cfg); err != nil {
+		k.t.Fatal(err)
+	}
+	return path
+}
+
+// agentKubeconfig writes a kubeconfig for the agent of node: a token of
+// the agents' service account bound to a pod of its own on node, as the
+// DaemonSet's pod there would have, which the admission policy holds to
+// the Guests of that node.
+func (k *kubeCluster) agentKubeconfig(node string) string {
+	k.t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: k.ns, Name: "vmhost-agent-" + node},
+		Spec: corev1.PodSpec{NodeName: node, ServiceAccountName: "vmhost-agent",
+			Containers: []corev1.Container{{Name: "agent", Image: "vmhost:latest"}}},
+	}
+	k.create(pod)
+	cfg, err := k.cp.PodConfig(context.Background(), pod)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return k.writeKubeconfig("agent-"+node, cfg)
 }
 
 // create stores obj.
@@ -145,13 +196,20 @@ func (k *kubeCluster) addNode(suffix, cpu, memory string) *kubeNode {
 	name := k.prefix + "-" + suffix
 	n := &kubeNode{name: name, listen: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	n.keeper = k.cp.StartNode(t, kubetest.NodeSpec{Name: name, CPU: cpu, Memory: memory})
+	kubeconfig := k.agentKubeconfig(name)
+	// The node's certificate, for its name only, from the controller, as
+	// the DaemonSet's init container gets it.
+	certDir := t.TempDir()
+	cmd := exec.Command(vmhostKube(t), "agent-cert", "-kubeconfig", kubeconfig, "-node", name, "-cert-dir", certDir, "-cert-timeout", "30s")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("vmhost-kube agent-cert for %s: %v\n%s", name, err, out)
+	}
 	d := prepareDaemon(t, daemonOptions{})
-	cert := k.ca.Server(t, name, "127.0.0.1")
 	d.writeConfig(t, d.cfg.yaml()+fmt.Sprintf("cluster:\n  listen: %q\n  ca: %q\n  cert: %q\n  key: %q\n  user_ca: %q\n",
-		n.listen, k.ca.File, cert.CertFile, cert.KeyFile, k.userCAPub))
+		n.listen, k.ca.File, filepath.Join(certDir, "tls.crt"), filepath.Join(certDir, "tls.key"), k.userCAPub))
 	d.start(t)
 	n.d = d
-	n.agent = k.start("agent", "-node", name, "-endpoint", n.listen,
+	n.agent = k.start("agent", kubeconfig, "-node", name, "-endpoint", n.listen, "-cert-dir", certDir,
 		"-admin-socket", filepath.Join(d.runDir, admin.SocketName))
 	k.nodes[name] = n
 	return n
@@ -196,6 +254,13 @@ func (k *kubeCluster) volumeGuest(owner, name, size string) {
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: q}},
 		},
 	})
+	// Bound first, as an admin's claim would be before its user logs in:
+	// until then the scheduler places the pod nowhere, and says so.
+	k.eventually(30*time.Second, "claim "+claim+" bound", func() bool {
+		var pvc corev1.PersistentVolumeClaim
+		err := k.c.Get(context.Background(), client.ObjectKey{Namespace: k.ns, Name: claim}, &pvc)
+		return err == nil && pvc.Status.Phase == corev1.ClaimBound
+	})
 	k.create(&v1alpha1.Guest{
 		ObjectMeta: metav1.ObjectMeta{Namespace: k.ns, Name: v1alpha1.ResourceName(owner, name)},
 		Spec: v1alpha1.GuestSpec{Owner: owner, Name: name, Running: true,
@@ -207,7 +272,7 @@ func (k *kubeCluster) volumeGuest(owner, name, size string) {
 func (k *kubeCluster) addGateway() (*kubeProc, string) {
 	k.t.Helper()
 	port := fmt.Sprint(freePort(k.t))
-	g := k.start("gateway", "-listen", "127.0.0.1:"+port, "-host-keys", k.hostKeys,
+	g := k.start("gateway", k.gatewayConfig, "-listen", "127.0.0.1:"+port, "-host-keys", k.hostKeys,
 		"-ca", k.ca.File, "-cert", k.gateway.CertFile, "-key", k.gateway.KeyFile, "-user-ca-key", k.userCAKey,
 		"-default-cpus", "500m", "-default-memory", "256Mi")
 	g.port = port
@@ -271,10 +336,10 @@ type kubeProc struct {
 	done            chan struct{}
 }
 
-// start starts vmhost-kube role with args, its log in a file; the test's
-// cleanup kills it (by the pid it started) and, when the test failed,
-// shows the log's end.
-func (k *kubeCluster) start(role string, args ...string) *kubeProc {
+// start starts vmhost-kube role with the kubeconfig file and args, its
+// log in a file; the test's cleanup kills it (by the pid it started) and,
+// when the test failed, shows the log's end.
+func (k *kubeCluster) start(role, kubeconfig string, args ...string) *kubeProc {
 	t := k.t
 	t.Helper()
 	p := &kubeProc{role: role, log: filepath.Join(t.TempDir(), role+".log"), done: make(chan struct{})}
@@ -283,7 +348,7 @@ func (k *kubeCluster) start(role string, args ...string) *kubeProc {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	all := append([]string{role, "-kubeconfig", k.cp.Kubeconfig, "-namespace", k.ns}, args...)
+	all := append([]string{role, "-kubeconfig", kubeconfig, "-namespace", k.ns}, args...)
 	p.cmd = exec.Command(vmhostKube(t), all...)
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {

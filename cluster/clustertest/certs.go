@@ -23,9 +23,9 @@ import (
 type CA struct {
 	Cert *x509.Certificate
 	key  *ecdsa.PrivateKey
-	// File is the CA certificate's PEM file.
-	File string
-	dir  string
+	// File is the CA certificate's PEM file; KeyFile its key's.
+	File, KeyFile string
+	dir           string
 }
 
 // NewCA makes a CA named name, its certificate written under a test
@@ -49,6 +49,12 @@ func NewCA(t testing.TB, name string) *CA {
 	ca := &CA{Cert: cert, key: key, dir: t.TempDir()}
 	ca.File = filepath.Join(ca.dir, name+"-ca.crt")
 	writePEM(t, ca.File, "CERTIFICATE", der)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca.KeyFile = filepath.Join(ca.dir, name+"-ca.key")
+	writePEM(t, ca.KeyFile, "PRIVATE KEY", keyDER)
 	return ca
 }
 

@@ -22,6 +22,8 @@ func runAgent(ctx context.Context, args []string, log *slog.Logger) error {
 	kf.add(fs)
 	var o agent.Options
 	var socket string
+	var cf certFlags
+	cf.add(fs)
 	fs.StringVar(&o.NodeName, "node", envOr("NODE_NAME", ""), "this node's name (NODE_NAME from the downward API)")
 	fs.StringVar(&o.Endpoint, "endpoint", "", "host:port where gateways reach this node's vmhostd (its cluster.listen), e.g. $(POD_IP):7443")
 	fs.StringVar(&o.KubeletDir, "kubelet-dir", agent.DefaultKubeletDir, "the kubelet's root directory, where it mounts volume guests' claims (seen at the same path by vmhostd)")
@@ -39,7 +41,22 @@ func runAgent(ctx context.Context, args []string, log *slog.Logger) error {
 	o.Namespace = kf.namespace
 	ctrl.SetLogger(logrFor(log))
 	log.Info("vmhost-kube agent", "node", o.NodeName, "endpoint", o.Endpoint, "admin_socket", socket)
-	return agent.Run(ctx, cfg, adminNode{admin.NewClient(socket)}, o)
+	vmhostd := admin.NewClient(socket)
+	if cf.dir != "" {
+		got, err := cf.ensure(ctx, cfg, o.NodeName, log)
+		if err != nil {
+			return err
+		}
+		if got {
+			reloadVmhostd(ctx, vmhostd, log)
+		}
+		go func() {
+			if err := cf.keepRenewed(ctx, cfg, o.NodeName, vmhostd, log); err != nil && ctx.Err() == nil {
+				log.Error("renewing the node certificate stopped", "err", err)
+			}
+		}()
+	}
+	return agent.Run(ctx, cfg, adminNode{vmhostd}, o)
 }
 
 // adminNode is the node's vmhostd as the agent drives it, through its

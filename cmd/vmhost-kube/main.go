@@ -26,6 +26,7 @@ import (
 var roles = map[string]func(ctx context.Context, args []string, log *slog.Logger) error{
 	"controller": runController,
 	"agent":      runAgent,
+	"agent-cert": runAgentCert,
 	"gateway":    runGateway,
 }
 
@@ -50,6 +51,7 @@ func usage(w io.Writer) {
 roles:
   controller   place Guests on nodes through placeholder pods (leader elected)
   agent        give this node's vmhostd the Guests placed on it, report their status
+  agent-cert   obtain this node's vmhostd certificate from the controller, once (an init container)
   gateway      the SSH entry point: authenticate users, carry logins to their guest's node
 
 vmhost-kube ROLE -h lists a role's flags.

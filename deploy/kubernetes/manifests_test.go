@@ -3,16 +3,9 @@
 package kubernetes
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -20,7 +13,7 @@ import (
 )
 
 // manifests are the files a cluster's admin applies, in order.
-var manifests = []string{"namespace.yaml", "rbac.yaml", "controller.yaml", "agent.yaml", "gateway.yaml"}
+var manifests = []string{"namespace.yaml", "rbac.yaml", "policy.yaml", "controller.yaml", "agent.yaml", "gateway.yaml"}
 
 // TestManifestsApply creates every object of the manifests in a real
 // control plane: the API server validates each against its schema.
@@ -35,40 +28,22 @@ func TestManifestsApply(t *testing.T) {
 	}
 	kinds := map[string]int{}
 	for _, m := range manifests {
-		for _, obj := range readObjects(t, m) {
+		objs, err := kubetest.ReadManifest(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, obj := range objs {
 			if err := c.Create(context.Background(), obj); err != nil {
 				t.Errorf("%s: %s %s: %v", m, obj.GetKind(), obj.GetName(), err)
 			}
 			kinds[obj.GetKind()]++
 		}
 	}
-	for _, k := range []string{"Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "Deployment", "DaemonSet", "Service", "ConfigMap"} {
+	for _, k := range []string{"Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "Deployment", "DaemonSet", "Service", "ConfigMap",
+		"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} {
 		if kinds[k] == 0 {
 			t.Errorf("the manifests have no %s", k)
 		}
 	}
-}
-
-// readObjects decodes the YAML documents of file.
-func readObjects(t *testing.T, file string) []*unstructured.Unstructured {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Clean(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*unstructured.Unstructured
-	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		err := dec.Decode(&obj.Object)
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		if len(obj.Object) > 0 {
-			out = append(out, obj)
-		}
-	}
+	t.Run("an agent writes only its own node's Guests", func(t *testing.T) { testAgentPolicy(t, cp) })
 }

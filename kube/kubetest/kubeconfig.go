@@ -31,7 +31,7 @@ func restConfig(host string, caPEM []byte, pair keyPair) *rest.Config {
 }
 
 // writeKubeconfig writes cfg as a kubeconfig file at path, with the
-// certificates and key inside it.
+// certificates and key, or the bearer token, inside it.
 func writeKubeconfig(path string, cfg *rest.Config) error {
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["kubetest"] = &clientcmdapi.Cluster{
@@ -41,6 +41,7 @@ func writeKubeconfig(path string, cfg *rest.Config) error {
 	kc.AuthInfos["kubetest"] = &clientcmdapi.AuthInfo{
 		ClientCertificateData: cfg.CertData,
 		ClientKeyData:         cfg.KeyData,
+		Token:                 cfg.BearerToken,
 	}
 	kc.Contexts["kubetest"] = &clientcmdapi.Context{Cluster: "kubetest", AuthInfo: "kubetest"}
 	kc.CurrentContext = "kubetest"
