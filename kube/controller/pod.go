@@ -25,7 +25,8 @@ const (
 )
 
 // placeholderPod is the pod that holds g's place on a node: its requests and
-// limits are g's CPUs and memory, it runs only the pause image, it tolerates a
+// limits are g's CPUs and memory, it runs only the pause image in the
+// node's network (it serves nothing and needs no address), it tolerates a
 // node that is not ready for TolerationSeconds only, and for a volume guest
 // it mounts the claim, so the scheduler places it where the volume can be;
 // a local guest that has a home node is placed there only.
@@ -46,7 +47,10 @@ func placeholderPod(g *v1alpha1.Guest, o Options) *corev1.Pod {
 			PriorityClassName:             o.PriorityClassName,
 			AutomountServiceAccountToken:  &no,
 			EnableServiceLinks:            &no,
-			RestartPolicy:                 corev1.RestartPolicyAlways,
+			// The guest's network is vmhostd's: the pod takes no address
+			// of the pod network, and its node's kubelet no CNI call.
+			HostNetwork:   true,
+			RestartPolicy: corev1.RestartPolicyAlways,
 			Containers: []corev1.Container{{
 				Name:      ContainerName,
 				Image:     o.PauseImage,

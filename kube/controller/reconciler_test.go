@@ -141,6 +141,9 @@ func TestRunningGuestGetsPlaceholderPod(t *testing.T) {
 	if c.Image != DefaultPauseImage {
 		t.Errorf("image = %q, want %q", c.Image, DefaultPauseImage)
 	}
+	if !pod.Spec.HostNetwork {
+		t.Error("the placeholder pod is in the pod network; want the node's, taking no pod address")
+	}
 	if pod.Labels[LabelGuest] != "alice.web" || pod.Spec.NodeSelector[LabelAgent] != "true" {
 		t.Errorf("labels %v, node selector %v", pod.Labels, pod.Spec.NodeSelector)
 	}
