@@ -35,6 +35,7 @@ type benchCluster struct {
 	procs  map[string]*exec.Cmd // role -> process
 	scheme *runtime.Scheme      // the built-in types and the Guest
 	port   int                  // the gateway's SSH port
+	trace  bool                 // -trace-placement
 }
 
 // clusterFigure is figure 10: a warm login through the cluster gateway
@@ -80,12 +81,19 @@ const clusterGuests = 100
 // memory the agent and controller hold then.
 func (k *benchCluster) placeMany(n int) (row, error) {
 	r := row{figure: fmt.Sprintf("10. %d guests placed and started through the cluster on one node", n), goal: "-"}
-	c, err := kclient.New(k.cp.Config, kclient.Options{Scheme: k.scheme})
+	c, err := kclient.NewWithWatch(k.cp.Config, kclient.Options{Scheme: k.scheme})
 	if err != nil {
 		return r, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	var tr *placeTrace
+	if k.trace {
+		if tr, err = k.tracePlacement(ctx, c); err != nil {
+			return r, err
+		}
+		defer tr.report(os.Stdout)
+	}
 	cpu, mem := resource.MustParse("10m"), resource.MustParse("32Mi")
 	start := time.Now()
 	for i := range n {
@@ -95,6 +103,7 @@ func (k *benchCluster) placeMany(n int) (row, error) {
 			Spec: v1alpha1.GuestSpec{Owner: benchUser, Name: name, Running: true,
 				Limits: v1alpha1.GuestLimits{CPUs: &cpu, Memory: &mem}},
 		}
+		tr.mark(g.Name, "created")
 		if err := c.Create(ctx, g); err != nil {
 			return r, fmt.Errorf("making Guest %s: %w", g.Name, err)
 		}
@@ -143,7 +152,7 @@ func startBenchCluster(o options, dir, pubKey string) (*benchCluster, error) {
 	if err := os.MkdirAll(kdir, 0o700); err != nil {
 		return nil, err
 	}
-	k := &benchCluster{procs: map[string]*exec.Cmd{}}
+	k := &benchCluster{procs: map[string]*exec.Cmd{}, trace: o.tracePlacement}
 	var err error
 	if k.cp, err = kubetest.Start(kdir, kubetest.Options{}); err != nil {
 		return nil, fmt.Errorf("starting the control plane (make kube-bins builds it): %w", err)
@@ -225,6 +234,9 @@ func (k *benchCluster) startNode(o options, dir, pubKey string, creds credential
 	var err error
 	if k.node, err = newDaemon(o.vmhostd, ndir, pubKey, "", ""); err != nil {
 		return err
+	}
+	if k.trace {
+		k.node.args = []string{"--log-level", "debug"} // each start's phases
 	}
 	// Apart from the main daemon's 10.240-249.0.0/16.
 	k.node.subnet = fmt.Sprintf("10.%d.0.0/16", 230+rand.IntN(10))

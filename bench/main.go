@@ -26,6 +26,8 @@ type options struct {
 	concurrency int
 	keepMemory  bool
 	class       int
+	// tracePlacement prints where figure 10's placement spends its time.
+	tracePlacement bool
 }
 
 func main() {
@@ -56,6 +58,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.class, "class", 30, "students of figure 9's class (two guests each; figure 9 runs only when -figures names it)")
 	// Figure 10 (the cluster gateway) also runs only when -figures names
 	// it: it needs make kube-bins.
+	fs.BoolVar(&o.tracePlacement, "trace-placement", false, "figure 10: print how long its Guests took from each step of their placement to the next, the phases of their starts in the node's vmhostd, and the CPU each process of the cluster used")
 	fs.BoolVar(&o.keepMemory, "keep-memory", false, "leave the machine's free page reporting and DAMON as they are (see bench/memory.go)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -25,6 +25,8 @@ type daemon struct {
 	bridge, subnet  string
 	cmd             *exec.Cmd
 	exited          chan struct{}
+	// args are more arguments of vmhostd serve, such as --log-level.
+	args []string
 }
 
 // benchUser is the one user of the benchmark's vmhostd; its guests are
@@ -79,7 +81,7 @@ func (d *daemon) start() error {
 		return err
 	}
 	defer logf.Close()
-	d.cmd = exec.Command(d.bin, "serve", "--config", d.config)
+	d.cmd = exec.Command(d.bin, append([]string{"serve", "--config", d.config}, d.args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	if err := d.cmd.Start(); err != nil {
 		return fmt.Errorf("starting vmhostd: %w", err)

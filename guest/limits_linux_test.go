@@ -116,8 +116,12 @@ func TestGuestCgroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (config.Limits{Pids: 64, CPUs: 1}); cg.starts != 1 || cg.created["alice"] != want {
+	// The init's setup runs without the CPU quota; the guest runs with it.
+	if want := (config.Limits{Pids: 64}); cg.starts != 1 || cg.created["alice"] != want {
 		t.Errorf("after the first start: %d starts through the cgroup, created with %+v; want 1 and %+v", cg.starts, cg.created["alice"], want)
+	}
+	if want := (config.Limits{Pids: 64, CPUs: 1}); cg.updated["alice"] != want {
+		t.Errorf("limits of the running guest after the first start = %+v, want %+v", cg.updated["alice"], want)
 	}
 	checkOOMScoreAdj(t, m, g)
 	checkSetLimits(t, m, cg)
@@ -211,4 +215,34 @@ func hasCapability(t *testing.T, c uint) bool {
 		}
 	}
 	return false
+}
+
+// TestGuestCgroupQuotaFailure checks that a guest whose CPU quota cannot be
+// set once its init is ready does not start: no init runs without it, and
+// the next start tries again.
+func TestGuestCgroupQuotaFailure(t *testing.T) {
+	opts := testOptions(t)
+	cg := newFakeCgroups()
+	opts.Policy = limitPolicy{testPolicy{max: 2}, config.Limits{CPUs: 1}}
+	opts.Cgroups = cg
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg.failOnce = errors.New("no cpu.cfs_quota_us")
+	if _, err := m.Open(context.Background(), "alice", "alice"); err == nil || !strings.Contains(err.Error(), "no cpu.cfs_quota_us") {
+		t.Fatalf("Open with a quota that cannot be set = %v, want its error", err)
+	}
+	if !cmp.Equal(cg.deleted, []string{"alice"}) {
+		t.Errorf("cgroups deleted after the failed start = %q, want [alice]", cg.deleted)
+	}
+	if _, err := m.Open(context.Background(), "alice", "alice"); err != nil {
+		t.Fatalf("Open again = %v", err)
+	}
+	if want := (config.Limits{CPUs: 1}); cg.updated["alice"] != want {
+		t.Errorf("limits of the running guest = %+v, want %+v", cg.updated["alice"], want)
+	}
+	if err := m.Stop("alice"); err != nil {
+		t.Fatal(err)
+	}
 }

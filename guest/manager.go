@@ -319,6 +319,11 @@ func (m *Manager) ensureRunning(ctx context.Context, e *entry) error {
 func (m *Manager) record(e *entry, p initHandle) error {
 	st := &e.state
 	m.log.Info("found running init of guest", "guest", st.ID(), "pid", p.pid())
+	// Its start may have ended before the init got its CPU quota.
+	if err := m.updateCgroup(st, m.limitsOf(st), true); err != nil {
+		p.release()
+		return err
+	}
 	e.proc = p
 	st.InitPid, st.InitStart = p.pid(), p.startTime()
 	err := writeState(m.guestDir(st.ID()), st)
@@ -366,6 +371,10 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		m.deleteCgroup(st)
 		m.detachDisk(st)
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
+		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
+	}
+	if err := m.updateCgroup(st, m.limitsOf(st), true); err != nil {
+		m.undoStart(st, p) // no guest runs without its CPU quota
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
 	crashPoint(CrashStartAfterInit)

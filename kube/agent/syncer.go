@@ -82,20 +82,11 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 	if !wanted(&g, o.NodeName) {
 		return ctrl.Result{}, s.release(ctx, &g)
 	}
-	got, err := s.find(ctx, g.Spec.Owner, g.Spec.Name)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
 	pod, err := s.pod(ctx, &g)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if pod == nil {
-		if got == nil {
-			// Not yet: the pod may not have reached this agent's cache.
-			return ctrl.Result{RequeueAfter: o.Poll}, nil
-		}
-	} else {
+	if pod != nil {
 		a, err := s.assignment(ctx, &g, pod)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -103,10 +94,16 @@ func (s *Syncer) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 		if err := s.Node.Assign(ctx, a); err != nil {
 			return ctrl.Result{}, fmt.Errorf("assigning guest %s to the node: %w", g.Spec.Login(), err)
 		}
-		// Assign starts the guest: its state now, not the one before.
-		if got, err = s.find(ctx, g.Spec.Owner, g.Spec.Name); err != nil {
-			return ctrl.Result{}, err
-		}
+	}
+	// The node's list is read once, after Assign: Assign starts the guest,
+	// and each list reads the state of every guest of the node.
+	got, err := s.find(ctx, g.Spec.Owner, g.Spec.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if pod == nil && got == nil {
+		// Not yet: the pod may not have reached this agent's cache.
+		return ctrl.Result{RequeueAfter: o.Poll}, nil
 	}
 	st := g.Status.DeepCopy()
 	st.Phase, st.Agent, st.Address, st.Message = v1alpha1.PhaseStarting, o.Endpoint, "", "starting on node "+o.NodeName

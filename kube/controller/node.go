@@ -56,3 +56,15 @@ func evictedForNode(pod *corev1.Pod) bool {
 	}
 	return false
 }
+
+// readinessChanged says whether a Node went from old to new in a way the
+// controller acts on: its Ready condition's status or transition time. A
+// heartbeat alone (a kubelet's, every few seconds) changes neither, and
+// would otherwise reconcile every Guest on the node each time.
+func readinessChanged(old, new *corev1.Node) bool {
+	o, n := readyCondition(old), readyCondition(new)
+	if o == nil || n == nil {
+		return (o == nil) != (n == nil)
+	}
+	return o.Status != n.Status || !o.LastTransitionTime.Equal(&n.LastTransitionTime)
+}

@@ -10,13 +10,16 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "vmhost/kube/api/v1alpha1"
@@ -99,7 +102,9 @@ func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 		Named("guest").
 		For(&v1alpha1.Guest{}).
 		Owns(&corev1.Pod{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.guestsOnNode)).
+		// A Node matters when it comes, goes, or its readiness changes.
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.guestsOnNode),
+			builder.WithPredicates(predicate.Funcs{UpdateFunc: nodeReadinessChanged})).
 		// Guests are placed side by side; one Guest is never reconciled
 		// twice at once.
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: workers}).
@@ -126,6 +131,15 @@ func (r *Reconciler) guestsOnNode(ctx context.Context, node client.Object) []rec
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Namespace: p.Namespace, Name: ref.Name}})
 	}
 	return reqs
+}
+
+// nodeReadinessChanged passes the updates of a Node that change its
+// readiness (see readinessChanged): the heartbeats of a node with a
+// hundred Guests would each reconcile all of them.
+func nodeReadinessChanged(e event.UpdateEvent) bool {
+	old, okOld := e.ObjectOld.(*corev1.Node)
+	new, okNew := e.ObjectNew.(*corev1.Node)
+	return !okOld || !okNew || readinessChanged(old, new)
 }
 
 // workers is how many Guests the controller reconciles at once.
