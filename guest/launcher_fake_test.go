@@ -42,6 +42,11 @@ func (l *fakeLauncher) start(spec startSpec) (initHandle, error) {
 			return nil, err
 		}
 	}
+	if spec.ready != nil {
+		if err := spec.ready(); err != nil {
+			return nil, err
+		}
+	}
 	l.next++
 	p := &fakeInit{l: l, hostPid: l.next, start: uint64(l.next) * 7, up: true, done: make(chan struct{})}
 	l.running[p.hostPid] = p

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
@@ -29,6 +31,8 @@ type fakeCgroups struct {
 	// failOnce, when set, fails the next Update after it wrote its limits,
 	// as a change that stopped half-way.
 	failOnce error
+	// onUpdate, when set, is called by each Update, outside the lock.
+	onUpdate func()
 }
 
 func newFakeCgroups() *fakeCgroups {
@@ -79,10 +83,14 @@ func (c fakeCgroup) Procs() ([]int, error) {
 
 func (c fakeCgroup) Update(l config.Limits) error {
 	c.f.mu.Lock()
-	defer c.f.mu.Unlock()
 	c.f.updated[c.id] = l
 	err := c.f.failOnce
 	c.f.failOnce = nil
+	hook := c.f.onUpdate
+	c.f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	return err
 }
 
@@ -241,6 +249,56 @@ func TestGuestCgroupQuotaFailure(t *testing.T) {
 	}
 	if want := (config.Limits{CPUs: 1}); cg.updated["alice"] != want {
 		t.Errorf("limits of the running guest = %+v, want %+v", cg.updated["alice"], want)
+	}
+	if err := m.Stop("alice"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGuestBootWaitsForItsQuota: the init sets up without the guest's CPU
+// quota, but boots the guest (its rc.local here) only once the daemon has
+// given it the quota.
+func TestGuestBootWaitsForItsQuota(t *testing.T) {
+	opts := testOptions(t)
+	rc := filepath.Join(opts.Images.(testImage).rootfs, "etc/rc.local")
+	if err := os.WriteFile(rc, []byte("#!/bin/sh\necho booted > /root/booted\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cg := newFakeCgroups()
+	updating, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cg.onUpdate = func() { once.Do(func() { close(updating); <-release }) }
+	opts.Cgroups = cg
+	opts.Policy = limitPolicy{testPolicy{max: 2}, config.Limits{CPUs: 1}}
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan error, 1)
+	go func() { _, err := m.Open(context.Background(), "alice", "alice"); opened <- err }()
+	select {
+	case <-updating:
+	case err := <-opened:
+		t.Fatalf("Open returned before the quota was given: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the guest's limits were never updated at its start")
+	}
+	booted := filepath.Join(opts.DataDir, "guests", "alice", upperDir, "root", "booted")
+	time.Sleep(500 * time.Millisecond)
+	if _, err := os.Stat(booted); err == nil {
+		t.Error("the guest booted (rc.local ran) before its CPU quota was given")
+	}
+	close(release)
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(booted); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the guest did not boot once its quota was given")
+		}
 	}
 	if err := m.Stop("alice"); err != nil {
 		t.Fatal(err)

@@ -365,16 +365,15 @@ func (m *Manager) start(ctx context.Context, e *entry) error {
 		attach: m.attachFunc(st), resolvConf: m.resolvConfFor(filepath.Join(dir, upperDir)),
 		trace: trace, cgroup: cg, stopGrace: m.opts.StopGrace, log: m.log.With("guest", st.ID()),
 		view: view, creator: m.creatorFor(st, dir),
+		// The init sets up without the CPU quota, at full speed; the
+		// quota applies before it boots the guest.
+		ready: func() error { return m.updateCgroup(st, m.limitsOf(st), true) },
 	})
 	if err != nil {
 		m.detach(st)
 		m.deleteCgroup(st)
 		m.detachDisk(st)
 		m.log.Error("starting guest", "guest", st.ID(), "err", err)
-		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
-	}
-	if err := m.updateCgroup(st, m.limitsOf(st), true); err != nil {
-		m.undoStart(st, p) // no guest runs without its CPU quota
 		return fmt.Errorf("starting guest %s: %w", st.ID(), err)
 	}
 	crashPoint(CrashStartAfterInit)

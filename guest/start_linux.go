@@ -47,6 +47,11 @@ type startSpec struct {
 	// creator, when not 0, is the id the root overlay is made as: the
 	// guest's root, when dir is a volume mapped to its range.
 	creator uint32
+	// ready, when set, is called once the init reports ready and before
+	// the init is let go on to boot the guest (it waits for the daemon's
+	// end of the sync socket to close): the guest's CPU quota, which its
+	// setup runs without. An error fails the start.
+	ready func() error
 }
 
 // Paths inside a guest's directories.
@@ -117,6 +122,9 @@ func setUpInit(spec startSpec, p *initProc, ours *net.UnixConn) error {
 	spec.trace.mark("network")
 	if err := handOver(spec, p.hostPid, ours); err != nil {
 		return fmt.Errorf("setting up guest %s: %w", spec.state.ID(), err)
+	}
+	if spec.ready != nil {
+		return spec.ready()
 	}
 	return nil
 }

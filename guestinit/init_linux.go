@@ -33,11 +33,14 @@ func RunInit() {
 	}
 	cfg, shell, err := setupInit(log, sync)
 	protocol.SendMessage(sync, protocol.InitReady{Error: errString(err)})
-	sync.Close()
 	if err != nil {
 		log.Error("guest init: setup", "err", err)
 		os.Exit(1)
 	}
+	// The daemon gives the guest its CPU quota, then lets it go on by
+	// closing its end: nothing of the guest's runs before.
+	awaitGo(sync)
+	sync.Close()
 	log = log.With("guest", cfg.ID)
 	// What the binary's package initializers and the setup allocated is
 	// garbage now: give its pages back, so that an idle guest pins only
@@ -45,6 +48,21 @@ func RunInit() {
 	// times).
 	debug.FreeOSMemory()
 	os.Exit(serveInit(log, cfg.StopGrace, shell))
+}
+
+// goTimeout bounds how long a ready init waits for the daemon's go.
+const goTimeout = 30 * time.Second
+
+// awaitGo waits until the daemon closes its end of the sync socket (or
+// goTimeout passes, or the daemon is gone).
+func awaitGo(sync *net.UnixConn) {
+	sync.SetReadDeadline(time.Now().Add(goTimeout))
+	var b [1]byte
+	for {
+		if _, err := sync.Read(b[:]); err != nil {
+			return
+		}
+	}
 }
 
 // setupInit receives the configuration and root, and builds the guest's world.
