@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -152,6 +155,8 @@ func startBenchCluster(o options, dir, pubKey string) (*benchCluster, error) {
 	if err := os.MkdirAll(kdir, 0o700); err != nil {
 		return nil, err
 	}
+	// The bench's own controller-runtime clients log nothing.
+	ctrllog.SetLogger(logr.Discard())
 	k := &benchCluster{procs: map[string]*exec.Cmd{}, trace: o.tracePlacement}
 	var err error
 	if k.cp, err = kubetest.Start(kdir, kubetest.Options{}); err != nil {
