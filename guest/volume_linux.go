@@ -46,14 +46,15 @@ func (m *Manager) volumeMount(id string) string {
 
 // attachVolume mounts the guest's directory on the volume at vol, made
 // if missing, at <data_dir>/volumes/<id>, mapped to the guest's id range,
-// unless it is mounted there already; it returns the mount point, which
-// holds upper/ and work/.
+// and returns the mount point, which holds upper/ and work/. A mount left
+// there (a daemon killed while the guest ran) is replaced: it may be of
+// the volume as the kubelet mounted it for an older pod.
 // Equivalent to: mkdir -p VOL/vmhost/upper VOL/vmhost/work;
 // mount --bind -o X-mount.idmap=b:0:IDBASE:IDSIZE,nosuid,nodev VOL/vmhost MOUNT
 func (m *Manager) attachVolume(st *State, vol string) (string, error) {
 	mnt := m.volumeMount(st.ID())
-	if ok, err := isMountRoot(mnt); err != nil || ok {
-		return mnt, err
+	if _, err := m.detachVolume(st.ID()); err != nil {
+		return "", err
 	}
 	src, err := guestDirOnVolume(vol)
 	if err != nil {

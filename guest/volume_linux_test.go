@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // volumePolicy keeps the files of the guests it names on volumes.
@@ -141,5 +143,43 @@ func TestVolumeRefusesLinks(t *testing.T) {
 	}
 	if _, ok := m.mountedVolume("alice"); ok {
 		t.Error("a volume is mounted for alice")
+	}
+}
+
+// TestVolumeStaleMountReplaced: a mount left at the guest's volume mount
+// point (a daemon killed while the guest ran, the kubelet's mount of an
+// older pod under it) is replaced at the guest's start, so its files go to
+// the volume it is given now.
+func TestVolumeStaleMountReplaced(t *testing.T) {
+	vol, stale := t.TempDir(), t.TempDir()
+	opts := testOptions(t)
+	opts.Policy = volumePolicy{testPolicy{max: 2}, map[string]string{"alice": vol}}
+	m, err := NewManager(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt := m.volumeMount("alice")
+	if err := os.MkdirAll(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(stale, mnt, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
+	g, err := m.Open(context.Background(), "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, st := run(t, g, "/bin/sh", "-c", "echo now > /root/f"); st.Code != 0 {
+		t.Fatalf("writing a file: %q", errOut)
+	}
+	if _, err := os.Stat(filepath.Join(vol, volumeSubdir, upperDir, "root/f")); err != nil {
+		t.Errorf("the file is not on the volume given now: %v", err)
+	}
+	if entries, _ := os.ReadDir(stale); len(entries) != 0 {
+		t.Errorf("the stale mount's directory got %v", entries)
+	}
+	if err := m.Stop("alice"); err != nil {
+		t.Fatal(err)
 	}
 }
