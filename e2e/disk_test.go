@@ -38,7 +38,7 @@ func unmountDisks(t testing.TB, dataDir string) {
 	for _, m := range mounts {
 		if strings.HasPrefix(m.point, disks) || strings.HasPrefix(m.point, volumes) {
 			if err := unix.Unmount(m.point, unix.MNT_DETACH); err != nil {
-				t.Errorf("detaching disk %s: %v", m.point, err)
+				t.Errorf("detaching %s: %v", m.point, err)
 			}
 		}
 	}

@@ -43,7 +43,11 @@ func runAgent(ctx context.Context, args []string, log *slog.Logger) error {
 	log.Info("vmhost-kube agent", "node", o.NodeName, "endpoint", o.Endpoint, "admin_socket", socket)
 	vmhostd := admin.NewClient(socket)
 	if cf.dir != "" {
-		got, err := cf.ensure(ctx, cfg, o.NodeName, log)
+		c, err := certClient(cfg)
+		if err != nil {
+			return err
+		}
+		got, err := cf.ensure(ctx, c, o.NodeName, log)
 		if err != nil {
 			return err
 		}
@@ -51,7 +55,7 @@ func runAgent(ctx context.Context, args []string, log *slog.Logger) error {
 			reloadVmhostd(ctx, vmhostd, log)
 		}
 		go func() {
-			if err := cf.keepRenewed(ctx, cfg, o.NodeName, vmhostd, log); err != nil && ctx.Err() == nil {
+			if err := cf.keepRenewed(ctx, c, o.NodeName, vmhostd, log); err != nil && ctx.Err() == nil {
 				log.Error("renewing the node certificate stopped", "err", err)
 			}
 		}()

@@ -30,13 +30,14 @@ func (f *certFlags) add(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "cert-timeout", 5*time.Minute, "how long to wait for the controller to sign it")
 }
 
-// ensure obtains the node's certificate in f.dir unless one is there and
-// not due for renewal; it reports whether it obtained one.
-func (f *certFlags) ensure(ctx context.Context, cfg *rest.Config, node string, log *slog.Logger) (bool, error) {
-	c, err := client.New(cfg, client.Options{Scheme: scheme.Scheme})
-	if err != nil {
-		return false, err
-	}
+// certClient is a client of the API server for certificate requests.
+func certClient(cfg *rest.Config) (client.Client, error) {
+	return client.New(cfg, client.Options{Scheme: scheme.Scheme})
+}
+
+// ensure obtains the node's certificate in f.dir through c unless one is
+// there and not due for renewal; it reports whether it obtained one.
+func (f *certFlags) ensure(ctx context.Context, c client.Client, node string, log *slog.Logger) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	cert, got, err := agentcert.Ensure(ctx, c, node, f.dir, f.validity, time.Now())
@@ -47,13 +48,9 @@ func (f *certFlags) ensure(ctx context.Context, cfg *rest.Config, node string, l
 	return got, nil
 }
 
-// keepRenewed renews the certificate until ctx ends, and has vmhostd read
-// it again after each renewal.
-func (f *certFlags) keepRenewed(ctx context.Context, cfg *rest.Config, node string, vmhostd *admin.Client, log *slog.Logger) error {
-	c, err := client.New(cfg, client.Options{Scheme: scheme.Scheme})
-	if err != nil {
-		return err
-	}
+// keepRenewed renews the certificate through c until ctx ends, and has
+// vmhostd read it again after each renewal.
+func (f *certFlags) keepRenewed(ctx context.Context, c client.Client, node string, vmhostd *admin.Client, log *slog.Logger) error {
 	return agentcert.KeepRenewed(ctx, c, node, f.dir, f.validity,
 		func() { reloadVmhostd(ctx, vmhostd, log) },
 		func(err error) { log.Error("renewing the node certificate; trying again in a minute", "err", err) })
@@ -88,6 +85,10 @@ func runAgentCert(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	_, err = cf.ensure(ctx, cfg, *node, log)
+	c, err := certClient(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = cf.ensure(ctx, c, *node, log)
 	return err
 }

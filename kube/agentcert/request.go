@@ -32,7 +32,7 @@ const pollEvery = 500 * time.Millisecond
 
 // Obtain asks, through c, for a certificate of node valid for validity,
 // waits until it is issued or denied (or ctx ends), and writes it with its
-// new key as dir/tls.crt and dir/tls.key (0600), each atomically.
+// new key as dir/tls.crt (0644) and dir/tls.key (0600), each atomically.
 func Obtain(ctx context.Context, c client.Client, node, dir string, validity time.Duration) (*x509.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
